@@ -1,0 +1,1 @@
+//! router (placeholder: being written).

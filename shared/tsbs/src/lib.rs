@@ -1,0 +1,1 @@
+//! tsbs (placeholder: being written).

@@ -1,0 +1,1 @@
+//! write_log (placeholder: being written).
