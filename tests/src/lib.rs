@@ -1,1 +1,23 @@
-//! End-to-end harness (placeholder).
+//! End-to-end harness: real `quiver` processes and real client programs.
+//!
+//! ```text
+//! test ──► quiver_binary()            cargo-built `quiver`, once per test process
+//!      ──► QuiverProcess::start(args) spawn on 127.0.0.1:0, parse "quiver listening on …",
+//!                                     killed (by PID) when dropped
+//!      ──► python(action, args, env)  tests/python/clients.py with the real InfluxDB clients
+//!                                     (influxdb-client, influxdb) → one JSON document back
+//! ```
+
+mod process;
+mod python;
+
+pub use process::{QuiverProcess, quiver_binary};
+pub use python::{python, python_interpreter};
+
+/// The workspace root (the directory holding the top-level `Cargo.toml`).
+pub fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ lives inside the workspace")
+        .to_path_buf()
+}

@@ -1,0 +1,116 @@
+//! A `quiver` child process on a free loopback port, stopped by PID when dropped.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+/// The `quiver` binary of this workspace, built (incrementally) once per test process so a
+/// test never runs a stale binary.
+pub fn quiver_binary() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        // target/<profile>/deps/<test binary>  →  target/
+        let exe = std::env::current_exe().expect("test binary path");
+        let profile_dir = exe.parent().and_then(|d| d.parent()).expect("target/<profile>");
+        let target_dir = profile_dir.parent().expect("target dir");
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "-p", "quiver", "--bin", "quiver"])
+            .current_dir(crate::workspace_root())
+            .env("CARGO_TARGET_DIR", target_dir)
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building the quiver binary failed");
+        profile_dir.join("quiver")
+    })
+    .clone()
+}
+
+/// A running `quiver` process.
+pub struct QuiverProcess {
+    child: Child,
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    /// Every stdout line seen up to (and including) the "listening" line.
+    pub startup_output: Vec<String>,
+    rest: Mutex<mpsc::Receiver<String>>,
+}
+
+impl QuiverProcess {
+    /// Spawns `quiver <args…>` (pass `--bind 127.0.0.1:0`) and waits up to 60 s for
+    /// `quiver listening on http://ADDR` on stdout.
+    pub fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(quiver_binary())
+            .args(args)
+            .env("QUIVER_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn quiver");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut startup_output = Vec::new();
+        loop {
+            match rx.recv_timeout(Duration::from_secs(60)) {
+                Ok(line) => {
+                    let url = line.strip_prefix("quiver listening on ").map(str::to_owned);
+                    startup_output.push(line);
+                    if let Some(url) = url {
+                        return Self { child, url, startup_output, rest: Mutex::new(rx) };
+                    }
+                }
+                Err(e) => {
+                    let _ = child.kill();
+                    panic!("quiver {args:?} did not report its address ({e}); output: {startup_output:?}");
+                }
+            }
+        }
+    }
+
+    /// The process id (for kill -9 style tests).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Stdout lines printed after start-up, waiting at most `wait` for the first one.
+    pub fn drain_output(&self, wait: Duration) -> Vec<String> {
+        let rx = self.rest.lock().expect("output lock");
+        let mut lines = Vec::new();
+        if let Ok(l) = rx.recv_timeout(wait) {
+            lines.push(l);
+            lines.extend(rx.try_iter());
+        }
+        lines
+    }
+
+    /// Sends SIGTERM and waits (up to 30 s) for the exit status: graceful shutdown.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        for _ in 0..300 {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        panic!("quiver did not exit within 30 s of SIGTERM");
+    }
+}
+
+impl Drop for QuiverProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

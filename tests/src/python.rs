@@ -1,0 +1,45 @@
+//! Runs `tests/python/clients.py` with the interpreter that has the InfluxDB clients installed.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// The Python interpreter with the packages of `tests/python/requirements.txt`:
+/// `$QUIVER_PYTHON` (set by `.ci/run`), else the venv `.ci/run` creates, else an error telling
+/// how to get one.
+pub fn python_interpreter() -> PathBuf {
+    if let Some(p) = std::env::var_os("QUIVER_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let cache = std::env::var_os("QUIVER_CI_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/quiver-ci")));
+    if let Some(venv) = cache.map(|c| c.join("venv/bin/python")) {
+        if venv.exists() {
+            return venv;
+        }
+    }
+    panic!(
+        "no Python with the InfluxDB clients: run `bash .ci/run` once (it creates the venv) \
+         or set QUIVER_PYTHON to an interpreter with tests/python/requirements.txt installed"
+    );
+}
+
+/// Runs one action of `clients.py` against `url` and returns the JSON document it printed.
+/// Panics (failing the test) with the script's stderr when it exits non-zero.
+pub fn python(action: &str, args: &[&str], url: &str, token: &str, db: &str) -> serde_json::Value {
+    let script = crate::workspace_root().join("tests/python/clients.py");
+    let out = Command::new(python_interpreter())
+        .arg(&script)
+        .arg(action)
+        .args(args)
+        .env("QUIVER_URL", url)
+        .env("QUIVER_TOKEN", token)
+        .env("QUIVER_DB", db)
+        .output()
+        .expect("python interpreter runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "clients.py {action} failed: {}\nstdout: {stdout}\nstderr: {stderr}", out.status);
+    let last = stdout.lines().last().unwrap_or_default();
+    serde_json::from_str(last).unwrap_or_else(|e| panic!("clients.py {action} printed no JSON ({e}): {stdout}\n{stderr}"))
+}
