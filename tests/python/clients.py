@@ -58,7 +58,7 @@ def v2_write(mode, count):
             errors.append(str(exc))
 
         api = client.write_api(
-            write_options=WriteOptions(batch_size=250, flush_interval=100, max_retries=0),
+            write_options=WriteOptions(batch_size=250, flush_interval=10_000, max_retries=0),
             success_callback=on_success,
             error_callback=on_error,
         )

@@ -1,1 +1,50 @@
-//! router (placeholder: being written).
+//! The router: the InfluxDB v1/v2 HTTP write API in front of the catalog and the write log.
+//!
+//! ```text
+//! HTTP ──► observe (version headers, metrics)
+//!      ──► POST /api/v2/write | /write
+//!            1 permit (429) ─► 2 params ─► 3 auth (catalog tokens, 401)
+//!            ─► 4 body (415/413, gzip capped) ─► 5 LinesConverter (400, per-line errors)
+//!            ─► 6 database (auto-create or 404; retention 422)
+//!            ─► 7 schema upsert (400 conflict, 422 limits) ─► 8 WriteLog::append (503) ─► 204
+//!      ──► /ping /health /ready /metrics, /api/v2/query + /api/v2/delete (501), 404, 405
+//! ```
+//!
+//! Errors of every endpoint: [`http::error::ApiError`], one table.
+
+pub mod http;
+mod state;
+pub mod time;
+mod write;
+
+use std::future::Future;
+
+pub use state::{RouterSettings, RouterState};
+use tokio::net::TcpListener;
+
+/// The version reported in `X-Influxdb-Version` and `/health`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The commit reported by `/health` (`QUIVER_GIT_COMMIT` at build time).
+pub const BUILD_COMMIT: &str = match option_env!("QUIVER_GIT_COMMIT") {
+    Some(commit) => commit,
+    None => "unknown",
+};
+
+/// Serves the router on `listener` until `shutdown` resolves, then drains in-flight requests.
+/// `/ready` answers 200 from the start until `shutdown` resolves.
+pub async fn serve<F>(listener: TcpListener, state: RouterState, shutdown: F) -> std::io::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    state.set_ready(true);
+    let app = http::app(state.clone());
+    let draining = state.clone();
+    let signal = async move {
+        shutdown.await;
+        draining.set_ready(false);
+    };
+    axum::serve(listener, app)
+        .with_graceful_shutdown(signal)
+        .await
+}

@@ -60,12 +60,20 @@ impl<'a> EscapedStr<'a> {
     /// Wraps `raw`; `has_backslash` must be true when `raw` contains a `\`.
     pub fn new(raw: &'a str, kind: EscapeKind, has_backslash: bool) -> Self {
         debug_assert_eq!(has_backslash, raw.contains('\\'));
-        Self { raw, kind, has_backslash }
+        Self {
+            raw,
+            kind,
+            has_backslash,
+        }
     }
 
     /// Wraps `raw`, scanning it for backslashes.
     pub fn from_raw(raw: &'a str, kind: EscapeKind) -> Self {
-        Self { raw, kind, has_backslash: memchr::memchr(b'\\', raw.as_bytes()).is_some() }
+        Self {
+            raw,
+            kind,
+            has_backslash: memchr::memchr(b'\\', raw.as_bytes()).is_some(),
+        }
     }
 
     /// The bytes exactly as they appeared in the line.
@@ -112,7 +120,11 @@ impl<'a> EscapedStr<'a> {
 
 impl Default for EscapedStr<'_> {
     fn default() -> Self {
-        Self { raw: "", kind: EscapeKind::Identifier, has_backslash: false }
+        Self {
+            raw: "",
+            kind: EscapeKind::Identifier,
+            has_backslash: false,
+        }
     }
 }
 

@@ -1,0 +1,526 @@
+//! THE error table of the HTTP API: every error any endpoint returns, with its status, its
+//! InfluxDB `code` and its message. `tests/http_api/*_errors.rs` pin every row over HTTP.
+//!
+//! Body: `{"code":"<code>","message":"<message>"}` plus `"line":<n>` for line protocol errors,
+//! `Content-Type: application/json`. 429 and 503 carry `Retry-After: 1`. On the v1 `/write`
+//! endpoint the message is also sent in the `X-Influxdb-Error` header.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// Seconds clients are told to wait on 429 and 503.
+pub const RETRY_AFTER_SECONDS: &str = "1";
+
+/// Every error of the HTTP API.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    // ---- routing
+    /// No route for the path.
+    #[error("route not found: {path}")]
+    RouteNotFound {
+        /// Request path.
+        path: String,
+    },
+    /// The route exists, not for this method.
+    #[error("method {method} is not allowed on {path}")]
+    MethodNotAllowed {
+        /// Request method.
+        method: String,
+        /// Request path.
+        path: String,
+    },
+    /// `/api/v2/query` (Flux).
+    #[error(
+        "Flux and /api/v2/query are not supported: query with SQL or InfluxQL over Arrow Flight, or with InfluxQL over the v1 /query endpoint"
+    )]
+    QueryNotSupported,
+    /// `/api/v2/delete`.
+    #[error("deletes are not supported")]
+    DeleteNotSupported,
+
+    // ---- 1. concurrency
+    /// No write permit free.
+    #[error("this service is overloaded, please try again later")]
+    Overloaded,
+
+    // ---- 2. parameters
+    /// The query string does not decode.
+    #[error("invalid query string: {0}")]
+    InvalidQueryString(String),
+    /// v2 without `bucket`.
+    #[error("missing bucket value")]
+    MissingBucket,
+    /// v2 with an empty `org`.
+    #[error("missing org value")]
+    MissingOrg,
+    /// v2 unknown `precision`.
+    #[error(
+        "failed to deserialize org/bucket/precision in request: unknown variant `{0}`, expected one of `s`, `ms`, `us`, `ns`, `m`, `h`"
+    )]
+    InvalidV2Precision(String),
+    /// v1 without `db`.
+    #[error("database is required")]
+    MissingDatabase,
+    /// v1 unknown `precision`.
+    #[error("invalid precision {0:?}: expected one of `ns`, `n`, `us`, `u`, `ms`, `s`, `m`, `h`")]
+    InvalidV1Precision(String),
+    /// `accept_partial` other than true/false.
+    #[error("invalid accept_partial value {0:?}: expected `true` or `false`")]
+    InvalidAcceptPartial(String),
+    /// Database name breaking the naming rule.
+    #[error(transparent)]
+    InvalidDatabaseName(#[from] catalog::DatabaseNameError),
+
+    // ---- 3. auth
+    /// No credentials at all.
+    #[error(
+        "authorization required: send `Authorization: Token <token>` (or `Bearer <token>`, or HTTP Basic auth with the token as password), or the v1 `p=<token>` query parameter"
+    )]
+    MissingCredentials,
+    /// A malformed `Authorization` header.
+    #[error(transparent)]
+    MalformedCredentials(#[from] auth::CredentialError),
+    /// Unknown or revoked token.
+    #[error("unauthorized access")]
+    InvalidToken,
+    /// Valid token without write permission on the database.
+    #[error("token is not authorized to write to database {database:?}")]
+    WriteNotPermitted {
+        /// Database name.
+        database: String,
+    },
+
+    // ---- 4. body
+    /// `Content-Encoding` other than identity or gzip.
+    #[error("unacceptable content-encoding: {0}")]
+    UnsupportedEncoding(String),
+    /// Body over the cap as sent.
+    #[error("max request size ({limit} bytes) exceeded")]
+    BodyTooLarge {
+        /// The cap.
+        limit: usize,
+    },
+    /// Body over the cap once decompressed.
+    #[error("max request size ({limit} bytes) exceeded after decompression")]
+    DecompressedBodyTooLarge {
+        /// The cap.
+        limit: usize,
+    },
+    /// The connection failed while reading the body.
+    #[error("error reading request body: {0}")]
+    BodyRead(String),
+    /// Corrupt gzip.
+    #[error("error decoding gzip stream: {0}")]
+    Gzip(String),
+    /// Body is not UTF-8.
+    #[error("body content is not valid utf8: {0}")]
+    NotUtf8(String),
+
+    // ---- 5. line protocol
+    /// Some lines were rejected (all-or-nothing, or partial with `accept_partial=true`).
+    #[error("{message}")]
+    LineProtocol {
+        /// `no data written, …` or `partial write: …` with one line per error.
+        message: String,
+        /// First rejected line, 1-based.
+        line: usize,
+    },
+
+    // ---- 6. database
+    /// Unknown database and auto-creation off.
+    #[error("database not found: {0:?}")]
+    DatabaseNotFound(String),
+    /// Rows older than the retention period.
+    #[error(
+        "data in table {table} is outside of the retention period: minimum acceptable timestamp is {minimum}, but observed timestamp {observed} is older"
+    )]
+    OutsideRetention {
+        /// Table name.
+        table: String,
+        /// Oldest accepted time (RFC 3339).
+        minimum: String,
+        /// Oldest time of the write (RFC 3339).
+        observed: String,
+    },
+
+    // ---- 7. schema
+    /// Column type differs from the catalog's (message from the catalog).
+    #[error("{0}")]
+    SchemaConflict(String),
+    /// Table/column limit (message from the catalog, `service limit reached: …`).
+    #[error("{0}")]
+    ServiceLimit(String),
+    /// The catalog cannot be reached.
+    #[error("{0}")]
+    CatalogUnavailable(String),
+
+    // ---- 8. write log
+    /// The write log refused the append (full or unreachable).
+    #[error("{0}")]
+    WriteLogUnavailable(String),
+
+    /// A bug or an unexpected backend failure.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// HTTP status.
+    pub fn status(&self) -> StatusCode {
+        use ApiError::*;
+        match self {
+            RouteNotFound { .. } | DatabaseNotFound(_) => StatusCode::NOT_FOUND,
+            MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            QueryNotSupported | DeleteNotSupported => StatusCode::NOT_IMPLEMENTED,
+            Overloaded => StatusCode::TOO_MANY_REQUESTS,
+            InvalidQueryString(_)
+            | MissingBucket
+            | MissingOrg
+            | InvalidV2Precision(_)
+            | MissingDatabase
+            | InvalidV1Precision(_)
+            | InvalidAcceptPartial(_)
+            | InvalidDatabaseName(_)
+            | BodyRead(_)
+            | Gzip(_)
+            | NotUtf8(_)
+            | LineProtocol { .. }
+            | SchemaConflict(_) => StatusCode::BAD_REQUEST,
+            MissingCredentials
+            | MalformedCredentials(_)
+            | InvalidToken
+            | WriteNotPermitted { .. } => StatusCode::UNAUTHORIZED,
+            UnsupportedEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            BodyTooLarge { .. } | DecompressedBodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            OutsideRetention { .. } | ServiceLimit(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            CatalogUnavailable(_) | WriteLogUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The InfluxDB error code for the status.
+    pub fn code(&self) -> &'static str {
+        code_for(self.status())
+    }
+
+    /// The first rejected line of a line protocol error.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            Self::LineProtocol { line, .. } => Some(*line),
+            _ => None,
+        }
+    }
+
+    /// The response, with the v1 `X-Influxdb-Error` header when `v1` is set.
+    pub fn into_response_for(self, v1: bool) -> Response {
+        let message = self.to_string();
+        let status = self.status();
+        let body = ErrorBody {
+            code: self.code(),
+            message: &message,
+            line: self.line(),
+        };
+        let json = serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec());
+        let mut response =
+            (status, [(header::CONTENT_TYPE, "application/json")], json).into_response();
+        let headers = response.headers_mut();
+        if matches!(
+            status,
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+        ) {
+            headers.insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
+        }
+        if v1 {
+            headers.insert("x-influxdb-error", header_safe(&message));
+        }
+        response
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.into_response_for(false)
+    }
+}
+
+impl From<catalog::CatalogError> for ApiError {
+    fn from(e: catalog::CatalogError) -> Self {
+        use catalog::CatalogError as C;
+        match e {
+            C::InvalidDatabaseName(e) => Self::InvalidDatabaseName(e),
+            C::DatabaseNotFound { name } => Self::DatabaseNotFound(name),
+            C::SchemaConflict { .. } => Self::SchemaConflict(e.to_string()),
+            C::TableLimit { .. } | C::ColumnLimit { .. } => Self::ServiceLimit(e.to_string()),
+            C::Unavailable(_) => Self::CatalogUnavailable(e.to_string()),
+            C::DatabaseAlreadyExists { .. }
+            | C::DatabaseIdNotFound { .. }
+            | C::TokenAlreadyExists
+            | C::TokenNotFound { .. }
+            | C::Internal(_) => Self::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<write_log::WriteLogError> for ApiError {
+    fn from(e: write_log::WriteLogError) -> Self {
+        Self::WriteLogUnavailable(e.to_string())
+    }
+}
+
+/// The InfluxDB code text of an error status.
+pub fn code_for(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "invalid",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not found",
+        StatusCode::METHOD_NOT_ALLOWED => "method not allowed",
+        StatusCode::CONFLICT => "conflict",
+        StatusCode::PAYLOAD_TOO_LARGE => "request too large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported media type",
+        StatusCode::UNPROCESSABLE_ENTITY => "unprocessable entity",
+        StatusCode::TOO_MANY_REQUESTS => "too many requests",
+        StatusCode::NOT_IMPLEMENTED => "not implemented",
+        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+        _ => "internal error",
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    code: &'static str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
+}
+
+/// A header value carrying `message`: control characters (newlines) become spaces.
+fn header_safe(message: &str) -> HeaderValue {
+    let cleaned: Vec<u8> = message
+        .bytes()
+        .map(|b| if b.is_ascii_control() { b' ' } else { b })
+        .collect();
+    HeaderValue::from_bytes(&cleaned).unwrap_or_else(|_| HeaderValue::from_static("error"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every variant with its status, code and exact message: the table, pinned.
+    #[test]
+    fn the_error_table() {
+        let name_err = catalog::DatabaseName::new("a b").unwrap_err();
+        let cred_err = auth::CredentialError::UnsupportedScheme("Digest".into());
+        let rows: Vec<(ApiError, u16, &str, &str)> = vec![
+            (
+                ApiError::RouteNotFound { path: "/x".into() },
+                404,
+                "not found",
+                "route not found: /x",
+            ),
+            (
+                ApiError::MethodNotAllowed {
+                    method: "GET".into(),
+                    path: "/write".into(),
+                },
+                405,
+                "method not allowed",
+                "method GET is not allowed on /write",
+            ),
+            (
+                ApiError::QueryNotSupported,
+                501,
+                "not implemented",
+                "Flux and /api/v2/query are not supported: query with SQL or InfluxQL over Arrow Flight, or with InfluxQL over the v1 /query endpoint",
+            ),
+            (
+                ApiError::DeleteNotSupported,
+                501,
+                "not implemented",
+                "deletes are not supported",
+            ),
+            (
+                ApiError::Overloaded,
+                429,
+                "too many requests",
+                "this service is overloaded, please try again later",
+            ),
+            (
+                ApiError::InvalidQueryString("x".into()),
+                400,
+                "invalid",
+                "invalid query string: x",
+            ),
+            (
+                ApiError::MissingBucket,
+                400,
+                "invalid",
+                "missing bucket value",
+            ),
+            (ApiError::MissingOrg, 400, "invalid", "missing org value"),
+            (
+                ApiError::InvalidV2Precision("u".into()),
+                400,
+                "invalid",
+                "failed to deserialize org/bucket/precision in request: unknown variant `u`, expected one of `s`, `ms`, `us`, `ns`, `m`, `h`",
+            ),
+            (
+                ApiError::MissingDatabase,
+                400,
+                "invalid",
+                "database is required",
+            ),
+            (
+                ApiError::InvalidV1Precision("x".into()),
+                400,
+                "invalid",
+                "invalid precision \"x\": expected one of `ns`, `n`, `us`, `u`, `ms`, `s`, `m`, `h`",
+            ),
+            (
+                ApiError::InvalidAcceptPartial("yes".into()),
+                400,
+                "invalid",
+                "invalid accept_partial value \"yes\": expected `true` or `false`",
+            ),
+            (
+                ApiError::InvalidDatabaseName(name_err),
+                400,
+                "invalid",
+                "invalid database name \"a b\": character ' ' at position 1 is not allowed; use only A-Z, a-z, 0-9, '_', '-' and '/'",
+            ),
+            (
+                ApiError::MissingCredentials,
+                401,
+                "unauthorized",
+                "authorization required: send `Authorization: Token <token>` (or `Bearer <token>`, or HTTP Basic auth with the token as password), or the v1 `p=<token>` query parameter",
+            ),
+            (
+                ApiError::MalformedCredentials(cred_err),
+                401,
+                "unauthorized",
+                "unsupported authorization scheme \"Digest\": use `Token <token>`, `Bearer <token>` or `Basic base64(user:<token>)`",
+            ),
+            (
+                ApiError::InvalidToken,
+                401,
+                "unauthorized",
+                "unauthorized access",
+            ),
+            (
+                ApiError::WriteNotPermitted {
+                    database: "db".into(),
+                },
+                401,
+                "unauthorized",
+                "token is not authorized to write to database \"db\"",
+            ),
+            (
+                ApiError::UnsupportedEncoding("br".into()),
+                415,
+                "unsupported media type",
+                "unacceptable content-encoding: br",
+            ),
+            (
+                ApiError::BodyTooLarge { limit: 10 },
+                413,
+                "request too large",
+                "max request size (10 bytes) exceeded",
+            ),
+            (
+                ApiError::DecompressedBodyTooLarge { limit: 10 },
+                413,
+                "request too large",
+                "max request size (10 bytes) exceeded after decompression",
+            ),
+            (
+                ApiError::BodyRead("eof".into()),
+                400,
+                "invalid",
+                "error reading request body: eof",
+            ),
+            (
+                ApiError::Gzip("bad".into()),
+                400,
+                "invalid",
+                "error decoding gzip stream: bad",
+            ),
+            (
+                ApiError::NotUtf8("bad".into()),
+                400,
+                "invalid",
+                "body content is not valid utf8: bad",
+            ),
+            (
+                ApiError::LineProtocol {
+                    message: "m".into(),
+                    line: 3,
+                },
+                400,
+                "invalid",
+                "m",
+            ),
+            (
+                ApiError::DatabaseNotFound("db".into()),
+                404,
+                "not found",
+                "database not found: \"db\"",
+            ),
+            (
+                ApiError::OutsideRetention {
+                    table: "t".into(),
+                    minimum: "a".into(),
+                    observed: "b".into(),
+                },
+                422,
+                "unprocessable entity",
+                "data in table t is outside of the retention period: minimum acceptable timestamp is a, but observed timestamp b is older",
+            ),
+            (
+                ApiError::SchemaConflict("schema conflict: x".into()),
+                400,
+                "invalid",
+                "schema conflict: x",
+            ),
+            (
+                ApiError::ServiceLimit("service limit reached: x".into()),
+                422,
+                "unprocessable entity",
+                "service limit reached: x",
+            ),
+            (
+                ApiError::CatalogUnavailable("catalog unavailable: x".into()),
+                503,
+                "unavailable",
+                "catalog unavailable: x",
+            ),
+            (
+                ApiError::WriteLogUnavailable("write log unavailable: x".into()),
+                503,
+                "unavailable",
+                "write log unavailable: x",
+            ),
+            (
+                ApiError::Internal("x".into()),
+                500,
+                "internal error",
+                "internal error: x",
+            ),
+        ];
+        for (error, status, code, message) in rows {
+            assert_eq!(error.status().as_u16(), status, "{error:?}");
+            assert_eq!(error.code(), code, "{error:?}");
+            assert_eq!(error.to_string(), message, "{error:?}");
+        }
+    }
+
+    #[test]
+    fn header_value_has_no_newlines() {
+        let v = header_safe("no data written:\nerror parsing line 1");
+        assert_eq!(v.to_str().unwrap(), "no data written: error parsing line 1");
+    }
+}

@@ -1,0 +1,78 @@
+//! The axum application: routes, fallbacks, and the middleware that adds the InfluxDB version
+//! headers and counts requests.
+
+pub mod auth;
+pub mod body;
+pub mod error;
+pub mod params;
+mod system;
+mod write;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::HeaderValue;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+
+use crate::VERSION;
+use crate::state::RouterState;
+
+/// Paths with a route (the `endpoint` label of the metrics; anything else is `unmatched`).
+const ROUTES: [&str; 8] = [
+    "/api/v2/write",
+    "/write",
+    "/api/v2/query",
+    "/api/v2/delete",
+    "/ping",
+    "/health",
+    "/ready",
+    "/metrics",
+];
+
+/// The router's HTTP application.
+pub fn app(state: RouterState) -> Router {
+    Router::new()
+        .route("/api/v2/write", post(write::write_v2))
+        .route("/write", post(write::write_v1))
+        .route("/api/v2/query", post(system::query_v2))
+        .route("/api/v2/delete", post(system::delete_v2))
+        .route("/ping", get(system::ping))
+        .route("/health", get(system::health))
+        .route("/ready", get(system::ready))
+        .route("/metrics", get(system::metrics))
+        .fallback(system::not_found)
+        .method_not_allowed_fallback(system::method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+/// Adds `X-Influxdb-Version`/`X-Influxdb-Build` to every response; counts requests by endpoint
+/// and status; tracks in-flight requests.
+async fn observe(State(state): State<RouterState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let endpoint = ROUTES
+        .iter()
+        .find(|r| **r == path)
+        .copied()
+        .unwrap_or("unmatched");
+    let in_flight = state.metrics.in_flight(endpoint);
+    in_flight.inc();
+    let _guard = DecOnDrop(in_flight);
+    let mut response = next.run(request).await;
+    state
+        .metrics
+        .record_request(endpoint, response.status().as_u16());
+    let headers = response.headers_mut();
+    headers.insert("x-influxdb-version", HeaderValue::from_static(VERSION));
+    headers.insert("x-influxdb-build", HeaderValue::from_static("Quiver"));
+    response
+}
+
+struct DecOnDrop(prometheus_client::metrics::gauge::Gauge);
+
+impl Drop for DecOnDrop {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}

@@ -1,0 +1,139 @@
+//! `POST /api/v2/write` and `POST /write`: the write path of design.md §3, steps in order.
+
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use catalog::get_or_create_database;
+use write_log::LogWrite;
+
+use super::auth::authorize_write;
+use super::body::{BodyEncoding, body_encoding, gunzip_capped, into_utf8, read_capped};
+use super::error::ApiError;
+use super::params::{WriteApi, parse_write_params};
+use crate::state::RouterState;
+use crate::time::now_ns;
+use crate::write::{check_retention, convert_body, rejection_error, schema_upsert};
+
+/// `POST /api/v2/write`.
+pub async fn write_v2(State(state): State<RouterState>, request: Request) -> Response {
+    respond(write(&state, WriteApi::V2, request).await, false)
+}
+
+/// `POST /write`.
+pub async fn write_v1(State(state): State<RouterState>, request: Request) -> Response {
+    respond(write(&state, WriteApi::V1, request).await, true)
+}
+
+fn respond(result: Result<(), ApiError>, v1: bool) -> Response {
+    match result {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => {
+            if e.status().is_server_error() {
+                tracing::warn!(error = %e, "write failed");
+            }
+            e.into_response_for(v1)
+        }
+    }
+}
+
+async fn write(state: &RouterState, api: WriteApi, request: Request) -> Result<(), ApiError> {
+    // 1. Concurrency permit, held until the response is built; the body is not read without one.
+    let _permit = state
+        .write_permits
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| ApiError::Overloaded)?;
+
+    // 2. Parameters.
+    let (parts, body) = request.into_parts();
+    let params = parse_write_params(api, parts.uri.query())?;
+
+    // 3. Auth.
+    authorize_write(
+        state.catalog.as_ref(),
+        &parts.headers,
+        params.password.as_deref(),
+        &params.database,
+    )
+    .await?;
+
+    // 4. Body.
+    let limit = state.settings.max_request_bytes;
+    let encoding = body_encoding(&parts.headers)?;
+    let raw = read_capped(&parts.headers, body, limit).await?;
+    if raw.is_empty() {
+        return Ok(());
+    }
+    state.metrics.write_body_bytes.inc_by(raw.len() as u64);
+
+    // 5. Decode and convert off the async workers (CPU-bound on large bodies).
+    let precision = params.precision;
+    let default_time = now_ns();
+    let converted = tokio::task::spawn_blocking(move || {
+        let bytes = match encoding {
+            BodyEncoding::Identity => raw,
+            BodyEncoding::Gzip => gunzip_capped(&raw, limit)?,
+        };
+        let text = into_utf8(bytes)?;
+        convert_body(&text, precision, default_time)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("conversion task failed: {e}")))??;
+
+    let rejected = converted.stats.lines_rejected;
+    state.metrics.write_rejected_lines.inc_by(rejected as u64);
+    if rejected > 0 && (!params.accept_partial || converted.tables.is_empty()) {
+        return Err(rejection_error(&converted.rejections, None));
+    }
+    if converted.tables.is_empty() {
+        return Ok(()); // only blank lines and comments
+    }
+
+    // 6. Database, retention.
+    let catalog = state.catalog.as_ref();
+    let database = match catalog.database_by_name(&params.database).await? {
+        Some(db) => db,
+        None if state.settings.auto_create_databases => {
+            let options = state.settings.new_database_options;
+            let (db, created) = get_or_create_database(catalog, &params.database, options).await?;
+            if created {
+                tracing::info!(database = %db.name, id = db.id.0, "auto-created database");
+            }
+            db
+        }
+        None => return Err(ApiError::DatabaseNotFound(params.database.to_string())),
+    };
+    check_retention(&converted.tables, database.retention_period_ns(), now_ns())?;
+
+    // 7. Schema: additive, atomic upsert; conflicts and limits reject the whole write.
+    let upsert = schema_upsert(&converted.tables)?;
+    catalog.upsert_schema(database.id, &upsert).await?;
+
+    // 8. Append; success only once the log has it.
+    let stats = converted.stats;
+    let tables = converted
+        .tables
+        .into_iter()
+        .map(|t| (t.name, t.batch))
+        .collect();
+    state
+        .write_log
+        .append(LogWrite {
+            database: database.name.to_string(),
+            tables,
+        })
+        .await?;
+    state
+        .metrics
+        .write_lines
+        .inc_by(stats.lines_accepted as u64);
+    state.metrics.write_fields.inc_by(stats.field_values as u64);
+
+    if rejected > 0 {
+        return Err(rejection_error(
+            &converted.rejections,
+            Some(stats.lines_accepted),
+        ));
+    }
+    Ok(())
+}

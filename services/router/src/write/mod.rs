@@ -1,0 +1,10 @@
+//! The write pipeline after the HTTP layer (steps 5–8): convert, resolve the database, check
+//! retention, upsert the schema, append to the log.
+
+mod convert;
+mod retention;
+mod schema_check;
+
+pub use convert::{convert_body, rejection_error};
+pub use retention::check_retention;
+pub use schema_check::schema_upsert;

@@ -1,0 +1,12 @@
+//! The router over real HTTP: statuses, exact bodies and headers, and what landed in the log.
+
+mod auth;
+mod body;
+mod common;
+mod concurrency;
+mod stubs;
+mod system;
+mod table;
+mod v1_errors;
+mod v2_errors;
+mod writes;

@@ -1,0 +1,90 @@
+//! Catalog errors. Messages are user-facing: the router returns them verbatim.
+
+use schema::InfluxColumnType;
+
+use crate::DatabaseNameError;
+
+/// A failed catalog operation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CatalogError {
+    /// Invalid database name.
+    #[error(transparent)]
+    InvalidDatabaseName(#[from] DatabaseNameError),
+    /// The name is taken.
+    #[error("database already exists: {name:?}")]
+    DatabaseAlreadyExists {
+        /// The name.
+        name: String,
+    },
+    /// No such database (by name).
+    #[error("database not found: {name:?}")]
+    DatabaseNotFound {
+        /// The name.
+        name: String,
+    },
+    /// No such database (by id).
+    #[error("database id {id} not found")]
+    DatabaseIdNotFound {
+        /// The id.
+        id: u64,
+    },
+    /// A column exists with another type than the write's.
+    #[error(
+        "schema conflict: table {table}, column {column} is type {existing} but write has type {write}"
+    )]
+    SchemaConflict {
+        /// Table.
+        table: String,
+        /// Column.
+        column: String,
+        /// Stored type.
+        existing: InfluxColumnType,
+        /// The write's type.
+        write: InfluxColumnType,
+    },
+    /// Too many tables.
+    #[error(
+        "service limit reached: couldn't create table(s) {tables} in database {database:?}; it has {existing} table(s), applying this write would result in {requested}, limit is {limit}"
+    )]
+    TableLimit {
+        /// Database name.
+        database: String,
+        /// The new table names, comma-separated.
+        tables: String,
+        /// Tables before the write.
+        existing: usize,
+        /// Tables after the write.
+        requested: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// Too many columns in a table.
+    #[error(
+        "service limit reached: couldn't create columns in table {table}; table contains {existing} existing column(s), applying this write would result in {requested} columns, limit is {limit}"
+    )]
+    ColumnLimit {
+        /// Table name.
+        table: String,
+        /// Columns before the write.
+        existing: usize,
+        /// Columns after the write.
+        requested: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A token with this hash is already stored.
+    #[error("a token with this hash already exists")]
+    TokenAlreadyExists,
+    /// No token with this id.
+    #[error("token id {id} not found")]
+    TokenNotFound {
+        /// The id.
+        id: u64,
+    },
+    /// The backend cannot be reached or timed out; retrying later may succeed.
+    #[error("catalog unavailable: {0}")]
+    Unavailable(String),
+    /// Any other backend failure.
+    #[error("catalog error: {0}")]
+    Internal(String),
+}

@@ -1,0 +1,46 @@
+//! Replays every file of the fuzz corpus (`fuzz/corpus/parse/`) through the fuzz target's check,
+//! so CI re-checks past findings without cargo-fuzz.
+
+use std::path::Path;
+
+#[test]
+fn replay_fuzz_corpus() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/parse");
+    let mut replayed = 0;
+    let mut good_lines = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let data = std::fs::read(&path).unwrap();
+        let outcome =
+            std::panic::catch_unwind(|| line_protocol::fuzzing::check_parse_round_trip(&data));
+        assert!(
+            outcome.is_ok(),
+            "corpus file {} fails the check",
+            path.display()
+        );
+        if let Ok(text) = std::str::from_utf8(&data) {
+            good_lines += line_protocol::parse_lines(text)
+                .filter(Result::is_ok)
+                .count();
+        }
+        replayed += 1;
+    }
+    // the hand-written seeds alone are 30 files with 28 good lines
+    assert!(
+        replayed >= 30,
+        "only {replayed} corpus files in {}",
+        dir.display()
+    );
+    assert!(
+        good_lines >= 20,
+        "only {good_lines} good lines in the corpus"
+    );
+}
+
+#[test]
+fn the_check_catches_violations() {
+    // a good line, a bad line and a multi-line string: the check passes...
+    line_protocol::fuzzing::check_parse_round_trip(b"m,t=v f=1i\nbad\nm s=\"a\nb\" 1");
+    // ...and non-UTF-8 input is skipped
+    line_protocol::fuzzing::check_parse_round_trip(&[0xff, 0xfe, b'\n']);
+}

@@ -1,0 +1,177 @@
+//! One tag or field column under construction: typed values plus a validity bitmap. Rows a
+//! line leaves out (and rows before the column's first value) are padded with nulls lazily.
+
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray, UInt64Array,
+};
+use arrow::array::{BooleanBufferBuilder, NullBufferBuilder};
+use arrow::buffer::{Buffer, OffsetBuffer, ScalarBuffer};
+use arrow::error::ArrowError;
+use foldhash::fast::RandomState;
+use line_protocol::{EscapedStr, FieldValue};
+
+use super::tag_dictionary::TagDictionary;
+use crate::column_type::{InfluxColumnType, InfluxFieldType};
+
+/// The Influx field type of a parsed value.
+pub(crate) fn field_type(value: &FieldValue<'_>) -> InfluxFieldType {
+    match value {
+        FieldValue::F64(_) => InfluxFieldType::Float,
+        FieldValue::I64(_) => InfluxFieldType::Integer,
+        FieldValue::U64(_) => InfluxFieldType::UInteger,
+        FieldValue::Bool(_) => InfluxFieldType::Boolean,
+        FieldValue::String(_) => InfluxFieldType::String,
+    }
+}
+
+#[derive(Debug)]
+enum ColumnData {
+    Tag(TagDictionary),
+    Float(Vec<f64>),
+    Integer(Vec<i64>),
+    UInteger(Vec<u64>),
+    String { offsets: Vec<i32>, values: Vec<u8> },
+    Boolean(BooleanBufferBuilder),
+}
+
+/// A column of a table under construction.
+#[derive(Debug)]
+pub(crate) struct ColumnBuilder {
+    /// Unescaped column name.
+    pub(crate) name: String,
+    /// Never [`InfluxColumnType::Timestamp`]: `time` is kept by the table.
+    pub(crate) column_type: InfluxColumnType,
+    /// Number of the line that last used this column (see `TableBuilder`).
+    pub(crate) mark: u64,
+    /// Position of this column's tag/field in that line.
+    pub(crate) slot: u32,
+    data: ColumnData,
+    nulls: NullBufferBuilder,
+}
+
+impl ColumnBuilder {
+    pub(crate) fn new(name: String, column_type: InfluxColumnType, hasher: &RandomState) -> Self {
+        let data = match column_type {
+            InfluxColumnType::Tag | InfluxColumnType::Timestamp => {
+                ColumnData::Tag(TagDictionary::new(hasher.clone()))
+            }
+            InfluxColumnType::Field(InfluxFieldType::Float) => ColumnData::Float(Vec::new()),
+            InfluxColumnType::Field(InfluxFieldType::Integer) => ColumnData::Integer(Vec::new()),
+            InfluxColumnType::Field(InfluxFieldType::UInteger) => {
+                ColumnData::UInteger(Vec::new())
+            }
+            InfluxColumnType::Field(InfluxFieldType::String) => {
+                ColumnData::String { offsets: vec![0], values: Vec::new() }
+            }
+            InfluxColumnType::Field(InfluxFieldType::Boolean) => {
+                ColumnData::Boolean(BooleanBufferBuilder::new(0))
+            }
+        };
+        Self { name, column_type, mark: 0, slot: 0, data, nulls: NullBufferBuilder::new(0) }
+    }
+
+    /// True when appending `additional` more string bytes could overflow `i32` offsets.
+    pub(crate) fn would_overflow(&self, additional: usize) -> bool {
+        match &self.data {
+            ColumnData::Tag(dict) => dict.would_overflow(additional),
+            ColumnData::String { values, .. } => {
+                values.len().saturating_add(additional) > i32::MAX as usize
+            }
+            _ => false,
+        }
+    }
+
+    /// Pads with nulls up to `row` (the row about to be written).
+    #[inline]
+    fn pad_to(&mut self, row: usize) {
+        let len = self.nulls.len();
+        if len < row {
+            self.push_nulls(row - len);
+        }
+    }
+
+    fn push_nulls(&mut self, n: usize) {
+        self.nulls.append_n_nulls(n);
+        match &mut self.data {
+            ColumnData::Tag(dict) => dict.push_nulls(n),
+            ColumnData::Float(v) => v.resize(v.len() + n, 0.0),
+            ColumnData::Integer(v) => v.resize(v.len() + n, 0),
+            ColumnData::UInteger(v) => v.resize(v.len() + n, 0),
+            ColumnData::String { offsets, .. } => {
+                let end = offsets.last().copied().unwrap_or(0);
+                offsets.resize(offsets.len() + n, end);
+            }
+            ColumnData::Boolean(b) => b.append_n(n, false),
+        }
+    }
+
+    /// Appends a tag value at `row`.
+    #[inline]
+    pub(crate) fn push_tag(&mut self, row: usize, value: &EscapedStr<'_>) {
+        self.pad_to(row);
+        match &mut self.data {
+            ColumnData::Tag(dict) => {
+                if value.has_backslash() {
+                    dict.push(&value.unescaped());
+                } else {
+                    dict.push(value.raw());
+                }
+                self.nulls.append_non_null();
+            }
+            // Unreachable: the table checked the column type. Stay consistent regardless.
+            _ => {
+                debug_assert!(false, "tag value for field column {}", self.name);
+                self.push_nulls(1);
+            }
+        }
+    }
+
+    /// Appends a field value at `row`.
+    #[inline]
+    pub(crate) fn push_field(&mut self, row: usize, value: &FieldValue<'_>) {
+        self.pad_to(row);
+        match (&mut self.data, value) {
+            (ColumnData::Float(v), FieldValue::F64(x)) => v.push(*x),
+            (ColumnData::Integer(v), FieldValue::I64(x)) => v.push(*x),
+            (ColumnData::UInteger(v), FieldValue::U64(x)) => v.push(*x),
+            (ColumnData::Boolean(b), FieldValue::Bool(x)) => b.append(*x),
+            (ColumnData::String { offsets, values }, FieldValue::String(s)) => {
+                if s.has_backslash() {
+                    values.extend_from_slice(s.unescaped().as_bytes());
+                } else {
+                    values.extend_from_slice(s.raw().as_bytes());
+                }
+                offsets.push(values.len() as i32);
+            }
+            // Unreachable: the table checked the column type. Stay consistent regardless.
+            _ => {
+                debug_assert!(false, "field value of another type for column {}", self.name);
+                self.push_nulls(1);
+                return;
+            }
+        }
+        self.nulls.append_non_null();
+    }
+
+    /// Builds the Arrow array of `rows` rows.
+    pub(crate) fn finish(mut self, rows: usize) -> Result<ArrayRef, ArrowError> {
+        self.pad_to(rows);
+        let nulls = self.nulls.finish();
+        Ok(match self.data {
+            ColumnData::Tag(dict) => dict.finish(nulls)?,
+            ColumnData::Float(v) => Arc::new(Float64Array::try_new(ScalarBuffer::from(v), nulls)?),
+            ColumnData::Integer(v) => Arc::new(Int64Array::try_new(ScalarBuffer::from(v), nulls)?),
+            ColumnData::UInteger(v) => {
+                Arc::new(UInt64Array::try_new(ScalarBuffer::from(v), nulls)?)
+            }
+            ColumnData::String { offsets, values } => Arc::new(StringArray::try_new(
+                OffsetBuffer::new(ScalarBuffer::from(offsets)),
+                Buffer::from_vec(values),
+                nulls,
+            )?),
+            ColumnData::Boolean(mut b) => Arc::new(BooleanArray::new(b.finish(), nulls)),
+        })
+    }
+}
