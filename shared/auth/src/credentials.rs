@@ -30,7 +30,11 @@ impl Credentials {
 
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Credentials({} candidate(s), <redacted>)", self.candidates.len())
+        write!(
+            f,
+            "Credentials({} candidate(s), <redacted>)",
+            self.candidates.len()
+        )
     }
 }
 
@@ -63,14 +67,16 @@ pub fn extract_credentials(
     p_param: Option<&str>,
 ) -> Result<Option<Credentials>, CredentialError> {
     if let Some(raw) = authorization {
-        let value = std::str::from_utf8(raw).map_err(|_| CredentialError::NotUtf8)?.trim();
+        let value = std::str::from_utf8(raw)
+            .map_err(|_| CredentialError::NotUtf8)?
+            .trim();
         if !value.is_empty() {
             return parse_header(value).map(Some);
         }
     }
-    Ok(p_param
-        .filter(|p| !p.is_empty())
-        .map(|p| Credentials { candidates: vec![Token::new(p)] }))
+    Ok(p_param.filter(|p| !p.is_empty()).map(|p| Credentials {
+        candidates: vec![Token::new(p)],
+    }))
 }
 
 fn parse_header(value: &str) -> Result<Credentials, CredentialError> {
@@ -89,9 +95,13 @@ fn parse_header(value: &str) -> Result<Credentials, CredentialError> {
         vec![Token::new(rest)]
     } else if scheme.eq_ignore_ascii_case("basic") {
         non_empty(rest, "Basic")?;
-        let decoded = STANDARD.decode(rest).map_err(|_| CredentialError::BasicNotBase64)?;
+        let decoded = STANDARD
+            .decode(rest)
+            .map_err(|_| CredentialError::BasicNotBase64)?;
         let decoded = String::from_utf8(decoded).map_err(|_| CredentialError::BasicNoColon)?;
-        let (_user, pass) = decoded.split_once(':').ok_or(CredentialError::BasicNoColon)?;
+        let (_user, pass) = decoded
+            .split_once(':')
+            .ok_or(CredentialError::BasicNoColon)?;
         vec![Token::new(pass)]
     } else {
         // Only the scheme is echoed back, never the value.
@@ -102,7 +112,11 @@ fn parse_header(value: &str) -> Result<Credentials, CredentialError> {
 }
 
 fn non_empty(rest: &str, scheme: &'static str) -> Result<(), CredentialError> {
-    if rest.is_empty() { Err(CredentialError::MissingValue(scheme)) } else { Ok(()) }
+    if rest.is_empty() {
+        Err(CredentialError::MissingValue(scheme))
+    } else {
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -110,16 +124,33 @@ mod tests {
     use super::*;
 
     fn values(c: Option<Credentials>) -> Vec<String> {
-        c.map(|c| c.candidates().iter().map(|t| t.expose().to_owned()).collect())
-            .unwrap_or_default()
+        c.map(|c| {
+            c.candidates()
+                .iter()
+                .map(|t| t.expose().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
     }
 
     #[test]
     fn token_and_bearer_schemes() {
-        assert_eq!(values(extract_credentials(Some(b"Token abc"), None).unwrap()), ["abc"]);
-        assert_eq!(values(extract_credentials(Some(b"token  abc "), None).unwrap()), ["abc"]);
-        assert_eq!(values(extract_credentials(Some(b"Bearer xyz"), None).unwrap()), ["xyz"]);
-        assert_eq!(values(extract_credentials(Some(b"BEARER xyz"), None).unwrap()), ["xyz"]);
+        assert_eq!(
+            values(extract_credentials(Some(b"Token abc"), None).unwrap()),
+            ["abc"]
+        );
+        assert_eq!(
+            values(extract_credentials(Some(b"token  abc "), None).unwrap()),
+            ["abc"]
+        );
+        assert_eq!(
+            values(extract_credentials(Some(b"Bearer xyz"), None).unwrap()),
+            ["xyz"]
+        );
+        assert_eq!(
+            values(extract_credentials(Some(b"BEARER xyz"), None).unwrap()),
+            ["xyz"]
+        );
     }
 
     #[test]
@@ -128,7 +159,10 @@ mod tests {
             values(extract_credentials(Some(b"Token user:secret"), None).unwrap()),
             ["user:secret", "secret"]
         );
-        assert_eq!(values(extract_credentials(Some(b"Token user:"), None).unwrap()), ["user:"]);
+        assert_eq!(
+            values(extract_credentials(Some(b"Token user:"), None).unwrap()),
+            ["user:"]
+        );
     }
 
     #[test]
@@ -139,7 +173,10 @@ mod tests {
             ["qvr_t"]
         );
         // base64("u:a:b") = dTphOmI= : only the first colon splits.
-        assert_eq!(values(extract_credentials(Some(b"Basic dTphOmI="), None).unwrap()), ["a:b"]);
+        assert_eq!(
+            values(extract_credentials(Some(b"Basic dTphOmI="), None).unwrap()),
+            ["a:b"]
+        );
         assert_eq!(
             extract_credentials(Some(b"Basic !!!"), None),
             Err(CredentialError::BasicNotBase64)
@@ -153,8 +190,14 @@ mod tests {
 
     #[test]
     fn p_param_is_used_without_header_and_header_wins() {
-        assert_eq!(values(extract_credentials(None, Some("ptok")).unwrap()), ["ptok"]);
-        assert_eq!(values(extract_credentials(Some(b"Token h"), Some("ptok")).unwrap()), ["h"]);
+        assert_eq!(
+            values(extract_credentials(None, Some("ptok")).unwrap()),
+            ["ptok"]
+        );
+        assert_eq!(
+            values(extract_credentials(Some(b"Token h"), Some("ptok")).unwrap()),
+            ["h"]
+        );
         assert_eq!(extract_credentials(None, Some("")), Ok(None));
         assert_eq!(extract_credentials(None, None), Ok(None));
         assert_eq!(extract_credentials(Some(b"  "), None), Ok(None));
@@ -178,7 +221,9 @@ mod tests {
 
     #[test]
     fn debug_redacts() {
-        let c = extract_credentials(Some(b"Token topsecret"), None).unwrap().unwrap();
+        let c = extract_credentials(Some(b"Token topsecret"), None)
+            .unwrap()
+            .unwrap();
         let shown = format!("{c:?}");
         assert!(!shown.contains("topsecret"), "{shown}");
     }

@@ -34,12 +34,18 @@ pub struct Permission {
 impl Permission {
     /// `action` on the database `name`.
     pub fn database(action: Action, name: impl Into<String>) -> Self {
-        Self { action, resource: Resource::Database(name.into()) }
+        Self {
+            action,
+            resource: Resource::Database(name.into()),
+        }
     }
 
     /// `action` on every database.
     pub fn all_databases(action: Action) -> Self {
-        Self { action, resource: Resource::AllDatabases }
+        Self {
+            action,
+            resource: Resource::AllDatabases,
+        }
     }
 
     /// True when this grant covers `action` on `database`.
@@ -64,7 +70,10 @@ pub struct Authorization {
 impl Authorization {
     /// An operator authorization.
     pub fn operator() -> Self {
-        Self { operator: true, permissions: Vec::new() }
+        Self {
+            operator: true,
+            permissions: Vec::new(),
+        }
     }
 
     /// True when `action` on `database` is allowed.

@@ -160,7 +160,9 @@ mod tests {
         assert!(value.starts_with("qvr_"), "{value}");
         assert_eq!(value.len(), 4 + 43);
         assert!(
-            value[4..].bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'),
+            value[4..]
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'),
             "{value}"
         );
     }
@@ -181,10 +183,16 @@ mod tests {
         let h = TokenHash::of("x");
         assert_eq!(TokenHash::from_hex(&h.to_hex()), Ok(h));
         assert_eq!(TokenHash::from_hex(&h.to_hex().to_uppercase()), Ok(h));
-        assert_eq!(TokenHash::from_hex("ab"), Err(TokenHashParseError::Length(2)));
+        assert_eq!(
+            TokenHash::from_hex("ab"),
+            Err(TokenHashParseError::Length(2))
+        );
         let mut bad = h.to_hex();
         bad.replace_range(10..11, "g");
-        assert_eq!(TokenHash::from_hex(&bad), Err(TokenHashParseError::Digit(10)));
+        assert_eq!(
+            TokenHash::from_hex(&bad),
+            Err(TokenHashParseError::Digit(10))
+        );
     }
 
     #[test]

@@ -31,8 +31,11 @@ pub fn init_logging(filter: Option<&str>, json: bool) -> Result<(), LoggingError
             filter: text.clone(),
             source,
         })?;
+    // Colours only for a terminal: log files and collectors get plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(env_filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     let result = if json {
         builder.json().try_init()

@@ -47,7 +47,9 @@ fn ingest(c: &mut Criterion) {
         b.iter(|| {
             let mut converter = LinesConverter::new(0, Precision::Nanoseconds);
             converter.write_lp(black_box(&body));
-            converter.finish().map(|converted| black_box(converted).stats.lines_accepted)
+            converter
+                .finish()
+                .map(|converted| black_box(converted).stats.lines_accepted)
         })
     });
 
@@ -70,10 +72,17 @@ fn sanity_check(body: &str, lines: usize) {
     let mut converter = LinesConverter::new(0, Precision::Nanoseconds);
     converter.write_lp(body);
     let converted = converter.finish().expect("converting the benchmark body");
-    assert_eq!(converted.stats.lines_accepted, lines, "{:?}", converted.rejections.first());
+    assert_eq!(
+        converted.stats.lines_accepted,
+        lines,
+        "{:?}",
+        converted.rejections.first()
+    );
     assert_eq!(converted.tables[0].batch.num_rows(), lines);
     assert_eq!(converted.tables[0].batch.num_columns(), 21);
-    let baseline_ok = influxdb_line_protocol::parse_lines(body).filter(Result::is_ok).count();
+    let baseline_ok = influxdb_line_protocol::parse_lines(body)
+        .filter(Result::is_ok)
+        .count();
     assert_eq!(baseline_ok, lines);
 }
 

@@ -27,7 +27,9 @@ pub enum SchemaError {
         value: String,
     },
     /// The Arrow data type does not match the Influx type named by the metadata.
-    #[error("column {column} is marked as {column_type} but has Arrow type {actual} instead of {expected}")]
+    #[error(
+        "column {column} is marked as {column_type} but has Arrow type {actual} instead of {expected}"
+    )]
     DataTypeMismatch {
         /// Column name.
         column: String,
@@ -98,7 +100,10 @@ pub fn influx_column_type(field: &Field) -> Result<InfluxColumnType, SchemaError
         .get(COLUMN_TYPE_METADATA_KEY)
         .ok_or_else(|| SchemaError::MissingColumnType { column: column() })?;
     let column_type = InfluxColumnType::from_metadata_value(value).ok_or_else(|| {
-        SchemaError::UnknownColumnType { column: column(), value: value.clone() }
+        SchemaError::UnknownColumnType {
+            column: column(),
+            value: value.clone(),
+        }
     })?;
     let expected = arrow_data_type(column_type);
     if field.data_type() != &expected {
@@ -114,7 +119,10 @@ pub fn influx_column_type(field: &Field) -> Result<InfluxColumnType, SchemaError
 
 /// The table name stored in a schema's `iox::measurement::name` metadata.
 pub fn measurement_name(schema: &Schema) -> Option<&str> {
-    schema.metadata().get(MEASUREMENT_METADATA_KEY).map(String::as_str)
+    schema
+        .metadata()
+        .get(MEASUREMENT_METADATA_KEY)
+        .map(String::as_str)
 }
 
 #[cfg(test)]
@@ -133,16 +141,42 @@ mod tests {
         assert_eq!(tag.metadata()["iox::column::type"], "iox::column_type::tag");
 
         let time = arrow_field(TIME_COLUMN_NAME, InfluxColumnType::Timestamp);
-        assert_eq!(time.data_type(), &DataType::Timestamp(TimeUnit::Nanosecond, None));
+        assert_eq!(
+            time.data_type(),
+            &DataType::Timestamp(TimeUnit::Nanosecond, None)
+        );
         assert!(!time.is_nullable());
-        assert_eq!(time.metadata()["iox::column::type"], "iox::column_type::timestamp");
+        assert_eq!(
+            time.metadata()["iox::column::type"],
+            "iox::column_type::timestamp"
+        );
 
         let expected = [
-            (InfluxFieldType::Float, DataType::Float64, "iox::column_type::field::float"),
-            (InfluxFieldType::Integer, DataType::Int64, "iox::column_type::field::integer"),
-            (InfluxFieldType::UInteger, DataType::UInt64, "iox::column_type::field::uinteger"),
-            (InfluxFieldType::String, DataType::Utf8, "iox::column_type::field::string"),
-            (InfluxFieldType::Boolean, DataType::Boolean, "iox::column_type::field::boolean"),
+            (
+                InfluxFieldType::Float,
+                DataType::Float64,
+                "iox::column_type::field::float",
+            ),
+            (
+                InfluxFieldType::Integer,
+                DataType::Int64,
+                "iox::column_type::field::integer",
+            ),
+            (
+                InfluxFieldType::UInteger,
+                DataType::UInt64,
+                "iox::column_type::field::uinteger",
+            ),
+            (
+                InfluxFieldType::String,
+                DataType::Utf8,
+                "iox::column_type::field::string",
+            ),
+            (
+                InfluxFieldType::Boolean,
+                DataType::Boolean,
+                "iox::column_type::field::boolean",
+            ),
         ];
         for (field_type, data_type, metadata) in expected {
             let field = arrow_field("v", InfluxColumnType::Field(field_type));

@@ -29,7 +29,13 @@ pub enum InfluxFieldType {
 
 impl InfluxFieldType {
     /// All field types, in declaration order.
-    pub const ALL: [Self; 5] = [Self::Float, Self::Integer, Self::UInteger, Self::String, Self::Boolean];
+    pub const ALL: [Self; 5] = [
+        Self::Float,
+        Self::Integer,
+        Self::UInteger,
+        Self::String,
+        Self::Boolean,
+    ];
 
     /// Short name used in error messages: `f64`, `i64`, `u64`, `string`, `bool`.
     pub const fn short_name(self) -> &'static str {
@@ -131,21 +137,36 @@ mod tests {
     #[test]
     fn short_names_match_the_catalog_error_texts() {
         let names: Vec<_> = all_types().into_iter().map(|t| t.to_string()).collect();
-        assert_eq!(names, ["tag", "time", "f64", "i64", "u64", "string", "bool"]);
+        assert_eq!(
+            names,
+            ["tag", "time", "f64", "i64", "u64", "string", "bool"]
+        );
     }
 
     #[test]
     fn metadata_values_round_trip() {
         for ty in all_types() {
-            assert_eq!(InfluxColumnType::from_metadata_value(ty.metadata_value()), Some(ty));
+            assert_eq!(
+                InfluxColumnType::from_metadata_value(ty.metadata_value()),
+                Some(ty)
+            );
         }
         assert_eq!(
             InfluxColumnType::Field(InfluxFieldType::UInteger).metadata_value(),
             "iox::column_type::field::uinteger"
         );
-        assert_eq!(InfluxColumnType::Tag.metadata_value(), "iox::column_type::tag");
-        assert_eq!(InfluxColumnType::Timestamp.metadata_value(), "iox::column_type::timestamp");
-        assert_eq!(InfluxColumnType::from_metadata_value("iox::column_type::field"), None);
+        assert_eq!(
+            InfluxColumnType::Tag.metadata_value(),
+            "iox::column_type::tag"
+        );
+        assert_eq!(
+            InfluxColumnType::Timestamp.metadata_value(),
+            "iox::column_type::timestamp"
+        );
+        assert_eq!(
+            InfluxColumnType::from_metadata_value("iox::column_type::field"),
+            None
+        );
         assert_eq!(InfluxColumnType::from_metadata_value("tag"), None);
     }
 }

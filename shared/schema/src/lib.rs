@@ -22,8 +22,8 @@ pub mod column_type;
 mod convert;
 
 pub use arrow_conventions::{
-    SchemaError, arrow_data_type, arrow_field, arrow_schema, influx_column_type,
-    measurement_name, sort_columns,
+    SchemaError, arrow_data_type, arrow_field, arrow_schema, influx_column_type, measurement_name,
+    sort_columns,
 };
 pub use column_type::{
     COLUMN_TYPE_METADATA_KEY, InfluxColumnType, InfluxFieldType, MEASUREMENT_METADATA_KEY,

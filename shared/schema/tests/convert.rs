@@ -3,7 +3,9 @@
 mod common;
 
 use arrow::datatypes::{DataType, TimeUnit};
-use common::{Cell, DEFAULT_TIME, batch, cell, column_names, convert, convert_with, rejection_texts, rows};
+use common::{
+    Cell, DEFAULT_TIME, batch, cell, column_names, convert, convert_with, rejection_texts, rows,
+};
 use line_protocol::Precision;
 use schema::{
     ConversionStats, InfluxColumnType, InfluxFieldType, LineErrorKind, LinesConverter,
@@ -15,10 +17,17 @@ fn every_type_maps_to_its_arrow_column_in_canonical_order() {
     let out = convert("cpu,region=us,host=a v=1.5,n=-2i,u=3u,b=t,s=\"x y\" 10\n");
     assert!(out.rejections.is_empty(), "{:?}", out.rejections);
     let b = batch(&out, "cpu");
-    assert_eq!(column_names(b), ["host", "region", "b", "n", "s", "u", "v", "time"]);
+    assert_eq!(
+        column_names(b),
+        ["host", "region", "b", "n", "s", "u", "v", "time"]
+    );
     let schema = b.schema();
     assert_eq!(measurement_name(&schema), Some("cpu"));
-    let types: Vec<_> = schema.fields().iter().map(|f| influx_column_type(f).unwrap()).collect();
+    let types: Vec<_> = schema
+        .fields()
+        .iter()
+        .map(|f| influx_column_type(f).unwrap())
+        .collect();
     use InfluxFieldType::*;
     assert_eq!(
         types,
@@ -34,7 +43,10 @@ fn every_type_maps_to_its_arrow_column_in_canonical_order() {
         ]
     );
     let time = schema.field_with_name("time").unwrap();
-    assert_eq!(time.data_type(), &DataType::Timestamp(TimeUnit::Nanosecond, None));
+    assert_eq!(
+        time.data_type(),
+        &DataType::Timestamp(TimeUnit::Nanosecond, None)
+    );
     assert!(!time.is_nullable());
     assert!(schema.field_with_name("host").unwrap().is_nullable());
 
@@ -49,7 +61,12 @@ fn every_type_maps_to_its_arrow_column_in_canonical_order() {
     assert_eq!(row["time"], Cell::Time(10));
     assert_eq!(
         out.stats,
-        ConversionStats { lines_accepted: 1, lines_rejected: 0, field_values: 5, tables: 1 }
+        ConversionStats {
+            lines_accepted: 1,
+            lines_rejected: 0,
+            field_values: 5,
+            tables: 1
+        }
     );
 }
 
@@ -62,14 +79,28 @@ fn missing_tags_and_fields_are_null_and_late_columns_are_backfilled() {
     assert_eq!(b.num_rows(), 4);
     assert_eq!(column_names(b), ["a", "b", "w", "x", "y", "z", "time"]);
     let col = |name: &str| (0..4).map(|r| cell(b, name, r)).collect::<Vec<_>>();
-    assert_eq!(col("a"), [Some(Cell::Tag("1".into())), None, None, Some(Cell::Tag("4".into()))]);
+    assert_eq!(
+        col("a"),
+        [
+            Some(Cell::Tag("1".into())),
+            None,
+            None,
+            Some(Cell::Tag("4".into()))
+        ]
+    );
     assert_eq!(col("b"), [None, None, Some(Cell::Tag("2".into())), None]);
-    assert_eq!(col("x"), [Some(Cell::I64(1)), None, Some(Cell::I64(3)), None]);
+    assert_eq!(
+        col("x"),
+        [Some(Cell::I64(1)), None, Some(Cell::I64(3)), None]
+    );
     assert_eq!(col("y"), [None, Some(Cell::I64(2)), None, None]);
     assert_eq!(col("z"), [None, None, Some(Cell::Str("s".into())), None]);
     assert_eq!(col("w"), [None, None, None, Some(Cell::Bool(false))]);
     let times: Vec<_> = col("time").into_iter().map(Option::unwrap).collect();
-    assert_eq!(times, [Cell::Time(1), Cell::Time(2), Cell::Time(3), Cell::Time(4)]);
+    assert_eq!(
+        times,
+        [Cell::Time(1), Cell::Time(2), Cell::Time(3), Cell::Time(4)]
+    );
 }
 
 #[test]
@@ -77,7 +108,14 @@ fn precision_multiplies_and_missing_timestamps_get_the_default() {
     let out = convert_with("m v=1 5\nm v=2\nm v=3 -2\n", Precision::Seconds);
     let b = batch(&out, "m");
     let times: Vec<_> = (0..3).map(|r| cell(b, "time", r).unwrap()).collect();
-    assert_eq!(times, [Cell::Time(5_000_000_000), Cell::Time(DEFAULT_TIME), Cell::Time(-2_000_000_000)]);
+    assert_eq!(
+        times,
+        [
+            Cell::Time(5_000_000_000),
+            Cell::Time(DEFAULT_TIME),
+            Cell::Time(-2_000_000_000)
+        ]
+    );
 
     for (precision, expected) in [
         (Precision::Nanoseconds, 7),
@@ -87,7 +125,11 @@ fn precision_multiplies_and_missing_timestamps_get_the_default() {
         (Precision::Hours, 25_200_000_000_000),
     ] {
         let out = convert_with("m v=1 7\n", precision);
-        assert_eq!(cell(batch(&out, "m"), "time", 0), Some(Cell::Time(expected)), "{precision:?}");
+        assert_eq!(
+            cell(batch(&out, "m"), "time", 0),
+            Some(Cell::Time(expected)),
+            "{precision:?}"
+        );
     }
 }
 
@@ -97,13 +139,24 @@ fn timestamp_overflow_rejects_the_line() {
     let out = convert_with(body, Precision::Seconds);
     assert_eq!(
         rejection_texts(&out),
-        ["error parsing line 1 (1-based): timestamp overflows i64: 9223372036854775 × 1000000000 ns (the request's precision) is out of range"]
+        [
+            "error parsing line 1 (1-based): timestamp overflows i64: 9223372036854775 × 1000000000 ns (the request's precision) is out of range"
+        ]
     );
-    assert_eq!(out.rejections[0].kind, LineErrorKind::TimestampOverflow { timestamp: 9223372036854775, multiplier: 1_000_000_000 });
+    assert_eq!(
+        out.rejections[0].kind,
+        LineErrorKind::TimestampOverflow {
+            timestamp: 9223372036854775,
+            multiplier: 1_000_000_000
+        }
+    );
     let b = batch(&out, "m");
     assert_eq!(b.num_rows(), 1);
     assert_eq!(cell(b, "v", 0), Some(Cell::F64(2.0)));
-    assert_eq!(cell(b, "time", 0), Some(Cell::Time(9_223_372_036_000_000_000)));
+    assert_eq!(
+        cell(b, "time", 0),
+        Some(Cell::Time(9_223_372_036_000_000_000))
+    );
 }
 
 #[test]
@@ -153,7 +206,13 @@ fn tag_and_field_may_not_share_a_name_within_a_line() {
 fn same_name_in_two_tables_may_have_different_types() {
     let out = convert("a v=1 1\nb v=1i 1\nb,v2=x v=2i 2\na,v2=1 v=2 2\n");
     assert!(out.rejections.is_empty(), "{:?}", out.rejections);
-    assert_eq!(out.tables.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+    assert_eq!(
+        out.tables
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>(),
+        ["a", "b"]
+    );
     assert_eq!(cell(batch(&out, "a"), "v", 1), Some(Cell::F64(2.0)));
     assert_eq!(cell(batch(&out, "b"), "v", 1), Some(Cell::I64(2)));
     assert_eq!(out.stats.tables, 2);
@@ -176,10 +235,13 @@ fn time_is_reserved() {
 
 #[test]
 fn duplicate_tags_with_conflicting_values_are_rejected_same_values_are_fine() {
-    let out = convert("m,host=a,host=b v=1 1\nm,host=a,r=1,host=a v=2 2\nm,h\\ x=1,h\\ x=1 v=3 3\n");
+    let out =
+        convert("m,host=a,host=b v=1 1\nm,host=a,r=1,host=a v=2 2\nm,h\\ x=1,h\\ x=1 v=3 3\n");
     assert_eq!(
         rejection_texts(&out),
-        ["error parsing line 1 (1-based): the tag 'host' is specified more than once with conflicting values"]
+        [
+            "error parsing line 1 (1-based): the tag 'host' is specified more than once with conflicting values"
+        ]
     );
     let b = batch(&out, "m");
     assert_eq!(b.num_rows(), 2);
@@ -227,7 +289,12 @@ fn rejected_lines_leave_no_trace() {
     assert_eq!(dict.values().len(), 2);
     assert_eq!(
         out.stats,
-        ConversionStats { lines_accepted: 2, lines_rejected: 3, field_values: 2, tables: 1 }
+        ConversionStats {
+            lines_accepted: 2,
+            lines_rejected: 3,
+            field_values: 2,
+            tables: 1
+        }
     );
 }
 
@@ -246,13 +313,23 @@ fn parse_and_conversion_errors_interleave_in_line_order() {
     let out = convert(body);
     let texts = rejection_texts(&out);
     assert_eq!(texts.len(), 4);
-    assert_eq!(texts[0], "error parsing line 2 (1-based): No fields were provided");
+    assert_eq!(
+        texts[0],
+        "error parsing line 2 (1-based): No fields were provided"
+    );
     assert_eq!(
         texts[1],
         "error parsing line 5 (1-based): schema conflict: table m, column v is type f64 but write has type i64"
     );
-    assert!(texts[2].starts_with("error parsing line 6 (1-based): "), "{}", texts[2]);
-    assert_eq!(texts[3], "error parsing line 7 (1-based): Invalid measurement was provided");
+    assert!(
+        texts[2].starts_with("error parsing line 6 (1-based): "),
+        "{}",
+        texts[2]
+    );
+    assert_eq!(
+        texts[3],
+        "error parsing line 7 (1-based): Invalid measurement was provided"
+    );
     assert!(matches!(out.rejections[0].kind, LineErrorKind::Parse(_)));
     assert_eq!(out.rejections[0].message(), "No fields were provided");
     assert_eq!(batch(&out, "m").num_rows(), 2);
@@ -284,9 +361,22 @@ fn keys_in_changing_positions_land_in_the_right_columns() {
     assert!(out.rejections.is_empty());
     let r = rows(batch(&out, "m"));
     let get = |row: usize, k: &str| r[row].get(k).cloned();
-    assert_eq!((get(1, "a"), get(1, "b")), (Some(Cell::Tag("4".into())), Some(Cell::Tag("3".into()))));
-    assert_eq!((get(1, "x"), get(1, "y")), (Some(Cell::I64(4)), Some(Cell::I64(3))));
-    assert_eq!((get(2, "c"), get(2, "z"), get(2, "x")), (Some(Cell::Tag("5".into())), Some(Cell::I64(5)), Some(Cell::I64(6))));
+    assert_eq!(
+        (get(1, "a"), get(1, "b")),
+        (Some(Cell::Tag("4".into())), Some(Cell::Tag("3".into())))
+    );
+    assert_eq!(
+        (get(1, "x"), get(1, "y")),
+        (Some(Cell::I64(4)), Some(Cell::I64(3)))
+    );
+    assert_eq!(
+        (get(2, "c"), get(2, "z"), get(2, "x")),
+        (
+            Some(Cell::Tag("5".into())),
+            Some(Cell::I64(5)),
+            Some(Cell::I64(6))
+        )
+    );
     assert_eq!(get(2, "a"), None);
     assert_eq!(get(3, "z"), Some(Cell::I64(9)));
 }
@@ -299,7 +389,10 @@ fn tables_interleave_and_come_out_sorted_by_name() {
     assert_eq!(batch(&out, "z").num_rows(), 2);
     assert_eq!(cell(batch(&out, "a"), "v", 1), Some(Cell::F64(5.0)));
     for table in &out.tables {
-        assert_eq!(measurement_name(&table.batch.schema()), Some(table.name.as_str()));
+        assert_eq!(
+            measurement_name(&table.batch.schema()),
+            Some(table.name.as_str())
+        );
     }
 }
 

@@ -64,21 +64,21 @@ async fn write(state: &RouterState, api: WriteApi, request: Request) -> Result<(
     if raw.is_empty() {
         return Ok(());
     }
-    state.metrics.write_body_bytes.inc_by(raw.len() as u64);
 
     // 5. Decode and convert off the async workers (CPU-bound on large bodies).
     let precision = params.precision;
     let default_time = now_ns();
-    let converted = tokio::task::spawn_blocking(move || {
+    let (converted, body_bytes) = tokio::task::spawn_blocking(move || {
         let bytes = match encoding {
             BodyEncoding::Identity => raw,
             BodyEncoding::Gzip => gunzip_capped(&raw, limit)?,
         };
         let text = into_utf8(bytes)?;
-        convert_body(&text, precision, default_time)
+        convert_body(&text, precision, default_time).map(|c| (c, text.len()))
     })
     .await
     .map_err(|e| ApiError::Internal(format!("conversion task failed: {e}")))??;
+    state.metrics.write_body_bytes.inc_by(body_bytes as u64);
 
     let rejected = converted.stats.lines_rejected;
     state.metrics.write_rejected_lines.inc_by(rejected as u64);

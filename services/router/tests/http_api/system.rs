@@ -54,6 +54,19 @@ async fn metrics_count_requests_lines_fields_and_bytes() {
             .status,
         204
     );
+    let gz = gzip(body.as_bytes());
+    let a = s
+        .send(
+            "POST",
+            "/api/v2/write?bucket=mydb",
+            &[
+                ("authorization", "Token op-token"),
+                ("content-encoding", "gzip"),
+            ],
+            gz,
+        )
+        .await;
+    assert_eq!(a.status, 204);
     assert_eq!(s.write("/write?db=mydb", OPERATOR, "bad").await.status, 400);
     assert_eq!(s.send("GET", "/nope", &[], "").await.status, 404);
     let a = s.send("GET", "/metrics", &[], "").await;
@@ -63,13 +76,13 @@ async fn metrics_count_requests_lines_fields_and_bytes() {
         Some("application/openmetrics-text; version=1.0.0; charset=utf-8")
     );
     for expected in [
-        "quiver_http_requests_total{endpoint=\"/api/v2/write\",status=\"204\"} 1\n",
+        "quiver_http_requests_total{endpoint=\"/api/v2/write\",status=\"204\"} 2\n",
         "quiver_http_requests_total{endpoint=\"/write\",status=\"400\"} 1\n",
         "quiver_http_requests_total{endpoint=\"unmatched\",status=\"404\"} 1\n",
-        "quiver_write_lines_total 2\n",
-        "quiver_write_fields_total 3\n",
+        "quiver_write_lines_total 4\n",
+        "quiver_write_fields_total 6\n",
         "quiver_write_rejected_lines_total 1\n",
-        &format!("quiver_write_body_bytes_total {}\n", body.len() + 3),
+        &format!("quiver_write_body_bytes_total {}\n", 2 * body.len() + 3),
         "quiver_http_requests_in_flight{endpoint=\"/metrics\"} 1\n",
         "quiver_http_requests_in_flight{endpoint=\"/api/v2/write\"} 0\n",
     ] {

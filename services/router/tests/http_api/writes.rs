@@ -353,3 +353,47 @@ async fn schema_grows_across_requests_and_conflicts_are_rejected() {
     }
     assert_eq!(s.rows("mydb").len(), 2, "rejected writes append nothing");
 }
+
+#[tokio::test]
+async fn a_full_write_log_answers_503_and_keeps_what_it_has() {
+    let s = TestServer::with(Options {
+        log_budget: 2048,
+        ..Options::default()
+    })
+    .await;
+    let mut accepted = 0;
+    let mut refused = None;
+    for i in 0..100 {
+        let a = s
+            .write(
+                "/api/v2/write?bucket=mydb",
+                OPERATOR,
+                &format!("cpu,host=h{i} v={i} {i}"),
+            )
+            .await;
+        match a.status {
+            204 => accepted += 1,
+            _ => {
+                refused = Some(a);
+                break;
+            }
+        }
+    }
+    let a = refused.expect("the 2 KiB budget runs out within 100 writes");
+    assert!(accepted > 0, "at least one write fits");
+    assert_eq!(a.status, 503);
+    assert_eq!(a.header("retry-after"), Some("1"));
+    let json = a.json();
+    assert_eq!(json["code"], "unavailable");
+    let message = json["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("write log memory budget exceeded: ")
+            && message.contains(" of 2048 bytes in use, this write needs "),
+        "{message}"
+    );
+    assert_eq!(
+        s.rows("mydb").len(),
+        accepted,
+        "every acknowledged write is kept, the refused one is not"
+    );
+}

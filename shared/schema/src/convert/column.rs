@@ -3,9 +3,7 @@
 
 use std::sync::Arc;
 
-use arrow::array::{
-    ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray, UInt64Array,
-};
+use arrow::array::{ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray, UInt64Array};
 use arrow::array::{BooleanBufferBuilder, NullBufferBuilder};
 use arrow::buffer::{Buffer, OffsetBuffer, ScalarBuffer};
 use arrow::error::ArrowError;
@@ -52,24 +50,30 @@ pub(crate) struct ColumnBuilder {
 }
 
 impl ColumnBuilder {
-    pub(crate) fn new(name: String, column_type: InfluxColumnType, hasher: &RandomState) -> Self {
+    pub(crate) fn new(name: String, column_type: InfluxColumnType, hasher: RandomState) -> Self {
         let data = match column_type {
             InfluxColumnType::Tag | InfluxColumnType::Timestamp => {
-                ColumnData::Tag(TagDictionary::new(hasher.clone()))
+                ColumnData::Tag(TagDictionary::new(hasher))
             }
             InfluxColumnType::Field(InfluxFieldType::Float) => ColumnData::Float(Vec::new()),
             InfluxColumnType::Field(InfluxFieldType::Integer) => ColumnData::Integer(Vec::new()),
-            InfluxColumnType::Field(InfluxFieldType::UInteger) => {
-                ColumnData::UInteger(Vec::new())
-            }
-            InfluxColumnType::Field(InfluxFieldType::String) => {
-                ColumnData::String { offsets: vec![0], values: Vec::new() }
-            }
+            InfluxColumnType::Field(InfluxFieldType::UInteger) => ColumnData::UInteger(Vec::new()),
+            InfluxColumnType::Field(InfluxFieldType::String) => ColumnData::String {
+                offsets: vec![0],
+                values: Vec::new(),
+            },
             InfluxColumnType::Field(InfluxFieldType::Boolean) => {
                 ColumnData::Boolean(BooleanBufferBuilder::new(0))
             }
         };
-        Self { name, column_type, mark: 0, slot: 0, data, nulls: NullBufferBuilder::new(0) }
+        Self {
+            name,
+            column_type,
+            mark: 0,
+            slot: 0,
+            data,
+            nulls: NullBufferBuilder::new(0),
+        }
     }
 
     /// True when appending `additional` more string bytes could overflow `i32` offsets.
@@ -147,7 +151,11 @@ impl ColumnBuilder {
             }
             // Unreachable: the table checked the column type. Stay consistent regardless.
             _ => {
-                debug_assert!(false, "field value of another type for column {}", self.name);
+                debug_assert!(
+                    false,
+                    "field value of another type for column {}",
+                    self.name
+                );
                 self.push_nulls(1);
                 return;
             }

@@ -104,23 +104,29 @@ impl LinesConverter {
         match self.convert_line(line) {
             Ok(()) => true,
             Err(kind) => {
-                self.rejections.push(LineRejection { line_number: line.line_number, kind });
+                self.rejections.push(LineRejection {
+                    line_number: line.line_number,
+                    kind,
+                });
                 false
             }
         }
     }
 
     fn convert_line(&mut self, line: &ParsedLine<'_>) -> Result<(), LineErrorKind> {
-        let time = match line.timestamp {
-            None => self.default_time_ns,
-            Some(timestamp) => timestamp.checked_mul(self.multiplier).ok_or(
-                LineErrorKind::TimestampOverflow { timestamp, multiplier: self.multiplier },
-            )?,
-        };
+        let time =
+            match line.timestamp {
+                None => self.default_time_ns,
+                Some(timestamp) => timestamp.checked_mul(self.multiplier).ok_or(
+                    LineErrorKind::TimestampOverflow {
+                        timestamp,
+                        multiplier: self.multiplier,
+                    },
+                )?,
+            };
         let table = self.table_for(&line.measurement);
         self.mark += 1;
-        let appended =
-            self.tables[table].write_line(line, time, self.mark, &mut self.scratch)?;
+        let appended = self.tables[table].write_line(line, time, self.mark, &mut self.scratch)?;
         self.lines_accepted += 1;
         self.field_values += appended.field_values;
         Ok(())
@@ -146,8 +152,10 @@ impl LinesConverter {
             Some(index) => index,
             None => {
                 let index = self.tables.len();
-                self.tables.push(TableBuilder::new(name.into_owned(), self.hasher.clone()));
-                self.table_index.insert_unique(hash, (hash, index as u32), |&(h, _)| h);
+                self.tables
+                    .push(TableBuilder::new(name.into_owned(), self.hasher));
+                self.table_index
+                    .insert_unique(hash, (hash, index as u32), |&(h, _)| h);
                 index
             }
         };
@@ -178,7 +186,11 @@ impl LinesConverter {
             field_values: self.field_values,
             tables: tables.len(),
         };
-        Ok(ConvertedLines { tables, rejections: self.rejections, stats })
+        Ok(ConvertedLines {
+            tables,
+            rejections: self.rejections,
+            stats,
+        })
     }
 }
 
@@ -202,6 +214,9 @@ fn build_batch(table: TableBuilder) -> Result<RecordBatch, ArrowError> {
     for column in columns {
         arrays.push(column.finish(rows)?);
     }
-    arrays.push(Arc::new(TimestampNanosecondArray::new(ScalarBuffer::from(time), None)));
+    arrays.push(Arc::new(TimestampNanosecondArray::new(
+        ScalarBuffer::from(time),
+        None,
+    )));
     RecordBatch::try_new(Arc::new(schema), arrays)
 }

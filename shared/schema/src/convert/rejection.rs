@@ -88,7 +88,11 @@ impl LineRejection {
 
 impl fmt::Display for LineRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "error parsing line {} (1-based): {}", self.line_number, self.kind)
+        write!(
+            f,
+            "error parsing line {} (1-based): {}",
+            self.line_number, self.kind
+        )
     }
 }
 

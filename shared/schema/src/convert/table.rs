@@ -106,7 +106,9 @@ impl TableBuilder {
                     scratch.tags.push(SKIP);
                     continue;
                 }
-                return Err(LineErrorKind::DuplicateTag { name: column.name.clone() });
+                return Err(LineErrorKind::DuplicateTag {
+                    name: column.name.clone(),
+                });
             }
             if column.column_type != InfluxColumnType::Tag {
                 return Err(self.conflict(index, InfluxColumnType::Tag));
@@ -125,11 +127,15 @@ impl TableBuilder {
             let column = &mut self.columns[index as usize];
             if column.mark == mark {
                 if column.column_type == InfluxColumnType::Tag {
-                    return Err(LineErrorKind::TagAndField { name: column.name.clone() });
+                    return Err(LineErrorKind::TagAndField {
+                        name: column.name.clone(),
+                    });
                 }
                 let earlier = column.slot as usize;
                 if field_type(&line.fields[earlier].1) != field_type(value) {
-                    return Err(LineErrorKind::DuplicateField { name: column.name.clone() });
+                    return Err(LineErrorKind::DuplicateField {
+                        name: column.name.clone(),
+                    });
                 }
                 // Same type: the last value wins.
                 scratch.fields[earlier] = SKIP;
@@ -183,20 +189,27 @@ impl TableBuilder {
     ) -> Result<u32, LineErrorKind> {
         let name = key.unescaped();
         if name == TIME_COLUMN_NAME {
-            let role = if new_type == InfluxColumnType::Tag { "tag" } else { "field" };
+            let role = if new_type == InfluxColumnType::Tag {
+                "tag"
+            } else {
+                "field"
+            };
             return Err(LineErrorKind::ReservedTimeColumn { role });
         }
         let hash = self.hasher.hash_one(name.as_bytes());
         let columns = &self.columns;
         let found = self
             .index
-            .find(hash, |&(h, i)| h == hash && columns[i as usize].name == name)
+            .find(hash, |&(h, i)| {
+                h == hash && columns[i as usize].name == name
+            })
             .map(|&(_, i)| i);
         let index = match found {
             Some(index) => index,
             None => {
                 let index = self.columns.len() as u32;
-                self.columns.push(ColumnBuilder::new(name.into_owned(), new_type, &self.hasher));
+                self.columns
+                    .push(ColumnBuilder::new(name.into_owned(), new_type, self.hasher));
                 self.index.insert_unique(hash, (hash, index), |&(h, _)| h);
                 index
             }

@@ -57,7 +57,9 @@ impl TagDictionary {
     pub(crate) fn push(&mut self, value: &str) {
         let bytes = value.as_bytes();
         let hash = self.hasher.hash_one(bytes);
-        let found = self.lookup.find(hash, |&(h, key)| h == hash && bytes_eq(self.value(key), bytes));
+        let found = self.lookup.find(hash, |&(h, key)| {
+            h == hash && bytes_eq(self.value(key), bytes)
+        });
         let key = match found {
             Some(&(_, key)) => key,
             None => {
@@ -125,7 +127,17 @@ mod tests {
         let rows: Vec<_> = typed.into_iter().collect();
         assert_eq!(
             rows,
-            [Some("a"), Some("bb"), Some("a"), Some(""), Some("bb"), Some(""), Some("c"), None, None]
+            [
+                Some("a"),
+                Some("bb"),
+                Some("a"),
+                Some(""),
+                Some("bb"),
+                Some(""),
+                Some("c"),
+                None,
+                None
+            ]
         );
     }
 

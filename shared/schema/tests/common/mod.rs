@@ -37,11 +37,21 @@ pub fn convert_with(body: &str, precision: Precision) -> ConvertedLines {
 }
 
 pub fn batch<'c>(converted: &'c ConvertedLines, table: &str) -> &'c RecordBatch {
-    &converted.tables.iter().find(|t| t.name == table).unwrap().batch
+    &converted
+        .tables
+        .iter()
+        .find(|t| t.name == table)
+        .unwrap()
+        .batch
 }
 
 pub fn column_names(batch: &RecordBatch) -> Vec<String> {
-    batch.schema().fields().iter().map(|f| f.name().clone()).collect()
+    batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect()
 }
 
 /// The cell at (`column`, `row`); `None` for null.
