@@ -16,6 +16,24 @@
 //!
 //! [`column_type`] names the Influx types; [`arrow_conventions`] maps them to Arrow fields and
 //! back.
+//!
+//! ```
+//! use line_protocol::Precision;
+//! use schema::LinesConverter;
+//!
+//! let mut converter = LinesConverter::new(1_000, Precision::Seconds);
+//! converter.write_lp("cpu,host=a usage=0.5 1\ncpu,host=b usage=1i 2\ncpu idle=true\n");
+//! let out = converter.finish().unwrap();
+//! assert_eq!(out.stats.lines_accepted, 2);
+//! assert_eq!(
+//!     out.rejections[0].to_string(),
+//!     "error parsing line 2 (1-based): schema conflict: table cpu, column usage is type f64 but write has type i64"
+//! );
+//! let cpu = &out.tables[0].batch;
+//! let names: Vec<_> = cpu.schema().fields().iter().map(|f| f.name().clone()).collect();
+//! assert_eq!(names, ["host", "idle", "usage", "time"]);
+//! assert_eq!(cpu.num_rows(), 2); // the second row: host and usage null, time 1_000
+//! ```
 
 pub mod arrow_conventions;
 pub mod column_type;

@@ -423,7 +423,7 @@ fn dictionary_holds_each_distinct_tag_value_once() {
 }
 
 #[test]
-fn push_line_converts_hand_built_lines_and_several_bodies_accumulate() {
+fn several_bodies_accumulate_with_line_numbers_per_body() {
     let mut converter = LinesConverter::new(0, Precision::Nanoseconds);
     converter.write_lp("m v=1 1\n");
     converter.write_lp("m v=true 2\nm v=2 3\n");
@@ -433,4 +433,35 @@ fn push_line_converts_hand_built_lines_and_several_bodies_accumulate() {
     let b = batch(&out, "m");
     assert_eq!(b.num_rows(), 2);
     assert_eq!(cell(b, "time", 1), Some(Cell::Time(3)));
+}
+
+#[test]
+fn push_line_converts_hand_built_lines() {
+    use line_protocol::{EscapeKind, EscapedStr, FieldValue, ParsedLine};
+    let id = |s| EscapedStr::from_raw(s, EscapeKind::Identifier);
+    let mut converter = LinesConverter::new(42, Precision::Milliseconds);
+    let line = ParsedLine {
+        line_number: 7,
+        measurement: id(r"w\ x"),
+        tags: vec![(id("t"), id(r"a\,b"))],
+        fields: vec![(id("f"), FieldValue::U64(9))],
+        timestamp: Some(3),
+    };
+    assert!(converter.push_line(&line));
+    let bad = ParsedLine {
+        line_number: 8,
+        fields: vec![(id("t"), FieldValue::Bool(true))],
+        ..line
+    };
+    assert!(!converter.push_line(&bad));
+    let out = converter.finish().unwrap();
+    assert_eq!(
+        rejection_texts(&out),
+        ["error parsing line 8 (1-based): the name 't' is used for both a tag and a field"]
+    );
+    let r = rows(batch(&out, "w x"));
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0]["t"], Cell::Tag("a,b".into()));
+    assert_eq!(r[0]["f"], Cell::U64(9));
+    assert_eq!(r[0]["time"], Cell::Time(3_000_000));
 }

@@ -183,3 +183,51 @@ impl ColumnBuilder {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::Float64Type;
+    use line_protocol::EscapeKind;
+
+    use super::*;
+
+    #[test]
+    fn pads_skipped_rows_with_nulls_and_finishes_at_the_row_count() {
+        let mut column = ColumnBuilder::new(
+            "v".into(),
+            InfluxColumnType::Field(InfluxFieldType::Float),
+            RandomState::default(),
+        );
+        column.push_field(2, &FieldValue::F64(1.5));
+        column.push_field(3, &FieldValue::F64(2.5));
+        let array = column.finish(6).unwrap();
+        let values = array.as_primitive::<Float64Type>();
+        let cells: Vec<_> = values.iter().collect();
+        assert_eq!(cells, [None, None, Some(1.5), Some(2.5), None, None]);
+        assert_eq!(values.null_count(), 4);
+    }
+
+    #[test]
+    fn string_columns_refuse_data_past_i32_offsets() {
+        let mut column = ColumnBuilder::new(
+            "s".into(),
+            InfluxColumnType::Field(InfluxFieldType::String),
+            RandomState::default(),
+        );
+        let text = EscapedStr::from_raw(r#"a\\b\"c"#, EscapeKind::StringValue);
+        column.push_field(0, &FieldValue::String(text));
+        assert!(!column.would_overflow(1000));
+        // 5 bytes stored (`a\b"c` unescaped): 5 + (i32::MAX - 5) still fits, one more does not.
+        assert!(!column.would_overflow(i32::MAX as usize - 5));
+        assert!(column.would_overflow(i32::MAX as usize - 4));
+        let array = column.finish(1).unwrap();
+        assert_eq!(array.as_string::<i32>().value(0), "a\\b\"c");
+        let int = ColumnBuilder::new(
+            "n".into(),
+            InfluxColumnType::Field(InfluxFieldType::Integer),
+            RandomState::default(),
+        );
+        assert!(!int.would_overflow(usize::MAX));
+    }
+}

@@ -1,7 +1,7 @@
 //! A tag column under construction: an interner of distinct values (one contiguous byte buffer
 //! that becomes the dictionary's values array) plus one `i32` key per row.
 
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, DictionaryArray, Int32Array, StringArray};
@@ -13,12 +13,30 @@ use hashbrown::HashTable;
 
 use super::bytes::bytes_eq;
 
+/// One distinct value in the lookup table.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    /// High bits of the hash (the table itself keys on the low bits).
+    hash_hi: u32,
+    key: i32,
+    start: u32,
+    len: u32,
+}
+
+/// Hashes a value (no length prefix: equality is checked on the bytes anyway).
+#[inline(always)]
+fn hash_bytes(hasher: &RandomState, bytes: &[u8]) -> u64 {
+    let mut state = hasher.build_hasher();
+    state.write(bytes);
+    state.finish()
+}
+
 /// Distinct values and per-row keys of one tag column.
 #[derive(Debug)]
 pub(crate) struct TagDictionary {
     hasher: RandomState,
-    /// `(hash, key)` of every distinct value; the hash is kept so growing never rehashes bytes.
-    lookup: HashTable<(u64, i32)>,
+    /// Every distinct value, with where its bytes are (saves a load of `offsets` per probe).
+    lookup: HashTable<Entry>,
     /// Value `k` is `values[offsets[k]..offsets[k + 1]]`.
     offsets: Vec<i32>,
     values: Vec<u8>,
@@ -48,6 +66,7 @@ impl TagDictionary {
         self.values.len().saturating_add(additional) > i32::MAX as usize
     }
 
+    #[cfg(test)]
     fn value(&self, key: i32) -> &[u8] {
         let key = key as usize;
         &self.values[self.offsets[key] as usize..self.offsets[key + 1] as usize]
@@ -56,17 +75,33 @@ impl TagDictionary {
     /// Appends a row holding `value`. The caller checked [`Self::would_overflow`].
     pub(crate) fn push(&mut self, value: &str) {
         let bytes = value.as_bytes();
-        let hash = self.hasher.hash_one(bytes);
-        let found = self.lookup.find(hash, |&(h, key)| {
-            h == hash && bytes_eq(self.value(key), bytes)
+        let hash = hash_bytes(&self.hasher, bytes);
+        let hash_hi = (hash >> 32) as u32;
+        let values = &self.values;
+        let found = self.lookup.find(hash, |e| {
+            e.hash_hi == hash_hi
+                && e.len as usize == bytes.len()
+                && values
+                    .get(e.start as usize..e.start as usize + e.len as usize)
+                    .is_some_and(|stored| bytes_eq(stored, bytes))
         });
         let key = match found {
-            Some(&(_, key)) => key,
+            Some(entry) => entry.key,
             None => {
                 let key = (self.offsets.len() - 1) as i32;
+                let entry = Entry {
+                    hash_hi,
+                    key,
+                    start: self.values.len() as u32,
+                    len: bytes.len() as u32,
+                };
                 self.values.extend_from_slice(bytes);
                 self.offsets.push(self.values.len() as i32);
-                self.lookup.insert_unique(hash, (hash, key), |&(h, _)| h);
+                let (hasher, values) = (&self.hasher, &self.values);
+                self.lookup.insert_unique(hash, entry, |e| {
+                    let stored = values.get(e.start as usize..e.start as usize + e.len as usize);
+                    hash_bytes(hasher, stored.unwrap_or_default())
+                });
                 key
             }
         };
