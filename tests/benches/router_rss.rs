@@ -30,9 +30,13 @@ struct CountingLog {
 #[async_trait]
 impl WriteLog for CountingLog {
     async fn append(&self, write: LogWrite) -> Result<LogPosition, WriteLogError> {
-        self.rows.fetch_add(write.row_count() as u64, Ordering::Relaxed);
+        self.rows
+            .fetch_add(write.row_count() as u64, Ordering::Relaxed);
         let offset = self.appends.fetch_add(1, Ordering::Relaxed);
-        Ok(LogPosition { partition: 0, offset })
+        Ok(LogPosition {
+            partition: 0,
+            offset,
+        })
     }
 }
 
@@ -47,7 +51,10 @@ fn rss_mib() -> f64 {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let requests: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(200);
     let concurrency: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(4);
     let deadline = Instant::now() + Duration::from_secs(600);
@@ -63,10 +70,23 @@ async fn main() {
         .await
         .expect("token");
     let log = Arc::new(CountingLog::default());
-    let settings = RouterSettings { auto_create_databases: true, ..RouterSettings::default() };
-    let state = RouterState::new(catalog, log.clone(), Arc::new(RouterMetrics::new()), settings);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("http://{}/api/v2/write?bucket=rss", listener.local_addr().expect("addr"));
+    let settings = RouterSettings {
+        auto_create_databases: true,
+        ..RouterSettings::default()
+    };
+    let state = RouterState::new(
+        catalog,
+        log.clone(),
+        Arc::new(RouterMetrics::new()),
+        settings,
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!(
+        "http://{}/api/v2/write?bucket=rss",
+        listener.local_addr().expect("addr")
+    );
     tokio::spawn(router::serve(listener, state, std::future::pending()));
 
     // ~10 MB of TSBS cpu-only lines: just under the router's default 10 MiB cap.
@@ -87,7 +107,10 @@ async fn main() {
         gzipped.len()
     );
     let client = reqwest::Client::new();
-    println!("{:>10} {:>8} {:>10} {:>10}", "encoding", "sent", "rss_mib", "MB/s");
+    println!(
+        "{:>10} {:>8} {:>10} {:>10}",
+        "encoding", "sent", "rss_mib", "MB/s"
+    );
     println!("{:>10} {:>8} {:>10.1} {:>10}", "start", 0, rss_mib(), "-");
     let mut samples = Vec::new();
     for (encoding, body) in [("identity", plain.clone()), ("gzip", gzipped.clone())] {
@@ -102,7 +125,9 @@ async fn main() {
                     .header("Authorization", "Token rss")
                     .header("Content-Encoding", encoding)
                     .body(body.clone());
-                tasks.push(tokio::spawn(async move { request.send().await.map(|r| r.status().as_u16()) }));
+                tasks.push(tokio::spawn(async move {
+                    request.send().await.map(|r| r.status().as_u16())
+                }));
             }
             for t in tasks {
                 let status = t.await.expect("task").expect("request");
@@ -118,7 +143,11 @@ async fn main() {
         }
     }
     let rows = log.rows.load(Ordering::Relaxed);
-    assert_eq!(rows, log.appends.load(Ordering::Relaxed) * lines_per_body, "rows lost");
+    assert_eq!(
+        rows,
+        log.appends.load(Ordering::Relaxed) * lines_per_body,
+        "rows lost"
+    );
     let after_warmup: Vec<f64> = samples.iter().skip(2).map(|s| s.2).collect();
     let min = after_warmup.iter().cloned().fold(f64::INFINITY, f64::min);
     let max = after_warmup.iter().cloned().fold(0.0, f64::max);

@@ -14,7 +14,10 @@ pub fn quiver_binary() -> PathBuf {
     BIN.get_or_init(|| {
         // target/<profile>/deps/<test binary>  →  target/
         let exe = std::env::current_exe().expect("test binary path");
-        let profile_dir = exe.parent().and_then(|d| d.parent()).expect("target/<profile>");
+        let profile_dir = exe
+            .parent()
+            .and_then(|d| d.parent())
+            .expect("target/<profile>");
         let target_dir = profile_dir.parent().expect("target dir");
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let status = Command::new(cargo)
@@ -66,12 +69,19 @@ impl QuiverProcess {
                     let url = line.strip_prefix("quiver listening on ").map(str::to_owned);
                     startup_output.push(line);
                     if let Some(url) = url {
-                        return Self { child, url, startup_output, rest: Mutex::new(rx) };
+                        return Self {
+                            child,
+                            url,
+                            startup_output,
+                            rest: Mutex::new(rx),
+                        };
                     }
                 }
                 Err(e) => {
                     let _ = child.kill();
-                    panic!("quiver {args:?} did not report its address ({e}); output: {startup_output:?}");
+                    panic!(
+                        "quiver {args:?} did not report its address ({e}); output: {startup_output:?}"
+                    );
                 }
             }
         }

@@ -39,7 +39,12 @@ pub fn python(action: &str, args: &[&str], url: &str, token: &str, db: &str) -> 
         .expect("python interpreter runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "clients.py {action} failed: {}\nstdout: {stdout}\nstderr: {stderr}", out.status);
+    assert!(
+        out.status.success(),
+        "clients.py {action} failed: {}\nstdout: {stdout}\nstderr: {stderr}",
+        out.status
+    );
     let last = stdout.lines().last().unwrap_or_default();
-    serde_json::from_str(last).unwrap_or_else(|e| panic!("clients.py {action} printed no JSON ({e}): {stdout}\n{stderr}"))
+    serde_json::from_str(last)
+        .unwrap_or_else(|e| panic!("clients.py {action} printed no JSON ({e}): {stdout}\n{stderr}"))
 }

@@ -34,19 +34,36 @@ async fn start() -> Server {
         .await
         .unwrap();
     let log = Arc::new(MemWriteLog::new(1 << 30));
-    let settings = RouterSettings { auto_create_databases: true, ..RouterSettings::default() };
-    let state = RouterState::new(catalog, log.clone(), Arc::new(RouterMetrics::new()), settings);
+    let settings = RouterSettings {
+        auto_create_databases: true,
+        ..RouterSettings::default()
+    };
+    let state = RouterState::new(
+        catalog,
+        log.clone(),
+        Arc::new(RouterMetrics::new()),
+        settings,
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(router::serve(listener, state, async {
         let _ = rx.await;
     }));
-    Server { url, log, _stop: tx }
+    Server {
+        url,
+        log,
+        _stop: tx,
+    }
 }
 
 /// Runs clients.py off the runtime's worker threads (the server needs them meanwhile).
-async fn run(action: &'static str, args: Vec<String>, url: &str, db: &'static str) -> serde_json::Value {
+async fn run(
+    action: &'static str,
+    args: Vec<String>,
+    url: &str,
+    db: &'static str,
+) -> serde_json::Value {
     let url = url.to_owned();
     tokio::task::spawn_blocking(move || {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -69,7 +86,11 @@ fn expected_row(i: i64, time: i64) -> String {
     cells.insert("region", region.to_owned());
     cells.insert("time", time.to_string());
     cells.insert("usage", usage.to_string());
-    cells.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
+    cells
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Every row in the log for (database, table), rendered like [`expected_row`], sorted.
@@ -84,7 +105,11 @@ fn logged_rows(log: &MemWriteLog, database: &str, table: &str) -> Vec<String> {
                 let mut cells = BTreeMap::new();
                 for (c, field) in schema.fields().iter().enumerate() {
                     let column = batch.column(c);
-                    assert!(!column.is_null(row), "{} is null in row {row}", field.name());
+                    assert!(
+                        !column.is_null(row),
+                        "{} is null in row {row}",
+                        field.name()
+                    );
                     let value = match column.as_any().downcast_ref::<TimestampNanosecondArray>() {
                         Some(t) => t.value(row).to_string(),
                         None => ArrayFormatter::try_new(column.as_ref(), &FormatOptions::default())
@@ -94,7 +119,13 @@ fn logged_rows(log: &MemWriteLog, database: &str, table: &str) -> Vec<String> {
                     };
                     cells.insert(field.name().clone(), value);
                 }
-                rows.push(cells.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" "));
+                rows.push(
+                    cells
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                );
             }
         }
     }
@@ -106,11 +137,21 @@ fn logged_rows(log: &MemWriteLog, database: &str, table: &str) -> Vec<String> {
 async fn influxdb_client_v2_rows_arrive_exactly() {
     for mode in ["sync", "batching", "gzip"] {
         let server = start().await;
-        let out = run("v2-write", vec![mode.into(), "1000".into()], &server.url, "clients").await;
+        let out = run(
+            "v2-write",
+            vec![mode.into(), "1000".into()],
+            &server.url,
+            "clients",
+        )
+        .await;
         assert_eq!(out["errors"], serde_json::json!([]), "{mode}: {out}");
         let mut expected: Vec<String> = (0..1000).map(|i| expected_row(i, BASE_NS + i)).collect();
         expected.sort();
-        assert_eq!(logged_rows(&server.log, "clients", "cpu"), expected, "{mode}");
+        assert_eq!(
+            logged_rows(&server.log, "clients", "cpu"),
+            expected,
+            "{mode}"
+        );
         // sync sends 400 points per request (3 requests); batching 250 per batch (4 requests)
         let requests = if mode == "batching" { 4 } else { 3 };
         assert_eq!(server.log.len(), requests, "{mode}");
@@ -128,12 +169,23 @@ async fn influxdb_v1_client_rows_arrive_exactly_in_every_precision() {
         ("h", 3_600_000_000_000),
     ] {
         let server = start().await;
-        let out = run("v1-write", vec![precision.into(), "250".into()], &server.url, "v1db").await;
+        let out = run(
+            "v1-write",
+            vec![precision.into(), "250".into()],
+            &server.url,
+            "v1db",
+        )
+        .await;
         assert_eq!(out["ok"], true, "{precision}: {out}");
-        let mut expected: Vec<String> =
-            (0..250).map(|i| expected_row(i, (BASE_NS / unit + i) * unit)).collect();
+        let mut expected: Vec<String> = (0..250)
+            .map(|i| expected_row(i, (BASE_NS / unit + i) * unit))
+            .collect();
         expected.sort();
-        assert_eq!(logged_rows(&server.log, "v1db", "mem"), expected, "precision {precision}");
+        assert_eq!(
+            logged_rows(&server.log, "v1db", "mem"),
+            expected,
+            "precision {precision}"
+        );
         // batch_size=100 → 3 requests
         assert_eq!(server.log.len(), 3, "{precision}");
     }

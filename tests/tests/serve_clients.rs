@@ -26,7 +26,12 @@ async fn post(url: &str, token: &str, body: &str) -> (u16, String) {
 
 /// The value of a Prometheus sample line `name{labels} value` (labels matched as a substring).
 async fn metric(url: &str, name: &str, labels: &str) -> f64 {
-    let text = reqwest::get(format!("{url}/metrics")).await.unwrap().text().await.unwrap();
+    let text = reqwest::get(format!("{url}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     text.lines()
         .filter(|l| l.starts_with(name) && l.contains(labels))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
@@ -36,21 +41,42 @@ async fn metric(url: &str, name: &str, labels: &str) -> f64 {
 #[tokio::test]
 async fn generated_operator_token_is_printed_once_and_writes() {
     let (q, _dir) = serve(&[]);
-    let token_lines: Vec<&String> =
-        q.startup_output.iter().filter(|l| l.contains("operator token")).collect();
-    assert_eq!(token_lines.len(), 1, "startup output: {:?}", q.startup_output);
+    let token_lines: Vec<&String> = q
+        .startup_output
+        .iter()
+        .filter(|l| l.contains("operator token"))
+        .collect();
+    assert_eq!(
+        token_lines.len(),
+        1,
+        "startup output: {:?}",
+        q.startup_output
+    );
     let token = token_lines[0]
         .split_whitespace()
         .find(|w| w.starts_with("qvr_"))
         .unwrap_or_else(|| panic!("no qvr_ token in {:?}", token_lines[0]))
         .to_owned();
-    let (status, body) = post(&format!("{}/api/v2/write?bucket=db1", q.url), &token, "m v=1 1").await;
+    let (status, body) = post(
+        &format!("{}/api/v2/write?bucket=db1", q.url),
+        &token,
+        "m v=1 1",
+    )
+    .await;
     assert_eq!((status, body.as_str()), (204, ""));
-    let (status, body) = post(&format!("{}/api/v2/write?bucket=db1", q.url), "wrong", "m v=1 1").await;
+    let (status, body) = post(
+        &format!("{}/api/v2/write?bucket=db1", q.url),
+        "wrong",
+        "m v=1 1",
+    )
+    .await;
     assert_eq!(status, 401, "{body}");
     // The token is never printed again (not in later output either).
     let later = q.drain_output(std::time::Duration::from_millis(200));
-    assert!(later.iter().all(|l| !l.contains(&token)), "token repeated: {later:?}");
+    assert!(
+        later.iter().all(|l| !l.contains(&token)),
+        "token repeated: {later:?}"
+    );
 }
 
 #[tokio::test]
@@ -67,17 +93,30 @@ async fn influxdb_client_v2_sync_batching_and_gzip_writes_are_all_accepted() {
         assert_eq!(out["errors"], serde_json::json!([]), "{mode}: {out}");
         if mode == "batching" {
             // 1000 points in batches of 250: every batch acknowledged with all its lines
-            assert_eq!(out["batches"], serde_json::json!([250, 250, 250, 250]), "{out}");
+            assert_eq!(
+                out["batches"],
+                serde_json::json!([250, 250, 250, 250]),
+                "{out}"
+            );
         }
     }
     let after = metric(&q.url, "quiver_write_lines_total", "").await;
     assert_eq!(after - before, 3000.0);
 
     // The schema those writes recorded is enforced on the next request.
-    let (status, body) =
-        post(&format!("{}/api/v2/write?bucket=clients", q.url), TOKEN, "cpu count=1.5 1").await;
+    let (status, body) = post(
+        &format!("{}/api/v2/write?bucket=clients", q.url),
+        TOKEN,
+        "cpu count=1.5 1",
+    )
+    .await;
     assert_eq!(status, 400, "{body}");
-    assert!(body.contains("schema conflict: table cpu, column count is type i64 but write has type f64"), "{body}");
+    assert!(
+        body.contains(
+            "schema conflict: table cpu, column count is type i64 but write has type f64"
+        ),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -88,7 +127,12 @@ async fn influxdb_client_v2_sees_the_first_bad_line_and_nothing_is_written() {
     assert_eq!(out["body"]["code"], "invalid", "{out}");
     assert_eq!(out["body"]["line"], 2, "{out}");
     let message = out["body"]["message"].as_str().unwrap();
-    assert!(message.starts_with("no data written, errors encountered on line(s):\nerror parsing line 2 (1-based): "), "{message}");
+    assert!(
+        message.starts_with(
+            "no data written, errors encountered on line(s):\nerror parsing line 2 (1-based): "
+        ),
+        "{message}"
+    );
     assert_eq!(metric(&q.url, "quiver_write_lines_total", "").await, 0.0);
 }
 
@@ -101,7 +145,10 @@ async fn influxdb_v1_client_writes_with_basic_auth_in_every_precision() {
         let out = python("v1-write", &[precision, "250"], &q.url, TOKEN, "v1db");
         assert_eq!(out["ok"], true, "{precision}: {out}");
     }
-    assert_eq!(metric(&q.url, "quiver_write_lines_total", "").await, 6.0 * 250.0);
+    assert_eq!(
+        metric(&q.url, "quiver_write_lines_total", "").await,
+        6.0 * 250.0
+    );
     let bad = python("v1-bad-token", &[], &q.url, TOKEN, "v1db");
     assert_eq!(bad["status"], 401, "{bad}");
 }
@@ -110,7 +157,10 @@ async fn influxdb_v1_client_writes_with_basic_auth_in_every_precision() {
 async fn readme_curl_example_answers_204() {
     let (q, _dir) = serve(&["--operator-token", TOKEN]);
     let readme = std::fs::read_to_string(end_to_end::workspace_root().join("README.md")).unwrap();
-    assert!(readme.contains("'home,room=kitchen temp=72 1737100800'"), "README example changed");
+    assert!(
+        readme.contains("'home,room=kitchen temp=72 1737100800'"),
+        "README example changed"
+    );
     let out = Command::new("curl")
         .args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
         .arg(format!("{}/api/v2/write?bucket=mydb&precision=s", q.url))
