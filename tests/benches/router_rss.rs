@@ -15,10 +15,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use auth::TokenHash;
-use catalog::{Catalog, MemCatalog, NewToken};
-use observability::RouterMetrics;
-use router::{RouterSettings, RouterState};
 use write_log::{LogPosition, LogWrite, WriteLog, WriteLogError};
 
 #[derive(Debug, Default)]
@@ -59,35 +55,9 @@ async fn main() {
     let concurrency: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(4);
     let deadline = Instant::now() + Duration::from_secs(600);
 
-    let catalog = Arc::new(MemCatalog::new());
-    catalog
-        .create_token(NewToken {
-            hash: TokenHash::of("rss"),
-            description: "rss".into(),
-            operator: true,
-            permissions: vec![],
-        })
-        .await
-        .expect("token");
     let log = Arc::new(CountingLog::default());
-    let settings = RouterSettings {
-        auto_create_databases: true,
-        ..RouterSettings::default()
-    };
-    let state = RouterState::new(
-        catalog,
-        log.clone(),
-        Arc::new(RouterMetrics::new()),
-        settings,
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!(
-        "http://{}/api/v2/write?bucket=rss",
-        listener.local_addr().expect("addr")
-    );
-    tokio::spawn(router::serve(listener, state, std::future::pending()));
+    let router = end_to_end::InProcessRouter::start("rss", log.clone()).await;
+    let url = format!("{}/api/v2/write?bucket=rss", router.url);
 
     // ~10 MB of TSBS cpu-only lines: just under the router's default 10 MiB cap.
     let mut body = String::new();

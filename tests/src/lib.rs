@@ -4,15 +4,22 @@
 //! test ──► quiver_binary()            cargo-built `quiver`, once per test process
 //!      ──► QuiverProcess::start(args) spawn on 127.0.0.1:0, parse "quiver listening on …",
 //!                                     killed (by PID) when dropped
+//!      ──► InProcessRouter::start     the router in this process (tests that read its log)
+//!      ──► Cluster::start(n)          one etcd (test_support) + n `quiver router` processes
 //!      ──► python(action, args, env)  tests/python/clients.py with the real InfluxDB clients
 //!                                     (influxdb-client, influxdb) → one JSON document back
+//!      ──► python_script(script, …)   another script of tests/python (manage.py: management API)
 //! ```
 
+mod cluster;
+mod in_process;
 mod process;
 mod python;
 
+pub use cluster::{CLUSTER_OPERATOR_TOKEN, Cluster, write_lp};
+pub use in_process::InProcessRouter;
 pub use process::{QuiverProcess, quiver_binary};
-pub use python::{python, python_interpreter};
+pub use python::{python, python_interpreter, python_script};
 
 /// The workspace root (the directory holding the top-level `Cargo.toml`).
 pub fn workspace_root() -> std::path::PathBuf {

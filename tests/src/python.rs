@@ -27,7 +27,20 @@ pub fn python_interpreter() -> PathBuf {
 /// Runs one action of `clients.py` against `url` and returns the JSON document it printed.
 /// Panics (failing the test) with the script's stderr when it exits non-zero.
 pub fn python(action: &str, args: &[&str], url: &str, token: &str, db: &str) -> serde_json::Value {
-    let script = crate::workspace_root().join("tests/python/clients.py");
+    python_script("clients.py", action, args, url, token, db)
+}
+
+/// Runs one action of `tests/python/<script>` (same conventions as [`python`]: environment
+/// `QUIVER_URL`/`QUIVER_TOKEN`/`QUIVER_DB`, one JSON document on the last stdout line).
+pub fn python_script(
+    script: &str,
+    action: &str,
+    args: &[&str],
+    url: &str,
+    token: &str,
+    db: &str,
+) -> serde_json::Value {
+    let script = crate::workspace_root().join("tests/python").join(script);
     let out = Command::new(python_interpreter())
         .arg(&script)
         .arg(action)
@@ -41,10 +54,11 @@ pub fn python(action: &str, args: &[&str], url: &str, token: &str, db: &str) -> 
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success(),
-        "clients.py {action} failed: {}\nstdout: {stdout}\nstderr: {stderr}",
+        "{} {action} failed: {}\nstdout: {stdout}\nstderr: {stderr}",
+        script.display(),
         out.status
     );
     let last = stdout.lines().last().unwrap_or_default();
     serde_json::from_str(last)
-        .unwrap_or_else(|e| panic!("clients.py {action} printed no JSON ({e}): {stdout}\n{stderr}"))
+        .unwrap_or_else(|e| panic!("{} {action} printed no JSON ({e}): {stdout}\n{stderr}", script.display()))
 }

@@ -6,11 +6,7 @@ use std::sync::Arc;
 
 use arrow::array::{Array, TimestampNanosecondArray};
 use arrow::util::display::{ArrayFormatter, FormatOptions};
-use auth::TokenHash;
-use catalog::{Catalog, MemCatalog, NewToken};
-use end_to_end::python;
-use observability::RouterMetrics;
-use router::{RouterSettings, RouterState};
+use end_to_end::{InProcessRouter, python};
 use write_log::MemWriteLog;
 
 const TOKEN: &str = "clients-operator";
@@ -19,41 +15,16 @@ const BASE_NS: i64 = 1_700_000_000_000_000_000;
 struct Server {
     url: String,
     log: Arc<MemWriteLog>,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    _router: InProcessRouter,
 }
 
 async fn start() -> Server {
-    let catalog = Arc::new(MemCatalog::new());
-    catalog
-        .create_token(NewToken {
-            hash: TokenHash::of(TOKEN),
-            description: "operator".into(),
-            operator: true,
-            permissions: vec![],
-        })
-        .await
-        .unwrap();
     let log = Arc::new(MemWriteLog::new(1 << 30));
-    let settings = RouterSettings {
-        auto_create_databases: true,
-        ..RouterSettings::default()
-    };
-    let state = RouterState::new(
-        catalog,
-        log.clone(),
-        Arc::new(RouterMetrics::new()),
-        settings,
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(router::serve(listener, state, async {
-        let _ = rx.await;
-    }));
+    let router = InProcessRouter::start(TOKEN, log.clone()).await;
     Server {
-        url,
+        url: router.url.clone(),
         log,
-        _stop: tx,
+        _router: router,
     }
 }
 
