@@ -59,6 +59,10 @@ pub fn python_script(
         out.status
     );
     let last = stdout.lines().last().unwrap_or_default();
-    serde_json::from_str(last)
-        .unwrap_or_else(|e| panic!("{} {action} printed no JSON ({e}): {stdout}\n{stderr}", script.display()))
+    serde_json::from_str(last).unwrap_or_else(|e| {
+        panic!(
+            "{} {action} printed no JSON ({e}): {stdout}\n{stderr}",
+            script.display()
+        )
+    })
 }

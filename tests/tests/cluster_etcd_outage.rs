@@ -85,7 +85,7 @@ async fn warm_caches_keep_writing_while_etcd_is_down_and_recover_after() {
     cluster.etcd.restart().unwrap();
     let restarted_at = Instant::now();
     // New columns are accepted again, and /ready is 200, on both routers — by themselves.
-    for i in 0..2 {
+    for (i, router) in routers.iter().enumerate() {
         loop {
             let (status, _, body) = write(i, format!("cpu,host=h0 new{i}=1 {point}")).await;
             if status == 204 {
@@ -100,7 +100,7 @@ async fn warm_caches_keep_writing_while_etcd_is_down_and_recover_after() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         loop {
-            if ready_status(&client, &routers[i]).await == Some(200) {
+            if ready_status(&client, router).await == Some(200) {
                 break;
             }
             assert!(

@@ -183,3 +183,20 @@ async fn catalog_changes_reach_every_router_within_one_second() {
         println!("propagation: {line}");
     }
 }
+
+/// A router never runs on a private in-memory catalog: without etcd it refuses to start.
+#[test]
+fn a_router_without_etcd_endpoints_refuses_to_start() {
+    let out = std::process::Command::new(end_to_end::quiver_binary())
+        .args(["router", "--bind", "127.0.0.1:0"])
+        .env_remove("QUIVER_ETCD_ENDPOINTS")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("quiver router needs the cluster catalog: set --etcd-endpoints"),
+        "{stderr}"
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("listening"));
+}

@@ -33,7 +33,10 @@ fn influxdb_client_manages_orgs_buckets_and_authorizations() {
     assert_eq!(created["org_id"], "7175697665720001");
     assert_eq!(created["type"], "user");
     assert_eq!(created["every_seconds"], json!([3600]));
-    assert!(created["created_at_year"].as_i64().unwrap() >= 2024, "{doc}");
+    assert!(
+        created["created_at_year"].as_i64().unwrap() >= 2024,
+        "{doc}"
+    );
     assert_eq!(
         doc["duplicate"],
         json!({"status": 409, "body": {"code": "conflict", "message": "bucket with name py_db already exists"}})

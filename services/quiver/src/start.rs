@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use auth::{Token, generate_token};
-use catalog::{Catalog, CatalogError, MemCatalog, NewToken};
-use config::{CommonArgs, LogFormat};
+use auth::Token;
+use catalog::{Catalog, CatalogError};
+use config::{CommonArgs, EtcdArgs, LogFormat};
 use observability::{LoggingError, RouterMetrics, init_logging};
 use router::{RouterSettings, RouterState};
 use tokio::net::TcpListener;
@@ -25,6 +25,22 @@ pub enum StartError {
         path: PathBuf,
         /// Cause.
         source: std::io::Error,
+    },
+    /// `quiver router` started without `--etcd-endpoints`.
+    #[error(
+        "quiver router needs the cluster catalog: set --etcd-endpoints (or QUIVER_ETCD_ENDPOINTS) to etcd's client URLs, e.g. http://etcd:2379; to run everything in one process without etcd use `quiver serve`"
+    )]
+    NoClusterCatalog,
+    /// The etcd client could not be set up.
+    #[error("cannot open the cluster catalog: {0}")]
+    ClusterCatalog(CatalogError),
+    /// The embedded catalog of `quiver serve` cannot be opened.
+    #[error("cannot open the catalog in {path}: {source}")]
+    EmbeddedCatalog {
+        /// The catalog directory.
+        path: PathBuf,
+        /// Cause.
+        source: CatalogError,
     },
     /// Storing the operator token failed.
     #[error("cannot store the operator token: {0}")]
@@ -49,6 +65,7 @@ pub struct Settings {
     bind: String,
     auto_create_databases: bool,
     common: CommonArgs,
+    etcd: Option<EtcdArgs>,
 }
 
 impl Settings {
@@ -64,7 +81,14 @@ impl Settings {
             bind,
             auto_create_databases,
             common,
+            etcd: None,
         }
+    }
+
+    /// Cluster mode: the catalog is in etcd (the router's only mode).
+    pub fn with_etcd(mut self, etcd: EtcdArgs) -> Self {
+        self.etcd = Some(etcd);
+        self
     }
 }
 
@@ -83,26 +107,17 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
         })?;
     }
 
-    let catalog: Arc<dyn Catalog> = Arc::new(MemCatalog::new());
-    let (token, generated) = match &common.auth.operator_token {
-        Some(value) => (Token::new(value.clone()), false),
-        None => (generate_token(), true),
+    let catalog: Arc<dyn Catalog> = match &settings.etcd {
+        Some(etcd) => {
+            let catalog = crate::cluster::router_catalog(etcd).await?;
+            if let Some(value) = &common.auth.operator_token {
+                let token = Token::new(value.clone());
+                crate::cluster::bootstrap_operator_token(catalog.clone(), token).await?;
+            }
+            catalog
+        }
+        None => crate::embedded::serve_catalog(common).await?,
     };
-    catalog
-        .create_token(NewToken {
-            hash: token.hash(),
-            description: "operator (bootstrap)".into(),
-            operator: true,
-            permissions: Vec::new(),
-        })
-        .await?;
-    if generated {
-        // Printed once, on stdout only; never logged.
-        println!("operator token: {}", token.expose());
-        println!(
-            "(generated because --operator-token / QUIVER_OPERATOR_TOKEN is not set; it is shown only now — save it)"
-        );
-    }
 
     let write_log = Arc::new(MemWriteLog::new(common.write_log.write_log_memory_budget));
     let router_settings = RouterSettings {

@@ -8,6 +8,7 @@
 //!            ─► 6 database (auto-create or 404; retention 422)
 //!            ─► 7 schema upsert (400 conflict, 422 limits) ─► 8 WriteLog::append (503) ─► 204
 //!      ──► /ping /health /ready /metrics, /api/v2/query + /api/v2/delete (501), 404, 405
+//!      ──► /api/v2/orgs|buckets|authorizations: management, operator token only (http::manage)
 //! ```
 //!
 //! Errors of every endpoint: [`http::error::ApiError`], one table.

@@ -81,6 +81,26 @@ pub enum CatalogError {
         /// The id.
         id: u64,
     },
+    /// A persist commit lost its compare-and-swap: another ingester moved the offset.
+    #[error(
+        "persisted offset of log partition {partition} is {actual:?}, expected {expected:?}: another ingester took over the partition"
+    )]
+    OffsetConflict {
+        /// Log partition.
+        partition: u32,
+        /// Offset the committer started from.
+        expected: Option<u64>,
+        /// Offset found in the catalog.
+        actual: Option<u64>,
+    },
+    /// A stored value could not be decoded (corruption or an incompatible version).
+    #[error("catalog record {key} is unreadable: {reason}")]
+    Corrupt {
+        /// Key or record name.
+        key: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// The backend cannot be reached or timed out; retrying later may succeed.
     #[error("catalog unavailable: {0}")]
     Unavailable(String),

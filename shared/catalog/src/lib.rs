@@ -14,24 +14,44 @@
 //! [`plan_upsert`] against a snapshot and applied only if the snapshot is still current
 //! (compare-and-swap), so a backend never needs in-process locks to be correct.
 
+mod bootstrap;
+mod cache;
+mod disk;
 mod error;
+mod etcd;
 mod memory;
 mod model;
 mod name;
 mod upsert;
+mod watch;
+mod write_path;
 
 pub mod conformance;
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 
+pub use bootstrap::{BOOTSTRAP_TOKEN_DESCRIPTION, ensure_operator_token};
+pub use cache::CachedCatalog;
+pub use disk::{DiskCatalog, DiskOptions};
 pub use error::CatalogError;
+pub use etcd::{
+    CALL_TIMEOUT as ETCD_CALL_TIMEOUT, DEFAULT_ETCD_PREFIX, EtcdCatalog,
+    MAX_VALUE_BYTES as ETCD_MAX_VALUE_BYTES,
+};
 pub use memory::MemCatalog;
 pub use model::{
-    ColumnId, ColumnSchema, Database, DatabaseId, DatabaseOptions, DatabaseSchema, Limits,
-    NewToken, TableId, TableSchema, TokenId, TokenRecord,
+    ColumnId, ColumnSchema, Database, DatabaseId, DatabaseOptions, DatabaseSchema, DatabaseUpdate,
+    Limits, NewToken, TableId, TableSchema, TokenId, TokenRecord, TokenUpdate,
 };
 pub use name::{DatabaseName, DatabaseNameError};
 pub use upsert::{SchemaUpsert, UpsertPlan, plan_upsert};
+pub use watch::{CatalogChange, CatalogSnapshot, ChangeStream};
+pub use write_path::{
+    DEFAULT_INGESTER_LEASE_TTL, IngesterInfo, IngesterLease, LogPartition, ParquetFileRecord,
+    PersistCommit,
+};
 
 /// The catalog of a Quiver cluster. Object-safe: use it as `Arc<dyn Catalog>`.
 ///
@@ -82,6 +102,73 @@ pub trait Catalog: Send + Sync + std::fmt::Debug + 'static {
 
     /// Marks a token revoked; returns the updated record.
     async fn revoke_token(&self, id: TokenId) -> Result<TokenRecord, CatalogError>;
+
+    // ---- issue 3: management -------------------------------------------------------------
+
+    /// Looks a live (not deleted) database up by id.
+    async fn database_by_id(&self, id: DatabaseId) -> Result<Option<Database>, CatalogError>;
+
+    /// Changes a live database's retention period and/or limits; returns the new record.
+    async fn update_database(
+        &self,
+        id: DatabaseId,
+        update: DatabaseUpdate,
+    ) -> Result<Database, CatalogError>;
+
+    /// Soft-deletes a database: it disappears from lookups and listings, its name may be used
+    /// again by a new database (with a new id), its record stays (with `deleted_at_ns`) so the
+    /// garbage collector can remove its data. Returns the deleted record.
+    async fn delete_database(&self, id: DatabaseId) -> Result<Database, CatalogError>;
+
+    /// Looks a token record up by id.
+    async fn token_by_id(&self, id: TokenId) -> Result<Option<TokenRecord>, CatalogError>;
+
+    /// Changes a token's description and/or active state (inactive = revoked; v2
+    /// `PATCH /api/v2/authorizations/{id}` can re-activate). Returns the new record.
+    async fn update_token(
+        &self,
+        id: TokenId,
+        update: TokenUpdate,
+    ) -> Result<TokenRecord, CatalogError>;
+
+    /// Deletes a token record for good.
+    async fn delete_token(&self, id: TokenId) -> Result<(), CatalogError>;
+
+    // ---- issue 3: change feed for caches -------------------------------------------------
+
+    /// A consistent snapshot of databases, schemas and tokens at one revision.
+    async fn snapshot(&self) -> Result<CatalogSnapshot, CatalogError>;
+
+    /// Every change with a revision greater than `after_revision`, in order, as it happens.
+    async fn watch(&self, after_revision: u64) -> Result<ChangeStream, CatalogError>;
+
+    // ---- issue 3 APIs for the write path (used by issue 4) ---------------------------------
+
+    /// The persisted offset of every log partition that has one.
+    async fn persisted_offsets(&self) -> Result<BTreeMap<LogPartition, u64>, CatalogError>;
+
+    /// Adds the commit's file records and advances its partition's persisted offset, atomically,
+    /// only if the offset is still `expected_offset`; otherwise
+    /// [`CatalogError::OffsetConflict`] and nothing changes.
+    async fn commit_persist(&self, commit: PersistCommit) -> Result<(), CatalogError>;
+
+    /// The Parquet file records of a table, grouped by partition key (ascending).
+    async fn parquet_files(
+        &self,
+        database_id: DatabaseId,
+        table_id: TableId,
+    ) -> Result<BTreeMap<String, Vec<ParquetFileRecord>>, CatalogError>;
+
+    /// Publishes an ingester under a lease of `ttl`; it disappears when the lease is not kept
+    /// alive or is released.
+    async fn register_ingester(
+        &self,
+        info: IngesterInfo,
+        ttl: std::time::Duration,
+    ) -> Result<Box<dyn IngesterLease>, CatalogError>;
+
+    /// The ingesters whose leases are alive.
+    async fn ingesters(&self) -> Result<Vec<IngesterInfo>, CatalogError>;
 }
 
 /// Returns the database `name`, creating it with `options` when absent. Safe against concurrent

@@ -3,18 +3,29 @@
 //! (flags win over the environment).
 //!
 //! ```text
-//! quiver router ──► RouterConfig { bind (0.0.0.0:8080), auto_create_databases (false), common }
+//! quiver router ──► RouterConfig { bind (0.0.0.0:8080), auto_create_databases (false), etcd,
+//!                                  common }   etcd = EtcdArgs { endpoints, prefix (/quiver/) }
 //! quiver serve  ──► ServeConfig  { bind (0.0.0.0:8181), auto_create_databases (true),  common }
 //!                   common = CommonArgs { StorageArgs, AuthArgs, WriteApiArgs, WriteLogArgs,
 //!                                         LoggingArgs }
 //! ```
 //!
+//! quiver admin ──► AdminConfig  { database|token subcommands; each leaf: AdminTarget { etcd,
+//!                                  storage (--data-dir), format } }
+//!
 //! Flag names are a contract (scripts, Helm charts and the test harness use them).
 
+mod admin;
 mod blocks;
+mod etcd;
 mod services;
 
+pub use admin::{
+    AdminCommand, AdminConfig, AdminTarget, DatabaseCommand, OutputFormat, Retention, TokenCommand,
+    format_retention, parse_retention,
+};
 pub use blocks::{
     AuthArgs, CommonArgs, LogFormat, LoggingArgs, StorageArgs, WriteApiArgs, WriteLogArgs,
 };
+pub use etcd::{DEFAULT_ETCD_PREFIX, EtcdArgs};
 pub use services::{RouterConfig, ServeConfig};

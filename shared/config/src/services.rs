@@ -3,7 +3,7 @@
 use clap::Args;
 use clap::builder::BoolishValueParser;
 
-use crate::CommonArgs;
+use crate::{CommonArgs, EtcdArgs};
 
 /// `quiver router`: the stateless HTTP write tier.
 #[derive(Debug, Clone, Args)]
@@ -30,6 +30,10 @@ pub struct RouterConfig {
         value_parser = BoolishValueParser::new()
     )]
     pub auto_create_databases: bool,
+
+    /// The cluster catalog.
+    #[command(flatten)]
+    pub etcd: EtcdArgs,
 
     /// Shared blocks.
     #[command(flatten)]

@@ -1,5 +1,6 @@
 //! THE error table of the HTTP API: every error any endpoint returns, with its status, its
-//! InfluxDB `code` and its message. `tests/http_api/*_errors.rs` pin every row over HTTP.
+//! InfluxDB `code` and its message. `tests/http_api/*_errors.rs` and `tests/manage_api/` pin
+//! the rows over HTTP.
 //!
 //! Body: `{"code":"<code>","message":"<message>"}` plus `"line":<n>` for line protocol errors,
 //! `Content-Type: application/json`. 429 and 503 carry `Retry-After: 1`. On the v1 `/write`
@@ -160,6 +161,55 @@ pub enum ApiError {
     #[error("{0}")]
     WriteLogUnavailable(String),
 
+    // ---- 9. management API (/api/v2/orgs, /api/v2/buckets, /api/v2/authorizations)
+    /// A valid token that is not an operator token.
+    #[error("token is not authorized to manage buckets and tokens: an operator token is required")]
+    OperatorRequired,
+    /// A resource id that is not 16 hex characters.
+    #[error("invalid id {0:?}: ids are 16 hexadecimal characters")]
+    InvalidId(String),
+    /// A request body that is not the expected JSON.
+    #[error("failed to decode request body: {0}")]
+    InvalidJsonBody(String),
+    /// An `org`/`orgID` other than the one organization (`name "x"` or `id "…"`).
+    #[error("organization {0} not found")]
+    OrganizationNotFound(String),
+    /// No live bucket with this id.
+    #[error("bucket {0:?} not found")]
+    BucketNotFound(String),
+    /// The bucket name is taken.
+    #[error("bucket with name {0} already exists")]
+    BucketAlreadyExists(String),
+    /// `PATCH` with another name.
+    #[error(
+        "buckets cannot be renamed: bucket {id} is named {current:?}, the request names it {requested:?}; create a new bucket and write there instead"
+    )]
+    BucketRename {
+        /// Bucket id.
+        id: String,
+        /// Its name.
+        current: String,
+        /// The name in the request.
+        requested: String,
+    },
+    /// Retention rules other than one `expire` rule with `everySeconds` ≥ 0.
+    #[error("invalid retention rules: {0}")]
+    InvalidRetentionRules(String),
+    /// A field Quiver has no equivalent for.
+    #[error("{field} is not supported: {reason}")]
+    UnsupportedField {
+        /// The JSON field.
+        field: String,
+        /// Why, and what to do instead.
+        reason: String,
+    },
+    /// No token with this id.
+    #[error("authorization {0:?} not found")]
+    AuthorizationNotFound(String),
+    /// A permission that does not map to read/write on buckets.
+    #[error("invalid permission: {0}")]
+    InvalidPermission(String),
+
     /// A bug or an unexpected backend failure.
     #[error("internal error: {0}")]
     Internal(String),
@@ -170,7 +220,12 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         use ApiError::*;
         match self {
-            RouteNotFound { .. } | DatabaseNotFound(_) => StatusCode::NOT_FOUND,
+            RouteNotFound { .. }
+            | DatabaseNotFound(_)
+            | OrganizationNotFound(_)
+            | BucketNotFound(_)
+            | AuthorizationNotFound(_) => StatusCode::NOT_FOUND,
+            BucketAlreadyExists(_) => StatusCode::CONFLICT,
             MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             QueryNotSupported | DeleteNotSupported => StatusCode::NOT_IMPLEMENTED,
             Overloaded => StatusCode::TOO_MANY_REQUESTS,
@@ -186,11 +241,18 @@ impl ApiError {
             | Gzip(_)
             | NotUtf8(_)
             | LineProtocol { .. }
-            | SchemaConflict(_) => StatusCode::BAD_REQUEST,
+            | SchemaConflict(_)
+            | InvalidId(_)
+            | InvalidJsonBody(_)
+            | BucketRename { .. }
+            | InvalidRetentionRules(_)
+            | UnsupportedField { .. }
+            | InvalidPermission(_) => StatusCode::BAD_REQUEST,
             MissingCredentials
             | MalformedCredentials(_)
             | InvalidToken
-            | WriteNotPermitted { .. } => StatusCode::UNAUTHORIZED,
+            | WriteNotPermitted { .. }
+            | OperatorRequired => StatusCode::UNAUTHORIZED,
             UnsupportedEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             BodyTooLarge { .. } | DecompressedBodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             OutsideRetention { .. } | ServiceLimit(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -256,10 +318,12 @@ impl From<catalog::CatalogError> for ApiError {
             C::SchemaConflict { .. } => Self::SchemaConflict(e.to_string()),
             C::TableLimit { .. } | C::ColumnLimit { .. } => Self::ServiceLimit(e.to_string()),
             C::Unavailable(_) => Self::CatalogUnavailable(e.to_string()),
-            C::DatabaseAlreadyExists { .. }
-            | C::DatabaseIdNotFound { .. }
-            | C::TokenAlreadyExists
-            | C::TokenNotFound { .. }
+            C::DatabaseAlreadyExists { name } => Self::BucketAlreadyExists(name),
+            C::DatabaseIdNotFound { id } => Self::BucketNotFound(format!("{id:016x}")),
+            C::TokenNotFound { id } => Self::AuthorizationNotFound(format!("{id:016x}")),
+            C::TokenAlreadyExists
+            | C::OffsetConflict { .. }
+            | C::Corrupt { .. }
             | C::Internal(_) => Self::Internal(e.to_string()),
         }
     }
@@ -503,6 +567,79 @@ mod tests {
                 503,
                 "unavailable",
                 "write log unavailable: x",
+            ),
+            (
+                ApiError::OperatorRequired,
+                401,
+                "unauthorized",
+                "token is not authorized to manage buckets and tokens: an operator token is required",
+            ),
+            (
+                ApiError::InvalidId("xyz".into()),
+                400,
+                "invalid",
+                "invalid id \"xyz\": ids are 16 hexadecimal characters",
+            ),
+            (
+                ApiError::InvalidJsonBody("expected value at line 1 column 1".into()),
+                400,
+                "invalid",
+                "failed to decode request body: expected value at line 1 column 1",
+            ),
+            (
+                ApiError::OrganizationNotFound("name \"acme\"".into()),
+                404,
+                "not found",
+                "organization name \"acme\" not found",
+            ),
+            (
+                ApiError::BucketNotFound("000000000000002a".into()),
+                404,
+                "not found",
+                "bucket \"000000000000002a\" not found",
+            ),
+            (
+                ApiError::BucketAlreadyExists("db".into()),
+                409,
+                "conflict",
+                "bucket with name db already exists",
+            ),
+            (
+                ApiError::BucketRename {
+                    id: "000000000000002a".into(),
+                    current: "a".into(),
+                    requested: "b".into(),
+                },
+                400,
+                "invalid",
+                "buckets cannot be renamed: bucket 000000000000002a is named \"a\", the request names it \"b\"; create a new bucket and write there instead",
+            ),
+            (
+                ApiError::InvalidRetentionRules("x".into()),
+                400,
+                "invalid",
+                "invalid retention rules: x",
+            ),
+            (
+                ApiError::UnsupportedField {
+                    field: "userID".into(),
+                    reason: "why".into(),
+                },
+                400,
+                "invalid",
+                "userID is not supported: why",
+            ),
+            (
+                ApiError::AuthorizationNotFound("000000000000002a".into()),
+                404,
+                "not found",
+                "authorization \"000000000000002a\" not found",
+            ),
+            (
+                ApiError::InvalidPermission("x".into()),
+                400,
+                "invalid",
+                "invalid permission: x",
             ),
             (
                 ApiError::Internal("x".into()),

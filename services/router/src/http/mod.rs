@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod body;
 pub mod error;
+pub mod manage;
 pub mod params;
 mod system;
 mod write;
@@ -41,6 +42,7 @@ pub fn app(state: RouterState) -> Router {
         .route("/health", get(system::health))
         .route("/ready", get(system::ready))
         .route("/metrics", get(system::metrics))
+        .merge(manage::routes(state.clone()))
         .fallback(system::not_found)
         .method_not_allowed_fallback(system::method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
@@ -55,6 +57,7 @@ async fn observe(State(state): State<RouterState>, request: Request, next: Next)
         .iter()
         .find(|r| **r == path)
         .copied()
+        .or_else(|| manage::endpoint_label(path))
         .unwrap_or("unmatched");
     let in_flight = state.metrics.in_flight(endpoint);
     in_flight.inc();

@@ -2,6 +2,7 @@
 
 mod auth;
 mod body;
+#[path = "../support/mod.rs"]
 mod common;
 mod concurrency;
 mod stubs;

@@ -2,9 +2,14 @@
 
 use async_trait::async_trait;
 use auth::TokenHash;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
 use catalog::{
-    Catalog, CatalogError, Database, DatabaseId, DatabaseName, DatabaseOptions, DatabaseSchema,
-    NewToken, SchemaUpsert, TokenId, TokenRecord,
+    Catalog, CatalogError, CatalogSnapshot, ChangeStream, Database, DatabaseId, DatabaseName,
+    DatabaseOptions, DatabaseSchema, DatabaseUpdate, IngesterInfo, IngesterLease, LogPartition,
+    NewToken, ParquetFileRecord, PersistCommit, SchemaUpsert, TableId, TokenId, TokenRecord,
+    TokenUpdate,
 };
 use write_log::{LogPosition, LogWrite, WriteLog, WriteLogError};
 
@@ -47,6 +52,57 @@ impl Catalog for FailingCatalog {
         Err(self.0.clone())
     }
     async fn revoke_token(&self, _: TokenId) -> Result<TokenRecord, CatalogError> {
+        Err(self.0.clone())
+    }
+    async fn database_by_id(&self, _: DatabaseId) -> Result<Option<Database>, CatalogError> {
+        Err(self.0.clone())
+    }
+    async fn update_database(
+        &self,
+        _: DatabaseId,
+        _: DatabaseUpdate,
+    ) -> Result<Database, CatalogError> {
+        Err(self.0.clone())
+    }
+    async fn delete_database(&self, _: DatabaseId) -> Result<Database, CatalogError> {
+        Err(self.0.clone())
+    }
+    async fn token_by_id(&self, _: TokenId) -> Result<Option<TokenRecord>, CatalogError> {
+        Err(self.0.clone())
+    }
+    async fn update_token(&self, _: TokenId, _: TokenUpdate) -> Result<TokenRecord, CatalogError> {
+        Err(self.0.clone())
+    }
+    async fn delete_token(&self, _: TokenId) -> Result<(), CatalogError> {
+        Err(self.0.clone())
+    }
+    async fn snapshot(&self) -> Result<CatalogSnapshot, CatalogError> {
+        Err(self.0.clone())
+    }
+    async fn watch(&self, _: u64) -> Result<ChangeStream, CatalogError> {
+        Err(self.0.clone())
+    }
+    async fn persisted_offsets(&self) -> Result<BTreeMap<LogPartition, u64>, CatalogError> {
+        Err(self.0.clone())
+    }
+    async fn commit_persist(&self, _: PersistCommit) -> Result<(), CatalogError> {
+        Err(self.0.clone())
+    }
+    async fn parquet_files(
+        &self,
+        _: DatabaseId,
+        _: TableId,
+    ) -> Result<BTreeMap<String, Vec<ParquetFileRecord>>, CatalogError> {
+        Err(self.0.clone())
+    }
+    async fn register_ingester(
+        &self,
+        _: IngesterInfo,
+        _: Duration,
+    ) -> Result<Box<dyn IngesterLease>, CatalogError> {
+        Err(self.0.clone())
+    }
+    async fn ingesters(&self) -> Result<Vec<IngesterInfo>, CatalogError> {
         Err(self.0.clone())
     }
 }

@@ -115,10 +115,10 @@ async fn every_error_of_the_other_endpoints() {
         ),
         (
             "GET",
-            "/api/v2/buckets",
+            "/api/v2/dashboards",
             404,
             "not found",
-            "route not found: /api/v2/buckets",
+            "route not found: /api/v2/dashboards",
         ),
         ("GET", "/", 404, "not found", "route not found: /"),
         (

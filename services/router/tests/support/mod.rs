@@ -1,5 +1,7 @@
 //! An in-process router on a real TCP port, with an in-memory catalog and write log, plus
-//! helpers to send requests and read back what landed in the log.
+//! helpers to send requests and read back what landed in the log. Shared by the `http_api` and
+//! `manage_api` test targets (each uses a part of it).
+#![allow(dead_code)]
 
 use std::sync::Arc;
 use std::time::Duration;
