@@ -242,6 +242,9 @@ fn the_catalog_must_be_named_once() {
         "http://127.0.0.1:1",
     ]);
     assert!(e.contains("both --etcd-endpoints and --data-dir"), "{e}");
+    // Nothing listens on port 1: the catalog is unavailable, said plainly.
+    let e = fails(&["database", "list", "--etcd-endpoints", "http://127.0.0.1:1"]);
+    assert!(e.starts_with("error: catalog unavailable: "), "{e}");
     // Bad flag values are clap errors (exit 2) naming the rule.
     let out = admin(&[
         "database",
@@ -359,4 +362,35 @@ async fn serve_holds_the_directory_and_uses_what_admin_created() {
     ok(&["token", "revoke", &id, "--data-dir", d]);
     let server = serve(d);
     assert_eq!(write(&server.1, &token, "mydb").await, 401);
+}
+
+#[test]
+fn help_documents_subcommands_and_flags() {
+    let help = ok(&["--help"]);
+    assert!(
+        help.contains("database") && help.contains("token"),
+        "{help}"
+    );
+    let out = admin(&["token", "create", "--help"]);
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for flag in [
+        "--read <DB>",
+        "--write <DB>",
+        "--description <TEXT>",
+        "--operator",
+        "--etcd-endpoints",
+        "--etcd-prefix",
+        "--data-dir <DIR>",
+        "--format <FORMAT>",
+        "QUIVER_ETCD_ENDPOINTS",
+    ] {
+        assert!(
+            help.contains(flag),
+            "token create --help lacks {flag}:\n{help}"
+        );
+    }
+    let out = admin(&["database", "create", "--help"]);
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert!(help.contains("--retention <DURATION>"), "{help}");
 }

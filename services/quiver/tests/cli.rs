@@ -8,6 +8,11 @@ use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_quiver");
 
+/// A real etcd for the `router` subcommand (it refuses to run without a cluster catalog).
+fn etcd() -> test_support::EtcdProcess {
+    test_support::EtcdProcess::start().expect("start etcd")
+}
+
 struct Running {
     child: Child,
     base: String,
@@ -135,9 +140,13 @@ async fn serve_generates_and_prints_the_operator_token_once_and_stops_on_sigterm
 
 #[tokio::test]
 async fn router_reads_every_setting_from_quiver_env_vars() {
+    let etcd = etcd();
+    let endpoint = etcd.endpoint();
     let q = start(
         &["router"],
         &[
+            ("QUIVER_ETCD_ENDPOINTS", endpoint.as_str()),
+            ("QUIVER_ETCD_PREFIX", "/env-test/"),
             ("QUIVER_BIND", "127.0.0.1:0"),
             ("QUIVER_OPERATOR_TOKEN", "env-token"),
             ("QUIVER_MAX_HTTP_REQUEST_SIZE", "20"),
@@ -196,8 +205,20 @@ async fn auto_create_can_be_switched_off_on_serve_and_on_on_router() {
         404
     );
     drop(q);
+    // Each router run gets its own catalog prefix on one etcd, so db1 starts absent each time.
+    let etcd = etcd();
+    let endpoint = etcd.endpoint();
     let q = start(
-        &["router", "--bind", "127.0.0.1:0", "--auto-create-databases"],
+        &[
+            "router",
+            "--bind",
+            "127.0.0.1:0",
+            "--auto-create-databases",
+            "--etcd-endpoints",
+            &endpoint,
+            "--etcd-prefix",
+            "/flag/",
+        ],
         &[("QUIVER_OPERATOR_TOKEN", "t")],
     );
     assert_eq!(
@@ -206,7 +227,17 @@ async fn auto_create_can_be_switched_off_on_serve_and_on_on_router() {
     );
     drop(q);
     let q = start(
-        &["router", "--bind", "127.0.0.1:0", "--operator-token", "t"],
+        &[
+            "router",
+            "--bind",
+            "127.0.0.1:0",
+            "--operator-token",
+            "t",
+            "--etcd-endpoints",
+            &endpoint,
+            "--etcd-prefix",
+            "/env/",
+        ],
         &[("QUIVER_AUTO_CREATE_DATABASES", "true")],
     );
     assert_eq!(
@@ -246,8 +277,15 @@ fn help_lists_subcommands_and_flags_and_bad_flags_fail() {
     assert!(!out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("must be at least 1"), "{err}");
+    let etcd = etcd();
     let out = Command::new(BIN)
-        .args(["router", "--bind", "not an address"])
+        .args([
+            "router",
+            "--bind",
+            "not an address",
+            "--etcd-endpoints",
+            &etcd.endpoint(),
+        ])
         .env_remove("QUIVER_OPERATOR_TOKEN")
         .output()
         .unwrap();

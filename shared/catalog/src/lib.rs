@@ -1,9 +1,10 @@
 //! The catalog: databases, tokens, tables and columns — behind one object-safe async trait.
 //!
 //! ```text
-//! router ──► Arc<dyn Catalog> ──► MemCatalog            (this issue: tests, `quiver serve`)
-//!                             ├─► etcd backend          (next issue; CAS transactions)
-//!                             └─► embedded disk backend (next issue)
+//! router ──► Arc<dyn Catalog> ──► CachedCatalog (lookups from memory, fed by watch)
+//!                                   └─► EtcdCatalog  (cluster: `quiver router`; CAS transactions)
+//!                                   └─► DiskCatalog  (`quiver serve --data-dir`: append log + snapshot)
+//!                                   └─► MemCatalog   (tests, `quiver serve` without a data dir)
 //!
 //! write: DatabaseName::new ──► get_or_create_database ──► Database {id, retention, limits}
 //!        columns of the write ──► SchemaUpsert ──► upsert_schema (additive, atomic)

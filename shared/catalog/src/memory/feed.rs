@@ -1,90 +1,152 @@
-//! The change feed of the in-process catalogs: a bounded history plus a broadcast channel.
+//! The change feed of the in-process catalogs: one bounded history shared by every watcher,
+//! plus a "latest revision" signal.
 //!
 //! ```text
-//! State::apply ──► CatalogChange ──► Feed::publish ──► history (last HISTORY changes)
-//!                                                   └─► broadcast ──► every ChangeStream
-//! watch(after) = history entries > after  ++  broadcast entries (subscribed under the same lock)
+//! State::apply ──► CatalogChange ──► Feed::publish ──► History (bounded by count and size)
+//!                                                  └─► latest revision (tokio watch) ──► wake
+//! ChangeStream: copy history entries > last delivered ──► yield them ──► sleep until woken
 //! ```
 //!
-//! `publish` and `subscribe` run under the catalog's state lock, so a subscriber sees every
-//! change exactly once and in order. A watcher that falls too far behind, or asks for a revision
-//! older than the history, gets an error and reloads a snapshot.
+//! Each change is stored once, however many watchers there are. The history is bounded by
+//! [`MAX_CHANGES`] entries and [`MAX_COST`] (a schema change costs one per column, since it
+//! carries the full schema). A watcher asking for — or falling behind to — a revision the
+//! history no longer reaches gets an error and reloads a snapshot.
 
 use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use futures::StreamExt;
-use tokio::sync::broadcast;
+use tokio::sync::watch;
 
 use crate::{CatalogChange, CatalogError, ChangeStream};
 
-/// Changes kept for `watch(after)` replays.
-const HISTORY: usize = 4096;
-/// Changes buffered per live watcher before it is cut off as lagging.
-const CHANNEL: usize = 4096;
+/// Changes kept at most.
+const MAX_CHANGES: usize = 4096;
+/// Total cost kept at most (roughly: records plus schema columns).
+const MAX_COST: usize = 200_000;
+
+fn cost(change: &CatalogChange) -> usize {
+    match change {
+        CatalogChange::SchemaChanged { schema, .. } => {
+            1 + schema
+                .tables
+                .values()
+                .map(|t| 1 + t.columns.len())
+                .sum::<usize>()
+        }
+        _ => 1,
+    }
+}
+
+#[derive(Debug, Default)]
+struct History {
+    changes: VecDeque<CatalogChange>,
+    cost: usize,
+    /// Revision of the newest change dropped (0: none dropped).
+    dropped_up_to: u64,
+}
+
+impl History {
+    /// Changes after `after`, or an error when the history no longer reaches back to it.
+    fn after(&self, after: u64) -> Result<Vec<CatalogChange>, CatalogError> {
+        if after < self.dropped_up_to {
+            return Err(CatalogError::Unavailable(format!(
+                "catalog change history no longer reaches back to revision {after}; reload a snapshot"
+            )));
+        }
+        Ok(self
+            .changes
+            .iter()
+            .filter(|c| c.revision() > after)
+            .cloned()
+            .collect())
+    }
+}
 
 #[derive(Debug)]
 pub struct Feed {
-    history: VecDeque<CatalogChange>,
-    /// Revision of the newest change dropped from the history (0: none dropped).
-    dropped_up_to: u64,
-    sender: broadcast::Sender<CatalogChange>,
+    history: Arc<Mutex<History>>,
+    latest: watch::Sender<u64>,
 }
 
 impl Default for Feed {
     fn default() -> Self {
         Self {
-            history: VecDeque::with_capacity(64),
-            dropped_up_to: 0,
-            sender: broadcast::channel(CHANNEL).0,
+            history: Arc::default(),
+            latest: watch::channel(0).0,
         }
     }
 }
 
+/// The history is never left half-updated (no panics while it is locked), so a poisoned lock
+/// still guards consistent data.
+fn lock(history: &Mutex<History>) -> MutexGuard<'_, History> {
+    history.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 impl Feed {
-    /// Records `change` and sends it to every watcher. Call under the state lock.
-    pub fn publish(&mut self, change: CatalogChange) {
-        if self.history.len() == HISTORY
-            && let Some(dropped) = self.history.pop_front()
+    /// Records `change` and wakes the watchers. Call in revision order (under the state lock).
+    pub fn publish(&self, change: CatalogChange) {
+        let revision = change.revision();
         {
-            self.dropped_up_to = dropped.revision();
+            let mut h = lock(&self.history);
+            h.cost += cost(&change);
+            h.changes.push_back(change);
+            while h.changes.len() > 1 && (h.changes.len() > MAX_CHANGES || h.cost > MAX_COST) {
+                if let Some(dropped) = h.changes.pop_front() {
+                    h.cost -= cost(&dropped);
+                    h.dropped_up_to = dropped.revision();
+                }
+            }
         }
-        self.history.push_back(change.clone());
-        // No receiver is fine: nobody watches.
-        let _ = self.sender.send(change);
+        self.latest.send_replace(revision);
     }
 
-    /// A stream of every change after `after`. Call under the state lock.
+    /// A stream of every change after `after`, as they are published.
     pub fn subscribe(&self, after: u64) -> ChangeStream {
-        if after < self.dropped_up_to {
-            let err = CatalogError::Unavailable(format!(
-                "catalog change history no longer reaches back to revision {after}; reload a snapshot"
-            ));
-            return futures::stream::iter([Err(err)]).boxed();
-        }
-        let replay: Vec<Result<CatalogChange, CatalogError>> = self
-            .history
-            .iter()
-            .filter(|c| c.revision() > after)
-            .cloned()
-            .map(Ok)
-            .collect();
-        let live =
-            futures::stream::unfold(Some(self.sender.subscribe()), move |receiver| async move {
-                let mut receiver = receiver?;
-                match receiver.recv().await {
-                    // `after` may be ahead of the state: skip until past it.
-                    Ok(change) if change.revision() <= after => Some((None, Some(receiver))),
-                    Ok(change) => Some((Some(Ok(change)), Some(receiver))),
-                    Err(broadcast::error::RecvError::Lagged(n)) => Some((
-                        Some(Err(CatalogError::Unavailable(format!(
-                            "catalog watcher fell {n} changes behind; reload a snapshot"
-                        )))),
-                        None,
-                    )),
-                    Err(broadcast::error::RecvError::Closed) => None,
+        let state = Watcher {
+            history: Arc::clone(&self.history),
+            latest: self.latest.subscribe(),
+            last: after,
+            pending: VecDeque::new(),
+            failed: false,
+        };
+        futures::stream::unfold(state, Watcher::next).boxed()
+    }
+}
+
+struct Watcher {
+    history: Arc<Mutex<History>>,
+    latest: watch::Receiver<u64>,
+    last: u64,
+    pending: VecDeque<CatalogChange>,
+    failed: bool,
+}
+
+impl Watcher {
+    async fn next(mut self) -> Option<(Result<CatalogChange, CatalogError>, Self)> {
+        loop {
+            if self.failed {
+                return None;
+            }
+            if let Some(change) = self.pending.pop_front() {
+                self.last = change.revision();
+                return Some((Ok(change), self));
+            }
+            // Mark the current signal seen before reading, so a publish after the read wakes us.
+            self.latest.borrow_and_update();
+            let fresh = lock(&self.history).after(self.last);
+            match fresh {
+                Ok(changes) if changes.is_empty() => {
+                    // The catalog was dropped: the feed ends.
+                    self.latest.changed().await.ok()?;
                 }
-            })
-            .filter_map(futures::future::ready);
-        futures::stream::iter(replay).chain(live).boxed()
+                Ok(changes) => self.pending = changes.into(),
+                Err(e) => {
+                    self.failed = true;
+                    return Some((Err(e), self));
+                }
+            }
+        }
     }
 }
