@@ -104,7 +104,7 @@ async fn main() {
                 assert_eq!(status, 204, "write failed");
             }
             sent += wave;
-            if sent % (concurrency * 5) == 0 || sent == requests {
+            if sent.is_multiple_of(concurrency * 5) || sent == requests {
                 let mbps = (sent * plain.len()) as f64 / started.elapsed().as_secs_f64() / 1e6;
                 let rss = rss_mib();
                 samples.push((encoding, sent, rss));

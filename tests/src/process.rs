@@ -79,6 +79,7 @@ impl QuiverProcess {
                 }
                 Err(e) => {
                     let _ = child.kill();
+                    let _ = child.wait();
                     panic!(
                         "quiver {args:?} did not report its address ({e}); output: {startup_output:?}"
                     );

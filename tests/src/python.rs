@@ -13,10 +13,10 @@ pub fn python_interpreter() -> PathBuf {
     let cache = std::env::var_os("QUIVER_CI_CACHE")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/quiver-ci")));
-    if let Some(venv) = cache.map(|c| c.join("venv/bin/python")) {
-        if venv.exists() {
-            return venv;
-        }
+    if let Some(venv) = cache.map(|c| c.join("venv/bin/python"))
+        && venv.exists()
+    {
+        return venv;
     }
     panic!(
         "no Python with the InfluxDB clients: run `bash .ci/run` once (it creates the venv) \
