@@ -9,13 +9,14 @@
 //! Run: `cargo bench -p end_to_end --bench router_rss [-- REQUESTS CONCURRENCY]`
 //! (defaults 200 requests per encoding, 4 in flight). Bounded by count and by 10 minutes.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use write_log::{LogPosition, LogWrite, WriteLog, WriteLogError};
+use write_log::{LogPartition, LogPosition, LogWrite, WriteLog, WriteLogError};
 
 #[derive(Debug, Default)]
 struct CountingLog {
@@ -25,14 +26,27 @@ struct CountingLog {
 
 #[async_trait]
 impl WriteLog for CountingLog {
-    async fn append(&self, write: LogWrite) -> Result<LogPosition, WriteLogError> {
+    fn partition_count(&self) -> u32 {
+        1
+    }
+
+    async fn append(
+        &self,
+        partition: LogPartition,
+        write: LogWrite,
+    ) -> Result<LogPosition, WriteLogError> {
         self.rows
             .fetch_add(write.row_count() as u64, Ordering::Relaxed);
         let offset = self.appends.fetch_add(1, Ordering::Relaxed);
-        Ok(LogPosition {
-            partition: 0,
-            offset,
-        })
+        Ok(LogPosition { partition, offset })
+    }
+
+    async fn high_watermarks(&self) -> Result<BTreeMap<LogPartition, u64>, WriteLogError> {
+        Ok(BTreeMap::from([(0, self.appends.load(Ordering::Relaxed))]))
+    }
+
+    async fn flush(&self) -> Result<(), WriteLogError> {
+        Ok(())
     }
 }
 

@@ -18,6 +18,7 @@
 mod admin;
 mod blocks;
 mod etcd;
+mod object_store;
 mod services;
 
 pub use admin::{
@@ -28,4 +29,5 @@ pub use blocks::{
     AuthArgs, CommonArgs, LogFormat, LoggingArgs, StorageArgs, WriteApiArgs, WriteLogArgs,
 };
 pub use etcd::{DEFAULT_ETCD_PREFIX, EtcdArgs};
+pub use object_store::{ObjectStoreArgs, ObjectStoreKind};
 pub use services::{RouterConfig, ServeConfig};

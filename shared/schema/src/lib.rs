@@ -15,7 +15,8 @@
 //! ```
 //!
 //! [`column_type`] names the Influx types; [`arrow_conventions`] maps them to Arrow fields and
-//! back.
+//! back. [`dedup`] sorts a table's rows by primary key and keeps one row per key (last write
+//! wins per field).
 //!
 //! ```
 //! use line_protocol::Precision;
@@ -38,6 +39,7 @@
 pub mod arrow_conventions;
 pub mod column_type;
 mod convert;
+pub mod dedup;
 
 pub use arrow_conventions::{
     SchemaError, arrow_data_type, arrow_field, arrow_schema, influx_column_type, measurement_name,

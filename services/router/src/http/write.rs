@@ -1,7 +1,7 @@
 //! `POST /api/v2/write` and `POST /write`: the write path of design.md §3, steps in order.
 
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use catalog::get_or_create_database;
 use write_log::LogWrite;
@@ -12,7 +12,7 @@ use super::error::ApiError;
 use super::params::{WriteApi, parse_write_params};
 use crate::state::RouterState;
 use crate::time::now_ns;
-use crate::write::{check_retention, convert_body, rejection_error, schema_upsert};
+use crate::write::{check_retention, convert_body, rejection_error, schema_upsert, shard_tables};
 
 /// `POST /api/v2/write`.
 pub async fn write_v2(State(state): State<RouterState>, request: Request) -> Response {
@@ -47,6 +47,7 @@ async fn write(state: &RouterState, api: WriteApi, request: Request) -> Result<(
     // 2. Parameters.
     let (parts, body) = request.into_parts();
     let params = parse_write_params(api, parts.uri.query())?;
+    let traceparent = trace_context(&parts.headers);
 
     // 3. Auth.
     authorize_write(
@@ -109,20 +110,38 @@ async fn write(state: &RouterState, api: WriteApi, request: Request) -> Result<(
     let upsert = schema_upsert(&converted.tables)?;
     catalog.upsert_schema(database.id, &upsert).await?;
 
-    // 8. Append; success only once the log has it.
+    // 8. Shard rows by series onto the log's partitions; one append per partition touched, all
+    // in parallel; success only once every append is acknowledged.
     let stats = converted.stats;
     let tables = converted
         .tables
         .into_iter()
         .map(|t| (t.name, t.batch))
         .collect();
-    state
-        .write_log
-        .append(LogWrite {
+    let log = state.write_log.as_ref();
+    let sharded = shard_tables(database.name.as_ref(), tables, log.partition_count())
+        .map_err(|e| ApiError::Internal(format!("sharding rows onto log partitions: {e}")))?;
+    let touched = sharded.len();
+    let appends = sharded.into_iter().map(|(partition, tables)| {
+        let write = LogWrite {
             database: database.name.to_string(),
             tables,
-        })
-        .await?;
+            traceparent: traceparent.clone(),
+        };
+        log.append(partition, write)
+    });
+    let failures: Vec<_> = futures::future::join_all(appends)
+        .await
+        .into_iter()
+        .filter_map(Result::err)
+        .collect();
+    if let Some(first) = failures.first() {
+        return Err(ApiError::WriteLogUnavailable(format!(
+            "{first}; {} of {touched} log partitions did not confirm the write, so part of it may \
+             already be in the log: retrying the whole write is safe (last write wins per point)",
+            failures.len()
+        )));
+    }
     state
         .metrics
         .write_lines
@@ -136,4 +155,11 @@ async fn write(state: &RouterState, api: WriteApi, request: Request) -> Result<(
         ));
     }
     Ok(())
+}
+
+/// The W3C `traceparent` request header, carried into the log records (ignored when not short
+/// printable ASCII).
+fn trace_context(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get("traceparent")?.to_str().ok()?;
+    (!value.is_empty() && value.len() <= 128).then(|| value.to_owned())
 }

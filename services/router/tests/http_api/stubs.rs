@@ -113,7 +113,16 @@ pub struct FailingLog(pub WriteLogError);
 
 #[async_trait]
 impl WriteLog for FailingLog {
-    async fn append(&self, _: LogWrite) -> Result<LogPosition, WriteLogError> {
+    fn partition_count(&self) -> u32 {
+        1
+    }
+    async fn append(&self, _: LogPartition, _: LogWrite) -> Result<LogPosition, WriteLogError> {
         Err(self.0.clone())
+    }
+    async fn high_watermarks(&self) -> Result<BTreeMap<LogPartition, u64>, WriteLogError> {
+        Err(self.0.clone())
+    }
+    async fn flush(&self) -> Result<(), WriteLogError> {
+        Ok(())
     }
 }

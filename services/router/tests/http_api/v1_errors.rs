@@ -388,7 +388,7 @@ async fn every_error_of_v1_write() {
             send: http("db=mydb", &[AUTH], LP),
             status: 503,
             code: "unavailable",
-            message: "write log unavailable: broker down",
+            message: "write log unavailable: broker down; 1 of 1 log partitions did not confirm the write, so part of it may already be in the log: retrying the whole write is safe (last write wins per point)",
             line: None,
         },
         Row {
@@ -402,7 +402,7 @@ async fn every_error_of_v1_write() {
             send: http("db=mydb", &[AUTH], LP),
             status: 503,
             code: "unavailable",
-            message: "write log memory budget exceeded: 10 of 10 bytes in use, this write needs 5 more",
+            message: "write log memory budget exceeded: 10 of 10 bytes in use, this write needs 5 more; 1 of 1 log partitions did not confirm the write, so part of it may already be in the log: retrying the whole write is safe (last write wins per point)",
             line: None,
         },
         Row {

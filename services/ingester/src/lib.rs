@@ -1,0 +1,132 @@
+//! The ingester: consumes the write log, buffers rows per (log partition, database, table,
+//! partition key), and persists them as Parquet with one catalog transaction per persist, so
+//! every acknowledged row reaches Parquet exactly once (design.md §4).
+//!
+//! ```text
+//! Box<dyn LogReader> ──► consume::Consumer (one task: events, triggers, pause/resume)
+//!                           ├─► buffer::PartitionBuffer per owned log partition
+//!                           │     └─ partition_key::split_by_day (UTC %Y-%m-%d of `time`)
+//!                           ├─► persist::Persister (a task per persist: dedup → Parquet →
+//!                           │     commit_persist CAS) ──► done ──► reader.persisted(p, offset)
+//!                           └─► ownership (watch) ──► lease::LeaseTask (register/update/keep-alive)
+//! metrics::IngesterMetrics ──► http (/health, /ready, /metrics)
+//! ```
+//!
+//! [`Ingester::run`] is the whole lifecycle: register, consume until the shutdown future
+//! resolves, persist everything pending, release the lease.
+
+mod buffer;
+mod consume;
+mod http;
+mod lease;
+mod metrics;
+mod partition_key;
+mod persist;
+mod settings;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use catalog::Catalog;
+use object_store::ObjectStore;
+use tokio::sync::watch;
+use write_log::LogReader;
+
+pub use buffer::{BufferKey, PartitionBuffer, TableBuffer};
+pub use consume::ShutdownReport;
+pub use http::{HttpState, router as http_router, serve as serve_http};
+pub use metrics::IngesterMetrics;
+pub use partition_key::{PartitionKeyError, day_key, split_by_day};
+pub use persist::{PersistJob, PersistOutcome, Persister};
+pub use settings::{Identity, PersistSettings};
+
+/// How the ingester registers itself in the catalog.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    /// Id and address.
+    pub identity: Identity,
+    /// Lease TTL.
+    pub ttl: Duration,
+}
+
+/// An ingester, ready to run over a log reader.
+#[derive(Debug)]
+pub struct Ingester {
+    catalog: Arc<dyn Catalog>,
+    persister: Arc<Persister>,
+    metrics: Arc<IngesterMetrics>,
+    settings: PersistSettings,
+    ready: Arc<AtomicBool>,
+}
+
+impl Ingester {
+    /// An ingester committing to `catalog` and writing Parquet to `store`.
+    pub fn new(
+        catalog: Arc<dyn Catalog>,
+        store: Arc<dyn ObjectStore>,
+        settings: PersistSettings,
+    ) -> Self {
+        let metrics = Arc::new(IngesterMetrics::new());
+        let persister = Arc::new(Persister::new(
+            Arc::clone(&catalog),
+            store,
+            Arc::clone(&metrics),
+        ));
+        Self {
+            catalog,
+            persister,
+            metrics,
+            settings,
+            ready: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// The state the HTTP endpoints read.
+    pub fn http_state(&self) -> HttpState {
+        HttpState {
+            metrics: Arc::clone(&self.metrics),
+            ready: Arc::clone(&self.ready),
+        }
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> Arc<IngesterMetrics> {
+        Arc::clone(&self.metrics)
+    }
+
+    /// Registers (when `registration` is given), consumes `reader` until `shutdown` resolves,
+    /// persists everything pending (bounded by the shutdown timeout), releases the lease, and
+    /// returns the reader (drop it to leave the consumer group) with what was left unpersisted.
+    pub async fn run<R: LogReader>(
+        self,
+        reader: R,
+        registration: Option<Registration>,
+        shutdown: impl Future<Output = ()>,
+    ) -> (R, ShutdownReport) {
+        let (ownership, watcher) = watch::channel(Vec::new());
+        let lease = registration.map(|r| {
+            lease::LeaseTask::spawn(Arc::clone(&self.catalog), r.identity, watcher, r.ttl)
+        });
+        let consumer = consume::Consumer::new(
+            reader,
+            Arc::clone(&self.catalog),
+            Arc::clone(&self.persister),
+            Arc::clone(&self.metrics),
+            self.settings,
+            ownership,
+        );
+        self.ready.store(true, Ordering::Release);
+        let ready = Arc::clone(&self.ready);
+        let shutdown = async move {
+            shutdown.await;
+            ready.store(false, Ordering::Release);
+            tracing::info!("ingester shutting down: persisting buffered rows");
+        };
+        let (reader, report) = consumer.run(shutdown).await;
+        if let Some(lease) = lease {
+            lease.release().await;
+        }
+        (reader, report)
+    }
+}

@@ -1,0 +1,292 @@
+//! Step 9 of the write path: shard rows onto the write log's partitions, so that one series
+//! always lands on one partition and its writes stay ordered.
+//!
+//! ```text
+//! [(table, batch)] ──► per row: key = (database, table, series key) ──► xxh3-64 ──► jump hash
+//!                  ──► take() rows per partition ──► { partition → [(table, sub-batch)] }
+//! ```
+//!
+//! The function is fixed and must never change (every router and every release must agree):
+//!
+//! * key bytes = `len(database) database len(table) table` then, for each tag column in
+//!   tag-name order, `0x00` for a null tag or `0x01 len(value) value`; lengths are u32
+//!   little-endian (so `("ab","c")` and `("a","bc")` differ, and a null differs from `""`);
+//! * hash = xxh3-64 of the key bytes, seed 0;
+//! * partition = Google's jump consistent hash of the hash onto `partition_count` buckets
+//!   (adding a partition moves about 1/n of the series).
+
+use std::collections::BTreeMap;
+
+use arrow::array::{Array, AsArray, UInt32Array};
+use arrow::compute::take_record_batch;
+use arrow::datatypes::{DataType, Int32Type};
+use arrow::error::ArrowError;
+use arrow::record_batch::RecordBatch;
+use schema::{InfluxColumnType, influx_column_type};
+use write_log::LogPartition;
+use xxhash_rust::xxh3::xxh3_64;
+
+/// Rows of one request split by log partition: partition → tables (in request order).
+pub type ShardedTables = BTreeMap<LogPartition, Vec<(String, RecordBatch)>>;
+
+/// Splits every table's batch by the partition of each row's series. Each row lands in exactly
+/// one partition; row order within a table and partition is kept.
+pub fn shard_tables(
+    database: &str,
+    tables: Vec<(String, RecordBatch)>,
+    partition_count: u32,
+) -> Result<ShardedTables, ArrowError> {
+    let mut sharded = ShardedTables::new();
+    if partition_count <= 1 {
+        if !tables.is_empty() {
+            sharded.insert(0, tables);
+        }
+        return Ok(sharded);
+    }
+    for (table, batch) in tables {
+        let partitions = row_partitions(database, &table, &batch, partition_count)?;
+        let mut rows: BTreeMap<LogPartition, Vec<u32>> = BTreeMap::new();
+        for (row, partition) in partitions.into_iter().enumerate() {
+            let row = u32::try_from(row).map_err(|_| {
+                ArrowError::InvalidArgumentError(format!("batch of table {table} too large"))
+            })?;
+            rows.entry(partition).or_default().push(row);
+        }
+        if rows.len() == 1 {
+            if let Some((partition, _)) = rows.pop_first() {
+                sharded.entry(partition).or_default().push((table, batch));
+            }
+            continue;
+        }
+        for (partition, indices) in rows {
+            let part = take_record_batch(&batch, &UInt32Array::from(indices))?;
+            sharded
+                .entry(partition)
+                .or_default()
+                .push((table.clone(), part));
+        }
+    }
+    Ok(sharded)
+}
+
+/// The partition of each row of `batch`.
+fn row_partitions(
+    database: &str,
+    table: &str,
+    batch: &RecordBatch,
+    partition_count: u32,
+) -> Result<Vec<LogPartition>, ArrowError> {
+    let schema = batch.schema();
+    let mut tags: Vec<(&str, &dyn Array)> = Vec::new();
+    for (field, column) in schema.fields().iter().zip(batch.columns()) {
+        if influx_column_type(field).ok() == Some(InfluxColumnType::Tag) {
+            tags.push((field.name().as_str(), column.as_ref()));
+        }
+    }
+    tags.sort_by(|a, b| a.0.cmp(b.0));
+
+    let mut prefix = Vec::with_capacity(database.len() + table.len() + 8);
+    push_str(&mut prefix, database);
+    push_str(&mut prefix, table);
+    let mut key = Vec::with_capacity(prefix.len() + 64);
+    let mut out = Vec::with_capacity(batch.num_rows());
+    for row in 0..batch.num_rows() {
+        key.clear();
+        key.extend_from_slice(&prefix);
+        for (name, column) in &tags {
+            match tag_value(*column, row).map_err(|e| {
+                ArrowError::InvalidArgumentError(format!("tag column {name} of {table}: {e}"))
+            })? {
+                None => key.push(0),
+                Some(value) => {
+                    key.push(1);
+                    push_str(&mut key, value);
+                }
+            }
+        }
+        out.push(jump_hash(xxh3_64(&key), partition_count));
+    }
+    Ok(out)
+}
+
+fn push_str(key: &mut Vec<u8>, s: &str) {
+    // Names and tag values are far below 4 GiB (request bodies are capped).
+    key.extend_from_slice(&(s.len() as u32).to_le_bytes());
+    key.extend_from_slice(s.as_bytes());
+}
+
+/// A tag value at `row`: tags are `Dictionary(Int32, Utf8)` (or plain `Utf8`).
+fn tag_value(column: &dyn Array, row: usize) -> Result<Option<&str>, String> {
+    if column.is_null(row) {
+        return Ok(None);
+    }
+    match column.data_type() {
+        DataType::Dictionary(key, value)
+            if **key == DataType::Int32 && **value == DataType::Utf8 =>
+        {
+            let dict = column.as_dictionary::<Int32Type>();
+            let values = dict.values().as_string::<i32>();
+            let index = usize::try_from(dict.keys().value(row))
+                .map_err(|_| format!("negative dictionary key at row {row}"))?;
+            if index >= values.len() {
+                return Err(format!("dictionary key {index} out of range at row {row}"));
+            }
+            Ok(Some(values.value(index)))
+        }
+        DataType::Utf8 => Ok(Some(column.as_string::<i32>().value(row))),
+        other => Err(format!("unexpected tag data type {other}")),
+    }
+}
+
+/// Jump consistent hash (Lamping & Veach, 2014): maps `key` onto `0..buckets`.
+fn jump_hash(mut key: u64, buckets: u32) -> u32 {
+    let mut b: i64 = -1;
+    let mut j: i64 = 0;
+    while j < i64::from(buckets) {
+        b = j;
+        key = key.wrapping_mul(2_862_933_555_777_941_757).wrapping_add(1);
+        j = ((b + 1) as f64 * ((1u64 << 31) as f64 / ((key >> 33) + 1) as f64)) as i64;
+    }
+    // 0 ≤ b < buckets ≤ u32::MAX.
+    b as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use line_protocol::Precision;
+
+    use super::*;
+    use crate::write::convert_body;
+
+    fn convert(lines: &str) -> Vec<(String, RecordBatch)> {
+        let converted = convert_body(lines, Precision::Nanoseconds, 0).unwrap();
+        assert_eq!(converted.stats.lines_rejected, 0);
+        converted
+            .tables
+            .into_iter()
+            .map(|t| (t.name, t.batch))
+            .collect()
+    }
+
+    /// Oracle: the partition of one series, from the documented key layout. `tags` are (name,
+    /// value) pairs in any order.
+    fn series_partition(
+        database: &str,
+        table: &str,
+        tags: &[(&str, Option<&str>)],
+        partition_count: u32,
+    ) -> LogPartition {
+        let mut sorted = tags.to_vec();
+        sorted.sort_by(|a, b| a.0.cmp(b.0));
+        let mut key = Vec::new();
+        push_str(&mut key, database);
+        push_str(&mut key, table);
+        for (_, value) in sorted {
+            match value {
+                None => key.push(0),
+                Some(value) => {
+                    key.push(1);
+                    push_str(&mut key, value);
+                }
+            }
+        }
+        jump_hash(xxh3_64(&key), partition_count.max(1))
+    }
+
+    const PINNED_CPU_HOSTS: [u32; 8] = [0, 12, 11, 0, 13, 9, 4, 2];
+
+    #[test]
+    fn jump_hash_is_fixed_and_in_range() {
+        // Pinned values: changing the function would move every series to another partition.
+        assert_eq!(jump_hash(0, 1), 0);
+        assert_eq!(
+            (0..8).map(|k| jump_hash(k, 16)).collect::<Vec<_>>(),
+            vec![0, 6, 15, 8, 12, 10, 9, 13]
+        );
+        let hosts = ["a", "b", "c", "d", "e", "f", "g", "h"];
+        let pinned: Vec<u32> = hosts
+            .iter()
+            .map(|h| series_partition("db", "cpu", &[("host", Some(h))], 16))
+            .collect();
+        assert_eq!(pinned, PINNED_CPU_HOSTS.to_vec());
+        for k in 0..1000u64 {
+            assert!(jump_hash(k.wrapping_mul(0x9e37_79b9_7f4a_7c15), 7) < 7);
+        }
+    }
+
+    #[test]
+    fn the_same_series_always_lands_on_the_same_partition() {
+        let a = series_partition("db", "cpu", &[("host", Some("a")), ("dc", Some("x"))], 8);
+        let b = series_partition("db", "cpu", &[("dc", Some("x")), ("host", Some("a"))], 8);
+        assert_eq!(a, b, "tag order does not matter");
+        let sharded = shard_tables(
+            "db",
+            convert("cpu,host=a,dc=x v=1 1\ncpu,dc=x,host=a v=2 2\ncpu,host=a,dc=x w=3i 3"),
+            8,
+        )
+        .unwrap();
+        assert_eq!(sharded.len(), 1);
+        assert_eq!(sharded.keys().next(), Some(&a));
+        // Null tag differs from empty-looking keys: the key encodes presence.
+        assert_ne!(
+            series_partition("db", "t", &[("a", None), ("b", Some("x"))], 1 << 20),
+            series_partition("db", "t", &[("a", Some("x")), ("b", None)], 1 << 20)
+        );
+        assert_ne!(
+            series_partition("ab", "c", &[], 1 << 20),
+            series_partition("a", "bc", &[], 1 << 20)
+        );
+    }
+
+    #[test]
+    fn different_series_spread_and_every_row_lands_once() {
+        let lines: String = (0..2000)
+            .map(|i| format!("cpu,host=h{} v={i} {i}\n", i % 200))
+            .collect();
+        let sharded = shard_tables("db", convert(&lines), 8).unwrap();
+        assert_eq!(
+            sharded.len(),
+            8,
+            "200 series over 8 partitions touch them all"
+        );
+        let mut seen = HashSet::new();
+        let mut total = 0;
+        for (partition, tables) in &sharded {
+            let mut hosts = HashSet::new();
+            for (name, batch) in tables {
+                assert_eq!(name, "cpu");
+                let host = batch.column_by_name("host").unwrap();
+                let v = batch
+                    .column_by_name("v")
+                    .unwrap()
+                    .as_primitive::<arrow::datatypes::Float64Type>();
+                for row in 0..batch.num_rows() {
+                    let h = tag_value(host.as_ref(), row).unwrap().unwrap().to_string();
+                    assert_eq!(
+                        series_partition("db", "cpu", &[("host", Some(&h))], 8),
+                        *partition
+                    );
+                    hosts.insert(h);
+                    assert!(seen.insert(v.value(row) as i64), "row landed twice");
+                    total += 1;
+                }
+            }
+            assert!(
+                hosts.len() > 5,
+                "partition {partition} has {} series",
+                hosts.len()
+            );
+        }
+        assert_eq!(total, 2000);
+        assert_eq!(seen.len(), 2000);
+    }
+
+    #[test]
+    fn one_partition_keeps_the_batches_untouched() {
+        let tables = convert("cpu,host=a v=1 1\nmem,host=b v=2 2");
+        let sharded = shard_tables("db", tables.clone(), 1).unwrap();
+        assert_eq!(sharded, BTreeMap::from([(0, tables)]));
+    }
+}

@@ -1,0 +1,205 @@
+//! `KafkaWriteLog`: the router's side of the Kafka backend.
+//!
+//! ```text
+//! append(p, write) ──codec::encode──► FutureRecord { partition p, key "db/table",
+//!     headers content-type, quiver-database, traceparent } ──send (acks=all)──► Delivery ──► offset
+//! ```
+//!
+//! The producer is idempotent (`enable.idempotence=true`: retries after a leader change or a
+//! reconnect never duplicate or reorder a partition's records), lingers 5 ms to batch
+//! concurrent requests, holds at most 100 000 records / 256 MiB in its queue, and gives up on a
+//! record after `produce_timeout` so a dead broker turns into errors (503), not hangs.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::types::RDKafkaErrorCode;
+
+use super::{KafkaConfig, blocking, topic_partitions, unavailable};
+use crate::codec::{self, CONTENT_TYPE, DEFAULT_ENCODING};
+use crate::{LogPartition, LogPosition, LogWrite, WriteLog, WriteLogError};
+
+/// How long `append` waits for room in a full producer queue before failing.
+const QUEUE_WAIT: Duration = Duration::from_secs(1);
+
+/// A write log on a Kafka topic.
+#[derive(Clone)]
+pub struct KafkaWriteLog {
+    producer: FutureProducer,
+    config: KafkaConfig,
+    partitions: u32,
+}
+
+impl std::fmt::Debug for KafkaWriteLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaWriteLog")
+            .field("brokers", &self.config.brokers)
+            .field("topic", &self.config.topic)
+            .field("partitions", &self.partitions)
+            .finish()
+    }
+}
+
+impl KafkaWriteLog {
+    /// Connects and reads the topic's partition count (the topic must exist).
+    pub async fn connect(config: KafkaConfig) -> Result<Self, WriteLogError> {
+        let producer: FutureProducer = config
+            .client_config()
+            .set("acks", "all")
+            .set("enable.idempotence", "true")
+            .set("max.in.flight.requests.per.connection", "5")
+            .set("linger.ms", "5")
+            .set("batch.size", config.max_record_bytes.to_string())
+            .set("queue.buffering.max.messages", "100000")
+            .set("queue.buffering.max.kbytes", "262144")
+            .set(
+                "message.timeout.ms",
+                config.produce_timeout.as_millis().to_string(),
+            )
+            .set("compression.type", "none")
+            .create()
+            .map_err(|e| unavailable("creating Kafka producer", &e))?;
+        let client_producer = producer.clone();
+        let topic = config.topic.clone();
+        let timeout = config.request_timeout;
+        let partitions =
+            blocking(move || topic_partitions(client_producer.client(), &topic, timeout)).await?;
+        tracing::info!(
+            brokers = %config.brokers,
+            topic = %config.topic,
+            partitions,
+            "Kafka write log connected"
+        );
+        Ok(Self {
+            producer,
+            config,
+            partitions,
+        })
+    }
+
+    /// The topic written to.
+    pub fn topic(&self) -> &str {
+        &self.config.topic
+    }
+}
+
+/// The record key: `database/first-table` (partitions are explicit; the key is for tools).
+fn record_key(write: &LogWrite) -> String {
+    match write.tables.first() {
+        Some((table, _)) => format!("{}/{table}", write.database),
+        None => write.database.clone(),
+    }
+}
+
+fn headers(write: &LogWrite) -> OwnedHeaders {
+    let mut headers = OwnedHeaders::new_with_capacity(3)
+        .insert(Header {
+            key: codec::HEADER_CONTENT_TYPE,
+            value: Some(CONTENT_TYPE),
+        })
+        .insert(Header {
+            key: codec::HEADER_DATABASE,
+            value: Some(write.database.as_str()),
+        });
+    if let Some(traceparent) = &write.traceparent {
+        headers = headers.insert(Header {
+            key: codec::HEADER_TRACEPARENT,
+            value: Some(traceparent.as_str()),
+        });
+    }
+    headers
+}
+
+fn produce_error(topic: &str, partition: LogPartition, e: &KafkaError) -> WriteLogError {
+    match e {
+        KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge) => {
+            WriteLogError::Encode(format!(
+                "record for {topic}[{partition}] is larger than the broker accepts: {e}"
+            ))
+        }
+        _ => unavailable(&format!("producing to Kafka {topic}[{partition}]"), e),
+    }
+}
+
+#[async_trait]
+impl WriteLog for KafkaWriteLog {
+    fn partition_count(&self) -> u32 {
+        self.partitions
+    }
+
+    async fn append(
+        &self,
+        partition: LogPartition,
+        write: LogWrite,
+    ) -> Result<LogPosition, WriteLogError> {
+        if partition >= self.partitions {
+            return Err(WriteLogError::UnknownPartition {
+                partition,
+                partition_count: self.partitions,
+            });
+        }
+        let payload =
+            codec::encode(&write, DEFAULT_ENCODING).map_err(|e| WriteLogError::Encode(e.to_string()))?;
+        if payload.len() > self.config.max_record_bytes {
+            return Err(WriteLogError::Encode(format!(
+                "record of {} bytes for partition {partition} exceeds the {} byte limit; send \
+                 smaller requests",
+                payload.len(),
+                self.config.max_record_bytes
+            )));
+        }
+        let key = record_key(&write);
+        let topic = self.config.topic.as_str();
+        let record = FutureRecord::to(topic)
+            .partition(partition as i32)
+            .key(key.as_str())
+            .payload(payload.as_slice())
+            .headers(headers(&write));
+        let delivery = self
+            .producer
+            .send(record, QUEUE_WAIT)
+            .await
+            .map_err(|(e, _)| produce_error(topic, partition, &e))?;
+        let offset = u64::try_from(delivery.offset).map_err(|_| {
+            WriteLogError::Unavailable(format!(
+                "Kafka {topic}[{partition}] acknowledged with invalid offset {}",
+                delivery.offset
+            ))
+        })?;
+        Ok(LogPosition { partition, offset })
+    }
+
+    async fn high_watermarks(&self) -> Result<BTreeMap<LogPartition, u64>, WriteLogError> {
+        let producer = self.producer.clone();
+        let topic = self.config.topic.clone();
+        let timeout = self.config.request_timeout;
+        let partitions = self.partitions;
+        blocking(move || {
+            let mut marks = BTreeMap::new();
+            for p in 0..partitions {
+                let (_, high) = producer
+                    .client()
+                    .fetch_watermarks(&topic, p as i32, timeout)
+                    .map_err(|e| unavailable(&format!("watermarks of {topic}[{p}]"), &e))?;
+                marks.insert(p, u64::try_from(high).unwrap_or(0));
+            }
+            Ok(marks)
+        })
+        .await
+    }
+
+    async fn flush(&self) -> Result<(), WriteLogError> {
+        let producer = self.producer.clone();
+        let timeout = self.config.produce_timeout;
+        blocking(move || {
+            producer
+                .flush(timeout)
+                .map_err(|e| unavailable("flushing the Kafka producer", &e))
+        })
+        .await
+    }
+}
