@@ -1,25 +1,32 @@
-//! A small Quiver cluster for end-to-end tests: one real etcd and `n` real `quiver router`
-//! processes on it, plus a catalog client on the same etcd for setting things up directly.
+//! A small Quiver cluster for end-to-end tests: one real etcd, one real Kafka-protocol broker
+//! (tansu) and `n` real `quiver router` processes on them, plus a catalog client on the same
+//! etcd for setting things up directly.
 //!
 //! ```text
-//! Cluster::start(n) ──► EtcdProcess (free ports, temp dir)
-//!                   ──► n × `quiver router --bind 127.0.0.1:0 --etcd-endpoints … --operator-token …`
+//! Cluster::start(n) ──► EtcdProcess (free ports, temp dir), TansuProcess (free port, sqlite)
+//!                   ──► n × `quiver router --bind 127.0.0.1:0 --etcd-endpoints … --operator-token …
+//!                          --kafka-brokers … --kafka-create-topic-partitions 4`
 //!                   ──► EtcdCatalog on the same endpoint and prefix (the test's admin handle)
 //! write_lp(router, db, token, body) ──► POST /api/v2/write ──► (status, Retry-After, body)
 //! ```
 
 use catalog::EtcdCatalog;
-use test_support::EtcdProcess;
+use test_support::{EtcdProcess, TansuProcess};
 
 use crate::QuiverProcess;
 
 /// Operator token every router of a [`Cluster`] is started with.
 pub const CLUSTER_OPERATOR_TOKEN: &str = "qvr_cluster-e2e-operator";
 
-/// One etcd and its routers. Everything is killed by PID on drop.
+/// Partitions of the write log topic the routers create.
+pub const CLUSTER_LOG_PARTITIONS: u32 = 4;
+
+/// One etcd, one broker and the routers. Everything is killed by PID on drop.
 pub struct Cluster {
     /// The etcd (kill/restart it to test outages).
     pub etcd: EtcdProcess,
+    /// The Kafka-protocol broker holding the write log (topic `quiver-writes`).
+    pub kafka: TansuProcess,
     /// The routers, in start order.
     pub routers: Vec<QuiverProcess>,
     /// A catalog client on the routers' etcd and prefix.
@@ -27,10 +34,13 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// Starts etcd and `routers` routers (each with [`CLUSTER_OPERATOR_TOKEN`]).
+    /// Starts etcd, the broker and `routers` routers (each with [`CLUSTER_OPERATOR_TOKEN`]).
     pub async fn start(routers: usize) -> Self {
         let etcd = EtcdProcess::start().expect("etcd starts");
+        let kafka = TansuProcess::start().expect("tansu starts");
         let endpoint = etcd.endpoint();
+        let brokers = kafka.bootstrap();
+        let partitions = CLUSTER_LOG_PARTITIONS.to_string();
         let routers = (0..routers)
             .map(|_| {
                 QuiverProcess::start(&[
@@ -41,6 +51,10 @@ impl Cluster {
                     &endpoint,
                     "--operator-token",
                     CLUSTER_OPERATOR_TOKEN,
+                    "--kafka-brokers",
+                    &brokers,
+                    "--kafka-create-topic-partitions",
+                    &partitions,
                 ])
             })
             .collect();
@@ -49,6 +63,7 @@ impl Cluster {
             .expect("catalog client");
         Self {
             etcd,
+            kafka,
             routers,
             catalog,
         }

@@ -5,19 +5,24 @@
 //!      ──► QuiverProcess::start(args) spawn on 127.0.0.1:0, parse "quiver listening on …",
 //!                                     killed (by PID) when dropped
 //!      ──► InProcessRouter::start     the router in this process (tests that read its log)
-//!      ──► Cluster::start(n)          one etcd (test_support) + n `quiver router` processes
+//!      ──► Cluster::start(n)          one etcd + one tansu (test_support) + n `quiver router`s
+//!      ──► IngestCluster::start(n, p)  etcd + tansu + moto + `quiver router` + n `quiver ingester`
+//!      ──► accounting::{write_load, account}  known points in, each found once in Parquet
 //!      ──► python(action, args, env)  tests/python/clients.py with the real InfluxDB clients
 //!                                     (influxdb-client, influxdb) → one JSON document back
 //!      ──► python_script(script, …)   another script of tests/python (manage.py: management API)
 //! ```
 
+pub mod accounting;
 mod cluster;
 mod in_process;
+mod ingest_cluster;
 mod process;
 mod python;
 
 pub use cluster::{CLUSTER_OPERATOR_TOKEN, Cluster, write_lp};
 pub use in_process::InProcessRouter;
+pub use ingest_cluster::{BUCKET, IngestCluster, TOPIC};
 pub use process::{QuiverProcess, quiver_binary};
 pub use python::{python, python_interpreter, python_script};
 

@@ -46,9 +46,15 @@ impl QuiverProcess {
     /// Spawns `quiver <args…>` (pass `--bind 127.0.0.1:0`) and waits up to 60 s for
     /// `quiver listening on http://ADDR` on stdout.
     pub fn start(args: &[&str]) -> Self {
+        Self::start_with_env(args, &[])
+    }
+
+    /// [`QuiverProcess::start`] with extra environment variables (e.g. S3 credentials).
+    pub fn start_with_env(args: &[&str], env: &[(&str, String)]) -> Self {
         let mut child = Command::new(quiver_binary())
             .args(args)
             .env("QUIVER_LOG", "info")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

@@ -8,6 +8,10 @@
 //! --operator-token ──► ensure_operator_token (hash only, idempotent; retried in the
 //!                      background while etcd is unreachable)
 //! no --etcd-endpoints ──► error: a router never runs on a private in-memory catalog
+//! --kafka-brokers, --kafka-topic ──► [KafkaAdmin::ensure_topic when --kafka-create-topic-
+//!                      partitions N] ──► KafkaWriteLog::connect (reads the partition count;
+//!                      retried for up to 30 s while Kafka is unreachable)
+//! no --kafka-brokers ──► error: a router never acks writes into a private in-memory log
 //! ```
 
 use std::sync::Arc;
@@ -15,7 +19,9 @@ use std::time::Duration;
 
 use auth::Token;
 use catalog::{CachedCatalog, Catalog, CatalogError, EtcdCatalog, ensure_operator_token};
-use config::EtcdArgs;
+use config::{EtcdArgs, KafkaArgs};
+use write_log::WriteLog;
+use write_log::kafka::{KafkaAdmin, KafkaConfig, KafkaWriteLog};
 
 use crate::start::StartError;
 
@@ -48,6 +54,41 @@ pub async fn router_catalog(etcd: &EtcdArgs) -> Result<Arc<dyn Catalog>, StartEr
                 tokio::time::sleep(BOOTSTRAP_RETRY).await;
             }
             Err(e) => return Err(StartError::ClusterCatalog(e)),
+        }
+    }
+}
+
+/// Retention of a topic created at router start.
+const CREATED_TOPIC_RETENTION: Duration = Duration::from_secs(7 * 86_400);
+
+/// The router's write log: the Kafka topic (created first when asked).
+pub async fn router_write_log(
+    kafka: &KafkaArgs,
+    create_partitions: Option<u32>,
+) -> Result<Arc<dyn WriteLog>, StartError> {
+    let brokers = kafka.bootstrap_servers().ok_or(StartError::NoWriteLog)?;
+    let config = KafkaConfig::new(brokers, kafka.kafka_topic.clone());
+    let mut attempt = 1;
+    loop {
+        let opened = async {
+            if let Some(partitions) = create_partitions {
+                let admin = KafkaAdmin::new(config.clone())?;
+                let status = admin
+                    .ensure_topic(partitions, Some(CREATED_TOPIC_RETENTION), None)
+                    .await?;
+                tracing::info!(topic = %config.topic, ?status, "write log topic");
+            }
+            KafkaWriteLog::connect(config.clone()).await
+        }
+        .await;
+        match opened {
+            Ok(log) => return Ok(Arc::new(log)),
+            Err(e) if e.is_retryable() && attempt < FIRST_SYNC_ATTEMPTS => {
+                tracing::warn!(error = %e, attempt, "cannot open the Kafka write log yet; retrying");
+                attempt += 1;
+                tokio::time::sleep(BOOTSTRAP_RETRY).await;
+            }
+            Err(e) => return Err(StartError::WriteLog(e)),
         }
     }
 }

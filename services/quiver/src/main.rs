@@ -6,18 +6,23 @@
 //!   router | serve ──► start::run ──► logging, data dir, catalog + operator token
 //!                                     (router: etcd via cluster.rs; serve: in process),
 //!                                     write log ──► router::serve until SIGINT/SIGTERM
+//!   ingester       ──► ingest::run ──► etcd catalog, object store, Kafka consumer group,
+//!                                      ingester::Ingester until SIGINT/SIGTERM (then persist)
+//!   serve          ──► also write_path: file log + ingester in the same process
 //!   admin          ──► admin::main ──► catalog (etcd | data dir) ──► databases, tokens
 //! ```
 
 mod admin;
 mod cluster;
 mod embedded;
+mod ingest;
 mod start;
+mod write_path;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use config::{AdminConfig, RouterConfig, ServeConfig};
+use config::{AdminConfig, IngesterConfig, RouterConfig, ServeConfig};
 
 /// Quiver: a clustered time-series database speaking the InfluxDB write and query APIs.
 #[derive(Debug, Parser)]
@@ -31,8 +36,11 @@ struct Cli {
 enum Command {
     /// Run the HTTP write tier (InfluxDB v1/v2 write API) on the cluster catalog in etcd.
     Router(RouterConfig),
-    /// Run everything in one process on one port (in-memory catalog and write log for now).
+    /// Run everything in one process on one port: write API, embedded log, ingester, catalog and
+    /// Parquet files under --data-dir (in memory without it).
     Serve(ServeConfig),
+    /// Consume the Kafka write log and persist Parquet to object storage (cluster mode).
+    Ingester(IngesterConfig),
     /// Manage databases and tokens in the catalog (etcd, or a stopped `serve`'s data directory).
     Admin(AdminConfig),
 }
@@ -44,11 +52,19 @@ fn main() -> ExitCode {
         Command::Router(c) => {
             start::Settings::new("router", c.bind, c.auto_create_databases, c.common)
                 .with_etcd(c.etcd)
+                .with_kafka(c.kafka, c.kafka_create_topic_partitions)
         }
         Command::Serve(c) => {
             start::Settings::new("serve", c.bind, c.auto_create_databases, c.common)
+                .with_embedded(c.object_store, c.ingester)
         }
+        Command::Ingester(c) => return block_on(ingest::run(c)),
     };
+    block_on(start::run(settings))
+}
+
+/// Runs a service on a multi-threaded runtime; errors go to stderr with exit code 1.
+fn block_on<E: std::fmt::Display>(service: impl Future<Output = Result<(), E>>) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -59,7 +75,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(start::run(settings)) {
+    match runtime.block_on(service) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use auth::Token;
 use catalog::{Catalog, CatalogError};
-use config::{CommonArgs, EtcdArgs, LogFormat};
+use config::{CommonArgs, EtcdArgs, IngesterArgs, KafkaArgs, LogFormat, ObjectStoreArgs};
 use observability::{LoggingError, RouterMetrics, init_logging};
 use router::{RouterSettings, RouterState};
 use tokio::net::TcpListener;
-use write_log::MemWriteLog;
+use write_log::{MemWriteLog, WriteLog, WriteLogError};
 
 /// Why a server could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +31,17 @@ pub enum StartError {
         "quiver router needs the cluster catalog: set --etcd-endpoints (or QUIVER_ETCD_ENDPOINTS) to etcd's client URLs, e.g. http://etcd:2379; to run everything in one process without etcd use `quiver serve`"
     )]
     NoClusterCatalog,
+    /// `quiver router` started without `--kafka-brokers`.
+    #[error(
+        "quiver router needs the write log: set --kafka-brokers (or QUIVER_KAFKA_BROKERS) to Kafka's HOST:PORT[,…], and create the topic with `quiver admin topic create` (or --kafka-create-topic-partitions N)"
+    )]
+    NoWriteLog,
+    /// The Kafka write log could not be opened.
+    #[error("cannot open the write log: {0}")]
+    WriteLog(WriteLogError),
+    /// The embedded write path of `quiver serve` (file log, object store) cannot start.
+    #[error(transparent)]
+    WritePath(#[from] crate::write_path::WritePathError),
     /// The etcd client could not be set up.
     #[error("cannot open the cluster catalog: {0}")]
     ClusterCatalog(CatalogError),
@@ -66,6 +77,8 @@ pub struct Settings {
     auto_create_databases: bool,
     common: CommonArgs,
     etcd: Option<EtcdArgs>,
+    kafka: Option<(KafkaArgs, Option<u32>)>,
+    embedded: Option<(ObjectStoreArgs, IngesterArgs)>,
 }
 
 impl Settings {
@@ -82,12 +95,27 @@ impl Settings {
             auto_create_databases,
             common,
             etcd: None,
+            kafka: None,
+            embedded: None,
         }
     }
 
     /// Cluster mode: the catalog is in etcd (the router's only mode).
     pub fn with_etcd(mut self, etcd: EtcdArgs) -> Self {
         self.etcd = Some(etcd);
+        self
+    }
+
+    /// Cluster mode: the write log is the Kafka topic (created with `create_partitions`
+    /// partitions at start when given and missing).
+    pub fn with_kafka(mut self, kafka: KafkaArgs, create_partitions: Option<u32>) -> Self {
+        self.kafka = Some((kafka, create_partitions));
+        self
+    }
+
+    /// `serve`: the embedded write path (file log, ingester, object store) in this process.
+    pub fn with_embedded(mut self, object_store: ObjectStoreArgs, ingester: IngesterArgs) -> Self {
+        self.embedded = Some((object_store, ingester));
         self
     }
 }
@@ -119,7 +147,23 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
         None => crate::embedded::serve_catalog(common).await?,
     };
 
-    let write_log = Arc::new(MemWriteLog::new(common.write_log.write_log_memory_budget));
+    let mut embedded = None;
+    let write_log: Arc<dyn WriteLog> = match (&settings.etcd, &settings.kafka) {
+        (Some(_), Some((kafka, create))) => {
+            crate::cluster::router_write_log(kafka, *create).await?
+        }
+        (Some(_), None) => return Err(StartError::NoWriteLog),
+        (None, _) => match &settings.embedded {
+            Some((object_store, ingester)) => {
+                let path =
+                    crate::write_path::EmbeddedWritePath::open(common, object_store, ingester)?;
+                let log = path.log();
+                embedded = Some(path);
+                log
+            }
+            None => Arc::new(MemWriteLog::new(common.write_log.write_log_memory_budget)),
+        },
+    };
     let router_settings = RouterSettings {
         max_request_bytes: common.write_api.max_http_request_size,
         max_concurrent_writes: common.write_api.max_concurrent_writes,
@@ -127,8 +171,8 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
         ..RouterSettings::default()
     };
     let state = RouterState::new(
-        catalog,
-        write_log,
+        Arc::clone(&catalog),
+        Arc::clone(&write_log),
         Arc::new(RouterMetrics::new()),
         router_settings,
     );
@@ -146,15 +190,23 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
     println!("quiver listening on http://{addr}");
     tracing::info!(service = settings.service, %addr, "listening");
 
+    let ingester = embedded.map(|path| path.start_ingester(catalog, addr));
     router::serve(listener, state, shutdown_signal())
         .await
         .map_err(StartError::Serve)?;
+    if let Some(ingester) = ingester {
+        ingester.stop().await;
+    }
+    // Appends still in the producer's queue were all answered by now; wait for stragglers.
+    if let Err(e) = write_log.flush().await {
+        tracing::warn!(error = %e, "flushing the write log on shutdown failed");
+    }
     tracing::info!("stopped");
     Ok(())
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         if let Err(e) = tokio::signal::ctrl_c().await {
             tracing::error!(error = %e, "cannot listen for SIGINT");

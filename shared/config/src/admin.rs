@@ -6,13 +6,15 @@
 //!                              | list | revoke ID
 //! every leaf: catalog = --etcd-endpoints/--etcd-prefix (cluster) | --data-dir DIR (`serve`)
 //!             output  = --format table|json
+//! quiver admin topic create --kafka-brokers B --kafka-topic T --partitions N [--retention 7d]
+//!                           [--replication-factor R]   (the write log topic, in Kafka)
 //! ```
 
 use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use crate::{EtcdArgs, StorageArgs};
+use crate::{EtcdArgs, KafkaArgs, StorageArgs};
 
 /// `quiver admin`.
 #[derive(Debug, Clone, Args)]
@@ -31,6 +33,34 @@ pub enum AdminCommand {
     /// API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// The write log's Kafka topic.
+    #[command(subcommand)]
+    Topic(TopicCommand),
+}
+
+/// `quiver admin topic …`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum TopicCommand {
+    /// Create the write log topic unless it exists (an existing topic is left unchanged and its
+    /// partition count reported).
+    Create {
+        /// Where and which topic.
+        #[command(flatten)]
+        kafka: KafkaArgs,
+        /// Number of partitions: the write log's unit of ordering and of ingester parallelism.
+        #[arg(long = "partitions", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        partitions: u32,
+        /// How long Kafka keeps records (`12h`, `7d`, `infinite`): must exceed the longest
+        /// time an ingester may lag behind persisting.
+        #[arg(long = "retention", value_name = "DURATION", default_value = "7d", value_parser = parse_retention)]
+        retention: Retention,
+        /// Replicas per partition; default min(3, brokers in the cluster).
+        #[arg(long = "replication-factor", value_name = "R", value_parser = clap::value_parser!(u16).range(1..))]
+        replication_factor: Option<u16>,
+        /// Output format.
+        #[arg(long = "format", value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
 }
 
 /// `quiver admin database …`.

@@ -10,24 +10,39 @@
 //!                                         LoggingArgs }
 //! ```
 //!
+//! quiver ingester ──► IngesterConfig { bind (0.0.0.0:8083), ingester_id, etcd, kafka,
+//!                                     object_store, storage, IngesterArgs (persist thresholds,
+//!                                     memory budget; also flattened into serve), logging }
+//!
 //! quiver admin ──► AdminConfig  { database|token subcommands; each leaf: AdminTarget { etcd,
 //!                                  storage (--data-dir), format } }
+//!
+//! ObjectStoreArgs { --object-store file|s3|gcs|azure|memory, --bucket, --s3-* } is the block of
+//! the services that keep Parquet files (ingester, compactor, querier, serve); see
+//! `object_store.rs` for its defaults.
 //!
 //! Flag names are a contract (scripts, Helm charts and the test harness use them).
 
 mod admin;
 mod blocks;
 mod etcd;
+mod ingester;
+mod kafka;
 mod object_store;
 mod services;
 
 pub use admin::{
     AdminCommand, AdminConfig, AdminTarget, DatabaseCommand, OutputFormat, Retention, TokenCommand,
-    format_retention, parse_retention,
+    TopicCommand, format_retention, parse_retention,
 };
 pub use blocks::{
     AuthArgs, CommonArgs, LogFormat, LoggingArgs, StorageArgs, WriteApiArgs, WriteLogArgs,
 };
 pub use etcd::{DEFAULT_ETCD_PREFIX, EtcdArgs};
+pub use ingester::{
+    DEFAULT_MEMORY_BUDGET, DEFAULT_PERSIST_MAX_BYTES, DEFAULT_PERSIST_MAX_ROWS, IngesterArgs,
+    IngesterConfig, parse_duration,
+};
+pub use kafka::{DEFAULT_KAFKA_TOPIC, KafkaArgs};
 pub use object_store::{ObjectStoreArgs, ObjectStoreKind};
 pub use services::{RouterConfig, ServeConfig};

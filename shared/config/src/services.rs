@@ -3,7 +3,7 @@
 use clap::Args;
 use clap::builder::BoolishValueParser;
 
-use crate::{CommonArgs, EtcdArgs};
+use crate::{CommonArgs, EtcdArgs, IngesterArgs, KafkaArgs, ObjectStoreArgs};
 
 /// `quiver router`: the stateless HTTP write tier.
 #[derive(Debug, Clone, Args)]
@@ -35,6 +35,21 @@ pub struct RouterConfig {
     #[command(flatten)]
     pub etcd: EtcdArgs,
 
+    /// The write log.
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+
+    /// Create the Kafka topic with this many partitions at start if it does not exist
+    /// (retention 7 days, replication min(3, brokers)). Off by default: create it with
+    /// `quiver admin topic create`; an existing topic is never changed.
+    #[arg(
+        long = "kafka-create-topic-partitions",
+        env = "QUIVER_KAFKA_CREATE_TOPIC_PARTITIONS",
+        value_name = "N",
+        value_parser = clap::value_parser!(u32).range(1..=100_000)
+    )]
+    pub kafka_create_topic_partitions: Option<u32>,
+
     /// Shared blocks.
     #[command(flatten)]
     pub common: CommonArgs,
@@ -65,6 +80,14 @@ pub struct ServeConfig {
         value_parser = BoolishValueParser::new()
     )]
     pub auto_create_databases: bool,
+
+    /// Where Parquet files go (default: `file` under `--data-dir`, else `memory`).
+    #[command(flatten)]
+    pub object_store: ObjectStoreArgs,
+
+    /// Persist thresholds and memory budget of the embedded ingester.
+    #[command(flatten)]
+    pub ingester: IngesterArgs,
 
     /// Shared blocks.
     #[command(flatten)]
@@ -170,6 +193,30 @@ mod tests {
             !format!("{:?}", s.common.auth).contains("qvr_x"),
             "Debug redacts the token"
         );
+    }
+
+    #[test]
+    fn router_kafka_flags() {
+        let r = router(&[]);
+        assert_eq!(r.kafka.bootstrap_servers(), None);
+        assert_eq!(r.kafka.kafka_topic, "quiver-writes");
+        assert_eq!(r.kafka_create_topic_partitions, None);
+        let r = router(&[
+            "--kafka-brokers",
+            "k0:9092,k1:9092",
+            "--kafka-topic",
+            "w",
+            "--kafka-create-topic-partitions",
+            "12",
+        ]);
+        assert_eq!(
+            r.kafka.bootstrap_servers().as_deref(),
+            Some("k0:9092,k1:9092")
+        );
+        assert_eq!(r.kafka.kafka_topic, "w");
+        assert_eq!(r.kafka_create_topic_partitions, Some(12));
+        let argv = ["quiver", "router", "--kafka-create-topic-partitions", "0"];
+        assert!(TestCli::try_parse_from(argv).is_err());
     }
 
     #[test]

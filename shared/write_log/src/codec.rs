@@ -44,7 +44,7 @@ pub const HEADER_DATABASE: &str = "quiver-database";
 pub const HEADER_TRACEPARENT: &str = "traceparent";
 
 /// The encoding writers use.
-pub const DEFAULT_ENCODING: PayloadEncoding = PayloadEncoding::ArrowIpcLz4;
+pub const DEFAULT_ENCODING: PayloadEncoding = PayloadEncoding::ArrowIpcZstd;
 
 /// Why a record could not be encoded or decoded.
 #[derive(Debug, thiserror::Error)]
@@ -194,10 +194,15 @@ mod tests {
             .with_metadata(meta("iox::column_type::tag")),
             Field::new("usage", DataType::Float64, true)
                 .with_metadata(meta("iox::column_type::field::float")),
-            Field::new("time", DataType::Timestamp(TimeUnit::Nanosecond, None), false)
-                .with_metadata(meta("iox::column_type::timestamp")),
+            Field::new(
+                "time",
+                DataType::Timestamp(TimeUnit::Nanosecond, None),
+                false,
+            )
+            .with_metadata(meta("iox::column_type::timestamp")),
         ]));
-        let host: DictionaryArray<Int32Type> = vec![Some("a"), None, Some("a")].into_iter().collect();
+        let host: DictionaryArray<Int32Type> =
+            vec![Some("a"), None, Some("a")].into_iter().collect();
         RecordBatch::try_new(
             schema,
             vec![
@@ -227,7 +232,10 @@ mod tests {
             );
         }
         let plain = LogWrite::new("db", vec![]);
-        assert_eq!(decode(&encode(&plain, DEFAULT_ENCODING).unwrap()).unwrap(), plain);
+        assert_eq!(
+            decode(&encode(&plain, DEFAULT_ENCODING).unwrap()).unwrap(),
+            plain
+        );
     }
 
     #[test]

@@ -39,7 +39,10 @@ async fn next_record(reader: &mut impl LogReader) -> (u64, LogWrite) {
 
 async fn read_all_from(log: &Arc<FileWriteLog>, from: u64, count: u64) -> Vec<(u64, LogWrite)> {
     let mut reader = log.reader();
-    assert_eq!(reader.next_event().await.unwrap(), LogEvent::Assigned(vec![0]));
+    assert_eq!(
+        reader.next_event().await.unwrap(),
+        LogEvent::Assigned(vec![0])
+    );
     reader.seek(0, from).await.unwrap();
     let mut out = Vec::new();
     for _ in 0..count {
@@ -79,7 +82,12 @@ async fn appends_read_back_in_order_and_survive_reopen() {
     assert_eq!(log.append(0, write(20)).await.unwrap().offset, 20);
     let records = read_all_from(&log, 0, 21).await;
     assert_eq!(records.len(), 21);
-    assert!(records.iter().enumerate().all(|(i, (o, w))| *o == i as u64 && *w == write(*o)));
+    assert!(
+        records
+            .iter()
+            .enumerate()
+            .all(|(i, (o, w))| *o == i as u64 && *w == write(*o))
+    );
     assert!(matches!(
         log.append(1, write(0)).await,
         Err(WriteLogError::UnknownPartition { partition: 1, .. })
@@ -104,7 +112,11 @@ async fn concurrent_appends_share_fsyncs() {
     }
     let elapsed = started.elapsed();
     offsets.sort_unstable();
-    assert_eq!(offsets, (0..appends).collect::<Vec<_>>(), "each offset once");
+    assert_eq!(
+        offsets,
+        (0..appends).collect::<Vec<_>>(),
+        "each offset once"
+    );
     let stats = log.stats();
     println!(
         "group commit: {} appends from {appends} concurrent tasks in {} fsyncs ({:.1} appends per \
@@ -142,7 +154,11 @@ async fn a_torn_tail_is_truncated_and_offsets_continue() {
         .unwrap();
 
     let log = FileWriteLog::open(dir.path()).unwrap();
-    assert_eq!(log.high_watermarks().await.unwrap()[&0], 9, "entry 9 was torn");
+    assert_eq!(
+        log.high_watermarks().await.unwrap()[&0],
+        9,
+        "entry 9 was torn"
+    );
     assert_eq!(log.append(0, write(99)).await.unwrap().offset, 9);
     let records = read_all_from(&log, 0, 10).await;
     assert_eq!(records[8], (8, write(8)));
@@ -191,7 +207,10 @@ async fn persisted_segments_are_deleted_and_reading_continues() {
     assert!(before >= 5, "small segments rotate: {before}");
 
     let mut reader = log.reader();
-    assert_eq!(reader.next_event().await.unwrap(), LogEvent::Assigned(vec![0]));
+    assert_eq!(
+        reader.next_event().await.unwrap(),
+        LogEvent::Assigned(vec![0])
+    );
     reader.seek(0, 0).await.unwrap();
     for expected in 0..30 {
         assert_eq!(next_record(&mut reader).await.0, expected);
@@ -206,7 +225,10 @@ async fn persisted_segments_are_deleted_and_reading_continues() {
         .unwrap()
         .parse()
         .unwrap();
-    assert!(earliest > 0 && earliest <= 30, "first kept segment starts at {earliest}");
+    assert!(
+        earliest > 0 && earliest <= 30,
+        "first kept segment starts at {earliest}"
+    );
     for expected in 30..60 {
         assert_eq!(next_record(&mut reader).await.0, expected);
     }
@@ -230,7 +252,10 @@ async fn the_reader_follows_appends_and_honours_pause() {
     let dir = tempfile::tempdir().unwrap();
     let log = FileWriteLog::open(dir.path()).unwrap();
     let mut reader = log.reader();
-    assert_eq!(reader.next_event().await.unwrap(), LogEvent::Assigned(vec![0]));
+    assert_eq!(
+        reader.next_event().await.unwrap(),
+        LogEvent::Assigned(vec![0])
+    );
     let before_seek = tokio::time::timeout(Duration::from_millis(100), reader.next_event()).await;
     assert!(before_seek.is_err(), "nothing before seek");
     reader.seek(0, 0).await.unwrap();
@@ -281,7 +306,12 @@ async fn sigkill_during_appends_loses_nothing_acknowledged() {
     let mut acked = std::collections::BTreeMap::new();
     for round in 0..3 {
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--ignored", "--exact", "child_appends_until_killed", "--nocapture"])
+            .args([
+                "--ignored",
+                "--exact",
+                "child_appends_until_killed",
+                "--nocapture",
+            ])
             .env("QUIVER_FILE_LOG_CHILD_DIR", dir.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -296,7 +326,10 @@ async fn sigkill_during_appends_loses_nothing_acknowledged() {
                 continue;
             };
             let (offset, value) = rest.split_once(' ').unwrap();
-            acked.insert(offset.parse::<u64>().unwrap(), value.parse::<u64>().unwrap());
+            acked.insert(
+                offset.parse::<u64>().unwrap(),
+                value.parse::<u64>().unwrap(),
+            );
             this_round += 1;
             if this_round == 1_500 + round * 100 || Instant::now() > deadline {
                 break;
@@ -310,12 +343,19 @@ async fn sigkill_during_appends_loses_nothing_acknowledged() {
         let log = FileWriteLog::open_with_segment_bytes(dir.path(), 64 << 10).unwrap();
         let high = log.high_watermarks().await.unwrap()[&0];
         let last_acked = *acked.keys().last().unwrap();
-        assert!(high > last_acked, "round {round}: high {high} ≤ acked {last_acked}");
+        assert!(
+            high > last_acked,
+            "round {round}: high {high} ≤ acked {last_acked}"
+        );
         let records = read_all_from(&log, 0, high).await;
         for (offset, value) in &acked {
             let (o, w) = &records[*offset as usize];
             assert_eq!(o, offset);
-            assert_eq!(*w, write(*value), "round {round}: offset {offset} holds another write");
+            assert_eq!(
+                *w,
+                write(*value),
+                "round {round}: offset {offset} holds another write"
+            );
         }
         println!(
             "round {round}: {} acked so far, log holds {high} entries after SIGKILL + replay",

@@ -44,6 +44,12 @@ pub enum AdminError {
     /// No such token.
     #[error("token {0} not found")]
     TokenNotFound(String),
+    /// `topic create` without brokers.
+    #[error("no Kafka brokers given: use --kafka-brokers HOST:PORT[,…] (or QUIVER_KAFKA_BROKERS)")]
+    NoKafka,
+    /// The Kafka admin request failed.
+    #[error("{0}")]
+    Kafka(#[from] write_log::WriteLogError),
     /// The catalog refused or failed.
     #[error("{0}")]
     Catalog(#[from] CatalogError),

@@ -5,6 +5,7 @@
 //! ```text
 //! AdminConfig ──► backend::open (etcd | DiskCatalog) ──► database::run | token::run ──► Output
 //!             ──► stdout (table | json), exit 0;  error ──► stderr "error: …", exit 1
+//! topic       ──► topic::run (Kafka admin API; no catalog) ──► Output
 //! ```
 
 mod backend;
@@ -12,10 +13,11 @@ mod database;
 mod error;
 mod output;
 mod token;
+mod topic;
 
 use std::process::ExitCode;
 
-use config::{AdminCommand, AdminConfig, AdminTarget};
+use config::{AdminCommand, AdminConfig};
 
 pub use error::AdminError;
 pub(crate) use router::time::rfc3339;
@@ -42,26 +44,31 @@ pub fn main(config: AdminConfig) -> ExitCode {
 }
 
 async fn run(command: AdminCommand) -> Result<(), AdminError> {
-    let target = target(&command).clone();
-    let catalog = backend::open(&target).await?;
-    let output = match command {
-        AdminCommand::Database(c) => database::run(catalog.as_ref(), c).await?,
-        AdminCommand::Token(c) => token::run(catalog.as_ref(), c).await?,
+    use config::{DatabaseCommand as D, TokenCommand as T, TopicCommand};
+    let (format, output) = match command {
+        AdminCommand::Topic(c) => {
+            let TopicCommand::Create { format, .. } = &c;
+            (*format, topic::run(c).await?)
+        }
+        AdminCommand::Database(c) => {
+            let target = match &c {
+                D::Create { target, .. }
+                | D::List { target }
+                | D::Update { target, .. }
+                | D::Delete { target, .. } => target.clone(),
+            };
+            let catalog = backend::open(&target).await?;
+            (target.format, database::run(catalog.as_ref(), c).await?)
+        }
+        AdminCommand::Token(c) => {
+            let target = match &c {
+                T::Create { target, .. } | T::List { target } | T::Revoke { target, .. } => {
+                    target.clone()
+                }
+            };
+            let catalog = backend::open(&target).await?;
+            (target.format, token::run(catalog.as_ref(), c).await?)
+        }
     };
-    output.print(target.format, &mut std::io::stdout().lock())
-}
-
-fn target(command: &AdminCommand) -> &AdminTarget {
-    use config::{DatabaseCommand as D, TokenCommand as T};
-    match command {
-        AdminCommand::Database(
-            D::Create { target, .. }
-            | D::List { target }
-            | D::Update { target, .. }
-            | D::Delete { target, .. },
-        ) => target,
-        AdminCommand::Token(
-            T::Create { target, .. } | T::List { target } | T::Revoke { target, .. },
-        ) => target,
-    }
+    output.print(format, &mut std::io::stdout().lock())
 }

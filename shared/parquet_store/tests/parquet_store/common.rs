@@ -8,7 +8,7 @@ use arrow::compute::concat_batches;
 use catalog::{DatabaseId, ParquetFileRecord, TableId};
 use line_protocol::Precision;
 use object_store::{ObjectStore, ObjectStoreExt};
-use parquet::basic::Compression;
+use parquet::basic::{Compression, Encoding};
 use parquet::file::metadata::{PageIndexPolicy, ParquetMetaDataReader};
 use parquet::file::page_index::column_index::ColumnIndexMetaData;
 use parquet_store::{
@@ -134,6 +134,18 @@ pub async fn check_written(
                 matches!(chunk.compression(), Compression::ZSTD(_)),
                 "{name}"
             );
+            let delta = chunk
+                .encodings()
+                .any(|e| e == Encoding::DELTA_BINARY_PACKED);
+            let dictionary = chunk.dictionary_page_offset().is_some();
+            if ["time", "count", "big"].contains(&name) {
+                assert!(delta && !dictionary, "{name}: delta encoded, no dictionary");
+            } else {
+                assert!(!delta, "{name}");
+            }
+            if ["city", "station", "note", "temp"].contains(&name) {
+                assert!(dictionary, "{name}: dictionary encoded");
+            }
             let stats = chunk
                 .statistics()
                 .unwrap_or_else(|| panic!("no stats: {name}"));

@@ -99,7 +99,7 @@ async fn large_file_goes_through_multipart_upload() {
 }
 
 #[tokio::test]
-async fn missing_bucket_fails_and_leaves_nothing() {
+async fn missing_bucket_is_a_clear_error() {
     let moto = MotoProcess::start("quiver-exists").unwrap();
     let store = store_for(&moto, "no-such-bucket");
     let err = write_parquet(&store, &file_meta("p"), &weather_batch())

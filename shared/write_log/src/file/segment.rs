@@ -52,7 +52,8 @@ pub(crate) fn frame(offset: u64, payload: &[u8], out: &mut Vec<u8>) {
 /// The segments in `dir`, by first offset.
 pub(crate) fn list_segments(dir: &Path) -> Result<Vec<Segment>, WriteLogError> {
     let mut segments = Vec::new();
-    let entries = std::fs::read_dir(dir).map_err(|e| storage(format!("listing {}", dir.display()), e))?;
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| storage(format!("listing {}", dir.display()), e))?;
     for entry in entries {
         let entry = entry.map_err(|e| storage(format!("listing {}", dir.display()), e))?;
         let name = entry.file_name();
@@ -85,7 +86,10 @@ pub(crate) enum ReadEntry {
 }
 
 /// Reads the next entry. `expected` is the offset it must carry.
-pub(crate) fn read_entry(reader: &mut impl Read, expected: u64) -> Result<ReadEntry, std::io::Error> {
+pub(crate) fn read_entry(
+    reader: &mut impl Read,
+    expected: u64,
+) -> Result<ReadEntry, std::io::Error> {
     let mut header = [0u8; HEADER_BYTES];
     match read_full(reader, &mut header)? {
         0 => return Ok(ReadEntry::End),
@@ -230,14 +234,18 @@ pub(crate) fn replay(dir: &Path) -> Result<Replayed, WriteLogError> {
 
 /// True when every byte from `from` to the end is zero (space allocated, never written).
 fn tail_is_zero(path: &Path, from: u64) -> Result<bool, WriteLogError> {
-    let bytes = std::fs::read(path).map_err(|e| storage(format!("reading {}", path.display()), e))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| storage(format!("reading {}", path.display()), e))?;
     let from = usize::try_from(from).unwrap_or(usize::MAX);
-    Ok(bytes.get(from..).is_some_and(|tail| tail.iter().all(|b| *b == 0)))
+    Ok(bytes
+        .get(from..)
+        .is_some_and(|tail| tail.iter().all(|b| *b == 0)))
 }
 
 /// True when the (bad) entry at `at` is the last thing in the file, per its own length field.
 fn is_final_entry(path: &Path, at: u64, file_len: u64) -> Result<bool, WriteLogError> {
-    let bytes = std::fs::read(path).map_err(|e| storage(format!("reading {}", path.display()), e))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| storage(format!("reading {}", path.display()), e))?;
     let at = usize::try_from(at).unwrap_or(usize::MAX);
     let Some(len) = bytes.get(at..at + 4) else {
         return Ok(true);

@@ -16,8 +16,8 @@ use std::sync::atomic::Ordering;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::segment::{Segment, frame, segment_path, storage, sync_dir};
 use super::Shared;
+use super::segment::{Segment, frame, segment_path, storage, sync_dir};
 use crate::{LogPosition, WriteLogError};
 
 /// Most bytes written per group commit.

@@ -2,8 +2,8 @@
 //! asked, at router start.
 //!
 //! ```text
-//! ensure_topic(name, partitions, retention, replication)
-//!   ──► CreateTopics { partitions, replication, retention.ms, max.message.bytes }
+//! ensure_topic(partitions, retention, replication (default min(3, brokers)))
+//!   ──► CreateTopics { partitions, replication, retention.ms (-1 = forever), max.message.bytes }
 //!   ──► Created | already exists ──► metadata ──► Existed { partitions }
 //! ```
 
@@ -56,13 +56,14 @@ impl KafkaAdmin {
         })
     }
 
-    /// Creates `config.topic` with `partitions` partitions, `replication` replicas and
-    /// `retention` (`retention.ms`) unless it exists. An existing topic is not changed.
+    /// Creates `config.topic` with `partitions` partitions, `replication` replicas (default
+    /// min(3, brokers in the cluster)) and `retention` (`None` = keep forever) unless it
+    /// exists. An existing topic is not changed.
     pub async fn ensure_topic(
         &self,
         partitions: u32,
-        retention: Duration,
-        replication: u16,
+        retention: Option<Duration>,
+        replication: Option<u16>,
     ) -> Result<TopicStatus, WriteLogError> {
         let topic = self.config.topic.as_str();
         if partitions == 0 || partitions > i32::MAX as u32 {
@@ -71,7 +72,11 @@ impl KafkaAdmin {
                 i32::MAX
             )));
         }
-        let retention_ms = retention.as_millis().to_string();
+        let replication = match replication {
+            Some(r) => r,
+            None => self.broker_count().await?.clamp(1, 3),
+        };
+        let retention_ms = retention.map_or_else(|| "-1".to_owned(), |r| r.as_millis().to_string());
         let max_bytes = self.config.max_record_bytes.to_string();
         let new_topic = NewTopic::new(
             topic,
@@ -91,7 +96,13 @@ impl KafkaAdmin {
         for result in results {
             match result {
                 Ok(_) => {
-                    tracing::info!(topic, partitions, retention_ms, "created Kafka topic");
+                    tracing::info!(
+                        topic,
+                        partitions,
+                        replication,
+                        retention_ms,
+                        "created Kafka topic"
+                    );
                     return Ok(TopicStatus::Created);
                 }
                 Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
@@ -109,5 +120,19 @@ impl KafkaAdmin {
         Ok(TopicStatus::Existed {
             partitions: existing,
         })
+    }
+
+    /// Number of brokers in the cluster metadata.
+    pub async fn broker_count(&self) -> Result<u16, WriteLogError> {
+        let client = Arc::clone(&self.client);
+        let timeout = self.config.request_timeout;
+        blocking(move || {
+            let metadata = client
+                .inner()
+                .fetch_metadata(None, timeout)
+                .map_err(|e| unavailable("Kafka cluster metadata", &e))?;
+            Ok(u16::try_from(metadata.brokers().len()).unwrap_or(u16::MAX))
+        })
+        .await
     }
 }

@@ -123,7 +123,11 @@ impl ConsumerContext for ReaderContext {
                 }
             }
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
-                tracing::info!(?partitions, lost = base.assignment_lost(), "Kafka partitions revoked");
+                tracing::info!(
+                    ?partitions,
+                    lost = base.assignment_lost(),
+                    "Kafka partitions revoked"
+                );
                 self.revoke(partitions);
                 let unassigned = if cooperative {
                     base.incremental_unassign(tpl)

@@ -142,8 +142,8 @@ impl WriteLog for KafkaWriteLog {
                 partition_count: self.partitions,
             });
         }
-        let payload =
-            codec::encode(&write, DEFAULT_ENCODING).map_err(|e| WriteLogError::Encode(e.to_string()))?;
+        let payload = codec::encode(&write, DEFAULT_ENCODING)
+            .map_err(|e| WriteLogError::Encode(e.to_string()))?;
         if payload.len() > self.config.max_record_bytes {
             return Err(WriteLogError::Encode(format!(
                 "record of {} bytes for partition {partition} exceeds the {} byte limit; send \

@@ -1,0 +1,182 @@
+//! `quiver ingester`: consumes the Kafka topic in a consumer group and persists Parquet.
+//!
+//! ```text
+//! flags ──► logging ──► EtcdCatalog (--etcd-endpoints, --etcd-prefix)
+//!       ──► object store (--object-store …) ──► bind --bind (/health, /ready, /metrics)
+//!       ──► KafkaLogReader (--kafka-brokers, --kafka-topic, group "quiver-ingesters")
+//!       ──► Ingester::run(reader, Registration { id, http://host:port }, SIGINT/SIGTERM)
+//!             SIGTERM ──► persist every buffer ──► release the lease ──► leave the group
+//! ```
+//!
+//! The id defaults to `<hostname>-<port>`: stable across restarts of one instance, unique per
+//! host and port.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use catalog::{Catalog, CatalogError, DEFAULT_INGESTER_LEASE_TTL, EtcdCatalog};
+use config::{IngesterConfig, LogFormat};
+use ingester::{Identity, Ingester, Registration};
+use observability::{LoggingError, init_logging};
+use parquet_store::{StoreError, object_store_from};
+use tokio::net::TcpListener;
+use write_log::WriteLogError;
+use write_log::kafka::{KafkaConfig, KafkaLogReader};
+
+use crate::start::shutdown_signal;
+use crate::write_path::persist_settings;
+
+/// The Kafka consumer group every ingester of a cluster joins.
+pub const CONSUMER_GROUP: &str = "quiver-ingesters";
+
+/// Why `quiver ingester` could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum IngesterError {
+    /// Bad log filter.
+    #[error(transparent)]
+    Logging(#[from] LoggingError),
+    /// No `--etcd-endpoints`.
+    #[error(
+        "quiver ingester needs the cluster catalog: set --etcd-endpoints (or QUIVER_ETCD_ENDPOINTS) to etcd's client URLs, e.g. http://etcd:2379"
+    )]
+    NoClusterCatalog,
+    /// No `--kafka-brokers`.
+    #[error(
+        "quiver ingester needs the write log: set --kafka-brokers (or QUIVER_KAFKA_BROKERS), e.g. kafka:9092"
+    )]
+    NoKafka,
+    /// The etcd client could not be set up.
+    #[error("cannot open the cluster catalog: {0}")]
+    Catalog(CatalogError),
+    /// The object store flags are wrong.
+    #[error("cannot open the object store: {0}")]
+    ObjectStore(#[from] StoreError),
+    /// The consumer could not be created.
+    #[error("cannot consume the write log: {0}")]
+    Kafka(WriteLogError),
+    /// The address cannot be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The `--bind` value.
+        addr: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+}
+
+/// Runs the ingester until SIGINT or SIGTERM, then persists and leaves.
+pub async fn run(config: IngesterConfig) -> Result<(), IngesterError> {
+    init_logging(
+        config.logging.log_filter.as_deref(),
+        config.logging.log_format == LogFormat::Json,
+    )?;
+    if config.etcd.etcd_endpoints.is_empty() {
+        return Err(IngesterError::NoClusterCatalog);
+    }
+    let brokers = config.kafka.kafka_brokers.join(",");
+    if brokers.is_empty() {
+        return Err(IngesterError::NoKafka);
+    }
+    let catalog = EtcdCatalog::connect(&config.etcd.etcd_endpoints, &config.etcd.etcd_prefix)
+        .await
+        .map_err(IngesterError::Catalog)?;
+    let catalog: Arc<dyn Catalog> = Arc::new(catalog);
+    let data_dir = config.storage.data_dir.as_deref();
+    let store = object_store_from(&config.object_store, data_dir)?;
+
+    let bind_error = |source| IngesterError::Bind {
+        addr: config.bind.clone(),
+        source,
+    };
+    let listener = TcpListener::bind(&config.bind).await.map_err(bind_error)?;
+    let addr = listener.local_addr().map_err(bind_error)?;
+    let identity = identity(config.ingester_id.clone(), addr);
+
+    let kafka = KafkaConfig::new(brokers, config.kafka.kafka_topic.clone());
+    let reader = KafkaLogReader::connect(kafka, CONSUMER_GROUP)
+        .await
+        .map_err(IngesterError::Kafka)?;
+
+    let ingester = Ingester::new(catalog, store, persist_settings(&config.ingester));
+    let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
+    let http = tokio::spawn(ingester::serve_http(
+        listener,
+        ingester.http_state(),
+        async {
+            let _ = http_stopped.await;
+        },
+    ));
+    println!("quiver listening on http://{addr}");
+    tracing::info!(
+        id = %identity.id,
+        %addr,
+        topic = %config.kafka.kafka_topic,
+        group = CONSUMER_GROUP,
+        "ingester started"
+    );
+    let registration = Registration {
+        identity,
+        ttl: DEFAULT_INGESTER_LEASE_TTL,
+    };
+    let (reader, report) = ingester
+        .run(reader, Some(registration), shutdown_signal())
+        .await;
+    // Leaving the group hands the partitions to the other ingesters.
+    drop(reader);
+    if !report.unpersisted_partitions.is_empty() {
+        tracing::warn!(
+            partitions = ?report.unpersisted_partitions,
+            "stopped with unpersisted data; the next owner replays it from Kafka"
+        );
+    }
+    let _ = stop_http.send(());
+    match http.await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::warn!(%error, "HTTP server error"),
+        Err(error) => tracing::warn!(%error, "HTTP server task failed"),
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The configured id, or `<hostname>-<port>`; the address queriers use.
+fn identity(configured: Option<String>, addr: SocketAddr) -> Identity {
+    let host = hostname();
+    let id = configured.unwrap_or_else(|| format!("{host}-{}", addr.port()));
+    let address_host = if addr.ip().is_unspecified() {
+        host
+    } else {
+        addr.ip().to_string()
+    };
+    Identity {
+        id,
+        address: format!("http://{address_host}:{}", addr.port()),
+    }
+}
+
+/// The host name (Linux: the kernel's), else `localhost`.
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_defaults_to_host_and_port() {
+        let addr: SocketAddr = "127.0.0.1:9083".parse().unwrap();
+        let id = identity(None, addr);
+        assert_eq!(id.id, format!("{}-9083", hostname()));
+        assert_eq!(id.address, "http://127.0.0.1:9083");
+        let any: SocketAddr = "0.0.0.0:8083".parse().unwrap();
+        let id = identity(Some("ing-a".into()), any);
+        assert_eq!(id.id, "ing-a");
+        assert_eq!(id.address, format!("http://{}:8083", hostname()));
+    }
+}

@@ -1,0 +1,185 @@
+//! The write path of `quiver serve`: the embedded log, and the ingester that persists it.
+//!
+//! ```text
+//! --data-dir DIR ──► FileWriteLog::open(DIR/wal) ◄── router appends (fsynced before the 204)
+//!                       └─► FileLogReader ──► Ingester ──► Parquet in DIR/objects (file store)
+//!                                               └─► commit_persist in DIR/catalog (DiskCatalog)
+//! no --data-dir  ──► MemWriteLog + its reader, object store `memory`: nothing survives exit
+//!
+//! after kill -9: FileWriteLog replays its segments (torn tail cut), the ingester seeks to the
+//! catalog's persisted offset + 1: acked writes come back, persisted ones are not persisted again.
+//! shutdown: router stops ──► log.flush() ──► ingester persists everything, releases its lease
+//! ```
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use catalog::{Catalog, DEFAULT_INGESTER_LEASE_TTL};
+use config::{CommonArgs, IngesterArgs, ObjectStoreArgs};
+use ingester::{Identity, Ingester, PersistSettings, Registration, ShutdownReport};
+use object_store::ObjectStore;
+use parquet_store::{StoreError, object_store_from};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use write_log::file::FileWriteLog;
+use write_log::{LogReader, MemWriteLog, WriteLog, WriteLogError};
+
+/// The file log's directory inside `--data-dir`.
+pub const WAL_DIR: &str = "wal";
+/// How long a graceful shutdown may spend persisting.
+const SHUTDOWN_PERSIST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Why the embedded write path cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum WritePathError {
+    /// The file log cannot be opened (or replayed).
+    #[error("cannot open the write log in {path}: {source}")]
+    Log {
+        /// Its directory.
+        path: PathBuf,
+        /// Cause.
+        source: WriteLogError,
+    },
+    /// The object store cannot be set up.
+    #[error("cannot open the object store: {0}")]
+    ObjectStore(#[from] StoreError),
+}
+
+/// The persist knobs of the flags.
+pub fn persist_settings(args: &IngesterArgs) -> PersistSettings {
+    PersistSettings {
+        max_rows: args.persist_max_rows,
+        max_bytes: args.persist_max_bytes,
+        max_age: args.persist_max_age,
+        memory_budget: args.memory_budget,
+        shutdown_timeout: SHUTDOWN_PERSIST_TIMEOUT,
+    }
+}
+
+/// The log of `serve` (for the router) and what the ingester will read it with.
+pub struct EmbeddedWritePath {
+    log: Arc<dyn WriteLog>,
+    start: Box<dyn FnOnce(Ingester, Registration) -> EmbeddedIngester + Send>,
+    store: Arc<dyn ObjectStore>,
+    settings: PersistSettings,
+}
+
+impl EmbeddedWritePath {
+    /// Opens the log and the object store (file log under `<data-dir>/wal`, objects under
+    /// `<data-dir>/objects`; memory for both without `--data-dir`).
+    pub fn open(
+        common: &CommonArgs,
+        object_store: &ObjectStoreArgs,
+        ingester: &IngesterArgs,
+    ) -> Result<Self, WritePathError> {
+        let data_dir = common.storage.data_dir.as_deref();
+        let store = object_store_from(&object_store.or_default(data_dir), data_dir)?;
+        let settings = persist_settings(ingester);
+        match data_dir {
+            Some(dir) => {
+                let path = dir.join(WAL_DIR);
+                let log = FileWriteLog::open(&path).map_err(|source| WritePathError::Log {
+                    path: path.clone(),
+                    source,
+                })?;
+                tracing::info!(dir = %path.display(), "write log on local disk");
+                let reader = log.reader();
+                Ok(Self {
+                    log,
+                    start: Box::new(move |i, r| EmbeddedIngester::spawn(i, reader, r)),
+                    store,
+                    settings,
+                })
+            }
+            None => {
+                tracing::info!(
+                    "write log and Parquet files in memory (no --data-dir): nothing survives a restart"
+                );
+                let log = Arc::new(MemWriteLog::new(common.write_log.write_log_memory_budget));
+                let reader = log.reader();
+                Ok(Self {
+                    log,
+                    start: Box::new(move |i, r| EmbeddedIngester::spawn(i, reader, r)),
+                    store,
+                    settings,
+                })
+            }
+        }
+    }
+
+    /// The log the router appends to.
+    pub fn log(&self) -> Arc<dyn WriteLog> {
+        Arc::clone(&self.log)
+    }
+
+    /// Starts the ingester on `catalog`, registered as `serve` at `addr`.
+    pub fn start_ingester(self, catalog: Arc<dyn Catalog>, addr: SocketAddr) -> RunningWritePath {
+        let ingester = Ingester::new(catalog, self.store, self.settings);
+        let registration = Registration {
+            identity: Identity {
+                id: "serve".to_owned(),
+                address: format!("http://{addr}"),
+            },
+            ttl: DEFAULT_INGESTER_LEASE_TTL,
+        };
+        RunningWritePath {
+            log: self.log,
+            ingester: (self.start)(ingester, registration),
+        }
+    }
+}
+
+/// The log and the running ingester.
+pub struct RunningWritePath {
+    log: Arc<dyn WriteLog>,
+    ingester: EmbeddedIngester,
+}
+
+impl RunningWritePath {
+    /// After the router stopped: flushes the log, persists everything, releases the lease.
+    pub async fn stop(self) {
+        if let Err(error) = self.log.flush().await {
+            tracing::warn!(%error, "flushing the write log failed");
+        }
+        let report = self.ingester.stop().await;
+        if !report.unpersisted_partitions.is_empty() {
+            tracing::warn!(
+                partitions = ?report.unpersisted_partitions,
+                "not everything was persisted; it is replayed from the write log on the next start"
+            );
+        }
+    }
+}
+
+/// The ingester task of `serve`.
+struct EmbeddedIngester {
+    stop: oneshot::Sender<()>,
+    handle: JoinHandle<ShutdownReport>,
+}
+
+impl EmbeddedIngester {
+    fn spawn<R: LogReader>(ingester: Ingester, reader: R, registration: Registration) -> Self {
+        let (stop, stopped) = oneshot::channel::<()>();
+        let handle = tokio::spawn(async move {
+            let shutdown = async {
+                let _ = stopped.await;
+            };
+            let (_reader, report) = ingester.run(reader, Some(registration), shutdown).await;
+            report
+        });
+        Self { stop, handle }
+    }
+
+    async fn stop(self) -> ShutdownReport {
+        let _ = self.stop.send(());
+        match self.handle.await {
+            Ok(report) => report,
+            Err(error) => {
+                tracing::error!(%error, "the ingester task failed");
+                ShutdownReport::default()
+            }
+        }
+    }
+}

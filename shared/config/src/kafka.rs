@@ -1,0 +1,112 @@
+//! The Kafka block: where the write log lives. Flattened into `quiver router`, `quiver
+//! ingester` and `quiver admin topic create`, so every process of a cluster names it the same.
+//!
+//! ```text
+//! --kafka-brokers kafka-0:9092,kafka-1:9092  (QUIVER_KAFKA_BROKERS) ──► bootstrap servers
+//! --kafka-topic quiver-writes                (QUIVER_KAFKA_TOPIC)   ──► the write log topic
+//! ```
+
+use clap::Args;
+
+/// Default `--kafka-topic`.
+pub const DEFAULT_KAFKA_TOPIC: &str = "quiver-writes";
+
+/// The write log on Kafka.
+#[derive(Debug, Clone, Args)]
+pub struct KafkaArgs {
+    /// Kafka bootstrap brokers, comma-separated `HOST:PORT`. Required by `quiver router` and
+    /// `quiver ingester`: the write log lives there.
+    #[arg(
+        long = "kafka-brokers",
+        env = "QUIVER_KAFKA_BROKERS",
+        value_name = "HOST:PORT[,…]",
+        value_delimiter = ',',
+        value_parser = parse_broker
+    )]
+    pub kafka_brokers: Vec<String>,
+
+    /// The write log topic: its partitions are the log partitions.
+    #[arg(
+        long = "kafka-topic",
+        env = "QUIVER_KAFKA_TOPIC",
+        value_name = "NAME",
+        default_value = DEFAULT_KAFKA_TOPIC,
+        value_parser = parse_topic
+    )]
+    pub kafka_topic: String,
+}
+
+impl KafkaArgs {
+    /// The brokers as one `bootstrap.servers` value, `None` when none were given.
+    pub fn bootstrap_servers(&self) -> Option<String> {
+        (!self.kafka_brokers.is_empty()).then(|| self.kafka_brokers.join(","))
+    }
+}
+
+fn parse_broker(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    let (host, port) = s
+        .rsplit_once(':')
+        .ok_or_else(|| format!("expected HOST:PORT, got {s:?}"))?;
+    if host.is_empty() || host.contains('/') || port.parse::<u16>().map_or(true, |p| p == 0) {
+        return Err(format!("expected HOST:PORT, got {s:?}"));
+    }
+    Ok(s.to_owned())
+}
+
+/// Kafka's rule: 1–249 characters of `A-Z a-z 0-9 . _ -`.
+fn parse_topic(s: &str) -> Result<String, String> {
+    let valid = !s.is_empty()
+        && s.len() <= 249
+        && s != "."
+        && s != ".."
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if valid {
+        Ok(s.to_owned())
+    } else {
+        Err(format!(
+            "invalid Kafka topic {s:?}: use 1-249 characters of A-Z a-z 0-9 . _ -"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        kafka: KafkaArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<KafkaArgs, clap::Error> {
+        Cli::try_parse_from(["quiver"].iter().chain(args)).map(|c| c.kafka)
+    }
+
+    #[test]
+    fn parses_brokers_and_topic() {
+        let k = parse(&["--kafka-brokers", "a:9092,b:9093", "--kafka-topic", "w.1"]).unwrap();
+        assert_eq!(k.kafka_brokers, ["a:9092", "b:9093"]);
+        assert_eq!(k.bootstrap_servers().as_deref(), Some("a:9092,b:9093"));
+        assert_eq!(k.kafka_topic, "w.1");
+    }
+
+    #[test]
+    fn defaults_and_errors() {
+        let k = parse(&[]).unwrap();
+        assert_eq!(k.kafka_topic, DEFAULT_KAFKA_TOPIC);
+        assert_eq!(k.bootstrap_servers(), None);
+        let err = parse(&["--kafka-brokers", "http://a:1"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("expected HOST:PORT"), "{err}");
+        let err = parse(&["--kafka-brokers", "a"]).unwrap_err().to_string();
+        assert!(err.contains("expected HOST:PORT"), "{err}");
+        let err = parse(&["--kafka-topic", "a b"]).unwrap_err().to_string();
+        assert!(err.contains("invalid Kafka topic"), "{err}");
+    }
+}
