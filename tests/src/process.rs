@@ -1,14 +1,19 @@
 //! A `quiver` child process on a free loopback port, stopped by PID when dropped.
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::sync::{Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-/// The `quiver` binary of this workspace, built (incrementally) once per test process so a
-/// test never runs a stale binary.
+/// The `quiver` binary of this workspace, never stale.
+///
+/// `cargo nextest run --workspace` (`./scripts/test`) already builds `target/<profile>/quiver`
+/// (the `quiver` package has integration tests), with the workspace's feature set. A separate
+/// `cargo build -p quiver` would resolve features differently and rebuild DataFusion, so the
+/// built binary is used as long as no source file of the workspace is newer than it; otherwise
+/// (e.g. `cargo test -p end_to_end` after an edit) it is rebuilt once per test process.
 pub fn quiver_binary() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
@@ -19,17 +24,65 @@ pub fn quiver_binary() -> PathBuf {
             .and_then(|d| d.parent())
             .expect("target/<profile>");
         let target_dir = profile_dir.parent().expect("target dir");
+        let bin = profile_dir.join("quiver");
+        let built = std::fs::metadata(&bin).and_then(|m| m.modified()).ok();
+        if built.is_some_and(|t| newest_source(&crate::workspace_root()).is_none_or(|s| s <= t)) {
+            return bin;
+        }
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        // Benches (target/release/…) measure the release binary.
+        let release = profile_dir.file_name().is_some_and(|n| n == "release");
+        let mut args = vec!["build", "-p", "quiver", "--bin", "quiver"];
+        if release {
+            args.push("--release");
+        }
         let status = Command::new(cargo)
-            .args(["build", "-p", "quiver", "--bin", "quiver"])
+            .args(&args)
             .current_dir(crate::workspace_root())
             .env("CARGO_TARGET_DIR", target_dir)
             .status()
             .expect("cargo runs");
         assert!(status.success(), "building the quiver binary failed");
-        profile_dir.join("quiver")
+        bin
     })
     .clone()
+}
+
+/// The newest modification time of the workspace's Rust sources, manifests and protos
+/// (`services/`, `shared/`, `proto/`, the root manifest and lock file).
+fn newest_source(root: &Path) -> Option<SystemTime> {
+    let mut newest = None;
+    let mut stack: Vec<PathBuf> = ["services", "shared", "proto"]
+        .iter()
+        .map(|d| root.join(d))
+        .collect();
+    for file in ["Cargo.toml", "Cargo.lock"] {
+        newest = newest.max(
+            std::fs::metadata(root.join(file))
+                .and_then(|m| m.modified())
+                .ok(),
+        );
+    }
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            if path.is_dir() {
+                if name != "target" && name != "fuzz" {
+                    stack.push(path);
+                }
+            } else if path
+                .extension()
+                .is_some_and(|e| e == "rs" || e == "toml" || e == "proto")
+            {
+                newest = newest.max(entry.metadata().and_then(|m| m.modified()).ok());
+            }
+        }
+    }
+    newest
 }
 
 /// A running `quiver` process.

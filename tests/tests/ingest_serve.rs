@@ -66,7 +66,7 @@ async fn serve_kill_9_mid_load_then_restart_keeps_every_acked_point_once() {
     let status = serve.terminate();
     assert!(status.success(), "serve exited with {status}");
 
-    let catalog = DiskCatalog::open(&dir.path().join("catalog")).unwrap();
+    let catalog = DiskCatalog::open(dir.path().join("catalog")).unwrap();
     let args = ObjectStoreArgs {
         object_store: Some(ObjectStoreKind::File),
         ..Default::default()

@@ -9,6 +9,7 @@
 //!   ingester       ──► ingest::run ──► etcd catalog, object store, Kafka consumer group,
 //!                                      ingester::Ingester until SIGINT/SIGTERM (then persist)
 //!   serve          ──► also write_path: file log + ingester in the same process
+//!   querier        ──► querier::run ──► etcd catalog (cached), object store, Flight DoGet
 //!   admin          ──► admin::main ──► catalog (etcd | data dir) ──► databases, tokens
 //! ```
 
@@ -16,13 +17,14 @@ mod admin;
 mod cluster;
 mod embedded;
 mod ingest;
+mod querier;
 mod start;
 mod write_path;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use config::{AdminConfig, IngesterConfig, RouterConfig, ServeConfig};
+use config::{AdminConfig, IngesterConfig, QuerierConfig, RouterConfig, ServeConfig};
 
 /// Quiver: a clustered time-series database speaking the InfluxDB write and query APIs.
 #[derive(Debug, Parser)]
@@ -41,6 +43,9 @@ enum Command {
     Serve(ServeConfig),
     /// Consume the Kafka write log and persist Parquet to object storage (cluster mode).
     Ingester(IngesterConfig),
+    /// Answer SQL over Arrow Flight (DoGet, JSON tickets) on the Parquet files in the cluster
+    /// catalog.
+    Querier(QuerierConfig),
     /// Manage databases and tokens in the catalog (etcd, or a stopped `serve`'s data directory).
     Admin(AdminConfig),
 }
@@ -59,6 +64,7 @@ fn main() -> ExitCode {
                 .with_embedded(c.object_store, c.ingester)
         }
         Command::Ingester(c) => return block_on(ingest::run(c)),
+        Command::Querier(c) => return block_on(crate::querier::run(c)),
     };
     block_on(start::run(settings))
 }

@@ -13,6 +13,11 @@ fn etcd() -> test_support::EtcdProcess {
     test_support::EtcdProcess::start().expect("start etcd")
 }
 
+/// A real Kafka-protocol broker for the `router` subcommand (it refuses to run without a log).
+fn kafka() -> test_support::TansuProcess {
+    test_support::TansuProcess::start().expect("start tansu")
+}
+
 struct Running {
     child: Child,
     base: String,
@@ -142,9 +147,13 @@ async fn serve_generates_and_prints_the_operator_token_once_and_stops_on_sigterm
 async fn router_reads_every_setting_from_quiver_env_vars() {
     let etcd = etcd();
     let endpoint = etcd.endpoint();
+    let kafka = kafka();
+    let brokers = kafka.bootstrap();
     let q = start(
         &["router"],
         &[
+            ("QUIVER_KAFKA_BROKERS", brokers.as_str()),
+            ("QUIVER_KAFKA_CREATE_TOPIC_PARTITIONS", "2"),
             ("QUIVER_ETCD_ENDPOINTS", endpoint.as_str()),
             ("QUIVER_ETCD_PREFIX", "/env-test/"),
             ("QUIVER_BIND", "127.0.0.1:0"),
@@ -208,9 +217,15 @@ async fn auto_create_can_be_switched_off_on_serve_and_on_on_router() {
     // Each router run gets its own catalog prefix on one etcd, so db1 starts absent each time.
     let etcd = etcd();
     let endpoint = etcd.endpoint();
+    let kafka = kafka();
+    let brokers = kafka.bootstrap();
     let q = start(
         &[
             "router",
+            "--kafka-brokers",
+            &brokers,
+            "--kafka-create-topic-partitions",
+            "2",
             "--bind",
             "127.0.0.1:0",
             "--auto-create-databases",
@@ -237,6 +252,8 @@ async fn auto_create_can_be_switched_off_on_serve_and_on_on_router() {
             &endpoint,
             "--etcd-prefix",
             "/env/",
+            "--kafka-brokers",
+            &brokers,
         ],
         &[("QUIVER_AUTO_CREATE_DATABASES", "true")],
     );
@@ -278,6 +295,7 @@ fn help_lists_subcommands_and_flags_and_bad_flags_fail() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("must be at least 1"), "{err}");
     let etcd = etcd();
+    let kafka = kafka();
     let out = Command::new(BIN)
         .args([
             "router",
@@ -285,6 +303,10 @@ fn help_lists_subcommands_and_flags_and_bad_flags_fail() {
             "not an address",
             "--etcd-endpoints",
             &etcd.endpoint(),
+            "--kafka-brokers",
+            &kafka.bootstrap(),
+            "--kafka-create-topic-partitions",
+            "1",
         ])
         .env_remove("QUIVER_OPERATOR_TOKEN")
         .output()

@@ -29,6 +29,7 @@ mod etcd;
 mod ingester;
 mod kafka;
 mod object_store;
+mod querier;
 mod services;
 
 pub use admin::{
@@ -45,4 +46,5 @@ pub use ingester::{
 };
 pub use kafka::{DEFAULT_KAFKA_TOPIC, KafkaArgs};
 pub use object_store::{ObjectStoreArgs, ObjectStoreKind};
+pub use querier::QuerierConfig;
 pub use services::{RouterConfig, ServeConfig};

@@ -46,7 +46,9 @@ pub enum TansuError {
         log_tail: String,
     },
     /// No metadata answer in time.
-    #[error("tansu at {address} did not answer a metadata request after {waited:?}; log tail:\n{log_tail}")]
+    #[error(
+        "tansu at {address} did not answer a metadata request after {waited:?}; log tail:\n{log_tail}"
+    )]
     NotReady {
         /// Listener address.
         address: String,

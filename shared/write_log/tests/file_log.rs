@@ -127,8 +127,10 @@ async fn concurrent_appends_share_fsyncs() {
         appends as f64 / elapsed.as_secs_f64()
     );
     assert_eq!(stats.appends, appends);
+    // Batching depends on timing (fsync latency, scheduling); on a loaded 2-core machine 2.5
+    // appends per fsync were seen, 7.6 on a quieter one. Without group commit it would be 1.
     assert!(
-        stats.fsyncs * 4 <= appends,
+        stats.fsyncs * 2 <= appends,
         "{} fsyncs for {appends} concurrent appends: group commit is not batching",
         stats.fsyncs
     );

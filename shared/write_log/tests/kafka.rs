@@ -361,6 +361,10 @@ async fn two_readers_split_the_partitions_and_rebalance_when_one_leaves() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broker_restart_loses_nothing_acknowledged_and_the_reader_continues() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("write_log=debug")
+        .with_test_writer()
+        .try_init();
     let topic = "restart";
     let mut broker = broker_with_topic(topic).await;
     let log = KafkaWriteLog::connect(config(&broker, topic))
@@ -394,14 +398,18 @@ async fn a_broker_restart_loses_nothing_acknowledged_and_the_reader_continues() 
         .unwrap();
     let (mut records, _) = collect(&mut reader, 50, Duration::from_secs(60), |_| 0).await;
     assert_eq!(records.len(), 50);
+    eprintln!("restart test: 50 records read, killing the broker");
 
     broker.kill();
     tokio::time::sleep(Duration::from_secs(2)).await;
     broker.restart().unwrap();
+    eprintln!("restart test: broker restarted");
     tokio::time::sleep(Duration::from_secs(3)).await;
     stop_tx.send(true).unwrap();
     writer.await.unwrap();
+    eprintln!("restart test: writer stopped");
     log.flush().await.unwrap();
+    eprintln!("restart test: flushed");
 
     let acked = acked.lock().unwrap().clone();
     let acked_after_restart = acked.len();
@@ -422,17 +430,16 @@ async fn a_broker_restart_loses_nothing_acknowledged_and_the_reader_continues() 
         missing.is_empty(),
         "acknowledged but not read back: {missing:?}"
     );
-    // Offsets may repeat only if a record was delivered twice; each partition stays ordered
-    // apart from that.
     for r in &records {
         if let Some(value) = acked.get(&(r.position.partition, r.position.offset)) {
             assert_eq!(r.write, write(*value));
         }
     }
+    let failed = failed.lock().unwrap().clone();
     println!(
         "broker restart: {acked_after_restart} appends acked, {} failed cleanly ({:?}), {} records read back",
-        failed.lock().unwrap().len(),
-        failed.lock().unwrap().first(),
+        failed.len(),
+        failed.first(),
         records.len()
     );
 }

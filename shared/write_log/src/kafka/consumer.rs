@@ -13,9 +13,11 @@
 //! persisted(p, o): async commit of o + 1 (a hint: the catalog holds the truth)
 //! ```
 //!
-//! Transient broker errors are logged and polling continues: librdkafka reconnects, follows
-//! leader changes and resumes fetching from its current position, so offsets continue. The
-//! filter above makes the delivery contract hold whatever librdkafka pre-fetched.
+//! Transient broker errors are logged and polling continues: librdkafka reconnects and follows
+//! leader changes. Because a consumer can stay stuck after its broker restarted, once the errors
+//! stop for RESEEK_AFTER every sought partition is re-sought to the next offset this reader
+//! has not delivered yet, so offsets continue exactly. The filter above makes the delivery
+//! contract hold whatever librdkafka pre-fetched.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -36,6 +38,8 @@ use crate::{LogEvent, LogPartition, LogPosition, LogReader, LogRecord, WriteLogE
 
 /// How long `seek` retries while librdkafka is still starting a newly assigned partition.
 const SEEK_RETRY_FOR: Duration = Duration::from_secs(10);
+/// Quiet time after a broker error before re-seeking every partition (and between attempts).
+const RESEEK_AFTER: Duration = Duration::from_secs(1);
 
 /// Per-partition delivery state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,6 +166,8 @@ pub struct KafkaLogReader {
     consumer: Arc<StreamConsumer<ReaderContext>>,
     config: KafkaConfig,
     paused: bool,
+    /// When to re-seek every active partition to its next offset (after broker errors).
+    reseek_at: Option<tokio::time::Instant>,
 }
 
 impl std::fmt::Debug for KafkaLogReader {
@@ -210,7 +216,45 @@ impl KafkaLogReader {
             consumer,
             config,
             paused: false,
+            reseek_at: None,
         })
+    }
+
+    /// Re-seeks every active partition to the next offset not yet delivered; `true` when all
+    /// succeeded.
+    async fn reseek(&mut self) -> bool {
+        let targets: Vec<(LogPartition, u64)> = self
+            .context()
+            .lock()
+            .parts
+            .iter()
+            .filter_map(|(p, part)| match part {
+                Part::Active { next } => Some((*p, *next)),
+                Part::AwaitingSeek => None,
+            })
+            .collect();
+        let consumer = Arc::clone(&self.consumer);
+        let topic = self.config.topic.clone();
+        let result = blocking(move || {
+            for (p, next) in targets {
+                let offset = Offset::Offset(i64::try_from(next).unwrap_or(i64::MAX));
+                consumer
+                    .seek(&topic, p as i32, offset, Duration::from_secs(2))
+                    .map_err(|e| unavailable(&format!("re-seeking {topic}[{p}] to {next}"), &e))?;
+            }
+            Ok(())
+        })
+        .await;
+        match result {
+            Ok(()) => {
+                tracing::info!("Kafka partitions re-sought after broker errors");
+                true
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "re-seek after broker errors failed; will retry");
+                false
+            }
+        }
     }
 
     fn context(&self) -> &ReaderContext {
@@ -297,11 +341,28 @@ impl LogReader for KafkaLogReader {
             if let Some(event) = self.take_held() {
                 return event;
             }
+            if let Some(at) = self.reseek_at
+                && tokio::time::Instant::now() >= at
+            {
+                self.reseek_at = if self.reseek().await {
+                    None
+                } else {
+                    Some(tokio::time::Instant::now() + RESEEK_AFTER)
+                };
+                continue;
+            }
             let consumer = Arc::clone(&self.consumer);
             let notified = self.context().notify.notified();
+            let reseek = async {
+                match self.reseek_at {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
             let received = tokio::select! {
                 biased;
                 () = notified => continue,
+                () = reseek => continue,
                 message = consumer.recv() => match message {
                     Ok(m) => {
                         let (Ok(partition), Ok(offset)) =
@@ -314,6 +375,7 @@ impl LogReader for KafkaLogReader {
                     }
                     Err(e) if is_transient(&e) => {
                         tracing::warn!(error = %e, "Kafka consumer error; polling continues");
+                        self.reseek_at = Some(tokio::time::Instant::now() + RESEEK_AFTER);
                         None
                     }
                     Err(e) => return Err(unavailable("Kafka consumer failed", &e)),

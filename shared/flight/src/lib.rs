@@ -1,0 +1,28 @@
+//! The Arrow Flight query interface (design.md §6): the JSON tickets the InfluxDB 3 client
+//! libraries send to `DoGet`, bearer-token auth against the catalog, and the Flight service
+//! that runs the SQL on a `query::QueryDatabase` session.
+//!
+//! ```text
+//! DoGet(Ticket bytes, metadata `authorization: Bearer <token>`)
+//!   ├─► ticket::QueryTicket::decode ──► database, sql_query, query_type, params
+//!   │     (bad JSON / fields ──► INVALID_ARGUMENT "Invalid ticket. Error: …")
+//!   ├─► auth::authorize: token hash ──► catalog token record ──► Read on the database
+//!   │     (no token ──► UNAUTHENTICATED; unknown/revoked/insufficient ──► PERMISSION_DENIED)
+//!   ├─► catalog.database_by_name (absent ──► NOT_FOUND "Database 'x' not found")
+//!   ├─► influxql ──► UNIMPLEMENTED (not in this release)
+//!   └─► sql: QueryDatabase::session ──► ctx.sql + params ──► record batch stream
+//!         ──► FlightDataEncoder (schema with iox::column::type metadata first) ──► client
+//! ```
+
+mod auth;
+mod error;
+mod service;
+mod ticket;
+
+pub use auth::{authorize, bearer_token};
+pub use error::{QueryServiceError, datafusion_error_to_status};
+pub use service::QueryFlightService;
+pub use ticket::{QueryTicket, QueryType, TicketError};
+
+/// The arrow-flight crate this crate is built against.
+pub use arrow_flight;

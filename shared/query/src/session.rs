@@ -1,0 +1,65 @@
+//! One DataFusion session per query, over one database's persisted tables.
+//!
+//! ```text
+//! QueryDatabase { catalog, object store }
+//!   └─► session(&Database)
+//!         ├─ SessionConfig: information_schema, catalog `public`, schema `iox`,
+//!         │  no file-scan repartitioning (DedupExec needs a partition key's files together)
+//!         ├─ object store registered under OBJECT_STORE_URL (file paths are catalog paths)
+//!         └─ catalog.database_schema(db.id) ──► register PersistedTable per table
+//! ```
+
+use std::sync::Arc;
+
+use catalog::{Catalog, Database};
+use datafusion::common::TableReference;
+use datafusion::execution::object_store::ObjectStoreUrl;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use object_store::ObjectStore;
+
+use crate::{PersistedTable, QueryError};
+
+/// The URL under which the Parquet object store is registered in every session.
+pub const OBJECT_STORE_URL: &str = "quiver://objects/";
+
+/// DataFusion's default catalog name in Quiver sessions (as in InfluxDB 3).
+pub const DEFAULT_CATALOG: &str = "public";
+/// DataFusion's default schema name in Quiver sessions (as in InfluxDB 3).
+pub const DEFAULT_SCHEMA: &str = "iox";
+
+/// Builds query sessions over the catalog and the Parquet object store.
+#[derive(Debug, Clone)]
+pub struct QueryDatabase {
+    catalog: Arc<dyn Catalog>,
+    store: Arc<dyn ObjectStore>,
+}
+
+impl QueryDatabase {
+    /// Sessions will list files in `catalog` and read them from `store`.
+    pub fn new(catalog: Arc<dyn Catalog>, store: Arc<dyn ObjectStore>) -> Self {
+        Self { catalog, store }
+    }
+
+    /// The catalog sessions read from.
+    pub fn catalog(&self) -> &Arc<dyn Catalog> {
+        &self.catalog
+    }
+
+    /// A fresh session with every table of `database` registered (schema as of now).
+    pub async fn session(&self, database: &Database) -> Result<SessionContext, QueryError> {
+        let schema = self.catalog.database_schema(database.id).await?;
+        let config = SessionConfig::new()
+            .with_information_schema(true)
+            .with_default_catalog_and_schema(DEFAULT_CATALOG, DEFAULT_SCHEMA)
+            .with_create_default_catalog_and_schema(true)
+            .with_repartition_file_scans(false);
+        let ctx = SessionContext::new_with_config(config);
+        let url = ObjectStoreUrl::parse(OBJECT_STORE_URL)?;
+        ctx.register_object_store(url.as_ref(), Arc::clone(&self.store));
+        for (name, table) in &schema.tables {
+            let provider = PersistedTable::new(Arc::clone(&self.catalog), database.id, name, table);
+            ctx.register_table(TableReference::bare(name.as_str()), Arc::new(provider))?;
+        }
+        Ok(ctx)
+    }
+}
