@@ -26,6 +26,7 @@ mod error;
 mod filters;
 mod session;
 mod table;
+pub mod unpersisted;
 
 pub use dedup_exec::DedupExec;
 pub use error::QueryError;
