@@ -7,7 +7,11 @@
 //!                                                 batches (write order), rows, bytes,
 //!                                                 min/max offset
 //! PartitionBuffer::take() ──► the snapshot a persist works on; a fresh empty buffer stays
+//! PartitionBuffer::table_batches(db, table) ──► what a query gets (Arc'd batches, cloned)
 //! ```
+//!
+//! [`PreparedWrite::split`] does the splitting (the costly part) so the consume loop can do it
+//! before taking the lock queries share, and [`PartitionBuffer::insert`] only moves batches in.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -53,6 +57,50 @@ pub struct PartitionBuffer {
     pending_since: Option<Instant>,
 }
 
+/// A log record's rows split by (database, table, partition key), ready to be buffered (the
+/// split is done before taking any lock).
+#[derive(Debug, Default)]
+pub struct PreparedWrite {
+    parts: Vec<(BufferKey, RecordBatch)>,
+    bytes: usize,
+}
+
+impl PreparedWrite {
+    /// Splits every table batch of `write` by day. On error (a batch without a usable `time`
+    /// column) nothing of the write is kept.
+    pub fn split(write: &LogWrite) -> Result<Self, PartitionKeyError> {
+        let mut parts = Vec::with_capacity(write.tables.len());
+        for (table, batch) in &write.tables {
+            for (partition_key, rows) in split_by_day(table, batch)? {
+                let key = BufferKey {
+                    database: write.database.clone(),
+                    table: table.clone(),
+                    partition_key,
+                };
+                parts.push((key, rows));
+            }
+        }
+        let bytes = parts
+            .iter()
+            .map(|(_, batch)| batch.get_array_memory_size())
+            .sum();
+        Ok(Self { parts, bytes })
+    }
+
+    /// Arrow memory of the rows.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Distinct (database, table, partition key) combinations of the rows.
+    pub fn key_count(&self) -> usize {
+        let mut keys: Vec<&BufferKey> = self.parts.iter().map(|(key, _)| key).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys.len()
+    }
+}
+
 impl PartitionBuffer {
     /// Applies the write of the record at `offset`. On error (a batch without a usable `time`
     /// column) nothing of the write is buffered.
@@ -62,18 +110,14 @@ impl PartitionBuffer {
         write: &LogWrite,
         now: Instant,
     ) -> Result<(), PartitionKeyError> {
-        let mut parts = Vec::with_capacity(write.tables.len());
-        for (table, batch) in &write.tables {
-            for (day, rows) in split_by_day(table, batch)? {
-                parts.push((table, day, rows));
-            }
-        }
-        for (table, partition_key, batch) in parts {
-            let key = BufferKey {
-                database: write.database.clone(),
-                table: table.clone(),
-                partition_key,
-            };
+        let prepared = PreparedWrite::split(write)?;
+        self.insert(offset, prepared, now);
+        Ok(())
+    }
+
+    /// Buffers the rows of a split record (`offset` is its log offset) and marks it pending.
+    pub fn insert(&mut self, offset: u64, prepared: PreparedWrite, now: Instant) {
+        for (key, batch) in prepared.parts {
             let rows = batch.num_rows();
             let bytes = batch.get_array_memory_size();
             let buffer = self.tables.entry(key).or_insert_with(|| TableBuffer {
@@ -90,7 +134,40 @@ impl PartitionBuffer {
             self.bytes += bytes;
         }
         self.pending_since.get_or_insert(now);
-        Ok(())
+    }
+
+    /// How many (database, table, partition key) combinations — files of the next persist —
+    /// the buffer would span after inserting `prepared`.
+    pub fn keys_after(&self, prepared: &PreparedWrite) -> usize {
+        let mut new_keys: Vec<&BufferKey> = prepared
+            .parts
+            .iter()
+            .map(|(key, _)| key)
+            .filter(|key| !self.tables.contains_key(*key))
+            .collect();
+        new_keys.sort_unstable();
+        new_keys.dedup();
+        self.tables.len() + new_keys.len()
+    }
+
+    /// The batches of `database`.`table`, as `(partition key, batch)` in partition key order, each
+    /// key's batches in the order their records were applied. (Cheap: batches are `Arc`s.)
+    pub fn table_batches(&self, database: &str, table: &str) -> Vec<(String, RecordBatch)> {
+        let from = BufferKey {
+            database: database.to_owned(),
+            table: table.to_owned(),
+            partition_key: String::new(),
+        };
+        self.tables
+            .range(from..)
+            .take_while(|(key, _)| key.database == database && key.table == table)
+            .flat_map(|(key, buffer)| {
+                buffer
+                    .batches
+                    .iter()
+                    .map(|batch| (key.partition_key.clone(), batch.clone()))
+            })
+            .collect()
     }
 
     /// Marks a record applied without rows (e.g. one that could not be buffered) so the next

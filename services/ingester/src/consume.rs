@@ -1,41 +1,60 @@
 //! The consume loop: log events in, buffers per log partition, persists out.
 //!
 //! ```text
-//! LogReader::next_event ─┬─ Assigned(ps) ──► catalog persisted offsets ──► seek(p, offset + 1 | 0)
+//! LogReader::next_event ─┬─ Assigned(ps) ──► Live: assigning ──► OffsetReads (background, retried
+//!                        │                   while etcd is down) ──► seek(p, offset + 1 | 0) ──►
+//!                        │                   Live: ready (applied = persisted offset)
 //!                        ├─ Revoked(ps)  ──► drop p's buffer, cancel its persist (new owner replays)
-//!                        └─ Record(r)    ──► offset ≤ persisted/applied? skip
-//!                                            else PartitionBuffer::apply (split by day)
+//!                        └─ Record(r)    ──► split by day ──► p's queue ──► feed(p):
+//!                                            offset ≤ applied? skip
+//!                                            buffer would span > MAX_FILES_PER_PERSIST keys?
+//!                                              persist it first (wait in the queue while a
+//!                                              persist of p runs; other partitions go on)
+//!                                            else Live::apply (rows + applied, one lock)
 //! after every event and on a timer: triggers
 //!   rows ≥ --persist-max-rows | bytes ≥ --persist-max-bytes | age ≥ --persist-max-age
 //!   memory > --memory-budget ──► persist the largest partitions; pause() until ≤ 3/4 budget
-//!   └─► start_persist(p): snapshot = buffer.take() ──► task: Persister::persist ──► done channel
-//! done: Committed ──► expected = new offset, reader.persisted(p, offset)
-//!       Conflict  ──► drop p's buffer, re-read the catalog offset, seek(p, offset + 1)
+//!   └─► start_persist(p): snapshot = Arc(buffer) (queries keep reading it) ──► task:
+//!       Persister::persist ──► done channel
+//! done: Committed ──► expected = new offset, drop the snapshot, reader.persisted(p, offset),
+//!                     feed(p) (records queued behind the file cap)
+//!       Conflict  ──► drop p's buffer, read the catalog offset again, seek(p, offset + 1)
 //! shutdown: wait for running persists, persist every pending partition, return
 //! ```
 //!
 //! One persist per partition runs at a time, in its own task, so consuming goes on while it
 //! runs (until the memory budget says stop). Records that arrive meanwhile go to the fresh
 //! buffer and are committed by the next persist.
+//!
+//! The file cap: a persist commits one file per (database, table, partition key) of its
+//! snapshot in ONE catalog transaction, which etcd limits (`catalog::MAX_FILES_PER_PERSIST`).
+//! Before a record would take a buffer over that many keys, the buffer is persisted; if a
+//! persist of the partition is already running, the partition's records wait in its queue (in
+//! order, counted in the memory budget) while the other partitions keep being consumed — the
+//! reader can only pause all partitions at once, so queueing is what keeps one busy partition
+//! from stalling the rest. A single record spanning more keys than the cap on its own is
+//! buffered anyway (data is never skipped): its commit is refused by etcd, logged and retried
+//! until an operator steps in (routers split records to ≤ 100 (table, day) groups, so this
+//! takes a hand-made record).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use catalog::{Catalog, LogPartition};
+use catalog::{Catalog, LogPartition, MAX_FILES_PER_PERSIST};
 use tokio::sync::{mpsc, watch};
 use write_log::{LogEvent, LogReader, LogRecord, WriteLogError};
 
-use crate::buffer::PartitionBuffer;
+use crate::buffer::PreparedWrite;
+use crate::live::{Apply, Live};
 use crate::metrics::IngesterMetrics;
+use crate::offsets::OffsetReads;
 use crate::persist::{PersistJob, PersistOutcome, Persister};
 use crate::settings::PersistSettings;
 
 /// Delay before calling the reader again after an error.
 const READ_ERROR_BACKOFF: Duration = Duration::from_millis(500);
-/// Delay between attempts to read the persisted offsets while the catalog is unreachable.
-const CATALOG_BACKOFF: Duration = Duration::from_secs(1);
 
 /// A persist in flight for a partition.
 #[derive(Debug)]
@@ -47,16 +66,22 @@ struct InFlight {
     cancel: Arc<AtomicBool>,
 }
 
-/// An owned log partition.
+/// A record read but not applied yet.
+#[derive(Debug)]
+struct Queued {
+    offset: u64,
+    write: PreparedWrite,
+}
+
+/// An owned log partition whose persisted offset is known (its rows live in [`Live`]).
 #[derive(Debug, Default)]
 struct Owned {
     /// Persisted offset in the catalog that the next commit builds on.
     expected: Option<u64>,
-    /// Last applied offset (≥ `expected`).
-    applied: Option<u64>,
-    /// Rows applied after the running persist's snapshot.
-    buffer: PartitionBuffer,
     in_flight: Option<InFlight>,
+    /// Records waiting for a persist to make room (the file cap), in offset order.
+    queue: VecDeque<Queued>,
+    queued_bytes: usize,
 }
 
 impl Owned {
@@ -66,12 +91,9 @@ impl Owned {
         }
     }
 
-    fn bytes(&self) -> usize {
-        self.buffer.bytes() + self.in_flight.as_ref().map_or(0, |f| f.bytes)
-    }
-
-    fn rows(&self) -> usize {
-        self.buffer.rows() + self.in_flight.as_ref().map_or(0, |f| f.rows)
+    /// Bytes held besides the live buffer: the running persist's snapshot and the queue.
+    fn other_bytes(&self) -> usize {
+        self.queued_bytes + self.in_flight.as_ref().map_or(0, |f| f.bytes)
     }
 }
 
@@ -94,12 +116,13 @@ pub struct ShutdownReport {
 /// The loop's state. Owns the reader.
 pub struct Consumer<R: LogReader> {
     reader: R,
-    catalog: Arc<dyn Catalog>,
     persister: Arc<Persister>,
     metrics: Arc<IngesterMetrics>,
     settings: PersistSettings,
     ownership: watch::Sender<Vec<LogPartition>>,
+    live: Arc<Live>,
     owned: BTreeMap<LogPartition, Owned>,
+    offsets: OffsetReads,
     paused: bool,
     next_id: u64,
     done_tx: mpsc::UnboundedSender<Done>,
@@ -107,7 +130,7 @@ pub struct Consumer<R: LogReader> {
 }
 
 impl<R: LogReader> Consumer<R> {
-    /// A loop over `reader`.
+    /// A loop over `reader`, publishing what it applies in `live`.
     pub fn new(
         reader: R,
         catalog: Arc<dyn Catalog>,
@@ -115,16 +138,18 @@ impl<R: LogReader> Consumer<R> {
         metrics: Arc<IngesterMetrics>,
         settings: PersistSettings,
         ownership: watch::Sender<Vec<LogPartition>>,
+        live: Arc<Live>,
     ) -> Self {
         let (done_tx, done_rx) = mpsc::unbounded_channel();
         Self {
             reader,
-            catalog,
             persister,
             metrics,
             settings,
             ownership,
+            live,
             owned: BTreeMap::new(),
+            offsets: OffsetReads::new(catalog),
             paused: false,
             next_id: 0,
             done_tx,
@@ -142,8 +167,9 @@ impl<R: LogReader> Consumer<R> {
                 biased;
                 () = &mut shutdown => break,
                 Some(done) = self.done_rx.recv() => self.on_done(done).await,
+                fetched = self.offsets.next() => self.on_offsets(fetched).await,
                 event = self.reader.next_event() => match event {
-                    Ok(event) => self.on_event(event).await,
+                    Ok(event) => self.on_event(event),
                     Err(error) => self.on_read_error(error).await,
                 },
                 () = tokio::time::sleep(tick) => {}
@@ -151,6 +177,8 @@ impl<R: LogReader> Consumer<R> {
             self.check_triggers(Instant::now());
         }
         let report = self.drain().await;
+        // Nothing is answered from this ingester any more (queries get NotOwned).
+        self.live.clear();
         (self.reader, report)
     }
 
@@ -159,9 +187,9 @@ impl<R: LogReader> Consumer<R> {
         (self.settings.max_age / 4).clamp(Duration::from_millis(10), Duration::from_millis(250))
     }
 
-    async fn on_event(&mut self, event: LogEvent) {
+    fn on_event(&mut self, event: LogEvent) {
         match event {
-            LogEvent::Assigned(partitions) => self.on_assigned(partitions).await,
+            LogEvent::Assigned(partitions) => self.on_assigned(&partitions),
             LogEvent::Revoked(partitions) => self.on_revoked(&partitions),
             LogEvent::Record(record) => self.on_record(record),
         }
@@ -169,9 +197,14 @@ impl<R: LogReader> Consumer<R> {
 
     async fn on_read_error(&mut self, error: WriteLogError) {
         match error {
-            WriteLogError::Malformed { .. } => {
+            WriteLogError::Malformed {
+                partition, offset, ..
+            } => {
                 self.metrics.records_rejected.inc();
                 tracing::error!(%error, "skipping an unreadable log record");
+                // Applied without rows: queries waiting for this offset are answered, and the
+                // next persist commits past it.
+                self.enqueue(partition, offset, PreparedWrite::default());
             }
             error if error.is_retryable() => {
                 tracing::warn!(%error, "reading the write log failed; retrying");
@@ -184,28 +217,21 @@ impl<R: LogReader> Consumer<R> {
         }
     }
 
-    /// The catalog's persisted offsets, retried until the catalog answers. (Takes `&mut self`
-    /// so the loop's future does not need `R: Sync`.)
-    async fn persisted_offsets(&mut self) -> BTreeMap<LogPartition, u64> {
-        loop {
-            match self.catalog.persisted_offsets().await {
-                Ok(offsets) => return offsets,
-                Err(error) => {
-                    tracing::warn!(%error, "cannot read persisted offsets; retrying");
-                    tokio::time::sleep(CATALOG_BACKOFF).await;
-                }
-            }
-        }
-    }
-
-    async fn on_assigned(&mut self, partitions: Vec<LogPartition>) {
-        let offsets = self.persisted_offsets().await;
-        for p in partitions {
-            let expected = offsets.get(&p).copied();
+    fn on_assigned(&mut self, partitions: &[LogPartition]) {
+        for &p in partitions {
             if let Some(mut old) = self.owned.remove(&p) {
                 old.cancel();
             }
-            self.start_at(p, expected).await;
+            self.live.assigning(p);
+            self.offsets.request(p);
+        }
+        self.publish_ownership();
+    }
+
+    /// The catalog answered a read of persisted offsets: seek the partitions it serves.
+    async fn on_offsets(&mut self, fetched: (u64, BTreeMap<LogPartition, u64>)) {
+        for (p, persisted) in self.offsets.complete(fetched) {
+            self.start_at(p, persisted).await;
         }
         self.publish_ownership();
     }
@@ -223,78 +249,143 @@ impl<R: LogReader> Consumer<R> {
                     p,
                     Owned {
                         expected,
-                        applied: expected,
                         ..Owned::default()
                     },
                 );
+                self.live.ready(p, expected);
             }
             Err(error) => {
                 tracing::error!(partition = p, from, %error, "cannot seek; not consuming it");
+                self.live.remove(p);
                 self.metrics.forget_partition(p);
             }
         }
     }
 
     fn on_revoked(&mut self, partitions: &[LogPartition]) {
-        for p in partitions {
-            if let Some(mut owned) = self.owned.remove(p) {
+        for &p in partitions {
+            self.offsets.forget(p);
+            let dropped_rows = self
+                .live
+                .buffer_stats()
+                .into_iter()
+                .find(|(q, _)| *q == p)
+                .map_or(0, |(_, s)| s.rows);
+            self.live.remove(p);
+            if let Some(mut owned) = self.owned.remove(&p) {
                 tracing::info!(
                     partition = p,
-                    dropped_rows = owned.rows(),
+                    dropped_rows = dropped_rows + owned.in_flight.as_ref().map_or(0, |f| f.rows),
+                    queued_records = owned.queue.len(),
                     "partition revoked; dropping its buffer (the new owner replays it)"
                 );
                 owned.cancel();
-                self.metrics.forget_partition(*p);
             }
+            self.metrics.forget_partition(p);
         }
         self.publish_ownership();
     }
 
     fn publish_ownership(&self) {
-        let partitions: Vec<_> = self.owned.keys().copied().collect();
+        let partitions = self.live.owned();
         self.metrics.partitions_owned.set(partitions.len() as i64);
         self.ownership.send_replace(partitions);
     }
 
     fn on_record(&mut self, record: LogRecord) {
         let LogRecord { position, write } = record;
-        let Some(owned) = self.owned.get_mut(&position.partition) else {
-            self.metrics.records_skipped.inc();
-            return;
-        };
-        if owned.applied.is_some_and(|a| position.offset <= a) {
-            // Already persisted (≤ the catalog offset) or already applied.
+        if !self.owned.contains_key(&position.partition) {
             self.metrics.records_skipped.inc();
             return;
         }
-        if let Err(error) = owned.buffer.apply(position.offset, &write, Instant::now()) {
+        let prepared = PreparedWrite::split(&write).unwrap_or_else(|error| {
             self.metrics.records_rejected.inc();
             tracing::error!(
                 partition = position.partition,
                 offset = position.offset,
                 %error,
-                "log record cannot be buffered; skipping it"
+                "log record cannot be buffered; skipping its rows"
             );
-            owned.buffer.mark_pending(Instant::now());
+            PreparedWrite::default()
+        });
+        let keys = prepared.key_count();
+        if keys > MAX_FILES_PER_PERSIST {
+            tracing::error!(
+                partition = position.partition,
+                offset = position.offset,
+                keys,
+                max = MAX_FILES_PER_PERSIST,
+                "log record spans more (database, table, day) combinations than one catalog commit takes; buffering it anyway (its persist fails and is retried until the catalog takes it)"
+            );
         }
-        owned.applied = Some(position.offset);
-        self.metrics.records_applied.inc();
-        self.metrics
-            .set_applied(position.partition, position.offset);
+        self.enqueue(position.partition, position.offset, prepared);
+    }
+
+    /// Queues the record at `offset` of `p` behind the ones already waiting and applies what
+    /// can be applied.
+    fn enqueue(&mut self, p: LogPartition, offset: u64, write: PreparedWrite) {
+        let Some(owned) = self.owned.get_mut(&p) else {
+            self.metrics.records_skipped.inc();
+            return;
+        };
+        owned.queued_bytes += write.bytes();
+        owned.queue.push_back(Queued { offset, write });
+        self.feed(p);
+    }
+
+    /// Applies `p`'s queued records in order until the queue is empty or the next one must wait
+    /// for the running persist (file cap).
+    fn feed(&mut self, p: LogPartition) {
+        let mut max_keys = MAX_FILES_PER_PERSIST;
+        loop {
+            let Some(owned) = self.owned.get_mut(&p) else {
+                return;
+            };
+            let Some(Queued { offset, write }) = owned.queue.pop_front() else {
+                return;
+            };
+            owned.queued_bytes -= write.bytes();
+            match self.live.apply(p, offset, write, max_keys, Instant::now()) {
+                Apply::Applied => {
+                    self.metrics.records_applied.inc();
+                    self.metrics.set_applied(p, offset);
+                    max_keys = MAX_FILES_PER_PERSIST;
+                }
+                Apply::Skipped | Apply::NotOwned => {
+                    // Already persisted (≤ the catalog offset) or already applied.
+                    self.metrics.records_skipped.inc();
+                }
+                Apply::Full(write) => {
+                    owned.queued_bytes += write.bytes();
+                    owned.queue.push_front(Queued { offset, write });
+                    if owned.in_flight.is_some() {
+                        tracing::debug!(
+                            partition = p,
+                            offset,
+                            "buffer at the file cap; waiting for the running persist"
+                        );
+                        return;
+                    }
+                    if !self.start_persist(p) {
+                        // Cannot happen (a full buffer is pending); never stall on it.
+                        max_keys = usize::MAX;
+                    }
+                }
+            }
+        }
     }
 
     /// Starts the persists the thresholds ask for; pauses or resumes consuming.
     fn check_triggers(&mut self, now: Instant) {
         let s = self.settings;
-        let due: Vec<LogPartition> = self
-            .owned
+        let stats = self.live.buffer_stats();
+        let due: Vec<LogPartition> = stats
             .iter()
-            .filter(|(_, o)| o.in_flight.is_none())
-            .filter(|(_, o)| {
-                o.buffer.rows() >= s.max_rows
-                    || o.buffer.bytes() >= s.max_bytes
-                    || o.buffer
-                        .pending_since()
+            .filter(|(p, _)| self.is_idle(*p))
+            .filter(|(_, b)| {
+                b.rows >= s.max_rows
+                    || b.bytes >= s.max_bytes
+                    || b.pending_since
                         .is_some_and(|t| now.duration_since(t) >= s.max_age)
             })
             .map(|(p, _)| *p)
@@ -303,14 +394,15 @@ impl<R: LogReader> Consumer<R> {
             self.start_persist(p);
         }
 
-        let total: usize = self.owned.values().map(Owned::bytes).sum();
+        let stats = self.live.buffer_stats();
+        let other: usize = self.owned.values().map(Owned::other_bytes).sum();
+        let total: usize = stats.iter().map(|(_, b)| b.bytes).sum::<usize>() + other;
         if total > s.memory_budget {
             // Persist the largest buffers until what is not being persisted fits in half.
-            let mut idle: Vec<(usize, LogPartition)> = self
-                .owned
+            let mut idle: Vec<(usize, LogPartition)> = stats
                 .iter()
-                .filter(|(_, o)| o.in_flight.is_none() && o.buffer.bytes() > 0)
-                .map(|(p, o)| (o.buffer.bytes(), *p))
+                .filter(|(p, b)| self.is_idle(*p) && b.bytes > 0)
+                .map(|(p, b)| (b.bytes, *p))
                 .collect();
             idle.sort_unstable_by(|a, b| b.cmp(a));
             let mut idle_bytes: usize = idle.iter().map(|(b, _)| b).sum();
@@ -350,23 +442,33 @@ impl<R: LogReader> Consumer<R> {
             }
         }
         self.metrics.buffered_bytes.set(total as i64);
-        let rows: usize = self.owned.values().map(Owned::rows).sum();
+        let rows: usize = stats.iter().map(|(_, b)| b.rows).sum::<usize>()
+            + self
+                .owned
+                .values()
+                .filter_map(|o| o.in_flight.as_ref())
+                .map(|f| f.rows)
+                .sum::<usize>();
         self.metrics.buffered_rows.set(rows as i64);
     }
 
-    /// Snapshots `p`'s buffer and persists it in a task (no-op when nothing is pending or a
-    /// persist of `p` is running).
-    fn start_persist(&mut self, p: LogPartition) {
+    /// True when `p` is owned and no persist of it runs.
+    fn is_idle(&self, p: LogPartition) -> bool {
+        self.owned.get(&p).is_some_and(|o| o.in_flight.is_none())
+    }
+
+    /// Snapshots `p`'s buffer and persists it in a task. False (nothing started) when nothing
+    /// is pending or a persist of `p` is running.
+    fn start_persist(&mut self, p: LogPartition) -> bool {
         let Some(owned) = self.owned.get_mut(&p) else {
-            return;
-        };
-        let Some(new_offset) = owned.applied.filter(|_| owned.buffer.is_pending()) else {
-            return;
+            return false;
         };
         if owned.in_flight.is_some() {
-            return;
+            return false;
         }
-        let snapshot = owned.buffer.take();
+        let Some((new_offset, snapshot)) = self.live.start_persist(p) else {
+            return false;
+        };
         let cancel = Arc::new(AtomicBool::new(false));
         self.next_id += 1;
         let id = self.next_id;
@@ -382,6 +484,7 @@ impl<R: LogReader> Consumer<R> {
             expected = ?owned.expected,
             new_offset,
             rows = snapshot.rows(),
+            files = snapshot.tables().len(),
             "persisting"
         );
         let job = PersistJob {
@@ -402,6 +505,7 @@ impl<R: LogReader> Consumer<R> {
                 outcome,
             });
         });
+        true
     }
 
     async fn on_done(&mut self, done: Done) {
@@ -415,6 +519,7 @@ impl<R: LogReader> Consumer<R> {
         match done.outcome {
             PersistOutcome::Committed { files, rows, .. } => {
                 owned.expected = Some(in_flight.new_offset);
+                self.live.persisted(p);
                 self.metrics.set_persisted(p, in_flight.new_offset);
                 tracing::debug!(
                     partition = p,
@@ -426,6 +531,8 @@ impl<R: LogReader> Consumer<R> {
                 if let Err(error) = self.reader.persisted(p, in_flight.new_offset).await {
                     tracing::warn!(partition = p, %error, "cannot report the persisted offset to the log");
                 }
+                // Records queued behind the file cap can go into the buffer now.
+                self.feed(p);
             }
             PersistOutcome::Conflict => {
                 tracing::warn!(
@@ -434,8 +541,8 @@ impl<R: LogReader> Consumer<R> {
                     "another ingester moved the persisted offset; dropping the buffer and replaying from the catalog"
                 );
                 self.owned.remove(&p);
-                let offsets = self.persisted_offsets().await;
-                self.start_at(p, offsets.get(&p).copied()).await;
+                self.live.assigning(p);
+                self.offsets.request(p);
                 self.publish_ownership();
             }
             PersistOutcome::Cancelled => {}
@@ -449,12 +556,13 @@ impl<R: LogReader> Consumer<R> {
             let pending: Vec<LogPartition> = self
                 .owned
                 .iter()
-                .filter(|(_, o)| o.buffer.is_pending() && o.in_flight.is_none())
+                .filter(|(p, o)| o.in_flight.is_none() && self.live.is_pending(**p))
                 .map(|(p, _)| *p)
                 .collect();
             for p in pending {
                 self.start_persist(p);
             }
+            // A queue is only ever non-empty behind a running persist.
             if self.owned.values().all(|o| o.in_flight.is_none()) {
                 return ShutdownReport::default();
             }
@@ -463,10 +571,11 @@ impl<R: LogReader> Consumer<R> {
                 Ok(None) | Err(_) => break,
             }
         }
+        let live = Arc::clone(&self.live);
         let unpersisted: Vec<LogPartition> = self
             .owned
             .iter_mut()
-            .filter(|(_, o)| o.in_flight.is_some() || o.buffer.is_pending())
+            .filter(|(p, o)| o.in_flight.is_some() || !o.queue.is_empty() || live.is_pending(**p))
             .map(|(p, o)| {
                 o.cancel();
                 *p

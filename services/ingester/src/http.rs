@@ -1,10 +1,13 @@
-//! The ingester's HTTP endpoints: `/health`, `/ready`, `/metrics` (the Flight query API joins
-//! them in issue 5).
+//! The ingester's port: HTTP endpoints `/health`, `/ready`, `/metrics` and the Flight query API
+//! (gRPC) on the same listener — axum serves HTTP/1.1 and HTTP/2 (h2c, prior knowledge, what
+//! gRPC clients speak over plain TCP) and routes by path.
 //!
 //! ```text
 //! GET /health  ──► 200 {"name":"quiver-ingester","status":"pass"}
 //! GET /ready   ──► 200 while consuming, 503 before start and once shutdown began
 //! GET /metrics ──► IngesterMetrics (OpenMetrics text)
+//! POST /arrow.flight.protocol.FlightService/<method> (gRPC)
+//!              ──► flight::ingester::IngesterFlightService over the IngesterQuery handle
 //! ```
 
 use std::sync::Arc;
@@ -17,7 +20,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
 
+use flight::ingester::IngesterFlightService;
+use tonic::server::NamedService;
+
 use crate::metrics::IngesterMetrics;
+use crate::query::IngesterQuery;
 
 /// What the handlers read.
 #[derive(Debug, Clone)]
@@ -26,15 +33,25 @@ pub struct HttpState {
     pub metrics: Arc<IngesterMetrics>,
     /// True while the ingester consumes.
     pub ready: Arc<AtomicBool>,
+    /// The query API served over Flight.
+    pub query: IngesterQuery,
 }
 
-/// The routes.
+/// The routes: HTTP endpoints and the Flight service.
 pub fn router(state: HttpState) -> Router {
+    let flight = IngesterFlightService::new(Arc::new(state.query.clone())).into_server();
+    let grpc_path = format!("/{}/{{*method}}", service_name(&flight));
     Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
         .with_state(state)
+        .route_service(&grpc_path, flight)
+}
+
+/// The gRPC service name (the first path segment of its methods).
+fn service_name<S: NamedService>(_: &S) -> &'static str {
+    S::NAME
 }
 
 /// Serves the routes on `listener` until `shutdown` resolves.

@@ -4,24 +4,34 @@
 //!
 //! ```text
 //! Box<dyn LogReader> ──► consume::Consumer (one task: events, triggers, pause/resume)
-//!                           ├─► buffer::PartitionBuffer per owned log partition
+//!                           ├─► offsets::OffsetReads (catalog offsets of assigned partitions)
+//!                           ├─► live::Live: per owned log partition applied offset, persist
+//!                           │     snapshot, buffer::PartitionBuffer (shared with queries)
 //!                           │     └─ partition_key::split_by_day (UTC %Y-%m-%d of `time`)
 //!                           ├─► persist::Persister (a task per persist: dedup → Parquet →
 //!                           │     commit_persist CAS) ──► done ──► reader.persisted(p, offset)
 //!                           └─► ownership (watch) ──► lease::LeaseTask (register/update/keep-alive)
+//! live::Live ──► query::IngesterQuery (UnpersistedSource: wait for offsets, answer rows)
+//!                  ├─► in process (`quiver serve`, directory::LocalDirectory)
+//!                  └─► http: flight::ingester::IngesterFlightService (gRPC on the same port)
 //! metrics::IngesterMetrics ──► http (/health, /ready, /metrics)
 //! ```
 //!
 //! [`Ingester::run`] is the whole lifecycle: register, consume until the shutdown future
-//! resolves, persist everything pending, release the lease.
+//! resolves, persist everything pending, release the lease. [`Ingester::query_handle`] answers
+//! queries before, during and after it (not owning anything outside of `run`).
 
 mod buffer;
 mod consume;
+mod directory;
 mod http;
 mod lease;
+mod live;
 mod metrics;
+mod offsets;
 mod partition_key;
 mod persist;
+mod query;
 mod settings;
 
 use std::sync::Arc;
@@ -33,12 +43,14 @@ use object_store::ObjectStore;
 use tokio::sync::watch;
 use write_log::LogReader;
 
-pub use buffer::{BufferKey, PartitionBuffer, TableBuffer};
+pub use buffer::{BufferKey, PartitionBuffer, PreparedWrite, TableBuffer};
 pub use consume::ShutdownReport;
+pub use directory::LocalDirectory;
 pub use http::{HttpState, router as http_router, serve as serve_http};
 pub use metrics::IngesterMetrics;
 pub use partition_key::{PartitionKeyError, day_key, split_by_day};
 pub use persist::{PersistJob, PersistOutcome, Persister};
+pub use query::{IngesterQuery, MAX_WAIT};
 pub use settings::{Identity, PersistSettings};
 
 /// How the ingester registers itself in the catalog.
@@ -58,6 +70,7 @@ pub struct Ingester {
     metrics: Arc<IngesterMetrics>,
     settings: PersistSettings,
     ready: Arc<AtomicBool>,
+    live: Arc<live::Live>,
 }
 
 impl Ingester {
@@ -79,7 +92,14 @@ impl Ingester {
             metrics,
             settings,
             ready: Arc::new(AtomicBool::new(false)),
+            live: Arc::new(live::Live::default()),
         }
+    }
+
+    /// The query API over this ingester's buffers (cheap to clone; valid before, during and
+    /// after [`Ingester::run`]: partitions are owned only while it runs).
+    pub fn query_handle(&self) -> IngesterQuery {
+        IngesterQuery::new(Arc::clone(&self.live))
     }
 
     /// The state the HTTP endpoints read.
@@ -87,6 +107,7 @@ impl Ingester {
         HttpState {
             metrics: Arc::clone(&self.metrics),
             ready: Arc::clone(&self.ready),
+            query: self.query_handle(),
         }
     }
 
@@ -115,6 +136,7 @@ impl Ingester {
             Arc::clone(&self.metrics),
             self.settings,
             ownership,
+            Arc::clone(&self.live),
         );
         self.ready.store(true, Ordering::Release);
         let ready = Arc::clone(&self.ready);

@@ -49,8 +49,9 @@ pub struct PersistJob {
     pub expected_offset: Option<u64>,
     /// The last offset applied to the snapshot: the new persisted offset.
     pub new_offset: u64,
-    /// The buffered rows of records `expected_offset + 1 ..= new_offset`.
-    pub snapshot: PartitionBuffer,
+    /// The buffered rows of records `expected_offset + 1 ..= new_offset` (shared with queries,
+    /// which read it until the commit lands).
+    pub snapshot: Arc<PartitionBuffer>,
     /// Set when the partition is revoked: the job stops before its next step.
     pub cancel: Arc<AtomicBool>,
 }
@@ -122,10 +123,10 @@ impl Persister {
     pub async fn persist(&self, job: PersistJob) -> PersistOutcome {
         let partition = job.partition;
         let mut files = Vec::new();
-        for (key, buffer) in job.snapshot.into_tables() {
+        for (key, buffer) in job.snapshot.tables() {
             let record = self
                 .retry(&job.cancel, partition, "write Parquet", || {
-                    self.write_file(partition, &key, &buffer)
+                    self.write_file(partition, key, buffer)
                 })
                 .await;
             match record {

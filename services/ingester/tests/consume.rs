@@ -137,12 +137,13 @@ async fn restart_replays_only_what_was_not_persisted() {
     assert_eq!(bench.points().await, expected(0..30), "no point twice");
 }
 
-/// A reader that ignores `seek` and delivers every record from offset 0 (as a log that
-/// redelivers would): the ingester must skip what is already persisted.
+/// A reader that ignores the offset of `seek` and delivers every record from offset 0 once
+/// sought (as a log that redelivers would): the ingester must skip what is already persisted.
 struct FromZero {
     records: Vec<LogRecord>,
     next: usize,
     assigned: bool,
+    sought: bool,
 }
 
 #[async_trait]
@@ -151,6 +152,10 @@ impl LogReader for FromZero {
         if !self.assigned {
             self.assigned = true;
             return Ok(LogEvent::Assigned(vec![0]));
+        }
+        if !self.sought {
+            // Nothing of an assigned partition is delivered before its seek (the contract).
+            return std::future::pending().await;
         }
         match self.records.get(self.next) {
             Some(r) => {
@@ -161,6 +166,7 @@ impl LogReader for FromZero {
         }
     }
     async fn seek(&mut self, _: LogPartition, _: u64) -> Result<(), WriteLogError> {
+        self.sought = true;
         Ok(())
     }
     fn pause(&mut self) -> Result<(), WriteLogError> {
@@ -202,6 +208,7 @@ async fn records_at_or_below_the_persisted_offset_are_never_persisted_again() {
         records,
         next: 0,
         assigned: false,
+        sought: false,
     };
     let running = bench.start_with(reader, lazy(), None);
     wait_until("all delivered", || async {

@@ -1,10 +1,12 @@
-//! `querier::connect` + `querier::serve` on the cluster catalog: a real etcd (test_support),
-//! Parquet files in a local `file` object store, a query over real Flight gRPC.
+//! `querier::connect` + `querier::serve` on the cluster catalog: a real etcd and a real Kafka
+//! broker (test_support), Parquet files in a local `file` object store, a query over real Flight
+//! gRPC and the HTTP endpoints on the same port.
 //!
 //! ```text
 //! EtcdCatalog: database, token, schema, commit_persist(file) ──► etcd
-//! querier::connect(EtcdArgs, ObjectStoreArgs file, data dir) ──► serve(127.0.0.1:0)
-//!   ◄── FlightClient DoGet (Bearer token) ──► the persisted rows
+//! tansu: the (empty) write log topic, for the high-water marks
+//! querier::connect(EtcdArgs, KafkaArgs, ObjectStoreArgs file, data dir) ──► serve(127.0.0.1:0)
+//!   ◄── FlightClient DoGet (Bearer token) ──► the persisted rows;  GET /health, /ready
 //! ```
 
 use arrow::util::pretty::pretty_format_batches;
@@ -13,16 +15,32 @@ use auth::{Action, Permission, TokenHash};
 use catalog::{
     Catalog, DatabaseName, DatabaseOptions, EtcdCatalog, NewToken, PersistCommit, SchemaUpsert,
 };
-use config::{DEFAULT_ETCD_PREFIX, EtcdArgs, ObjectStoreArgs, ObjectStoreKind};
+use config::{
+    DEFAULT_ETCD_PREFIX, DEFAULT_KAFKA_TOPIC, EtcdArgs, KafkaArgs, ObjectStoreArgs,
+    ObjectStoreKind, QueryArgs,
+};
 use futures::TryStreamExt;
 use line_protocol::Precision;
 use parquet_store::{FileMeta, object_store_from, write_parquet};
-use test_support::EtcdProcess;
+use test_support::{EtcdProcess, TansuProcess};
 use tokio::net::TcpListener;
+
+fn query_args() -> QueryArgs {
+    QueryArgs {
+        ingester_wait: std::time::Duration::from_secs(5),
+        deadline: std::time::Duration::from_secs(10),
+    }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn querier_reads_files_listed_in_etcd() {
     let etcd = EtcdProcess::start().unwrap();
+    let tansu = TansuProcess::start().unwrap();
+    tansu.create_topic(DEFAULT_KAFKA_TOPIC, 1).unwrap();
+    let kafka_args = KafkaArgs {
+        kafka_brokers: vec![tansu.bootstrap()],
+        kafka_topic: DEFAULT_KAFKA_TOPIC.into(),
+    };
     let dir = tempfile::tempdir().unwrap();
     let store_args = ObjectStoreArgs {
         object_store: Some(ObjectStoreKind::File),
@@ -85,9 +103,15 @@ async fn querier_reads_files_listed_in_etcd() {
         .await
         .unwrap();
 
-    let qdb = querier::connect(&etcd_args, &store_args, Some(dir.path()))
-        .await
-        .unwrap();
+    let qdb = querier::connect(
+        &etcd_args,
+        &kafka_args,
+        &query_args(),
+        &store_args,
+        Some(dir.path()),
+    )
+    .await
+    .unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -114,6 +138,20 @@ async fn querier_reads_files_listed_in_etcd() {
         pretty_format_batches(&batches).unwrap().to_string(),
         "+------+-------+\n| host | usage |\n+------+-------+\n| a    | 1.0   |\n| b    | 2.0   |\n+------+-------+"
     );
+    let http = reqwest::Client::new();
+    let health = http
+        .get(format!("http://127.0.0.1:{port}/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    assert!(health.text().await.unwrap().contains("quiver-querier"));
+    let ready = http
+        .get(format!("http://127.0.0.1:{port}/ready"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
 }
@@ -128,11 +166,38 @@ async fn connect_needs_etcd_endpoints() {
         object_store: Some(ObjectStoreKind::Memory),
         ..Default::default()
     };
-    let err = querier::connect(&etcd_args, &store_args, None)
+    let kafka_args = KafkaArgs {
+        kafka_brokers: vec!["127.0.0.1:9".into()],
+        kafka_topic: DEFAULT_KAFKA_TOPIC.into(),
+    };
+    let err = querier::connect(&etcd_args, &kafka_args, &query_args(), &store_args, None)
         .await
         .unwrap_err();
     assert_eq!(
         err.to_string(),
         "quiver querier needs the cluster catalog: set --etcd-endpoints (or QUIVER_ETCD_ENDPOINTS) to etcd's client URLs, e.g. http://etcd:2379"
+    );
+}
+
+#[tokio::test]
+async fn connect_needs_kafka_brokers() {
+    let etcd_args = EtcdArgs {
+        etcd_endpoints: vec!["http://127.0.0.1:9".into()],
+        etcd_prefix: DEFAULT_ETCD_PREFIX.into(),
+    };
+    let store_args = ObjectStoreArgs {
+        object_store: Some(ObjectStoreKind::Memory),
+        ..Default::default()
+    };
+    let kafka_args = KafkaArgs {
+        kafka_brokers: vec![],
+        kafka_topic: DEFAULT_KAFKA_TOPIC.into(),
+    };
+    let err = querier::connect(&etcd_args, &kafka_args, &query_args(), &store_args, None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "quiver querier needs the write log to see every acknowledged write: set --kafka-brokers (or QUIVER_KAFKA_BROKERS), e.g. kafka:9092"
     );
 }

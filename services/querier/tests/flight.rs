@@ -348,11 +348,14 @@ async fn every_status_code() {
         .get_flight_info(FlightDescriptor::new_cmd("SELECT 1"))
         .await
         .unwrap_err();
+    // GetFlightInfo is Flight SQL (tests/flight_sql.rs): plain SQL is not a Flight SQL command.
     let status = tonic::Status::from(err);
-    assert_eq!(status.code(), Code::Unimplemented);
-    assert_eq!(
-        status.message(),
-        "GetFlightInfo is not implemented by the Quiver querier"
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(
+        status
+            .message()
+            .starts_with("Invalid Flight SQL command: the FlightDescriptor's cmd must be"),
+        "{status}"
     );
     server.stop().await;
 }

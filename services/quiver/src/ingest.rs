@@ -2,17 +2,21 @@
 //!
 //! ```text
 //! flags ──► logging ──► EtcdCatalog (--etcd-endpoints, --etcd-prefix)
-//!       ──► object store (--object-store …) ──► bind --bind (/health, /ready, /metrics)
+//!       ──► object store (--object-store …) ──► bind --bind: one port, HTTP/1.1 + HTTP/2
+//!             /health, /ready, /metrics  +  gRPC Flight query API (queriers' DoGet)
 //!       ──► KafkaLogReader (--kafka-brokers, --kafka-topic, group "quiver-ingesters")
 //!       ──► Ingester::run(reader, Registration { id, http://host:port }, SIGINT/SIGTERM)
-//!             SIGTERM ──► persist every buffer ──► release the lease ──► leave the group
+//!             SIGTERM ──► persist every buffer (queries still answered) ──► release the lease
+//!             ──► leave the group ──► stop serving (bounded)
 //! ```
 //!
 //! The id defaults to `<hostname>-<port>`: stable across restarts of one instance, unique per
-//! host and port.
+//! host and port. The published address is the one queriers dial for the Flight query API:
+//! the bound IP and port, or — when bound to all interfaces — the host name and port.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use catalog::{Catalog, CatalogError, DEFAULT_INGESTER_LEASE_TTL, EtcdCatalog};
 use config::{IngesterConfig, LogFormat};
@@ -28,6 +32,9 @@ use crate::write_path::persist_settings;
 
 /// The Kafka consumer group every ingester of a cluster joins.
 pub const CONSUMER_GROUP: &str = "quiver-ingesters";
+
+/// How long the server may wait for open connections (queries) after the ingester stopped.
+const HTTP_STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why `quiver ingester` could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -130,10 +137,11 @@ pub async fn run(config: IngesterConfig) -> Result<(), IngesterError> {
         );
     }
     let _ = stop_http.send(());
-    match http.await {
-        Ok(Ok(())) => {}
-        Ok(Err(error)) => tracing::warn!(%error, "HTTP server error"),
-        Err(error) => tracing::warn!(%error, "HTTP server task failed"),
+    match tokio::time::timeout(HTTP_STOP_TIMEOUT, http).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(error))) => tracing::warn!(%error, "HTTP server error"),
+        Ok(Err(error)) => tracing::warn!(%error, "HTTP server task failed"),
+        Err(_) => tracing::warn!("open connections did not close in time; exiting anyway"),
     }
     tracing::info!("stopped");
     Ok(())
@@ -143,15 +151,13 @@ pub async fn run(config: IngesterConfig) -> Result<(), IngesterError> {
 fn identity(configured: Option<String>, addr: SocketAddr) -> Identity {
     let host = hostname();
     let id = configured.unwrap_or_else(|| format!("{host}-{}", addr.port()));
-    let address_host = if addr.ip().is_unspecified() {
-        host
+    let address = if addr.ip().is_unspecified() {
+        format!("http://{host}:{}", addr.port())
     } else {
-        addr.ip().to_string()
+        // SocketAddr's Display brackets IPv6 hosts, as URIs need.
+        format!("http://{addr}")
     };
-    Identity {
-        id,
-        address: format!("http://{address_host}:{}", addr.port()),
-    }
+    Identity { id, address }
 }
 
 /// The host name (Linux: the kernel's), else `localhost`.
@@ -178,5 +184,7 @@ mod tests {
         let id = identity(Some("ing-a".into()), any);
         assert_eq!(id.id, "ing-a");
         assert_eq!(id.address, format!("http://{}:8083", hostname()));
+        let v6: SocketAddr = "[::1]:8083".parse().unwrap();
+        assert_eq!(identity(None, v6).address, "http://[::1]:8083");
     }
 }

@@ -52,20 +52,21 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let settings = match cli.command {
-        Command::Admin(c) => return admin::main(c),
-        Command::Router(c) => {
-            start::Settings::new("router", c.bind, c.auto_create_databases, c.common)
-                .with_etcd(c.etcd)
-                .with_kafka(c.kafka, c.kafka_create_topic_partitions)
-        }
-        Command::Serve(c) => {
-            start::Settings::new("serve", c.bind, c.auto_create_databases, c.common)
-                .with_embedded(c.object_store, c.ingester)
-        }
-        Command::Ingester(c) => return block_on(ingest::run(c)),
-        Command::Querier(c) => return block_on(crate::querier::run(c)),
-    };
+    let settings =
+        match cli.command {
+            Command::Admin(c) => return admin::main(c),
+            Command::Router(c) => {
+                start::Settings::new("router", c.bind, c.auto_create_databases, c.common)
+                    .with_etcd(c.etcd)
+                    .with_kafka(c.kafka, c.kafka_create_topic_partitions)
+            }
+            Command::Serve(c) => {
+                start::Settings::new("serve", c.bind, c.auto_create_databases, c.common)
+                    .with_embedded(c.object_store, c.ingester, c.query)
+            }
+            Command::Ingester(c) => return block_on(ingest::run(c)),
+            Command::Querier(c) => return block_on(crate::querier::run(c)),
+        };
     block_on(start::run(settings))
 }
 

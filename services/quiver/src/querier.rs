@@ -1,8 +1,9 @@
 //! `quiver querier`: answers Arrow Flight queries over the Parquet files the catalog lists.
 //!
 //! ```text
-//! flags ──► logging ──► bind --bind ──► querier::connect (etcd catalog + cache, object store)
-//!       ──► querier::serve (Flight DoGet, JSON tickets) until SIGINT/SIGTERM
+//! flags ──► logging ──► bind --bind ──► querier::connect (etcd catalog + cache, object store,
+//!                                        Kafka high-water marks, ingesters from their leases)
+//!       ──► querier::serve (Flight + Flight SQL gRPC, /health, /ready) until SIGINT/SIGTERM
 //! ```
 
 use ::querier::QuerierError;
@@ -45,11 +46,13 @@ pub async fn run(config: QuerierConfig) -> Result<(), QuerierRunError> {
     let addr = listener.local_addr().map_err(bind_error)?;
     let db = ::querier::connect(
         &config.etcd,
+        &config.kafka,
+        &config.query,
         &config.object_store,
         config.storage.data_dir.as_deref(),
     )
     .await?;
-    println!("quiver querier listening on grpc://{addr}");
+    println!("quiver listening on http://{addr}");
     tracing::info!(%addr, "querier started");
     ::querier::serve(listener, db, shutdown_signal()).await?;
     tracing::info!("querier stopped");

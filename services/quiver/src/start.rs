@@ -1,12 +1,15 @@
 //! Starting a server process: logging, data directory, catalog, operator token, write log,
-//! listener, signals.
+//! listener, signals. `serve` adds the embedded ingester and answers Flight (queries) on the
+//! HTTP port: router HTTP routes + `querier::flight_routes` in one axum router.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use auth::Token;
 use catalog::{Catalog, CatalogError};
-use config::{CommonArgs, EtcdArgs, IngesterArgs, KafkaArgs, LogFormat, ObjectStoreArgs};
+use config::{
+    CommonArgs, EtcdArgs, IngesterArgs, KafkaArgs, LogFormat, ObjectStoreArgs, QueryArgs,
+};
 use observability::{LoggingError, RouterMetrics, init_logging};
 use router::{RouterSettings, RouterState};
 use tokio::net::TcpListener;
@@ -78,7 +81,7 @@ pub struct Settings {
     common: CommonArgs,
     etcd: Option<EtcdArgs>,
     kafka: Option<(KafkaArgs, Option<u32>)>,
-    embedded: Option<(ObjectStoreArgs, IngesterArgs)>,
+    embedded: Option<(ObjectStoreArgs, IngesterArgs, QueryArgs)>,
 }
 
 impl Settings {
@@ -113,9 +116,15 @@ impl Settings {
         self
     }
 
-    /// `serve`: the embedded write path (file log, ingester, object store) in this process.
-    pub fn with_embedded(mut self, object_store: ObjectStoreArgs, ingester: IngesterArgs) -> Self {
-        self.embedded = Some((object_store, ingester));
+    /// `serve`: the embedded write path (file log, ingester, object store) and the querier in
+    /// this process; Flight gRPC on the HTTP port.
+    pub fn with_embedded(
+        mut self,
+        object_store: ObjectStoreArgs,
+        ingester: IngesterArgs,
+        query: QueryArgs,
+    ) -> Self {
+        self.embedded = Some((object_store, ingester, query));
         self
     }
 }
@@ -154,7 +163,7 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
         }
         (Some(_), None) => return Err(StartError::NoWriteLog),
         (None, _) => match &settings.embedded {
-            Some((object_store, ingester)) => {
+            Some((object_store, ingester, _)) => {
                 let path =
                     crate::write_path::EmbeddedWritePath::open(common, object_store, ingester)?;
                 let log = path.log();
@@ -191,7 +200,14 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
     tracing::info!(service = settings.service, %addr, "listening");
 
     let ingester = embedded.map(|path| path.start_ingester(catalog, addr));
-    router::serve(listener, state, shutdown_signal())
+    // serve: queries over Flight gRPC on the same port as the HTTP API.
+    let flight = match (&ingester, &settings.embedded) {
+        (Some(running), Some((_, _, query))) => {
+            querier::flight_routes(running.query_database(query))
+        }
+        _ => axum::Router::new(),
+    };
+    router::serve_with(listener, state, flight, shutdown_signal())
         .await
         .map_err(StartError::Serve)?;
     if let Some(ingester) = ingester {

@@ -17,10 +17,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use catalog::{Catalog, DEFAULT_INGESTER_LEASE_TTL};
-use config::{CommonArgs, IngesterArgs, ObjectStoreArgs};
-use ingester::{Identity, Ingester, PersistSettings, Registration, ShutdownReport};
+use config::{CommonArgs, IngesterArgs, ObjectStoreArgs, QueryArgs};
+use ingester::{
+    Identity, Ingester, IngesterQuery, LocalDirectory, PersistSettings, Registration,
+    ShutdownReport,
+};
 use object_store::ObjectStore;
 use parquet_store::{StoreError, object_store_from};
+use querier::{LogWatermarks, unpersisted_settings};
+use query::QueryDatabase;
+use query::unpersisted::UnpersistedReader;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use write_log::file::FileWriteLog;
@@ -28,6 +34,9 @@ use write_log::{LogReader, MemWriteLog, WriteLog, WriteLogError};
 
 /// The file log's directory inside `--data-dir`.
 pub const WAL_DIR: &str = "wal";
+
+/// The id of serve's embedded ingester.
+const SERVE_INGESTER_ID: &str = "serve";
 /// How long a graceful shutdown may spend persisting.
 const SHUTDOWN_PERSIST_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -116,16 +125,20 @@ impl EmbeddedWritePath {
 
     /// Starts the ingester on `catalog`, registered as `serve` at `addr`.
     pub fn start_ingester(self, catalog: Arc<dyn Catalog>, addr: SocketAddr) -> RunningWritePath {
-        let ingester = Ingester::new(catalog, self.store, self.settings);
+        let ingester = Ingester::new(Arc::clone(&catalog), Arc::clone(&self.store), self.settings);
+        let query = ingester.query_handle();
         let registration = Registration {
             identity: Identity {
-                id: "serve".to_owned(),
+                id: SERVE_INGESTER_ID.to_owned(),
                 address: format!("http://{addr}"),
             },
             ttl: DEFAULT_INGESTER_LEASE_TTL,
         };
         RunningWritePath {
             log: self.log,
+            store: self.store,
+            catalog,
+            query,
             ingester: (self.start)(ingester, registration),
         }
     }
@@ -134,10 +147,26 @@ impl EmbeddedWritePath {
 /// The log and the running ingester.
 pub struct RunningWritePath {
     log: Arc<dyn WriteLog>,
+    store: Arc<dyn ObjectStore>,
+    catalog: Arc<dyn Catalog>,
+    query: IngesterQuery,
     ingester: EmbeddedIngester,
 }
 
 impl RunningWritePath {
+    /// Queries over this process's Parquet files and its ingester's buffers, read-after-write up
+    /// to the embedded log's high-water marks.
+    pub fn query_database(&self, args: &QueryArgs) -> QueryDatabase {
+        let reader = UnpersistedReader::new(
+            Arc::new(LogWatermarks(Arc::clone(&self.log))),
+            Arc::new(LocalDirectory::new(SERVE_INGESTER_ID, self.query.clone())),
+            Arc::clone(&self.catalog),
+            unpersisted_settings(args),
+        );
+        QueryDatabase::new(Arc::clone(&self.catalog), Arc::clone(&self.store))
+            .with_unpersisted(reader)
+    }
+
     /// After the router stopped: flushes the log, persists everything, releases the lease.
     pub async fn stop(self) {
         if let Err(error) = self.log.flush().await {

@@ -38,8 +38,22 @@ pub async fn serve<F>(listener: TcpListener, state: RouterState, shutdown: F) ->
 where
     F: Future<Output = ()> + Send + 'static,
 {
+    serve_with(listener, state, axum::Router::new(), shutdown).await
+}
+
+/// Like [`serve`], with `extra` routes (without a fallback) served on the same port — how
+/// `quiver serve` answers Arrow Flight gRPC next to the HTTP API.
+pub async fn serve_with<F>(
+    listener: TcpListener,
+    state: RouterState,
+    extra: axum::Router,
+    shutdown: F,
+) -> std::io::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
     state.set_ready(true);
-    let app = http::app(state.clone());
+    let app = http::app(state.clone()).merge(extra);
     let draining = state.clone();
     let signal = async move {
         shutdown.await;

@@ -50,8 +50,8 @@ pub use name::{DatabaseName, DatabaseNameError};
 pub use upsert::{SchemaUpsert, UpsertPlan, plan_upsert};
 pub use watch::{CatalogChange, CatalogSnapshot, ChangeStream};
 pub use write_path::{
-    DEFAULT_INGESTER_LEASE_TTL, IngesterInfo, IngesterLease, LogPartition, ParquetFileRecord,
-    PersistCommit,
+    DEFAULT_INGESTER_LEASE_TTL, IngesterInfo, IngesterLease, LogPartition, MAX_FILES_PER_PERSIST,
+    ParquetFileRecord, PersistCommit,
 };
 
 /// The catalog of a Quiver cluster. Object-safe: use it as `Arc<dyn Catalog>`.

@@ -81,3 +81,9 @@ pub trait IngesterLease: Send + Sync + std::fmt::Debug {
 
 /// Default TTL of an ingester lease.
 pub const DEFAULT_INGESTER_LEASE_TTL: Duration = Duration::from_secs(10);
+
+/// Most file records one [`PersistCommit`] may hold: the etcd backend commits the files and the
+/// offset in one transaction, and etcd takes at most 128 operations per transaction (one is the
+/// offset). Ingesters persist a buffer before it spans more (database, table, partition key)
+/// combinations than this; the margin below 127 leaves room for future per-commit keys.
+pub const MAX_FILES_PER_PERSIST: usize = 120;

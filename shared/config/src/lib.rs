@@ -46,5 +46,5 @@ pub use ingester::{
 };
 pub use kafka::{DEFAULT_KAFKA_TOPIC, KafkaArgs};
 pub use object_store::{ObjectStoreArgs, ObjectStoreKind};
-pub use querier::QuerierConfig;
+pub use querier::{QuerierConfig, QueryArgs};
 pub use services::{RouterConfig, ServeConfig};

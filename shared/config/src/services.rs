@@ -3,7 +3,7 @@
 use clap::Args;
 use clap::builder::BoolishValueParser;
 
-use crate::{CommonArgs, EtcdArgs, IngesterArgs, KafkaArgs, ObjectStoreArgs};
+use crate::{CommonArgs, EtcdArgs, IngesterArgs, KafkaArgs, ObjectStoreArgs, QueryArgs};
 
 /// `quiver router`: the stateless HTTP write tier.
 #[derive(Debug, Clone, Args)]
@@ -58,7 +58,8 @@ pub struct RouterConfig {
 /// `quiver serve`: every service in one process, on one port.
 #[derive(Debug, Clone, Args)]
 pub struct ServeConfig {
-    /// Address to listen on for HTTP (`127.0.0.1:0` picks a free port).
+    /// Address to listen on for HTTP (writes, management, health) and Arrow Flight gRPC
+    /// (queries), on the same port (`127.0.0.1:0` picks a free port).
     #[arg(
         long = "bind",
         env = "QUIVER_BIND",
@@ -88,6 +89,10 @@ pub struct ServeConfig {
     /// Persist thresholds and memory budget of the embedded ingester.
     #[command(flatten)]
     pub ingester: IngesterArgs,
+
+    /// How queries wait for the embedded ingester.
+    #[command(flatten)]
+    pub query: QueryArgs,
 
     /// Shared blocks.
     #[command(flatten)]

@@ -4,8 +4,10 @@
 //! metadata `authorization` ──► auth::extract_credentials (Bearer | Token | Basic)
 //!   absent ──► Unauthenticated        malformed ──► MalformedCredentials
 //!   candidates ──► TokenHash ──► catalog.token_by_hash ──► first live record
-//!     none ──► InvalidToken ──► record.authorization().allows(Read, database)
-//!                                 no ──► NotAuthorized
+//!     none ──► InvalidToken
+//!   authenticate() ──► Authenticated { token, authorization }
+//!     .check_read(database): authorization.allows(Read, database)  no ──► NotAuthorized
+//!   authorize() = authenticate() + check_read()
 //! ```
 
 use auth::{Action, Authorization, extract_credentials};
@@ -24,27 +26,51 @@ pub fn bearer_token(metadata: &MetadataMap) -> Result<Vec<auth::Token>, QuerySer
     }
 }
 
+/// A request whose token is live in the catalog.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    /// The presented token that matched (for Basic credentials: the password).
+    pub token: auth::Token,
+    /// What the token may do.
+    pub authorization: Authorization,
+}
+
+impl Authenticated {
+    /// Checks that the token may read `database`.
+    pub fn check_read(&self, database: &str) -> Result<(), QueryServiceError> {
+        if self.authorization.allows(Action::Read, database) {
+            Ok(())
+        } else {
+            Err(QueryServiceError::NotAuthorized {
+                database: database.to_string(),
+            })
+        }
+    }
+}
+
+/// Finds the request's token in the catalog (unknown or revoked ──► `InvalidToken`).
+pub async fn authenticate(
+    catalog: &dyn Catalog,
+    metadata: &MetadataMap,
+) -> Result<Authenticated, QueryServiceError> {
+    for token in bearer_token(metadata)? {
+        if let Some(record) = catalog.token_by_hash(&token.hash()).await?
+            && !record.revoked
+        {
+            return Ok(Authenticated {
+                token,
+                authorization: record.authorization(),
+            });
+        }
+    }
+    Err(QueryServiceError::InvalidToken)
+}
+
 /// Checks that the request's token may read `database`.
 pub async fn authorize(
     catalog: &dyn Catalog,
     metadata: &MetadataMap,
     database: &str,
 ) -> Result<(), QueryServiceError> {
-    let mut authorization: Option<Authorization> = None;
-    for token in bearer_token(metadata)? {
-        if let Some(record) = catalog.token_by_hash(&token.hash()).await?
-            && !record.revoked
-        {
-            authorization = Some(record.authorization());
-            break;
-        }
-    }
-    let authorization = authorization.ok_or(QueryServiceError::InvalidToken)?;
-    if authorization.allows(Action::Read, database) {
-        Ok(())
-    } else {
-        Err(QueryServiceError::NotAuthorized {
-            database: database.to_string(),
-        })
-    }
+    authenticate(catalog, metadata).await?.check_read(database)
 }

@@ -3,19 +3,25 @@
 //! ```text
 //! QueryServiceError ──► tonic::Status
 //!   InvalidTicket / UnknownQueryType / InvalidDatabaseName ──► INVALID_ARGUMENT
+//!   Flight SQL: Missing/Conflicting/InvalidDatabaseHeader, InvalidCommand, InvalidHandle,
+//!     HandleDatabaseMismatch, InvalidParameters           ──► INVALID_ARGUMENT
 //!   Unauthenticated / MalformedCredentials                  ──► UNAUTHENTICATED
 //!   InvalidToken / NotAuthorized                            ──► PERMISSION_DENIED
 //!   DatabaseNotFound                                        ──► NOT_FOUND
-//!   InfluxQlNotImplemented / Unimplemented                  ──► UNIMPLEMENTED
+//!   InfluxQlNotImplemented / Unimplemented / Unsupported / ReadOnly ──► UNIMPLEMENTED
 //!   Catalog                                                 ──► UNAVAILABLE
+//!   Arrow / Flight (building an answer)                     ──► INTERNAL
 //!   Query(DataFusionError) ──► datafusion_error_to_status (plan errors INVALID_ARGUMENT, …)
 //! ```
 
+use arrow_flight::error::FlightError;
 use catalog::CatalogError;
+use datafusion::arrow::error::ArrowError;
 use datafusion::error::DataFusionError;
 use tonic::{Code, Status};
 
 use crate::TicketError;
+use crate::sql::HandleError;
 
 /// Why a Flight request failed.
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +61,48 @@ pub enum QueryServiceError {
     /// A Flight method this service does not offer.
     #[error("{0} is not implemented by the Quiver querier")]
     Unimplemented(&'static str),
+    /// A Flight SQL request without a database header.
+    #[error(
+        "no 'database' header in request (send the gRPC header 'database: <name>'; 'bucket', 'bucket-name' and 'iox-namespace-name' are accepted too)"
+    )]
+    MissingDatabaseHeader,
+    /// Database headers naming different databases.
+    #[error("More than one headers are found in request: {0}")]
+    ConflictingDatabaseHeaders(String),
+    /// A database header that is empty or not UTF-8.
+    #[error("Invalid '{0}' header: the database name must be a non-empty UTF-8 string")]
+    InvalidDatabaseHeader(&'static str),
+    /// A descriptor or ticket that is not a Flight SQL command.
+    #[error("Invalid Flight SQL command: {0}")]
+    InvalidCommand(String),
+    /// A statement handle that Quiver did not issue or that is damaged.
+    #[error("Invalid prepared statement handle: {0}")]
+    InvalidHandle(HandleError),
+    /// A statement handle used with another database than the one it was prepared for.
+    #[error(
+        "the statement was prepared for database '{handle}' but the request's header names database '{header}'"
+    )]
+    HandleDatabaseMismatch {
+        /// Database in the handle.
+        handle: String,
+        /// Database in the header.
+        header: String,
+    },
+    /// Bound parameters that do not fit the statement.
+    #[error("Invalid parameters: {0}")]
+    InvalidParameters(String),
+    /// A Flight SQL command or action this querier does not offer.
+    #[error("{0} is not supported by the Quiver querier")]
+    Unsupported(String),
+    /// Writes, transactions and other changes over Flight SQL.
+    #[error("{0} are not supported: Quiver's Flight SQL interface is read-only (queries only)")]
+    ReadOnly(&'static str),
+    /// An Arrow answer could not be built.
+    #[error("cannot build the Flight SQL answer: {0}")]
+    Arrow(#[from] ArrowError),
+    /// A Flight SQL metadata answer could not be built.
+    #[error("cannot build the Flight SQL answer: {0}")]
+    Flight(#[from] FlightError),
     /// The catalog failed.
     #[error("catalog error: {0}")]
     Catalog(#[from] CatalogError),
@@ -70,13 +118,24 @@ impl From<QueryServiceError> for Status {
     fn from(e: QueryServiceError) -> Self {
         use QueryServiceError as E;
         let code = match &e {
-            E::InvalidTicket(_) | E::UnknownQueryType(_) | E::InvalidDatabaseName(_) => {
-                Code::InvalidArgument
-            }
+            E::InvalidTicket(_)
+            | E::UnknownQueryType(_)
+            | E::InvalidDatabaseName(_)
+            | E::MissingDatabaseHeader
+            | E::ConflictingDatabaseHeaders(_)
+            | E::InvalidDatabaseHeader(_)
+            | E::InvalidCommand(_)
+            | E::InvalidHandle(_)
+            | E::HandleDatabaseMismatch { .. }
+            | E::InvalidParameters(_) => Code::InvalidArgument,
             E::Unauthenticated | E::MalformedCredentials(_) => Code::Unauthenticated,
             E::InvalidToken | E::NotAuthorized { .. } => Code::PermissionDenied,
             E::DatabaseNotFound(_) => Code::NotFound,
-            E::InfluxQlNotImplemented | E::Unimplemented(_) => Code::Unimplemented,
+            E::InfluxQlNotImplemented
+            | E::Unimplemented(_)
+            | E::Unsupported(_)
+            | E::ReadOnly(_) => Code::Unimplemented,
+            E::Arrow(_) | E::Flight(_) => Code::Internal,
             E::Catalog(_) | E::Session(query::QueryError::Catalog(_)) => Code::Unavailable,
             E::Session(query::QueryError::DataFusion(d)) | E::Query(d) => datafusion_code(d),
         };

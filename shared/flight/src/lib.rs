@@ -12,14 +12,17 @@
 //!   ├─► influxql ──► UNIMPLEMENTED (not in this release)
 //!   └─► sql: QueryDatabase::session ──► ctx.sql + params ──► record batch stream
 //!         ──► FlightDataEncoder (schema with iox::column::type metadata first) ──► client
+//! Every other call (and DoGet of a Flight SQL ticket) ──► sql::SqlService (Flight SQL)
 //! ```
 
 mod auth;
 mod error;
+pub mod ingester;
 mod service;
+pub mod sql;
 mod ticket;
 
-pub use auth::{authorize, bearer_token};
+pub use auth::{Authenticated, authenticate, authorize, bearer_token};
 pub use error::{QueryServiceError, datafusion_error_to_status};
 pub use service::QueryFlightService;
 pub use ticket::{QueryTicket, QueryType, TicketError};

@@ -1,21 +1,26 @@
-//! `QueryFlightService`: the Arrow Flight service of the querier. `DoGet` runs the ticket's SQL;
-//! every other Flight method answers UNIMPLEMENTED (Flight SQL comes later).
+//! `QueryFlightService`: the one Arrow Flight service of the querier. `DoGet` with a JSON
+//! ticket runs the influxdb3 client libraries' query; everything else is Flight SQL, served by
+//! [`SqlService`].
 //!
 //! ```text
 //! do_get(ticket, metadata)
-//!   ──► QueryTicket::decode ──► authorize(Read, db) ──► catalog.database_by_name
-//!   ──► influxql? UNIMPLEMENTED
-//!   ──► QueryDatabase::session ──► sql_with_options (queries only: no DDL/DML/SET)
-//!       ──► with_param_values($name params) ──► execute_stream
-//!   ──► FlightDataEncoder (schema message first, even for empty results; tags hydrated to
-//!       Utf8, field metadata iox::column::type kept)
+//!   ├─ ticket = protobuf Any of an arrow.flight.protocol.sql.* message ──► SqlService
+//!   └─ anything else is a JSON ticket:
+//!        QueryTicket::decode ──► authorize(Read, db) ──► catalog.database_by_name
+//!        ──► influxql? UNIMPLEMENTED
+//!        ──► QueryDatabase::session ──► plan_query (queries only: no DDL/DML/SET)
+//!            ──► with_param_values($name params) ──► execute_stream
+//!        ──► FlightDataEncoder (schema message first, even for empty results; tags hydrated
+//!            to Utf8, field metadata iox::column::type kept)
+//! get_flight_info / do_put: cmd must be a Flight SQL Any (else INVALID_ARGUMENT) ──► SqlService
+//! handshake / do_action ──► SqlService; list_actions: the three actions Quiver answers
+//! list_flights / poll_flight_info / get_schema / do_exchange ──► UNIMPLEMENTED
 //! ```
 
 use std::pin::Pin;
 
-use arrow_flight::encode::FlightDataEncoderBuilder;
-use arrow_flight::error::FlightError;
 use arrow_flight::flight_service_server::{FlightService, FlightServiceServer};
+use arrow_flight::sql::Any;
 use arrow_flight::{
     Action, ActionType, Criteria, Empty, FlightData, FlightDescriptor, FlightInfo,
     HandshakeRequest, HandshakeResponse, PollInfo, PutResult, SchemaResult, Ticket,
@@ -24,28 +29,32 @@ use catalog::DatabaseName;
 use datafusion::common::ParamValues;
 use datafusion::common::metadata::ScalarAndMetadata;
 use datafusion::execution::SendableRecordBatchStream;
-use datafusion::prelude::SQLOptions;
-use futures::{Stream, TryStreamExt};
+use futures::Stream;
+use prost::Message;
 use query::QueryDatabase;
 use tonic::metadata::MetadataMap;
 use tonic::{Request, Response, Status, Streaming};
 
-use crate::{
-    QueryServiceError, QueryTicket, QueryType, TicketError, authorize, datafusion_error_to_status,
-};
+use crate::sql::{CLOSE_SESSION, SqlService, params, plan_query, record_batch_stream};
+use crate::{QueryServiceError, QueryTicket, QueryType, TicketError, authenticate, authorize};
 
 type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
 
-/// The Flight service over a [`QueryDatabase`].
+/// The `type_url` prefix of every Flight SQL message.
+const FLIGHT_SQL_TYPE_PREFIX: &str = "type.googleapis.com/arrow.flight.protocol.sql.";
+
+/// The Flight service over a [`QueryDatabase`]: JSON tickets and Flight SQL.
 #[derive(Debug, Clone)]
 pub struct QueryFlightService {
     db: QueryDatabase,
+    sql: SqlService,
 }
 
 impl QueryFlightService {
     /// Serves queries over `db`'s catalog and object store.
     pub fn new(db: QueryDatabase) -> Self {
-        Self { db }
+        let sql = SqlService::new(db.clone());
+        Self { db, sql }
     }
 
     /// The tonic service to add to a `tonic::transport::Server`.
@@ -53,7 +62,7 @@ impl QueryFlightService {
         FlightServiceServer::new(self)
     }
 
-    /// Decodes, authorizes and starts the query of a `DoGet` ticket.
+    /// Decodes, authorizes and starts the query of a JSON `DoGet` ticket.
     pub async fn execute_ticket(
         &self,
         metadata: &MetadataMap,
@@ -75,11 +84,13 @@ impl QueryFlightService {
             return Err(QueryServiceError::InfluxQlNotImplemented);
         }
         let ctx = self.db.session(&database).await?;
-        let options = SQLOptions::new()
-            .with_allow_ddl(false)
-            .with_allow_dml(false)
-            .with_allow_statements(false);
-        let mut frame = ctx.sql_with_options(&ticket.sql_query, options).await?;
+        let mut frame = plan_query(&ctx, &ticket.sql_query).await?;
+        let placeholders = params::placeholders(frame.logical_plan())?;
+        params::check_all_bound(
+            &placeholders,
+            |id| ticket.params.contains_key(id.trim_start_matches('$')),
+            "add it to the ticket's \"params\" (named $name placeholders only)",
+        )?;
         if !ticket.params.is_empty() {
             let params = ticket
                 .params
@@ -90,6 +101,24 @@ impl QueryFlightService {
         }
         Ok(frame.execute_stream().await?)
     }
+}
+
+/// True when `bytes` are a protobuf `Any` holding a Flight SQL message. A JSON ticket never
+/// is: its first byte `{` is not a valid protobuf field key of `Any`.
+fn is_flight_sql(bytes: &[u8]) -> bool {
+    Any::decode(bytes).is_ok_and(|any| any.type_url.starts_with(FLIGHT_SQL_TYPE_PREFIX))
+}
+
+fn check_descriptor(descriptor: &FlightDescriptor) -> Result<(), Status> {
+    if is_flight_sql(&descriptor.cmd) {
+        return Ok(());
+    }
+    Err(QueryServiceError::InvalidCommand(
+        "the FlightDescriptor's cmd must be a protobuf Any holding a Flight SQL command \
+         (arrow.flight.protocol.sql.*); plain SQL goes in CommandStatementQuery"
+            .to_string(),
+    )
+    .into())
 }
 
 fn unimplemented<T>(method: &'static str) -> Result<T, Status> {
@@ -110,6 +139,9 @@ impl FlightService for QueryFlightService {
         &self,
         request: Request<Ticket>,
     ) -> Result<Response<Self::DoGetStream>, Status> {
+        if is_flight_sql(&request.get_ref().ticket) {
+            return FlightService::do_get(&self.sql, request).await;
+        }
         let stream = self
             .execute_ticket(request.metadata(), &request.get_ref().ticket)
             .await
@@ -117,21 +149,14 @@ impl FlightService for QueryFlightService {
                 tracing::debug!(error = %e, "DoGet rejected");
                 Status::from(e)
             })?;
-        let schema = stream.schema();
-        let batches =
-            stream.map_err(|e| FlightError::Tonic(Box::new(datafusion_error_to_status(&e))));
-        let flight = FlightDataEncoderBuilder::new()
-            .with_schema(schema)
-            .build(batches)
-            .map_err(Status::from);
-        Ok(Response::new(Box::pin(flight)))
+        Ok(Response::new(record_batch_stream(stream)))
     }
 
     async fn handshake(
         &self,
-        _request: Request<Streaming<HandshakeRequest>>,
+        request: Request<Streaming<HandshakeRequest>>,
     ) -> Result<Response<Self::HandshakeStream>, Status> {
-        unimplemented("Handshake")
+        FlightService::handshake(&self.sql, request).await
     }
 
     async fn list_flights(
@@ -143,9 +168,10 @@ impl FlightService for QueryFlightService {
 
     async fn get_flight_info(
         &self,
-        _request: Request<FlightDescriptor>,
+        request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        unimplemented("GetFlightInfo")
+        check_descriptor(request.get_ref())?;
+        FlightService::get_flight_info(&self.sql, request).await
     }
 
     async fn poll_flight_info(
@@ -164,9 +190,9 @@ impl FlightService for QueryFlightService {
 
     async fn do_put(
         &self,
-        _request: Request<Streaming<FlightData>>,
+        request: Request<Streaming<FlightData>>,
     ) -> Result<Response<Self::DoPutStream>, Status> {
-        unimplemented("DoPut")
+        FlightService::do_put(&self.sql, request).await
     }
 
     async fn do_exchange(
@@ -178,15 +204,38 @@ impl FlightService for QueryFlightService {
 
     async fn do_action(
         &self,
-        _request: Request<Action>,
+        request: Request<Action>,
     ) -> Result<Response<Self::DoActionStream>, Status> {
-        unimplemented("DoAction")
+        FlightService::do_action(&self.sql, request).await
     }
 
     async fn list_actions(
         &self,
-        _request: Request<Empty>,
+        request: Request<Empty>,
     ) -> Result<Response<Self::ListActionsStream>, Status> {
-        unimplemented("ListActions")
+        authenticate(self.db.catalog().as_ref(), request.metadata())
+            .await
+            .map_err(Status::from)?;
+        let actions = [
+            (
+                "CreatePreparedStatement",
+                "Creates a prepared statement (Flight SQL). Request: ActionCreatePreparedStatementRequest; response: ActionCreatePreparedStatementResult",
+            ),
+            (
+                "ClosePreparedStatement",
+                "Closes a prepared statement (Flight SQL). Request: ActionClosePreparedStatementRequest",
+            ),
+            (
+                CLOSE_SESSION,
+                "Closes the client session (Quiver keeps no session state). Response: CloseSessionResult",
+            ),
+        ]
+        .map(|(r#type, description)| {
+            Ok(ActionType {
+                r#type: r#type.to_string(),
+                description: description.to_string(),
+            })
+        });
+        Ok(Response::new(Box::pin(futures::stream::iter(actions))))
     }
 }

@@ -3,13 +3,15 @@
 //! wins per field), the others pass through.
 //!
 //! ```text
-//! input partition i (batches in write order, full table schema)
+//! input partition i (batches in write order, full table schema), then unpersisted[i]
+//! (the ingesters' rows of that partition key, newer than every file)
 //!   ├─ needs_dedup[i] == false ──► as is (one file: already sorted and deduplicated)
 //!   └─ needs_dedup[i] == true  ──► collect ──► sort_dedup ──► columns in table-schema order
 //! ```
 //!
 //! Write order is the input order: the scan lists a partition's files by (log partition, first
-//! offset); a series always maps to one log partition, so its rows appear in offset order.
+//! offset), then the ingesters' batches in applied order; a series always maps to one log
+//! partition, so its rows appear in offset order.
 
 use std::fmt;
 use std::sync::Arc;
@@ -33,6 +35,7 @@ use futures::TryStreamExt;
 pub struct DedupExec {
     input: Arc<dyn ExecutionPlan>,
     needs_dedup: Vec<bool>,
+    unpersisted: Vec<Vec<RecordBatch>>,
     properties: Arc<PlanProperties>,
 }
 
@@ -41,6 +44,25 @@ impl DedupExec {
     /// with `iox::column::type` metadata). `needs_dedup[i]` says whether partition `i` may hold
     /// duplicates; missing entries count as `true`.
     pub fn new(input: Arc<dyn ExecutionPlan>, needs_dedup: Vec<bool>) -> Self {
+        Self::with_unpersisted(input, needs_dedup, Vec::new())
+    }
+
+    /// Like [`DedupExec::new`], with `unpersisted[i]` (batches of the full table schema, in
+    /// applied order) read after input partition `i`. A partition with unpersisted batches is
+    /// always deduplicated.
+    pub fn with_unpersisted(
+        input: Arc<dyn ExecutionPlan>,
+        mut needs_dedup: Vec<bool>,
+        unpersisted: Vec<Vec<RecordBatch>>,
+    ) -> Self {
+        for (i, batches) in unpersisted.iter().enumerate() {
+            if !batches.is_empty() {
+                if needs_dedup.len() <= i {
+                    needs_dedup.resize(i + 1, true);
+                }
+                needs_dedup[i] = true;
+            }
+        }
         let properties = Arc::new(PlanProperties::new(
             EquivalenceProperties::new(input.schema()),
             input.output_partitioning().clone(),
@@ -50,6 +72,7 @@ impl DedupExec {
         Self {
             input,
             needs_dedup,
+            unpersisted,
             properties,
         }
     }
@@ -58,9 +81,10 @@ impl DedupExec {
 impl DisplayAs for DedupExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let dedup = self.needs_dedup.iter().filter(|d| **d).count();
+        let batches: usize = self.unpersisted.iter().map(Vec::len).sum();
         write!(
             f,
-            "DedupExec: partitions={}, deduplicated={dedup}",
+            "DedupExec: partitions={}, deduplicated={dedup}, unpersisted_batches={batches}",
             self.needs_dedup.len()
         )
     }
@@ -96,7 +120,11 @@ impl ExecutionPlan for DedupExec {
         children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         match <[_; 1]>::try_from(children) {
-            Ok([input]) => Ok(Arc::new(Self::new(input, self.needs_dedup.clone()))),
+            Ok([input]) => Ok(Arc::new(Self::with_unpersisted(
+                input,
+                self.needs_dedup.clone(),
+                self.unpersisted.clone(),
+            ))),
             Err(children) => Err(DataFusionError::Internal(format!(
                 "DedupExec takes one child, got {}",
                 children.len()
@@ -115,8 +143,10 @@ impl ExecutionPlan for DedupExec {
         }
         let schema = self.schema();
         let out_schema = Arc::clone(&schema);
+        let unpersisted = self.unpersisted.get(partition).cloned().unwrap_or_default();
         let deduplicated = async move {
-            let batches: Vec<RecordBatch> = input.try_collect().await?;
+            let mut batches: Vec<RecordBatch> = input.try_collect().await?;
+            batches.extend(unpersisted);
             dedup_batches(&out_schema, &batches)
         };
         Ok(Box::pin(RecordBatchStreamAdapter::new(

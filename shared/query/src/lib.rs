@@ -25,6 +25,7 @@ mod dedup_exec;
 mod error;
 mod filters;
 mod session;
+pub mod system;
 mod table;
 pub mod unpersisted;
 
@@ -32,6 +33,10 @@ pub use dedup_exec::DedupExec;
 pub use error::QueryError;
 pub use filters::TimeBounds;
 pub use session::{OBJECT_STORE_URL, QueryDatabase};
+pub use system::{
+    QueryLog, QueryLogEntry, QueryPhase, QueryRecord, QueryType, SYSTEM_SCHEMA,
+    register_system_schema,
+};
 pub use table::PersistedTable;
 
 /// The DataFusion crate this crate is built against.

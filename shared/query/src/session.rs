@@ -1,8 +1,10 @@
-//! One DataFusion session per query, over one database's persisted tables.
+//! One DataFusion session per query, over one database's tables: persisted Parquet plus, when
+//! the database has an `UnpersistedReader`, the ingesters' unpersisted rows.
 //!
 //! ```text
-//! QueryDatabase { catalog, object store }
+//! QueryDatabase { catalog, object store, unpersisted reader? }
 //!   └─► session(&Database)
+//!         ├─ one QueryUnpersisted per session (high-water marks taken at the first scan)
 //!         ├─ SessionConfig: information_schema, catalog `public`, schema `iox`,
 //!         │  no file-scan repartitioning (DedupExec needs a partition key's files together)
 //!         ├─ object store registered under OBJECT_STORE_URL (file paths are catalog paths)
@@ -17,6 +19,8 @@ use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use object_store::ObjectStore;
 
+use crate::system::{QueryLog, register_system_schema};
+use crate::unpersisted::UnpersistedReader;
 use crate::{PersistedTable, QueryError};
 
 /// The URL under which the Parquet object store is registered in every session.
@@ -32,12 +36,31 @@ pub const DEFAULT_SCHEMA: &str = "iox";
 pub struct QueryDatabase {
     catalog: Arc<dyn Catalog>,
     store: Arc<dyn ObjectStore>,
+    query_log: Arc<QueryLog>,
+    unpersisted: Option<UnpersistedReader>,
 }
 
 impl QueryDatabase {
     /// Sessions will list files in `catalog` and read them from `store`.
     pub fn new(catalog: Arc<dyn Catalog>, store: Arc<dyn ObjectStore>) -> Self {
-        Self { catalog, store }
+        let query_log = Arc::new(QueryLog::default());
+        Self {
+            catalog,
+            store,
+            query_log,
+            unpersisted: None,
+        }
+    }
+
+    /// Sessions also read the ingesters' unpersisted rows through `reader` (read-after-write).
+    pub fn with_unpersisted(mut self, reader: UnpersistedReader) -> Self {
+        self.unpersisted = Some(reader);
+        self
+    }
+
+    /// The log behind `system.queries`, shared by every session (resize with `set_capacity`).
+    pub fn query_log(&self) -> &Arc<QueryLog> {
+        &self.query_log
     }
 
     /// The catalog sessions read from.
@@ -52,14 +75,30 @@ impl QueryDatabase {
             .with_information_schema(true)
             .with_default_catalog_and_schema(DEFAULT_CATALOG, DEFAULT_SCHEMA)
             .with_create_default_catalog_and_schema(true)
-            .with_repartition_file_scans(false);
+            .with_repartition_file_scans(false)
+            // Nor work stealing: a partition would read other partition keys' files.
+            .set_bool(
+                "datafusion.execution.enable_file_stream_work_stealing",
+                false,
+            );
         let ctx = SessionContext::new_with_config(config);
         let url = ObjectStoreUrl::parse(OBJECT_STORE_URL)?;
         ctx.register_object_store(url.as_ref(), Arc::clone(&self.store));
+        let unpersisted = self.unpersisted.as_ref().map(|r| Arc::new(r.for_query()));
         for (name, table) in &schema.tables {
-            let provider = PersistedTable::new(Arc::clone(&self.catalog), database.id, name, table);
+            let mut provider =
+                PersistedTable::new(Arc::clone(&self.catalog), database.id, name, table);
+            if let Some(u) = &unpersisted {
+                provider = provider.with_unpersisted(database.name.as_str(), Arc::clone(u));
+            }
             ctx.register_table(TableReference::bare(name.as_str()), Arc::new(provider))?;
         }
+        register_system_schema(
+            &ctx,
+            Arc::clone(&self.catalog),
+            database,
+            Arc::clone(&self.query_log),
+        )?;
         Ok(ctx)
     }
 }

@@ -1,24 +1,22 @@
-//! `PersistedTable`: a table's Parquet files (as listed in the catalog) as a deduplicated
-//! DataFusion table.
+//! `PersistedTable`: a table's Parquet files (as listed in the catalog) merged with the rows the
+//! ingesters have not persisted yet, as one deduplicated DataFusion table.
 //!
 //! ```text
 //! scan(projection, filters)
+//!   ├─ (query has ingesters) QueryUnpersisted::table_batches ──► partition key → batches
+//!   │     asked FIRST, so a row persisted meanwhile is in the file list read next
 //!   ├─ catalog.parquet_files(db, table) ──► BTreeMap<partition key, files>
 //!   ├─ drop files outside TimeBounds::from_filters(filters); sort each key's files by
 //!   │  (log partition, first offset) = write order
-//!   ├─ DataSourceExec: ParquetSource(table schema, predicate = key-only filters),
-//!   │  one FileGroup per partition key (read sequentially, in order)
-//!   ├─ DedupExec(needs_dedup = key has more than one file)
+//!   ├─ one input partition per partition key (files ∪ ingester keys):
+//!   │    DataSourceExec: ParquetSource(table schema, predicate = key-only filters), one
+//!   │    FileGroup per key (read sequentially, in order; empty for ingester-only keys)
+//!   ├─ DedupExec: per key, files then the ingester's batches (newer than every file);
+//!   │    deduplicated when the key has more than one file or any unpersisted rows
 //!   └─ ProjectionExec(projection)
 //! ```
-//!
-//! Adding unpersisted rows later (ingester query API): build a second input per partition key
-//! whose batches carry the same table schema, chain it AFTER the Parquet files of that key in
-//! the same DedupExec input partition (e.g. a `UnionExec` per key, or a DataSource that yields
-//! Parquet then ingester batches), and mark the key `needs_dedup`. Unpersisted rows are newer
-//! than every persisted row of their series, so "input order = write order" still holds.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
@@ -42,6 +40,7 @@ use datafusion::physical_plan::projection::ProjectionExec;
 use schema::{InfluxColumnType, arrow_schema, sort_columns};
 
 use crate::filters::{TimeBounds, is_key_only};
+use crate::unpersisted::QueryUnpersisted;
 use crate::{DedupExec, OBJECT_STORE_URL};
 
 /// One table of one database, read from its persisted Parquet files.
@@ -49,7 +48,10 @@ use crate::{DedupExec, OBJECT_STORE_URL};
 pub struct PersistedTable {
     catalog: Arc<dyn Catalog>,
     database_id: DatabaseId,
+    database_name: String,
+    table_name: String,
     table_id: TableId,
+    unpersisted: Option<Arc<QueryUnpersisted>>,
     schema: SchemaRef,
     key_columns: HashSet<String>,
 }
@@ -77,33 +79,63 @@ impl PersistedTable {
         Self {
             catalog,
             database_id,
+            database_name: String::new(),
+            table_name: name.to_owned(),
             table_id: table.id,
+            unpersisted: None,
             schema: Arc::new(arrow_schema(name, columns)),
             key_columns,
         }
     }
 
-    /// The Parquet scan + dedup plan over the full table schema; `None` when no file can match.
+    /// Also reads the ingesters' unpersisted rows of this table in database `database_name`,
+    /// through the query's `unpersisted` view.
+    pub fn with_unpersisted(
+        mut self,
+        database_name: &str,
+        unpersisted: Arc<QueryUnpersisted>,
+    ) -> Self {
+        database_name.clone_into(&mut self.database_name);
+        self.unpersisted = Some(unpersisted);
+        self
+    }
+
+    /// The Parquet + unpersisted scan and dedup plan over the full table schema; `None` when no
+    /// row can match.
     async fn deduplicated_scan(
         &self,
         state: &dyn Session,
         filters: &[Expr],
     ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
-        let files = self
+        let bounds = TimeBounds::from_filters(filters);
+        let mut unpersisted = match &self.unpersisted {
+            Some(u) => u
+                .table_batches(&self.database_name, &self.table_name, &self.schema, bounds)
+                .await
+                .map_err(|e| DataFusionError::External(Box::new(e)))?,
+            None => BTreeMap::new(),
+        };
+        let mut files = self
             .catalog
             .parquet_files(self.database_id, self.table_id)
             .await
             .map_err(|e| DataFusionError::External(Box::new(e)))?;
-        let bounds = TimeBounds::from_filters(filters);
-        let mut groups = Vec::new();
-        let mut needs_dedup = Vec::new();
-        for (_partition_key, mut records) in files {
+        for records in files.values_mut() {
             records.retain(|r| bounds.overlaps(r.min_time_ns, r.max_time_ns));
-            if records.is_empty() {
-                continue;
-            }
+        }
+        files.retain(|_, records| !records.is_empty());
+        let keys: BTreeSet<String> = files.keys().chain(unpersisted.keys()).cloned().collect();
+        if keys.is_empty() {
+            return Ok(None);
+        }
+        let mut groups = Vec::with_capacity(keys.len());
+        let mut needs_dedup = Vec::with_capacity(keys.len());
+        let mut buffered = Vec::with_capacity(keys.len());
+        for key in keys {
+            let mut records = files.remove(&key).unwrap_or_default();
             records.sort_by_key(|r| (r.log_partition, r.min_offset, r.max_offset));
             needs_dedup.push(records.len() > 1);
+            buffered.push(unpersisted.remove(&key).unwrap_or_default());
             groups.push(FileGroup::new(
                 records
                     .into_iter()
@@ -111,8 +143,13 @@ impl PersistedTable {
                     .collect(),
             ));
         }
-        if groups.is_empty() {
-            return Ok(None);
+        if groups.iter().all(|g| g.is_empty()) {
+            let scan = EmptyExec::new(Arc::clone(&self.schema)).with_partitions(groups.len());
+            return Ok(Some(Arc::new(DedupExec::with_unpersisted(
+                Arc::new(scan),
+                needs_dedup,
+                buffered,
+            ))));
         }
 
         let mut source = ParquetSource::new(Arc::clone(&self.schema));
@@ -130,7 +167,11 @@ impl PersistedTable {
                 .with_file_groups(groups)
                 .build();
         let scan: Arc<dyn ExecutionPlan> = DataSourceExec::from_data_source(config);
-        Ok(Some(Arc::new(DedupExec::new(scan, needs_dedup))))
+        Ok(Some(Arc::new(DedupExec::with_unpersisted(
+            scan,
+            needs_dedup,
+            buffered,
+        ))))
     }
 }
 

@@ -5,109 +5,15 @@
 //!   ──► catalog.upsert_schema + commit_persist ──► QueryDatabase::session ──► SQL ──► rows
 //! ```
 
+mod common;
+
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
-use arrow::util::pretty::pretty_format_batches;
-use catalog::{
-    Catalog, Database, DatabaseName, DatabaseOptions, MemCatalog, PersistCommit, SchemaUpsert,
-};
-use config::{ObjectStoreArgs, ObjectStoreKind};
-use line_protocol::Precision;
-use object_store::{ObjectStore, ObjectStoreExt};
-use parquet_store::{FileMeta, object_store_from, write_parquet};
+use catalog::{Catalog, SchemaUpsert};
+use common::Fixture;
+use object_store::ObjectStoreExt;
 use query::QueryDatabase;
-
-struct Fixture {
-    catalog: Arc<MemCatalog>,
-    store: Arc<dyn ObjectStore>,
-    db: Database,
-    _dir: tempfile::TempDir,
-}
-
-impl Fixture {
-    async fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let args = ObjectStoreArgs {
-            object_store: Some(ObjectStoreKind::File),
-            ..Default::default()
-        };
-        let store = object_store_from(&args, Some(dir.path())).unwrap();
-        let catalog = Arc::new(MemCatalog::new());
-        let db = catalog
-            .create_database(
-                &DatabaseName::new("db").unwrap(),
-                DatabaseOptions::default(),
-            )
-            .await
-            .unwrap();
-        Self {
-            catalog,
-            store,
-            db,
-            _dir: dir,
-        }
-    }
-
-    /// Persists `lp` as one file per table in `partition_key`, from log partition 0 at the next
-    /// offset (so later calls are later writes).
-    async fn persist(&self, partition_key: &str, lp: &str) {
-        let mut converter = schema::LinesConverter::new(0, Precision::Nanoseconds);
-        converter.write_lp(lp);
-        let converted = converter.finish().unwrap();
-        assert!(
-            converted.rejections.is_empty(),
-            "{:?}",
-            converted.rejections
-        );
-        let offsets = self.catalog.persisted_offsets().await.unwrap();
-        let expected = offsets.get(&0).copied();
-        let offset = expected.map_or(0, |o| o + 1);
-        let mut files = Vec::new();
-        for table in &converted.tables {
-            let mut upsert = SchemaUpsert::new();
-            for field in table.batch.schema().fields() {
-                let t = schema::influx_column_type(field).unwrap();
-                upsert.add(&table.name, field.name(), t).unwrap();
-            }
-            let schema = self
-                .catalog
-                .upsert_schema(self.db.id, &upsert)
-                .await
-                .unwrap();
-            let batch = schema::dedup::sort_dedup(std::slice::from_ref(&table.batch)).unwrap();
-            let meta = FileMeta {
-                database_id: self.db.id,
-                database_name: "db".into(),
-                table_id: schema.tables[&table.name].id,
-                table_name: table.name.clone(),
-                partition_key: partition_key.into(),
-                log_partition: 0,
-                min_offset: offset,
-                max_offset: offset,
-            };
-            files.push(write_parquet(&self.store, &meta, &batch).await.unwrap());
-        }
-        let commit = PersistCommit {
-            log_partition: 0,
-            expected_offset: expected,
-            new_offset: offset,
-            files,
-        };
-        self.catalog.commit_persist(commit).await.unwrap();
-    }
-
-    async fn sql(&self, sql: &str) -> String {
-        let batches = self.batches(sql).await;
-        pretty_format_batches(&batches).unwrap().to_string()
-    }
-
-    async fn batches(&self, sql: &str) -> Vec<RecordBatch> {
-        let qdb = QueryDatabase::new(self.catalog.clone(), Arc::clone(&self.store));
-        let ctx = qdb.session(&self.db).await.unwrap();
-        ctx.sql(sql).await.unwrap().collect().await.unwrap()
-    }
-}
 
 fn lines(table: &str) -> Vec<String> {
     table.lines().map(str::to_string).collect()

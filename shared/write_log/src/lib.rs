@@ -3,7 +3,7 @@
 //! ```text
 //! router ──► shard rows by (database, table, series key) onto partition_count() partitions
 //!        ──► WriteLog::append(partition, LogWrite) per partition touched ──► LogPosition (then 204)
-//!                 ├─► MemWriteLog    (tests; one partition; keeps everything)
+//!                 ├─► MemWriteLog    (tests, serve without --data-dir; one partition; drops persisted)
 //!                 ├─► KafkaWriteLog  (cluster: one Kafka record per append, acks=all)
 //!                 └─► FileWriteLog   (`quiver serve`: one partition, segments, group-commit fsync)
 //!

@@ -4,7 +4,9 @@
 //!
 //! ```text
 //! Bench::write(lp) ──► LinesConverter ──► upsert_schema ──► MemWriteLog::append(0, …)
-//! Bench::start(settings) ──► Ingester::run(log.reader()) in a task ──► Running { stop() }
+//! Bench::start(settings) ──► Ingester::run(log.reader()) in a task ──► Running { query, stop() }
+//! script() ──► (Script, ScriptedReader): a reader whose events the test pushes (several
+//!              partitions, explicit assignment), seeks recorded
 //! Bench::points() ──► parquet_files(db, cpu) ──► read_parquet ──► [(host, time, v)]
 //! ```
 
@@ -12,7 +14,8 @@
 
 use std::fmt;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arrow::array::{Array, Int64Array, StringArray, TimestampNanosecondArray};
@@ -24,7 +27,9 @@ use catalog::{
     Catalog, Database, DatabaseName, DatabaseOptions, MemCatalog, ParquetFileRecord, SchemaUpsert,
 };
 use futures::stream::BoxStream;
-use ingester::{Ingester, IngesterMetrics, PersistSettings, Registration, ShutdownReport};
+use ingester::{
+    Ingester, IngesterMetrics, IngesterQuery, PersistSettings, Registration, ShutdownReport,
+};
 use line_protocol::Precision;
 use object_store::memory::InMemory;
 use object_store::path::Path;
@@ -32,8 +37,11 @@ use object_store::{
     CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
     PutMultipartOptions, PutOptions, PutPayload, PutResult,
 };
-use tokio::sync::watch;
-use write_log::{LogReader, LogWrite, MemLogReader, MemWriteLog, WriteLog};
+use tokio::sync::{mpsc, watch};
+use write_log::{
+    LogEvent, LogPartition, LogPosition, LogReader, LogRecord, LogWrite, MemLogReader,
+    MemWriteLog, WriteLog, WriteLogError,
+};
 
 /// One point as found in Parquet: (host tag, time, v field).
 pub type Point = (String, i64, i64);
@@ -43,6 +51,7 @@ pub type Point = (String, i64, i64);
 pub struct GatedStore {
     inner: InMemory,
     open: watch::Sender<bool>,
+    held: AtomicUsize,
 }
 
 impl GatedStore {
@@ -50,6 +59,7 @@ impl GatedStore {
         Self {
             inner: InMemory::new(),
             open: watch::Sender::new(true),
+            held: AtomicUsize::new(0),
         }
     }
 
@@ -65,7 +75,17 @@ impl GatedStore {
 
     async fn gate(&self) {
         let mut rx = self.open.subscribe();
+        if *rx.borrow_and_update() {
+            return;
+        }
+        self.held.fetch_add(1, Ordering::SeqCst);
         let _ = rx.wait_for(|open| *open).await;
+        self.held.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Writes waiting for the gate right now (a persist is stuck writing).
+    pub fn held_writes(&self) -> usize {
+        self.held.load(Ordering::SeqCst)
     }
 
     /// Number of objects stored.
@@ -177,7 +197,7 @@ impl Bench {
             .await
             .unwrap();
         Self {
-            log: Arc::new(MemWriteLog::new(1 << 30)),
+            log: Arc::new(MemWriteLog::keeping_history(1 << 30)),
             catalog,
             store: Arc::new(GatedStore::new()),
             db,
@@ -187,6 +207,12 @@ impl Bench {
     /// Converts `lp` (ns precision), adds its columns to the catalog and appends it as one
     /// record; returns its offset.
     pub async fn write(&self, lp: &str) -> u64 {
+        let write = self.convert(lp).await;
+        self.log.append(0, write).await.unwrap().offset
+    }
+
+    /// Converts `lp` (ns precision) and adds its columns to the catalog: one log write.
+    pub async fn convert(&self, lp: &str) -> LogWrite {
         let mut converter = schema::LinesConverter::new(0, Precision::Nanoseconds);
         converter.write_lp(lp);
         let converted = converter.finish().unwrap();
@@ -212,11 +238,7 @@ impl Bench {
             .into_iter()
             .map(|t| (t.name, t.batch))
             .collect();
-        self.log
-            .append(0, LogWrite::new("db", tables))
-            .await
-            .unwrap()
-            .offset
+        LogWrite::new("db", tables)
     }
 
     /// Starts an ingester over a new reader of the log.
@@ -234,12 +256,14 @@ impl Bench {
         let store: Arc<dyn ObjectStore> = self.store.clone();
         let ingester = Ingester::new(self.catalog.clone(), store, settings);
         let metrics = ingester.metrics();
+        let query = ingester.query_handle();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let handle = tokio::spawn(ingester.run(reader, registration, async {
             let _ = stopped.await;
         }));
         RunningWith {
             metrics,
+            query,
             stop,
             handle,
         }
@@ -288,6 +312,7 @@ impl Bench {
 /// [`Running`] over any reader.
 pub struct RunningWith<R> {
     pub metrics: Arc<IngesterMetrics>,
+    pub query: IngesterQuery,
     stop: tokio::sync::oneshot::Sender<()>,
     handle: tokio::task::JoinHandle<(R, ShutdownReport)>,
 }
@@ -300,6 +325,92 @@ impl<R> RunningWith<R> {
             .await
             .expect("ingester stops within 30 s")
             .expect("ingester task")
+    }
+}
+
+/// The test's end of a [`ScriptedReader`].
+#[derive(Clone)]
+pub struct Script {
+    events: mpsc::UnboundedSender<LogEvent>,
+    seeks: Arc<Mutex<Vec<(LogPartition, u64)>>>,
+}
+
+impl Script {
+    /// Delivers `Assigned(partitions)`.
+    pub fn assign(&self, partitions: &[LogPartition]) {
+        self.events
+            .send(LogEvent::Assigned(partitions.to_vec()))
+            .unwrap();
+    }
+
+    /// Delivers `Revoked(partitions)`.
+    pub fn revoke(&self, partitions: &[LogPartition]) {
+        self.events
+            .send(LogEvent::Revoked(partitions.to_vec()))
+            .unwrap();
+    }
+
+    /// Delivers the record `write` at `partition`/`offset`.
+    pub fn record(&self, partition: LogPartition, offset: u64, write: LogWrite) {
+        let position = LogPosition { partition, offset };
+        self.events
+            .send(LogEvent::Record(LogRecord { position, write }))
+            .unwrap();
+    }
+
+    /// The seeks the ingester made, in order.
+    pub fn seeks(&self) -> Vec<(LogPartition, u64)> {
+        self.seeks.lock().unwrap().clone()
+    }
+
+    /// Waits until the ingester sought `partition`.
+    pub async fn wait_sought(&self, partition: LogPartition) {
+        wait_until("partition sought", || async {
+            self.seeks().iter().any(|(p, _)| *p == partition)
+        })
+        .await;
+    }
+}
+
+/// A reader delivering what its [`Script`] sends (pause/resume are ignored).
+pub struct ScriptedReader {
+    events: mpsc::UnboundedReceiver<LogEvent>,
+    seeks: Arc<Mutex<Vec<(LogPartition, u64)>>>,
+}
+
+/// A scripted reader and its script.
+pub fn script() -> (Script, ScriptedReader) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let seeks = Arc::new(Mutex::new(Vec::new()));
+    (
+        Script {
+            events: tx,
+            seeks: Arc::clone(&seeks),
+        },
+        ScriptedReader { events: rx, seeks },
+    )
+}
+
+#[async_trait]
+impl LogReader for ScriptedReader {
+    async fn next_event(&mut self) -> Result<LogEvent, WriteLogError> {
+        match self.events.recv().await {
+            Some(event) => Ok(event),
+            None => std::future::pending().await,
+        }
+    }
+    async fn seek(&mut self, partition: LogPartition, offset: u64) -> Result<(), WriteLogError> {
+        self.seeks.lock().unwrap().push((partition, offset));
+        Ok(())
+    }
+    fn pause(&mut self) -> Result<(), WriteLogError> {
+        Ok(())
+    }
+    fn resume(&mut self) -> Result<(), WriteLogError> {
+        Ok(())
+    }
+    async fn persisted(&mut self, _: LogPartition, _: u64) -> Result<(), WriteLogError> {
+        Ok(())
     }
 }
 

@@ -4,7 +4,6 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use catalog::get_or_create_database;
-use write_log::LogWrite;
 
 use super::auth::authorize_write;
 use super::body::{BodyEncoding, body_encoding, gunzip_capped, into_utf8, read_capped};
@@ -12,7 +11,9 @@ use super::error::ApiError;
 use super::params::{WriteApi, parse_write_params};
 use crate::state::RouterState;
 use crate::time::now_ns;
-use crate::write::{check_retention, convert_body, rejection_error, schema_upsert, shard_tables};
+use crate::write::{
+    append_sharded, check_retention, convert_body, rejection_error, schema_upsert, shard_tables,
+};
 
 /// `POST /api/v2/write`.
 pub async fn write_v2(State(state): State<RouterState>, request: Request) -> Response {
@@ -110,8 +111,9 @@ async fn write(state: &RouterState, api: WriteApi, request: Request) -> Result<(
     let upsert = schema_upsert(&converted.tables)?;
     catalog.upsert_schema(database.id, &upsert).await?;
 
-    // 8. Shard rows by series onto the log's partitions; one append per partition touched, all
-    // in parallel; success only once every append is acknowledged.
+    // 8. Shard rows by series onto the log's partitions; per partition one record (more for
+    // requests of over 100 (table, day) groups, appended in order), partitions in parallel;
+    // success only once every append is acknowledged.
     let stats = converted.stats;
     let tables = converted
         .tables
@@ -121,27 +123,7 @@ async fn write(state: &RouterState, api: WriteApi, request: Request) -> Result<(
     let log = state.write_log.as_ref();
     let sharded = shard_tables(database.name.as_ref(), tables, log.partition_count())
         .map_err(|e| ApiError::Internal(format!("sharding rows onto log partitions: {e}")))?;
-    let touched = sharded.len();
-    let appends = sharded.into_iter().map(|(partition, tables)| {
-        let write = LogWrite {
-            database: database.name.to_string(),
-            tables,
-            traceparent: traceparent.clone(),
-        };
-        log.append(partition, write)
-    });
-    let failures: Vec<_> = futures::future::join_all(appends)
-        .await
-        .into_iter()
-        .filter_map(Result::err)
-        .collect();
-    if let Some(first) = failures.first() {
-        return Err(ApiError::WriteLogUnavailable(format!(
-            "{first}; {} of {touched} log partitions did not confirm the write, so part of it may \
-             already be in the log: retrying the whole write is safe (last write wins per point)",
-            failures.len()
-        )));
-    }
+    append_sharded(log, database.name.as_ref(), sharded, traceparent.as_deref()).await?;
     state
         .metrics
         .write_lines

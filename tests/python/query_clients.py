@@ -1,0 +1,87 @@
+"""Query-side client checks, driven by the Rust end-to-end tests.
+
+Environment: QUIVER_URL (http://127.0.0.1:PORT, writes AND Flight on that port), QUIVER_TOKEN,
+QUIVER_DB. Prints one JSON document on the last stdout line.
+
+  read_after_write N START : influxdb3-python InfluxDBClient3 writes point START+i, then at once
+                             queries count(*) and max(v) over SQL (Flight DoGet); every answer
+                             must show every point written so far, exactly once
+  count TABLE              : influxdb3-python SQL `SELECT count(*) AS n, … FROM TABLE`
+  flight_sql SQL           : pyarrow.flight DoGet with the JSON ticket, rows as JSON
+"""
+
+import json
+import os
+import sys
+import time
+
+URL = os.environ["QUIVER_URL"]
+TOKEN = os.environ["QUIVER_TOKEN"]
+DB = os.environ["QUIVER_DB"]
+BASE_NS = 1_700_000_000_000_000_000
+
+
+def client():
+    from influxdb_client_3 import InfluxDBClient3
+
+    return InfluxDBClient3(host=URL, token=TOKEN, database=DB)
+
+
+def emit(doc):
+    print(json.dumps(doc))
+
+
+def read_after_write(n, start):
+    c = client()
+    misses = []
+    latencies = []
+    for i in range(start, start + n):
+        c.write(record=f"raw,host=h{i % 10} v={i}i {BASE_NS + i}")
+        began = time.monotonic()
+        table = c.query("SELECT count(*) AS n, max(v) AS mx, count(DISTINCT v) AS d FROM raw")
+        latencies.append((time.monotonic() - began) * 1000)
+        got = (table.column("n")[0].as_py(), table.column("mx")[0].as_py(),
+               table.column("d")[0].as_py())
+        want = (i + 1, i, i + 1)
+        if got != want:
+            misses.append({"i": i, "got": got, "want": want})
+    latencies.sort()
+    emit({
+        "iterations": n,
+        "misses": misses[:20],
+        "miss_count": len(misses),
+        "query_ms_p50": latencies[len(latencies) // 2] if latencies else None,
+        "query_ms_max": latencies[-1] if latencies else None,
+    })
+
+
+def count(table):
+    t = client().query(f"SELECT count(*) AS n, count(DISTINCT v) AS d, min(v) AS lo, max(v) AS hi FROM {table}")
+    emit({k: t.column(k)[0].as_py() for k in ("n", "d", "lo", "hi")})
+
+
+def flight_sql(sql):
+    from pyarrow import flight
+
+    host = URL.replace("http://", "grpc+tcp://")
+    fc = flight.FlightClient(host)
+    options = flight.FlightCallOptions(headers=[(b"authorization", f"Bearer {TOKEN}".encode())])
+    ticket = flight.Ticket(json.dumps({"database": DB, "sql_query": sql, "query_type": "sql"}).encode())
+    table = fc.do_get(ticket, options).read_all()
+    emit({"rows": table.to_pylist()})
+
+
+def main():
+    action = sys.argv[1]
+    if action == "read_after_write":
+        read_after_write(int(sys.argv[2]), int(sys.argv[3]))
+    elif action == "count":
+        count(sys.argv[2])
+    elif action == "flight_sql":
+        flight_sql(sys.argv[2])
+    else:
+        raise SystemExit(f"unknown action {action}")
+
+
+if __name__ == "__main__":
+    main()
