@@ -1,7 +1,8 @@
 """Query-side client checks, driven by the Rust end-to-end tests.
 
 Environment: QUIVER_URL (http://127.0.0.1:PORT, writes AND Flight on that port), QUIVER_TOKEN,
-QUIVER_DB. Prints one JSON document on the last stdout line.
+QUIVER_DB; QUIVER_QUERY_URL when queries go elsewhere (a cluster's querier: influxdb3-python's
+query_port_overwrite). Prints one JSON document on the last stdout line.
 
   read_after_write N START : influxdb3-python InfluxDBClient3 writes point START+i, then at once
                              queries count(*) and max(v) over SQL (Flight DoGet); every answer
@@ -16,6 +17,7 @@ import sys
 import time
 
 URL = os.environ["QUIVER_URL"]
+QUERY_URL = os.environ.get("QUIVER_QUERY_URL") or URL
 TOKEN = os.environ["QUIVER_TOKEN"]
 DB = os.environ["QUIVER_DB"]
 BASE_NS = 1_700_000_000_000_000_000
@@ -24,7 +26,8 @@ BASE_NS = 1_700_000_000_000_000_000
 def client():
     from influxdb_client_3 import InfluxDBClient3
 
-    return InfluxDBClient3(host=URL, token=TOKEN, database=DB)
+    query_port = int(QUERY_URL.rsplit(":", 1)[1])
+    return InfluxDBClient3(host=URL, token=TOKEN, database=DB, query_port_overwrite=query_port)
 
 
 def emit(doc):
@@ -35,8 +38,11 @@ def read_after_write(n, start):
     c = client()
     misses = []
     latencies = []
+    writes = []
     for i in range(start, start + n):
+        began = time.monotonic()
         c.write(record=f"raw,host=h{i % 10} v={i}i {BASE_NS + i}")
+        writes.append((time.monotonic() - began) * 1000)
         began = time.monotonic()
         table = c.query("SELECT count(*) AS n, max(v) AS mx, count(DISTINCT v) AS d FROM raw")
         latencies.append((time.monotonic() - began) * 1000)
@@ -46,7 +52,10 @@ def read_after_write(n, start):
         if got != want:
             misses.append({"i": i, "got": got, "want": want})
     latencies.sort()
+    writes.sort()
     emit({
+        "write_ms_p50": writes[len(writes) // 2] if writes else None,
+        "write_ms_max": writes[-1] if writes else None,
         "iterations": n,
         "misses": misses[:20],
         "miss_count": len(misses),
@@ -63,7 +72,7 @@ def count(table):
 def flight_sql(sql):
     from pyarrow import flight
 
-    host = URL.replace("http://", "grpc+tcp://")
+    host = QUERY_URL.replace("http://", "grpc+tcp://")
     fc = flight.FlightClient(host)
     options = flight.FlightCallOptions(headers=[(b"authorization", f"Bearer {TOKEN}".encode())])
     ticket = flight.Ticket(json.dumps({"database": DB, "sql_query": sql, "query_type": "sql"}).encode())

@@ -46,6 +46,9 @@ pub struct IngestCluster {
     /// etcd.
     pub etcd: EtcdProcess,
     persist_max_age: String,
+    /// `Some(dir)`: ingesters and queriers share a local `file` object store in `dir` instead
+    /// of moto's bucket (S3 through moto costs tens of ms per request).
+    file_store: Option<tempfile::TempDir>,
 }
 
 impl IngestCluster {
@@ -82,11 +85,45 @@ impl IngestCluster {
             ingesters: (0..ingesters).map(|_| None).collect(),
             catalog,
             persist_max_age: persist_max_age.to_owned(),
+            file_store: None,
         };
         for i in 0..ingesters {
             cluster.start_ingester(i);
         }
         cluster
+    }
+
+    /// Like [`IngestCluster::start`], with a local `file` object store shared by the ingesters
+    /// and queriers instead of moto's S3 bucket.
+    pub async fn start_on_files(ingesters: usize, partitions: u32, persist_max_age: &str) -> Self {
+        let mut cluster = Self::start(0, partitions, persist_max_age).await;
+        cluster.file_store = Some(tempfile::tempdir().expect("object store dir"));
+        cluster.ingesters = (0..ingesters).map(|_| None).collect();
+        for i in 0..ingesters {
+            cluster.start_ingester(i);
+        }
+        cluster
+    }
+
+    /// The object store flags of ingesters and queriers.
+    fn store_args(&self) -> Vec<String> {
+        match &self.file_store {
+            Some(dir) => vec![
+                "--object-store".into(),
+                "file".into(),
+                "--data-dir".into(),
+                dir.path().display().to_string(),
+            ],
+            None => vec![
+                "--object-store".into(),
+                "s3".into(),
+                "--bucket".into(),
+                BUCKET.into(),
+                "--s3-endpoint".into(),
+                self.moto.endpoint(),
+                "--s3-allow-http".into(),
+            ],
+        }
     }
 
     /// Starts ingester `i` (id `ing-<i>`: the same id across restarts).
@@ -105,18 +142,37 @@ impl IngestCluster {
             &self.tansu.bootstrap(),
             "--kafka-topic",
             TOPIC,
-            "--object-store",
-            "s3",
-            "--bucket",
-            BUCKET,
-            "--s3-endpoint",
-            &self.moto.endpoint(),
-            "--s3-allow-http",
             "--persist-max-age",
             &self.persist_max_age,
         ];
+        let store = self.store_args();
+        let args: Vec<&str> = args
+            .into_iter()
+            .chain(store.iter().map(String::as_str))
+            .collect();
         let env = self.moto.aws_env();
         self.ingesters[i] = Some(QuiverProcess::start_with_env(&args, &env));
+    }
+
+    /// Starts a `quiver querier` on the cluster (Flight + HTTP on one port).
+    pub fn start_querier(&self) -> QuiverProcess {
+        let args = [
+            "querier",
+            "--bind",
+            "127.0.0.1:0",
+            "--etcd-endpoints",
+            &self.etcd.endpoint(),
+            "--kafka-brokers",
+            &self.tansu.bootstrap(),
+            "--kafka-topic",
+            TOPIC,
+        ];
+        let store = self.store_args();
+        let args: Vec<&str> = args
+            .into_iter()
+            .chain(store.iter().map(String::as_str))
+            .collect();
+        QuiverProcess::start_with_env(&args, &self.moto.aws_env())
     }
 
     /// kill -9 of ingester `i`.
@@ -135,6 +191,13 @@ impl IngestCluster {
 
     /// The bucket, as the ingesters see it.
     pub fn store(&self) -> Arc<dyn ObjectStore> {
+        if let Some(dir) = &self.file_store {
+            let args = ObjectStoreArgs {
+                object_store: Some(ObjectStoreKind::File),
+                ..ObjectStoreArgs::default()
+            };
+            return parquet_store::object_store_from(&args, Some(dir.path())).expect("file store");
+        }
         let args = ObjectStoreArgs {
             object_store: Some(ObjectStoreKind::S3),
             bucket: Some(BUCKET.to_owned()),

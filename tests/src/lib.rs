@@ -24,7 +24,7 @@ pub use cluster::{CLUSTER_OPERATOR_TOKEN, Cluster, write_lp};
 pub use in_process::InProcessRouter;
 pub use ingest_cluster::{BUCKET, IngestCluster, TOPIC};
 pub use process::{QuiverProcess, quiver_binary};
-pub use python::{python, python_interpreter, python_script};
+pub use python::{python, python_interpreter, python_script, python_script_env};
 
 /// The workspace root (the directory holding the top-level `Cargo.toml`).
 pub fn workspace_root() -> std::path::PathBuf {

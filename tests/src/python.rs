@@ -40,6 +40,19 @@ pub fn python_script(
     token: &str,
     db: &str,
 ) -> serde_json::Value {
+    python_script_env(script, action, args, url, token, db, &[])
+}
+
+/// [`python_script`] with extra environment variables (e.g. `QUIVER_QUERY_URL`).
+pub fn python_script_env(
+    script: &str,
+    action: &str,
+    args: &[&str],
+    url: &str,
+    token: &str,
+    db: &str,
+    env: &[(&str, &str)],
+) -> serde_json::Value {
     let script = crate::workspace_root().join("tests/python").join(script);
     let out = Command::new(python_interpreter())
         .arg(&script)
@@ -48,6 +61,7 @@ pub fn python_script(
         .env("QUIVER_URL", url)
         .env("QUIVER_TOKEN", token)
         .env("QUIVER_DB", db)
+        .envs(env.iter().copied())
         .output()
         .expect("python interpreter runs");
     let stdout = String::from_utf8_lossy(&out.stdout);

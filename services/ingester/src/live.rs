@@ -99,7 +99,9 @@ impl Live {
     fn lock(&self) -> MutexGuard<'_, BTreeMap<LogPartition, LivePartition>> {
         // A panic while holding the lock leaves consistent data (every update is a few
         // assignments), so a poisoned lock is still usable.
-        self.partitions.lock().unwrap_or_else(PoisonError::into_inner)
+        self.partitions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Resolves at the next change after it was created (and `enable`d or first polled).

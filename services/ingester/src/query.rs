@@ -61,10 +61,11 @@ impl IngesterQuery {
     /// One look at the state: the answer or an error, or [`Look::Wait`] with the error to
     /// return if nothing changes before the deadline.
     fn look(&self, request: &UnpersistedRequest, started: Instant) -> Look {
-        let wanted = request.partitions.iter().map(|w| (w.partition, w.min_offset));
-        let views = self
-            .live
-            .views(wanted, &request.database, &request.table);
+        let wanted = request
+            .partitions
+            .iter()
+            .map(|w| (w.partition, w.min_offset));
+        let views = self.live.views(wanted, &request.database, &request.table);
         let mut ready = Vec::with_capacity(views.len());
         for ((partition, view), wait) in views.into_iter().zip(&request.partitions) {
             match view {
@@ -84,8 +85,7 @@ impl IngesterQuery {
                         partition,
                         wanted: wait.min_offset.unwrap_or_default(),
                         applied,
-                        waited_ms: u64::try_from(started.elapsed().as_millis())
-                            .unwrap_or(u64::MAX),
+                        waited_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
                     });
                 }
                 PartitionView::Ready {

@@ -98,7 +98,11 @@ async fn queries_and_shutdown_do_not_wait_for_a_dead_catalog() {
         "{error:?}"
     );
     // …and nothing to wait for when the partition was empty at query start.
-    let answer = running.query.unpersisted(request(None, 5_000)).await.unwrap();
+    let answer = running
+        .query
+        .unpersisted(request(None, 5_000))
+        .await
+        .unwrap();
     assert_eq!(answer.partitions[0].applied, None);
     assert!(answer.partitions[0].chunks.is_empty());
 
@@ -109,7 +113,11 @@ async fn queries_and_shutdown_do_not_wait_for_a_dead_catalog() {
         .await
         .expect("stops while etcd is down")
         .unwrap();
-    assert!(stopping.elapsed() < Duration::from_secs(3), "{:?}", stopping.elapsed());
+    assert!(
+        stopping.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        stopping.elapsed()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -124,10 +132,17 @@ async fn a_query_waiting_while_the_catalog_is_down_is_answered_once_it_is_back()
     let log = Arc::new(MemWriteLog::new(1 << 20));
     log.append(0, one_row()).await.unwrap();
     let running = start(Arc::clone(&catalog), &log, lazy());
+    wait_until("partition 0 assigned", || async {
+        running.query.partitions() == [0]
+    })
+    .await;
     let query = running.query.clone();
     let waiting = tokio::spawn(async move { query.unpersisted(request(Some(0), 60_000)).await });
     tokio::time::sleep(Duration::from_millis(1_500)).await;
-    assert!(!waiting.is_finished(), "etcd is down: offset 0 cannot be applied yet");
+    assert!(
+        !waiting.is_finished(),
+        "etcd is down: offset 0 cannot be applied yet"
+    );
     etcd.restart().expect("etcd restarts");
     let answer = tokio::time::timeout(Duration::from_secs(30), waiting)
         .await

@@ -15,6 +15,8 @@ use support::{Bench, Point, lazy, lp, metric, script, wait_until};
 
 const APPLIED: &str = "quiver_ingester_records_applied_total";
 const DAY: i64 = 86_400_000_000_000;
+// The tests below write 100 days per record: two such records exceed the cap, one does not.
+const _: () = assert!(MAX_FILES_PER_PERSIST >= 100 && MAX_FILES_PER_PERSIST < 150);
 
 /// One point of host `host` on each day of `days` (time = the day's midnight, v = the day).
 fn days(days: std::ops::Range<i64>, host: &str) -> String {
@@ -51,7 +53,6 @@ fn request(partition: u32, min_offset: u64, wait_ms: u64) -> UnpersistedRequest 
 
 #[tokio::test]
 async fn a_record_that_would_exceed_the_cap_is_persisted_after_the_buffer() {
-    assert!(MAX_FILES_PER_PERSIST < 150 && MAX_FILES_PER_PERSIST >= 100);
     let bench = Bench::new().await;
     bench.write(&days(0..100, "a")).await;
     // 50 days already buffered + 50 new ones: 150 keys > the cap.
@@ -103,8 +104,16 @@ async fn a_full_partition_waits_for_its_persist_while_others_go_on() {
     })
     .await;
 
-    let p1 = running.query.unpersisted(request(1, 0, 5_000)).await.unwrap();
-    assert_eq!(p1.partitions[0].applied, Some(0), "partition 1 is not held up");
+    let p1 = running
+        .query
+        .unpersisted(request(1, 0, 5_000))
+        .await
+        .unwrap();
+    assert_eq!(
+        p1.partitions[0].applied,
+        Some(0),
+        "partition 1 is not held up"
+    );
     let waiting = running.query.unpersisted(request(0, 2, 300)).await;
     assert!(
         matches!(
@@ -118,7 +127,11 @@ async fn a_full_partition_waits_for_its_persist_while_others_go_on() {
         ),
         "{waiting:?}"
     );
-    let p0 = running.query.unpersisted(request(0, 1, 5_000)).await.unwrap();
+    let p0 = running
+        .query
+        .unpersisted(request(0, 1, 5_000))
+        .await
+        .unwrap();
     let rows: usize = p0.partitions[0]
         .chunks
         .iter()
@@ -127,7 +140,11 @@ async fn a_full_partition_waits_for_its_persist_while_others_go_on() {
     assert_eq!(rows, 200, "records 0 (persisting) and 1 (buffered)");
 
     bench.store.open();
-    let p0 = running.query.unpersisted(request(0, 2, 10_000)).await.unwrap();
+    let p0 = running
+        .query
+        .unpersisted(request(0, 2, 10_000))
+        .await
+        .unwrap();
     assert_eq!(p0.partitions[0].applied, Some(2));
     running.stop().await;
     assert_eq!(bench.persisted().await, Some(2));

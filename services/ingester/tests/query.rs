@@ -63,12 +63,21 @@ async fn ask(query: &IngesterQuery, r: UnpersistedRequest) -> UnpersistedAnswer 
     query.unpersisted(r).await.expect("answer")
 }
 
+/// Waits until the ingester got partition 0 from its reader (before, queries are NotOwned).
+async fn owned(query: &IngesterQuery) {
+    wait_until("partition 0 assigned", || async {
+        query.partitions() == [0]
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn answers_the_buffered_rows_with_the_offset_they_cover() {
     let bench = Bench::new().await;
     bench.write(&lp(0..5)).await;
     bench.write(&lp(5..10)).await;
     let running = bench.start(lazy());
+    owned(&running.query).await;
     let answer = ask(&running.query, request(&[(0, Some(1))], 5_000)).await;
     assert_eq!(answer.partitions.len(), 1);
     let p = &answer.partitions[0];
@@ -89,6 +98,7 @@ async fn answers_the_buffered_rows_with_the_offset_they_cover() {
 async fn waits_until_the_offset_is_applied() {
     let bench = Bench::new().await;
     let running = bench.start(lazy());
+    owned(&running.query).await;
     let query = running.query.clone();
     let waiting =
         tokio::spawn(async move { query.unpersisted(request(&[(0, Some(1))], 10_000)).await });
@@ -107,6 +117,7 @@ async fn times_out_with_what_was_applied() {
     let bench = Bench::new().await;
     bench.write(&lp(0..1)).await;
     let running = bench.start(lazy());
+    owned(&running.query).await;
     wait_until("applied", || async {
         metric(&running.metrics, APPLIED) == 1
     })
@@ -138,6 +149,7 @@ async fn a_partition_it_does_not_own_is_refused_at_once() {
     let bench = Bench::new().await;
     bench.write(&lp(0..1)).await;
     let running = bench.start(lazy());
+    owned(&running.query).await;
     wait_until("applied", || async {
         metric(&running.metrics, APPLIED) == 1
     })
@@ -161,6 +173,7 @@ async fn a_partition_revoked_during_the_wait_is_not_owned() {
     let assignment = reader.assignment();
     bench.write(&lp(0..1)).await;
     let running = bench.start_with(reader, lazy(), None);
+    owned(&running.query).await;
     wait_until("applied", || async {
         metric(&running.metrics, APPLIED) == 1
     })
@@ -176,6 +189,7 @@ async fn a_partition_revoked_during_the_wait_is_not_owned() {
     assert!(revoked.elapsed() < Duration::from_secs(2));
     // Assigned again: it replays from the catalog and answers.
     assignment.assign();
+    owned(&running.query).await;
     let answer = ask(&running.query, request(&[(0, Some(0))], 5_000)).await;
     assert_eq!(points(&answer), expected(0..1));
     running.stop().await;
@@ -186,6 +200,7 @@ async fn only_the_requested_columns_and_rows_in_the_time_bounds() {
     let bench = Bench::new().await;
     bench.write(&lp(0..10)).await;
     let running = bench.start(lazy());
+    owned(&running.query).await;
 
     let mut some = request(&[(0, Some(0))], 5_000);
     some.columns = Some(vec!["time".into(), "host".into(), "absent".into()]);
@@ -241,6 +256,7 @@ async fn each_chunk_carries_its_partition_key() {
         ))
         .await;
     let running = bench.start(lazy());
+    owned(&running.query).await;
     let answer = ask(&running.query, request(&[(0, Some(0))], 5_000)).await;
     let mut by_key: Vec<(String, Vec<i64>)> = answer.partitions[0]
         .chunks
@@ -263,14 +279,13 @@ async fn rows_being_persisted_come_first_and_leave_once_committed() {
     let bench = Bench::new().await;
     // Record 0 (day 2) is snapshotted by a persist that cannot write; record 1 (day 1) stays in
     // the buffer. Snapshot first means day 2 before day 1 (a buffer lists keys in order).
-    bench
-        .write(&format!("cpu,host=a v=1i {}\n", DAY + 1))
-        .await;
+    bench.write(&format!("cpu,host=a v=1i {}\n", DAY + 1)).await;
     bench.store.close();
     let running = bench.start(PersistSettings {
         max_age: Duration::from_millis(50),
         ..lazy()
     });
+    owned(&running.query).await;
     wait_until("a persist holds record 0", || async {
         bench.store.held_writes() > 0
     })
@@ -295,7 +310,11 @@ async fn rows_being_persisted_come_first_and_leave_once_committed() {
     })
     .await;
     let answer = ask(&running.query, request(&[(0, Some(1))], 5_000)).await;
-    assert_eq!(answer.partitions[0].applied, Some(1), "still answered up to 1");
+    assert_eq!(
+        answer.partitions[0].applied,
+        Some(1),
+        "still answered up to 1"
+    );
     assert!(
         answer.partitions[0].chunks.is_empty(),
         "persisted rows are the files' now"
@@ -311,6 +330,7 @@ async fn applied_always_matches_the_rows_while_records_and_persists_race() {
         max_rows: 7,
         ..lazy()
     });
+    owned(&running.query).await;
     let write = async {
         for i in 0..RECORDS {
             bench.write(&lp(i..i + 1)).await;
@@ -366,6 +386,7 @@ async fn the_local_directory_lists_the_ingester_and_its_partitions() {
     let bench = Bench::new().await;
     bench.write(&lp(0..2)).await;
     let running = bench.start(lazy());
+    owned(&running.query).await;
     let directory = LocalDirectory::new("serve", running.query.clone());
     wait_until("partition owned", || async {
         directory.ingesters().await.unwrap()[0].partitions == [0]
@@ -382,7 +403,9 @@ async fn the_local_directory_lists_the_ingester_and_its_partitions() {
     assert_eq!(points(&answer), expected(0..2));
     running.stop().await;
     assert!(
-        directory.ingesters().await.unwrap()[0].partitions.is_empty(),
+        directory.ingesters().await.unwrap()[0]
+            .partitions
+            .is_empty(),
         "a stopped ingester owns nothing"
     );
     let error = handles[0]

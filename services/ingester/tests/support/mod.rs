@@ -39,8 +39,8 @@ use object_store::{
 };
 use tokio::sync::{mpsc, watch};
 use write_log::{
-    LogEvent, LogPartition, LogPosition, LogReader, LogRecord, LogWrite, MemLogReader,
-    MemWriteLog, WriteLog, WriteLogError,
+    LogEvent, LogPartition, LogPosition, LogReader, LogRecord, LogWrite, MemLogReader, MemWriteLog,
+    WriteLog, WriteLogError,
 };
 
 /// One point as found in Parquet: (host tag, time, v field).

@@ -92,7 +92,10 @@ impl FlightIngesterClient {
         channel.clone().map_err(|message| self.unavailable(message))
     }
 
-    async fn ask(&self, request: UnpersistedRequest) -> Result<UnpersistedAnswer, UnpersistedError> {
+    async fn ask(
+        &self,
+        request: UnpersistedRequest,
+    ) -> Result<UnpersistedAnswer, UnpersistedError> {
         let mut client = FlightServiceClient::new(self.channel()?)
             .max_decoding_message_size(self.settings.max_message_bytes);
         let ticket = Ticket {

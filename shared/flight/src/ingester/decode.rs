@@ -20,16 +20,17 @@ use arrow_flight::error::FlightError;
 use bytes::Bytes;
 use futures::{Stream, StreamExt, TryStreamExt};
 use prost::Message;
-use query::unpersisted::{
-    PartitionAnswer, UnpersistedAnswer, UnpersistedChunk, UnpersistedError,
-};
+use query::unpersisted::{PartitionAnswer, UnpersistedAnswer, UnpersistedChunk, UnpersistedError};
 use tonic::Status;
 
 use super::proto::{self, answer_metadata::Kind};
 use super::status::from_status;
 
 /// Reads a whole answer of the ingester at `ingester` (its address, for error messages).
-pub async fn decode_answer<S>(stream: S, ingester: &str) -> Result<UnpersistedAnswer, UnpersistedError>
+pub async fn decode_answer<S>(
+    stream: S,
+    ingester: &str,
+) -> Result<UnpersistedAnswer, UnpersistedError>
 where
     S: Stream<Item = Result<FlightData, Status>> + Send + 'static,
 {
@@ -44,7 +45,9 @@ where
         .try_filter_map(move |message| {
             let mut end = seen_end.lock().unwrap_or_else(PoisonError::into_inner);
             let result = if end.is_some() {
-                Err(FlightError::protocol("a message came after the end of the answer"))
+                Err(FlightError::protocol(
+                    "a message came after the end of the answer",
+                ))
             } else if message.data_header.is_empty() {
                 *end = Some(message.app_metadata);
                 Ok(None)

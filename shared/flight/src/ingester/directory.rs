@@ -51,11 +51,9 @@ impl IngesterDirectory for CatalogIngesterDirectory {
         Ok(infos
             .into_iter()
             .map(|info| {
-                let client = clients
-                    .entry(info.address.clone())
-                    .or_insert_with(|| {
-                        Arc::new(FlightIngesterClient::new(&info.address, self.settings))
-                    });
+                let client = clients.entry(info.address.clone()).or_insert_with(|| {
+                    Arc::new(FlightIngesterClient::new(&info.address, self.settings))
+                });
                 IngesterHandle {
                     id: info.id,
                     source: Arc::clone(client) as _,

@@ -42,7 +42,9 @@ pub enum EncodeError {
     #[error("cannot encode the answer: {0}")]
     Schema(#[from] SchemaError),
     /// Two chunks disagree on a column's type.
-    #[error("cannot encode the answer: column {column} is {first} in one batch and {second} in another")]
+    #[error(
+        "cannot encode the answer: column {column} is {first} in one batch and {second} in another"
+    )]
     TypeConflict {
         /// Column name.
         column: String,
@@ -126,9 +128,12 @@ impl AnswerEncoder {
         };
         let origin = chunk_metadata(run.partition, &run.partition_key);
         for part in slices(&batch) {
-            let (dictionaries, data) =
-                self.generator
-                    .encode(&part, &mut self.tracker, &self.options, &mut self.context)?;
+            let (dictionaries, data) = self.generator.encode(
+                &part,
+                &mut self.tracker,
+                &self.options,
+                &mut self.context,
+            )?;
             self.queue
                 .extend(dictionaries.into_iter().map(FlightData::from));
             let mut message = FlightData::from(data);

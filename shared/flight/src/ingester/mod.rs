@@ -24,6 +24,8 @@ mod encode;
 mod request;
 mod server;
 mod status;
+#[cfg(test)]
+mod tests;
 
 /// Generated from `proto/quiver/ingester/v1/query.proto`.
 #[allow(missing_docs, clippy::all)]

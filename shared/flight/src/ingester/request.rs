@@ -118,7 +118,8 @@ mod tests {
     fn rejects_garbage_and_empty_names() {
         let err = decode_request(b"\xff\xff\xff").unwrap_err();
         assert!(
-            err.to_string().starts_with("invalid ingester query ticket: "),
+            err.to_string()
+                .starts_with("invalid ingester query ticket: "),
             "{err}"
         );
         let mut r = request(None);

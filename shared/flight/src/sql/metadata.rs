@@ -2,8 +2,8 @@
 //! `GetCatalogs`, `GetDbSchemas`, `GetTables` and `GetTableTypes` answer.
 //!
 //! ```text
-//! SessionContext (catalog `public`: schemas `iox` (the database's tables), `system`,
-//!                 `information_schema`)
+//! SessionContext (catalog `public`: schemas `iox` (the database's tables), `system`, and
+//!                 DataFusion's virtual `information_schema`, added as its own tables list it)
 //!   catalogs()     ──► GetCatalogsBuilder
 //!   db_schemas()   ──► GetDbSchemasBuilder (catalog filter, schema LIKE pattern)
 //!   tables()       ──► GetTablesBuilder (filters, table types; include_schema: each table's
@@ -15,6 +15,8 @@ use arrow_flight::sql::metadata::{GetCatalogsBuilder, GetDbSchemasBuilder, GetTa
 use arrow_flight::sql::{CommandGetDbSchemas, CommandGetTableTypes, CommandGetTables};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::Schema;
+use datafusion::catalog::SchemaProvider;
+use datafusion::catalog::information_schema::{INFORMATION_SCHEMA, InformationSchemaProvider};
 use datafusion::datasource::TableType;
 use datafusion::prelude::SessionContext;
 use std::sync::Arc;
@@ -41,10 +43,7 @@ pub fn db_schemas(
 ) -> Result<RecordBatch, QueryServiceError> {
     let mut builder = command.into_builder();
     for catalog_name in ctx.catalog_names() {
-        let Some(catalog) = ctx.catalog(&catalog_name) else {
-            continue;
-        };
-        for schema_name in catalog.schema_names() {
+        for (schema_name, _) in schemas(ctx, &catalog_name) {
             builder.append(&catalog_name, schema_name);
         }
     }
@@ -63,13 +62,7 @@ pub async fn tables(
 ) -> Result<RecordBatch, QueryServiceError> {
     let mut builder = command.into_builder();
     for catalog_name in ctx.catalog_names() {
-        let Some(catalog) = ctx.catalog(&catalog_name) else {
-            continue;
-        };
-        for schema_name in catalog.schema_names() {
-            let Some(schema) = catalog.schema(&schema_name) else {
-                continue;
-            };
+        for (schema_name, schema) in schemas(ctx, &catalog_name) {
             let mut names = schema.table_names();
             names.sort();
             for table_name in names {
@@ -92,6 +85,28 @@ pub async fn tables(
         }
     }
     Ok(builder.build()?)
+}
+
+/// The schemas of a catalog, sorted, with DataFusion's virtual `information_schema` (which
+/// the catalog itself does not list) when the session has it.
+fn schemas(ctx: &SessionContext, catalog_name: &str) -> Vec<(String, Arc<dyn SchemaProvider>)> {
+    let Some(catalog) = ctx.catalog(catalog_name) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(String, Arc<dyn SchemaProvider>)> = catalog
+        .schema_names()
+        .into_iter()
+        .filter_map(|name| catalog.schema(&name).map(|schema| (name, schema)))
+        .collect();
+    let state = ctx.state();
+    if state.config().information_schema()
+        && !out.iter().any(|(name, _)| name == INFORMATION_SCHEMA)
+    {
+        let provider = InformationSchemaProvider::new(Arc::clone(state.catalog_list()));
+        out.push((INFORMATION_SCHEMA.to_string(), Arc::new(provider)));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
 }
 
 /// The schema of a `GetTables` answer.

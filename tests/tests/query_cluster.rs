@@ -1,0 +1,101 @@
+//! Queries on a real cluster — etcd, tansu, `quiver router`, two `quiver ingester`s and
+//! a `quiver querier` as processes, Parquet on a shared local directory (S3 through moto costs
+//! tens of ms per request: 1 000 queries over a growing file list took over 15 min) — through the
+//! real Python clients: read-after-write over Kafka, dedup across Parquet and ingester buffers,
+//! and an ingester killed under the querier.
+//!
+//! ```text
+//! influxdb3-python: write (router) point i ──► SQL (querier, Flight) at once   ×1000, no miss
+//! HTTP write 200 points v=1 ──► persisted ──► 100 of them v=2 (buffered) ──► pyarrow.flight:
+//!   200 rows, 100 with v=2
+//! kill -9 ingester 0 ──► the querier waits for the partitions' new owner ──► every row once
+//! ```
+
+use std::time::{Duration, Instant};
+
+use end_to_end::{CLUSTER_OPERATOR_TOKEN, IngestCluster, QuiverProcess, python_script_env};
+
+fn query(
+    cluster: &IngestCluster,
+    querier: &QuiverProcess,
+    db: &str,
+    action: &str,
+    args: &[&str],
+) -> serde_json::Value {
+    python_script_env(
+        "query_clients.py",
+        action,
+        args,
+        &cluster.router.url,
+        CLUSTER_OPERATOR_TOKEN,
+        db,
+        &[("QUIVER_QUERY_URL", querier.url.as_str())],
+    )
+}
+
+async fn write(cluster: &IngestCluster, db: &str, body: String) {
+    let resp = reqwest::Client::new()
+        .post(format!(
+            "{}/api/v2/write?bucket={db}&precision=ns",
+            cluster.router.url
+        ))
+        .header("Authorization", format!("Token {CLUSTER_OPERATOR_TOKEN}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status().as_u16(),
+        204,
+        "{}",
+        resp.text().await.unwrap()
+    );
+}
+
+fn dup_body(range: std::ops::Range<u64>, v: i64) -> String {
+    range
+        .map(|i| format!("dup,host=h{} v={v}i,k={i}i {}\n", i % 7, 1_000 + i))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "not yet run to completion: session 2's attempts were starved by parallel builds (a manual run of the same cluster did 150 iterations in 20 s, no miss); run with --run-ignored all and remove this"]
+async fn cluster_queries_see_every_acknowledged_write_once() {
+    let mut cluster = IngestCluster::start_on_files(2, 4, "1s").await;
+    let querier = cluster.start_querier();
+
+    let iterations = std::env::var("QUIVER_E2E_ITERATIONS").unwrap_or_else(|_| "1000".into());
+    let args = [iterations.as_str(), "0"];
+    let report = query(&cluster, &querier, "raw", "read_after_write", &args);
+    println!("read-after-write: {report}");
+    assert_eq!(report["miss_count"], 0, "{report}");
+
+    // Dedup across a persisted file and the ingesters' buffers.
+    write(&cluster, "dups", dup_body(0..200, 1)).await;
+    cluster.wait_persisted(Duration::from_secs(60)).await;
+    write(&cluster, "dups", dup_body(50..150, 2)).await;
+    let sql = "SELECT count(*) AS n, sum(CASE WHEN v = 2 THEN 1 ELSE 0 END) AS newer, \
+               min(CASE WHEN v = 2 THEN k END) AS lo, max(CASE WHEN v = 2 THEN k END) AS hi FROM dup";
+    let expected = serde_json::json!({"rows": [{"n": 200, "newer": 100, "lo": 50, "hi": 149}]});
+    assert_eq!(
+        query(&cluster, &querier, "dups", "flight_sql", &[sql]),
+        expected
+    );
+
+    // An ingester dies with unpersisted rows: queries wait for the new owner, lose nothing.
+    write(&cluster, "dups", dup_body(200..300, 3)).await;
+    cluster.kill_ingester(0);
+    let started = Instant::now();
+    let counted = query(&cluster, &querier, "dups", "count", &["dup"]);
+    assert_eq!(counted["n"], 300, "{counted}");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "bounded by the querier's deadline"
+    );
+    let n: u64 = iterations.parse().unwrap();
+    let counted = query(&cluster, &querier, "raw", "count", &["raw"]);
+    assert_eq!(
+        counted,
+        serde_json::json!({"n": n, "d": n, "lo": 0, "hi": n - 1})
+    );
+}
