@@ -9,6 +9,13 @@ query_port_overwrite). Prints one JSON document on the last stdout line.
                              must show every point written so far, exactly once
   count TABLE              : influxdb3-python SQL `SELECT count(*) AS n, … FROM TABLE`
   flight_sql SQL           : pyarrow.flight DoGet with the JSON ticket, rows as JSON
+  adbc                     : the ADBC Flight SQL driver (adbc_client.session: connect with Bearer
+                             and with Basic→Handshake, query, bound parameters, get_objects,
+                             table schema/types, info) on table cpu of QUIVER_DB
+  scoped A B               : creates (v2 API, operator QUIVER_TOKEN) a token that may read bucket
+                             A only, then queries A and B with it through every path:
+                             influxdb3-python, pyarrow.flight JSON ticket, ADBC statement,
+                             ADBC prepared statement with a parameter, ADBC table schema
 """
 
 import json
@@ -80,6 +87,93 @@ def flight_sql(sql):
     emit({"rows": table.to_pylist()})
 
 
+def query_port():
+    return QUERY_URL.rsplit(":", 1)[1]
+
+
+def adbc():
+    import adbc_client
+
+    emit({auth: adbc_client.session(query_port(), auth, TOKEN, DB) for auth in ("bearer", "basic")})
+
+
+def read_only_token(bucket_name):
+    from influxdb_client import InfluxDBClient, Permission, PermissionResource
+    from influxdb_client.domain.authorization import Authorization
+
+    with InfluxDBClient(url=URL, token=TOKEN, org="quiver", timeout=30_000) as mgmt:
+        org_id = mgmt.organizations_api().find_organizations()[0].id
+        bucket = mgmt.buckets_api().find_bucket_by_name(bucket_name)
+        if bucket is None:
+            raise SystemExit(f"bucket {bucket_name} not found")
+        read = Permission(
+            action="read",
+            resource=PermissionResource(type="buckets", id=bucket.id, org_id=org_id),
+        )
+        auth = mgmt.authorizations_api().create_authorization(
+            authorization=Authorization(org_id=org_id, permissions=[read],
+                                        description=f"read {bucket_name} only")
+        )
+        return auth.token
+
+
+def outcome(run):
+    """{"ok": value} or {"error": exception class, "message": text}."""
+    try:
+        return {"ok": run()}
+    except Exception as e:  # each client maps gRPC codes to its own exception classes
+        return {"error": type(e).__name__, "message": str(e)}
+
+
+def scoped(readable, other):
+    import adbc_client
+    from influxdb_client_3 import InfluxDBClient3
+    from pyarrow import flight
+
+    token = read_only_token(readable)
+    sql = "SELECT count(*) AS n FROM cpu"
+    port = query_port()
+    result = {}
+    for db in (readable, other):
+        def influxdb3():
+            c = InfluxDBClient3(host=URL, token=token, database=db,
+                                query_port_overwrite=int(port))
+            return c.query(sql).column("n")[0].as_py()
+
+        def do_get():
+            fc = flight.FlightClient(QUERY_URL.replace("http://", "grpc+tcp://"))
+            options = flight.FlightCallOptions(
+                headers=[(b"authorization", f"Bearer {token}".encode())])
+            ticket = flight.Ticket(json.dumps({"database": db, "sql_query": sql}).encode())
+            return fc.do_get(ticket, options).read_all().column("n")[0].as_py()
+
+        def adbc_query(query, parameters=None):
+            conn = adbc_client.connect(port, "bearer", token, db)
+            try:
+                cur = conn.cursor()
+                cur.execute(query, parameters=parameters)
+                return cur.fetch_arrow_table().column(0)[0].as_py()
+            finally:
+                conn.close()
+
+        def adbc_schema():
+            conn = adbc_client.connect(port, "bearer", token, db)
+            try:
+                return [f.name for f in conn.adbc_get_table_schema("cpu")]
+            finally:
+                conn.close()
+
+        result[db] = {
+            "influxdb3": outcome(influxdb3),
+            "do_get": outcome(do_get),
+            "adbc_statement": outcome(lambda: adbc_query(sql)),
+            "adbc_prepared": outcome(
+                lambda: adbc_query("SELECT count(*) AS n FROM cpu WHERE usage > $1", (0.0,))),
+            "adbc_table_schema": outcome(adbc_schema),
+        }
+    emit(result)
+
+
 def main():
     action = sys.argv[1]
     if action == "read_after_write":
@@ -88,6 +182,10 @@ def main():
         count(sys.argv[2])
     elif action == "flight_sql":
         flight_sql(sys.argv[2])
+    elif action == "adbc":
+        adbc()
+    elif action == "scoped":
+        scoped(sys.argv[2], sys.argv[3])
     else:
         raise SystemExit(f"unknown action {action}")
 

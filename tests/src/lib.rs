@@ -11,16 +11,19 @@
 //!      ──► python(action, args, env)  tests/python/clients.py with the real InfluxDB clients
 //!                                     (influxdb-client, influxdb) → one JSON document back
 //!      ──► python_script(script, …)   another script of tests/python (manage.py: management API)
+//!      ──► check_flight_clients(…)     ADBC and a one-database token through every query path
 //! ```
 
 pub mod accounting;
 mod cluster;
+mod flight_clients;
 mod in_process;
 mod ingest_cluster;
 mod process;
 mod python;
 
 pub use cluster::{CLUSTER_OPERATOR_TOKEN, Cluster, write_lp};
+pub use flight_clients::check_flight_clients;
 pub use in_process::InProcessRouter;
 pub use ingest_cluster::{BUCKET, IngestCluster, TOPIC};
 pub use process::{QuiverProcess, quiver_binary};

@@ -13,7 +13,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use end_to_end::{QuiverProcess, python_script};
+use end_to_end::{QuiverProcess, check_flight_clients, python_script};
 
 fn serve(data: &str) -> QuiverProcess {
     QuiverProcess::start(&[
@@ -146,4 +146,15 @@ async fn serve_is_read_after_write_on_one_port_and_keeps_rows_across_kill_9() {
     );
     assert_eq!(report["miss_count"], 0, "{report}");
     assert!(second.terminate().success());
+}
+
+/// ADBC Flight SQL end to end, and a token that may read one database only, denied on another
+/// through influxdb3-python, pyarrow.flight and ADBC (statement, prepared, table schema).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_answers_adbc_and_denies_a_database_the_token_may_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let process = serve(dir.path().to_str().unwrap());
+    let token = operator_token(&process);
+    check_flight_clients(&process.url, &process.url, &token, "adbc_a", "adbc_b").await;
+    assert!(process.terminate().success());
 }

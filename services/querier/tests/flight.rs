@@ -485,3 +485,84 @@ async fn influxdb3_python_query() {
     );
     server.stop().await;
 }
+
+/// Every DoGet (JSON ticket and Flight SQL) is logged in `system.queries`: type, text, outcome,
+/// rows, files, the `traceparent` trace id; the query reading the log sees itself running
+/// (received: the system table is read while it is planned).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queries_are_logged_in_system_queries() {
+    let server = Server::start().await;
+    server.persist(DATA_1).await;
+    let mut traced = server.client(Some(READER)).await;
+    traced
+        .add_header(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        )
+        .unwrap();
+    let stream = traced
+        .do_get(Ticket::new(sql_ticket(
+            "db",
+            "SELECT count(*) AS n FROM cpu",
+        )))
+        .await
+        .unwrap();
+    let batches: Vec<RecordBatch> = stream.try_collect().await.unwrap();
+    assert_eq!(batches.iter().map(RecordBatch::num_rows).sum::<usize>(), 1);
+    let err = server
+        .do_get(Some(READER), &sql_ticket("db", "SELECT nope FROM cpu"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+
+    let channel =
+        tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{}", server.port))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+    let mut sql = arrow_flight::sql::client::FlightSqlServiceClient::new(channel);
+    sql.set_header("database", "db");
+    sql.set_token(READER.to_string());
+    let info = sql
+        .execute("SELECT host FROM cpu ORDER BY host".to_string(), None)
+        .await
+        .unwrap();
+    let ticket = info.endpoint[0].ticket.clone().unwrap();
+    let rows: Vec<RecordBatch> = sql
+        .do_get(ticket)
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(rows.iter().map(RecordBatch::num_rows).sum::<usize>(), 2);
+
+    let log = server
+        .do_get(
+            Some(READER),
+            &sql_ticket(
+                "db",
+                "SELECT query_type, query_text, phase, rows, parquet_files, \
+                 error IS NOT NULL AS failed, trace_id, running \
+                 FROM system.queries ORDER BY id",
+            ),
+        )
+        .await
+        .unwrap();
+    let text = pretty_format_batches(&log).unwrap().to_string();
+    assert_eq!(
+        text.lines().collect::<Vec<_>>(),
+        [
+            "+------------+-------------------------------------------------------------------------------------------------------------------------------------------+----------+------+---------------+--------+----------------------------------+---------+",
+            "| query_type | query_text                                                                                                                                | phase    | rows | parquet_files | failed | trace_id                         | running |",
+            "+------------+-------------------------------------------------------------------------------------------------------------------------------------------+----------+------+---------------+--------+----------------------------------+---------+",
+            "| sql        | SELECT count(*) AS n FROM cpu                                                                                                             | success  | 1    | 1             | false  | 4bf92f3577b34da6a3ce929d0e0e4736 | false   |",
+            "| sql        | SELECT nope FROM cpu                                                                                                                      | fail     |      |               | true   |                                  | false   |",
+            "| flightsql  | SELECT host FROM cpu ORDER BY host                                                                                                        | success  | 2    | 1             | false  |                                  | false   |",
+            "| sql        | SELECT query_type, query_text, phase, rows, parquet_files, error IS NOT NULL AS failed, trace_id, running FROM system.queries ORDER BY id | received |      |               | false  |                                  | true    |",
+            "+------------+-------------------------------------------------------------------------------------------------------------------------------------------+----------+------+---------------+--------+----------------------------------+---------+",
+        ]
+    );
+    server.stop().await;
+}

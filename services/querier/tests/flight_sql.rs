@@ -1,7 +1,7 @@
 //! Flight SQL on the querier's Flight port, end to end over a real etcd (support::Cluster):
 //! arrow-flight's `FlightSqlServiceClient` for the happy paths, the raw `FlightServiceClient`
 //! for exact gRPC status codes on every path, and the real ADBC Flight SQL driver (Go, via
-//! `adbc_driver_flightsql` in Python, see adbc_client.py).
+//! `adbc_driver_flightsql` in Python, see tests/python/adbc_client.py).
 //!
 //! ```text
 //! support::Cluster (etcd: db "db" with cpu, db "other" with mem; tokens) ──► querier
@@ -9,7 +9,7 @@
 //!       GetCatalogs/GetDbSchemas/GetTables(include_schema)/GetTableTypes, CloseSession
 //!   ◄── raw client: each path × (no token, wrong, revoked, token of another db, no header,
 //!       unknown db, good) ──► expected code and message
-//!   ◄── adbc_client.py (ADBC driver) ──► JSON report
+//!   ◄── tests/python/adbc_client.py (ADBC driver) ──► JSON report
 //! ```
 
 mod support;
@@ -1012,7 +1012,10 @@ async fn statement_handshake_and_request_errors() {
 
 async fn adbc(args: Vec<String>) -> Value {
     let out = tokio::task::spawn_blocking(move || {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/adbc_client.py");
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/python/adbc_client.py"
+        );
         Command::new(support::python())
             .arg(script)
             .args(&args)

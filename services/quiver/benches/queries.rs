@@ -39,7 +39,9 @@ use ingester::{Ingester, IngesterMetrics, IngesterQuery, LocalDirectory, Persist
 use line_protocol::Precision;
 use querier::LogWatermarks;
 use query::QueryDatabase;
+use query::datafusion::datasource::MemTable;
 use query::datafusion::physical_plan::{ExecutionPlan, collect, displayable};
+use query::datafusion::prelude::SessionContext;
 use query::unpersisted::{UnpersistedReader, UnpersistedSettings};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -701,17 +703,46 @@ fn read_stats(plan: &Arc<dyn ExecutionPlan>, stats: &mut ReadStats) {
     }
 }
 
+/// What a query runs against.
+enum Target<'a> {
+    /// Quiver: Parquet ∪ ingester buffer, a fresh session per query.
+    Quiver(&'a QueryDatabase, &'a Database),
+    /// DataFusion alone over the same rows in memory (no dedup, no Parquet): the floor.
+    Reference(&'a SessionContext),
+}
+
+impl Target<'_> {
+    async fn session(&self) -> Result<SessionContext, BenchError> {
+        match self {
+            Self::Quiver(qdb, db) => Ok(qdb.session(db).await?),
+            Self::Reference(ctx) => Ok((*ctx).clone()),
+        }
+    }
+}
+
+/// A plain DataFusion session with every generated row in one `MemTable` named `cpu`.
+fn reference_session(data: &Data) -> Result<SessionContext, BenchError> {
+    let batches: Vec<RecordBatch> = data
+        .requests
+        .iter()
+        .flat_map(|w| w.tables.iter().map(|(_, batch)| batch.clone()))
+        .collect();
+    let table = MemTable::try_new(data.first_batch.schema(), vec![batches])?;
+    let ctx = SessionContext::new();
+    ctx.register_table(TABLE, Arc::new(table))?;
+    Ok(ctx)
+}
+
 /// The run with metrics: what it read, and the answer checked.
 async fn profile_run(
-    qdb: &QueryDatabase,
-    db: &Database,
+    target: &Target<'_>,
     case: &QueryCase,
     expected: &Expected,
     print_plan: bool,
 ) -> Result<(ReadStats, Duration), BenchError> {
     let sql = (case.sql)(0);
     let started = Instant::now();
-    let ctx = qdb.session(db).await?;
+    let ctx = target.session().await?;
     let plan = ctx.sql(&sql).await?.create_physical_plan().await?;
     let batches = collect(Arc::clone(&plan), ctx.task_ctx()).await?;
     let elapsed = started.elapsed();
@@ -742,6 +773,57 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
+}
+
+/// Runs every selected case on `target` (a profiled run, then the timed iterations); one
+/// Markdown table row per case.
+async fn measure(
+    config: &Config,
+    target: &Target<'_>,
+    cases: &[QueryCase],
+    expected: &Expected,
+) -> Result<Vec<String>, BenchError> {
+    let mut rows = Vec::new();
+    for case in cases
+        .iter()
+        .filter(|c| config.only.is_none_or(|only| c.name.contains(only)))
+    {
+        let (stats, first) = profile_run(target, case, expected, config.print_plans).await?;
+        let mut times = Vec::with_capacity(config.iterations);
+        let mut sessions = Vec::with_capacity(config.iterations);
+        for i in 0..config.iterations {
+            let sql = (case.sql)(i);
+            let started = Instant::now();
+            let ctx = target.session().await?;
+            sessions.push(started.elapsed());
+            let batches = ctx.sql(&sql).await?.collect().await?;
+            times.push(started.elapsed());
+            (case.check)(i, &batches, expected).map_err(|message| BenchError::Check {
+                query: format!("{} (iteration {i})", case.name),
+                message,
+            })?;
+        }
+        times.sort();
+        sessions.sort();
+        let line = format!(
+            "| {} | {} | {} | {} | {} | {:.1} | {:.2} | {:.1} | {:.1} | {:.1} |",
+            case.name,
+            stats.answer_rows,
+            stats.parquet_rows,
+            stats.parquet_bytes,
+            stats
+                .scan_rows
+                .map_or_else(|| "n/a".to_owned(), |r| r.to_string()),
+            ms(first),
+            ms(percentile(&sessions, 0.5)),
+            ms(percentile(&times, 0.5)),
+            ms(percentile(&times, 0.9)),
+            ms(percentile(&times, 1.0)),
+        );
+        println!("{line}");
+        rows.push(line);
+    }
+    Ok(rows)
 }
 
 async fn bench(config: Config) -> Result<(), BenchError> {
@@ -812,55 +894,27 @@ async fn bench(config: Config) -> Result<(), BenchError> {
         double_groupby(config),
     ];
 
-    let mut rows = Vec::new();
-    for case in cases
-        .iter()
-        .filter(|c| config.only.is_none_or(|only| c.name.contains(only)))
-    {
-        let (stats, first) =
-            profile_run(&qdb, &setup.db, case, &data.expected, config.print_plans).await?;
-        let mut times = Vec::with_capacity(config.iterations);
-        let mut sessions = Vec::with_capacity(config.iterations);
-        for i in 0..config.iterations {
-            let sql = (case.sql)(i);
-            let started = Instant::now();
-            let ctx = qdb.session(&setup.db).await?;
-            sessions.push(started.elapsed());
-            let batches = ctx.sql(&sql).await?.collect().await?;
-            times.push(started.elapsed());
-            (case.check)(i, &batches, &data.expected).map_err(|message| BenchError::Check {
-                query: format!("{} (iteration {i})", case.name),
-                message,
-            })?;
-        }
-        times.sort();
-        sessions.sort();
-        let line = format!(
-            "| {} | {} | {} | {} | {} | {:.1} | {:.2} | {:.1} | {:.1} | {:.1} |",
-            case.name,
-            stats.answer_rows,
-            stats.parquet_rows,
-            stats.parquet_bytes,
-            stats
-                .scan_rows
-                .map_or_else(|| "n/a".to_owned(), |r| r.to_string()),
-            ms(first),
-            ms(percentile(&sessions, 0.5)),
-            ms(percentile(&times, 0.5)),
-            ms(percentile(&times, 0.9)),
-            ms(percentile(&times, 1.0)),
+    let quiver = Target::Quiver(&qdb, &setup.db);
+    let reference = reference_session(&data)?;
+    let reference = Target::Reference(&reference);
+    for (title, target) in [
+        ("Quiver: Parquet ∪ ingester buffer, deduplicated", &quiver),
+        (
+            "reference: DataFusion over the same rows in one MemTable",
+            &reference,
+        ),
+    ] {
+        println!("\n{title}");
+        let rows = measure(&config, target, &cases, &data.expected).await?;
+        println!(
+            "\n{title}: {} iterations per query, each in a fresh session; ms\n\
+             | query | answer rows | Parquet rows read | Parquet bytes read | rows out of scan+dedup | first run | session p50 | p50 | p90 | max |\n\
+             | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            config.iterations
         );
-        println!("{line}");
-        rows.push(line);
-    }
-    println!(
-        "\n{} iterations per query, each in a fresh session; ms\n\
-         | query | answer rows | Parquet rows read | Parquet bytes read | rows out of scan+dedup | first run | session p50 | p50 | p90 | max |\n\
-         | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-        config.iterations
-    );
-    for line in rows {
-        println!("{line}");
+        for line in rows {
+            println!("{line}");
+        }
     }
     let report = setup.buffering.stop().await?;
     if !report.unpersisted_partitions.is_empty() {

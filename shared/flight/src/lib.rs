@@ -18,12 +18,14 @@
 mod auth;
 mod error;
 pub mod ingester;
+mod logged;
 mod service;
 pub mod sql;
 mod ticket;
 
 pub use auth::{Authenticated, authenticate, authorize, bearer_token};
 pub use error::{QueryServiceError, datafusion_error_to_status};
+pub use logged::{execute_logged, trace_id};
 pub use service::QueryFlightService;
 pub use ticket::{QueryTicket, QueryType, TicketError};
 

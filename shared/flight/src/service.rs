@@ -10,6 +10,7 @@
 //!        ──► influxql? UNIMPLEMENTED
 //!        ──► QueryDatabase::session ──► plan_query (queries only: no DDL/DML/SET)
 //!            ──► with_param_values($name params) ──► execute_stream
+//!        (logged in system.queries from planning to the stream's end: logged.rs)
 //!        ──► FlightDataEncoder (schema message first, even for empty results; tags hydrated
 //!            to Utf8, field metadata iox::column::type kept)
 //! get_flight_info / do_put: cmd must be a Flight SQL Any (else INVALID_ARGUMENT) ──► SqlService
@@ -32,9 +33,11 @@ use datafusion::execution::SendableRecordBatchStream;
 use futures::Stream;
 use prost::Message;
 use query::QueryDatabase;
+use query::system::QueryType as LoggedType;
 use tonic::metadata::MetadataMap;
 use tonic::{Request, Response, Status, Streaming};
 
+use crate::logged::execute_logged;
 use crate::sql::{CLOSE_SESSION, SqlService, params, plan_query, record_batch_stream};
 use crate::{QueryServiceError, QueryTicket, QueryType, TicketError, authenticate, authorize};
 
@@ -83,23 +86,36 @@ impl QueryFlightService {
         if ticket.query_type == QueryType::InfluxQl {
             return Err(QueryServiceError::InfluxQlNotImplemented);
         }
-        let ctx = self.db.session(&database).await?;
-        let mut frame = plan_query(&ctx, &ticket.sql_query).await?;
-        let placeholders = params::placeholders(frame.logical_plan())?;
-        params::check_all_bound(
-            &placeholders,
-            |id| ticket.params.contains_key(id.trim_start_matches('$')),
-            "add it to the ticket's \"params\" (named $name placeholders only)",
-        )?;
-        if !ticket.params.is_empty() {
-            let params = ticket
-                .params
-                .into_iter()
-                .map(|(name, value)| (name, ScalarAndMetadata::new(value, None)))
-                .collect();
-            frame = frame.with_param_values(ParamValues::Map(params))?;
-        }
-        Ok(frame.execute_stream().await?)
+        let planning = async {
+            let ctx = self.db.session(&database).await?;
+            let mut frame = plan_query(&ctx, &ticket.sql_query).await?;
+            let placeholders = params::placeholders(frame.logical_plan())?;
+            params::check_all_bound(
+                &placeholders,
+                |id| ticket.params.contains_key(id.trim_start_matches('$')),
+                "add it to the ticket's \"params\" (named $name placeholders only)",
+            )?;
+            if !ticket.params.is_empty() {
+                let params = ticket
+                    .params
+                    .iter()
+                    .map(|(name, value)| {
+                        (name.clone(), ScalarAndMetadata::new(value.clone(), None))
+                    })
+                    .collect();
+                frame = frame.with_param_values(ParamValues::Map(params))?;
+            }
+            Ok(frame)
+        };
+        execute_logged(
+            &self.db,
+            &database,
+            LoggedType::Sql,
+            &ticket.sql_query,
+            metadata,
+            planning,
+        )
+        .await
     }
 }
 

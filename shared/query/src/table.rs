@@ -3,15 +3,17 @@
 //!
 //! ```text
 //! scan(projection, filters)
+//!   ├─ scan columns = projection ∪ tags ∪ time (the dedup key), in table order
 //!   ├─ (query has ingesters) QueryUnpersisted::table_batches ──► partition key → batches
 //!   │     asked FIRST, so a row persisted meanwhile is in the file list read next
 //!   ├─ catalog.parquet_files(db, table) ──► BTreeMap<partition key, files>
 //!   ├─ drop files outside TimeBounds::from_filters(filters); sort each key's files by
 //!   │  (log partition, first offset) = write order
 //!   ├─ one input partition per partition key (files ∪ ingester keys):
-//!   │    DataSourceExec: ParquetSource(table schema, predicate = key-only filters), one
+//!   │    DataSourceExec: ParquetSource(scan columns, predicate = key-only filters), one
 //!   │    FileGroup per key (read sequentially, in order; empty for ingester-only keys)
 //!   ├─ DedupExec: per key, files then the ingester's batches (newer than every file);
+//!   │    per field last non-null wins, so reading fewer fields changes no answer;
 //!   │    deduplicated when the key has more than one file or any unpersisted rows
 //!   └─ ProjectionExec(projection)
 //! ```
@@ -100,17 +102,31 @@ impl PersistedTable {
         self
     }
 
-    /// The Parquet + unpersisted scan and dedup plan over the full table schema; `None` when no
-    /// row can match.
+    /// The table schema's columns a scan must read for `projection`: the projected ones plus
+    /// every tag and `time` (the dedup key), in table order.
+    fn scan_columns(&self, projection: Option<&Vec<usize>>) -> Vec<usize> {
+        let Some(projection) = projection else {
+            return (0..self.schema.fields().len()).collect();
+        };
+        (0..self.schema.fields().len())
+            .filter(|i| {
+                projection.contains(i) || self.key_columns.contains(self.schema.field(*i).name())
+            })
+            .collect()
+    }
+
+    /// The Parquet + unpersisted scan and dedup plan over `schema` (the table's, or a projection
+    /// of it that keeps every key column); `None` when no row can match.
     async fn deduplicated_scan(
         &self,
         state: &dyn Session,
+        schema: &SchemaRef,
         filters: &[Expr],
     ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
         let bounds = TimeBounds::from_filters(filters);
         let mut unpersisted = match &self.unpersisted {
             Some(u) => u
-                .table_batches(&self.database_name, &self.table_name, &self.schema, bounds)
+                .table_batches(&self.database_name, &self.table_name, schema, bounds)
                 .await
                 .map_err(|e| DataFusionError::External(Box::new(e)))?,
             None => BTreeMap::new(),
@@ -144,7 +160,7 @@ impl PersistedTable {
             ));
         }
         if groups.iter().all(|g| g.is_empty()) {
-            let scan = EmptyExec::new(Arc::clone(&self.schema)).with_partitions(groups.len());
+            let scan = EmptyExec::new(Arc::clone(schema)).with_partitions(groups.len());
             return Ok(Some(Arc::new(DedupExec::with_unpersisted(
                 Arc::new(scan),
                 needs_dedup,
@@ -152,14 +168,15 @@ impl PersistedTable {
             ))));
         }
 
-        let mut source = ParquetSource::new(Arc::clone(&self.schema));
+        // The source's schema is the scan's: Parquet reads only those columns of each file.
+        let mut source = ParquetSource::new(Arc::clone(schema));
         let key_filters: Vec<Expr> = filters
             .iter()
             .filter(|f| is_key_only(f, &self.key_columns))
             .cloned()
             .collect();
         if let Some(predicate) = conjunction(key_filters) {
-            let df_schema = DFSchema::try_from(Arc::clone(&self.schema))?;
+            let df_schema = DFSchema::try_from(Arc::clone(schema))?;
             source = source.with_predicate(state.create_physical_expr(predicate, &df_schema)?);
         }
         let config =
@@ -200,7 +217,9 @@ impl TableProvider for PersistedTable {
         filters: &[Expr],
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let Some(plan) = self.deduplicated_scan(state, filters).await? else {
+        let columns = self.scan_columns(projection);
+        let scan_schema = Arc::new(self.schema.project(&columns)?);
+        let Some(plan) = self.deduplicated_scan(state, &scan_schema, filters).await? else {
             let schema = match projection {
                 Some(p) => Arc::new(self.schema.project(p)?),
                 None => Arc::clone(&self.schema),
@@ -210,11 +229,16 @@ impl TableProvider for PersistedTable {
         let Some(projection) = projection else {
             return Ok(plan);
         };
-        let exprs = projection.iter().map(|&i| {
+        // Table index ──► position in the scan schema (`columns` is sorted).
+        let mut exprs = Vec::with_capacity(projection.len());
+        for &i in projection {
+            let position = columns.binary_search(&i).map_err(|_| {
+                DataFusionError::Internal(format!("projected column {i} is not scanned"))
+            })?;
             let name = self.schema.field(i).name();
-            let column: Arc<dyn PhysicalExpr> = Arc::new(Column::new(name, i));
-            (column, name.clone())
-        });
+            let column: Arc<dyn PhysicalExpr> = Arc::new(Column::new(name, position));
+            exprs.push((column, name.clone()));
+        }
         Ok(Arc::new(ProjectionExec::try_new(exprs, plan)?))
     }
 }

@@ -11,7 +11,7 @@
 //! GetSqlInfo / GetCatalogs / GetDbSchemas / GetTables / GetTableTypes
 //!   GetFlightInfo ──► schema + ticket = the command itself ──► DoGet ──► one batch
 //! CommandStatementQuery ──► plan (schema) ──► ticket TicketStatementQuery{handle(db, sql)}
-//!   ──► DoGet ──► plan again ──► execute_stream ──► FlightData
+//!   ──► DoGet ──► plan again ──► execute_stream ──► FlightData (logged in system.queries)
 //! CreatePreparedStatement ──► plan ──► handle(db, sql) + dataset schema + parameter schema
 //! DoPut(CommandPreparedStatementQuery{handle}, parameter batch) ──► bind() checks the batch
 //!   ──► new handle(db, sql, params IPC) in DoPutPreparedStatementResult
@@ -37,7 +37,7 @@ use arrow_flight::sql::{
     ProstMessageExt, SqlInfo, TicketStatementQuery,
 };
 use arrow_flight::{Action, FlightDescriptor, FlightInfo, HandshakeRequest, HandshakeResponse};
-use catalog::DatabaseName;
+use catalog::{Database, DatabaseName};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::datatypes::Schema;
@@ -45,6 +45,7 @@ use datafusion::prelude::{DataFrame, SessionContext};
 use futures::{Stream, StreamExt, TryStreamExt};
 use prost::Message;
 use query::QueryDatabase;
+use query::system::QueryType as LoggedType;
 use tonic::metadata::{MetadataMap, MetadataValue};
 use tonic::{Request, Response, Status, Streaming};
 
@@ -55,10 +56,35 @@ use crate::sql::plan::{
     schema_bytes,
 };
 use crate::sql::{metadata, params, sql_info};
-use crate::{QueryServiceError, authenticate};
+use crate::{QueryServiceError, authenticate, execute_logged};
 
 /// The action type of the Flight RPC `CloseSession`.
 pub const CLOSE_SESSION: &str = "CloseSession";
+
+/// Plans a handle's statement in `ctx` with its bound parameters (all placeholders must be
+/// bound).
+async fn plan_in(
+    ctx: &SessionContext,
+    handle: &StatementHandle,
+) -> Result<DataFrame, QueryServiceError> {
+    let frame = plan_query(ctx, &handle.sql).await?;
+    let placeholders = params::placeholders(frame.logical_plan())?;
+    match &handle.params {
+        None => {
+            params::check_all_bound(
+                &placeholders,
+                |_| false,
+                "bind the parameters with DoPut before executing the prepared statement",
+            )?;
+            Ok(frame)
+        }
+        Some(ipc) => {
+            let batch = params::batch_from_ipc(ipc)?;
+            let values = params::bind(&placeholders, &batch)?;
+            Ok(frame.with_param_values(values)?)
+        }
+    }
+}
 
 type HandshakeStream = Pin<Box<dyn Stream<Item = Result<HandshakeResponse, Status>> + Send>>;
 type ActionStream = <SqlService as FlightService>::DoActionStream;
@@ -114,6 +140,16 @@ impl SqlService {
         metadata: &MetadataMap,
         handle_database: Option<&str>,
     ) -> Result<(String, SessionContext), QueryServiceError> {
+        let (name, _, ctx) = self.open_database(metadata, handle_database).await?;
+        Ok((name, ctx))
+    }
+
+    /// [`Self::open`], with the catalog's record of the database.
+    async fn open_database(
+        &self,
+        metadata: &MetadataMap,
+        handle_database: Option<&str>,
+    ) -> Result<(String, Database, SessionContext), QueryServiceError> {
         let name = self.readable_database(metadata, handle_database).await?;
         let database_name =
             DatabaseName::new(name.as_str()).map_err(QueryServiceError::InvalidDatabaseName)?;
@@ -124,7 +160,7 @@ impl SqlService {
             .await?
             .ok_or_else(|| QueryServiceError::DatabaseNotFound(name.clone()))?;
         let ctx = self.db.session(&database).await?;
-        Ok((name, ctx))
+        Ok((name, database, ctx))
     }
 
     /// Plans a handle's statement with its bound parameters.
@@ -134,24 +170,7 @@ impl SqlService {
         handle: &StatementHandle,
     ) -> Result<DataFrame, QueryServiceError> {
         let (_, ctx) = self.open(metadata, Some(&handle.database)).await?;
-        let frame = plan_query(&ctx, &handle.sql).await?;
-        match &handle.params {
-            None => {
-                let placeholders = params::placeholders(frame.logical_plan())?;
-                params::check_all_bound(
-                    &placeholders,
-                    |_| false,
-                    "bind the parameters with DoPut before executing the prepared statement",
-                )?;
-                Ok(frame)
-            }
-            Some(ipc) => {
-                let batch = params::batch_from_ipc(ipc)?;
-                let placeholders = params::placeholders(frame.logical_plan())?;
-                let values = params::bind(&placeholders, &batch)?;
-                Ok(frame.with_param_values(values)?)
-            }
-        }
+        plan_in(&ctx, handle).await
     }
 
     async fn statement_info(
@@ -197,8 +216,17 @@ impl SqlService {
         handle_bytes: &[u8],
     ) -> Result<FlightDataStream, QueryServiceError> {
         let handle = decode_handle(handle_bytes)?;
-        let frame = self.plan_handle(metadata, &handle).await?;
-        Ok(record_batch_stream(frame.execute_stream().await?))
+        let (_, database, ctx) = self.open_database(metadata, Some(&handle.database)).await?;
+        let stream = execute_logged(
+            &self.db,
+            &database,
+            LoggedType::FlightSql,
+            &handle.sql,
+            metadata,
+            plan_in(&ctx, &handle),
+        )
+        .await?;
+        Ok(record_batch_stream(stream))
     }
 
     async fn create_prepared(

@@ -10,7 +10,7 @@
 //!        directory.ingesters() ──► each pending partition ──► the ingester that owns it
 //!          ├─ no owner: the catalog's persisted offset ≥ min_offset? then Parquet has it all
 //!          │            else retry (ownership is moving) ──► at the deadline: NoOwner
-//!          └─ ask each ingester its partitions at once (concurrently)
+//!          └─ ask each ingester its partitions at once (concurrently), for `schema`'s columns
 //!               Ok ──► keep the partition's chunks │ Timeout ──► fail now (it waited already)
 //!               NotOwned / Unavailable ──► retry with a fresh directory
 //!   ──► chunks aligned to the table schema, grouped by partition key, in applied order
@@ -101,7 +101,8 @@ pub struct QueryUnpersisted {
 }
 
 impl QueryUnpersisted {
-    /// The unpersisted rows of `database`.`table`, aligned to `schema`, grouped by partition key,
+    /// The unpersisted rows of `database`.`table` (only `schema`'s columns are asked for),
+    /// aligned to `schema`, grouped by partition key,
     /// each group in applied order. Includes every write acknowledged before the query's
     /// high-water marks were taken.
     pub async fn table_batches(
@@ -120,7 +121,10 @@ impl QueryUnpersisted {
             .filter(|(_, hwm)| **hwm > 0)
             .map(|(p, hwm)| (*p, hwm - 1))
             .collect();
-        let answered = self.ask_all(database, table, time_bounds, pending).await?;
+        let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        let answered = self
+            .ask_all(database, table, &columns, time_bounds, pending)
+            .await?;
         let mut groups: BTreeMap<String, Vec<RecordBatch>> = BTreeMap::new();
         for chunk in answered.into_values().flatten() {
             if chunk.batch.num_rows() == 0 {
@@ -142,6 +146,7 @@ impl QueryUnpersisted {
         &self,
         database: &str,
         table: &str,
+        columns: &[String],
         time_bounds: TimeBounds,
         mut pending: BTreeMap<LogPartition, u64>,
     ) -> Result<BTreeMap<LogPartition, Vec<UnpersistedChunk>>, UnpersistedError> {
@@ -162,7 +167,7 @@ impl QueryUnpersisted {
                         let request = UnpersistedRequest {
                             database: database.to_owned(),
                             table: table.to_owned(),
-                            columns: None,
+                            columns: Some(columns.to_vec()),
                             time_bounds,
                             partitions: waits,
                             wait,

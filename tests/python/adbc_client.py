@@ -1,4 +1,6 @@
-"""Drives the real ADBC Flight SQL driver (Go, via adbc_driver_flightsql) against the querier.
+"""Drives the real ADBC Flight SQL driver (Go, via adbc_driver_flightsql) against a Flight SQL
+port: the querier (services/querier/tests/flight_sql.rs) or `quiver serve` / a cluster's querier
+(tests/python/query_clients.py imports it).
 
 Usage:
   adbc_client.py session PORT bearer|basic TOKEN DATABASE
@@ -104,4 +106,5 @@ def main():
         print(json.dumps({"error": {"class": type(e).__name__, "message": str(e)}}))
 
 
-main()
+if __name__ == "__main__":
+    main()
