@@ -20,7 +20,7 @@ import adbc_driver_flightsql.dbapi as flightsql
 def connect(port, auth, token, database):
     kwargs = {"adbc.flight.sql.rpc.call_header.database": database}
     if auth == "basic":
-        kwargs["username"] = "any-user"
+        kwargs["username"] = "user"  # "user:<token>" needs base64 padding with the tests' tokens
         kwargs["password"] = token
     else:
         kwargs["adbc.flight.sql.authorization_header"] = f"Bearer {token}"

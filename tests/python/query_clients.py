@@ -8,6 +8,7 @@ query_port_overwrite). Prints one JSON document on the last stdout line.
                              queries count(*) and max(v) over SQL (Flight DoGet); every answer
                              must show every point written so far, exactly once
   count TABLE              : influxdb3-python SQL `SELECT count(*) AS n, … FROM TABLE`
+  try_count TABLE          : the same, or {"error": message} when the query fails
   flight_sql SQL           : pyarrow.flight DoGet with the JSON ticket, rows as JSON
   adbc                     : the ADBC Flight SQL driver (adbc_client.session: connect with Bearer
                              and with Basic→Handshake, query, bound parameters, get_objects,
@@ -74,6 +75,13 @@ def read_after_write(n, start):
 def count(table):
     t = client().query(f"SELECT count(*) AS n, count(DISTINCT v) AS d, min(v) AS lo, max(v) AS hi FROM {table}")
     emit({k: t.column(k)[0].as_py() for k in ("n", "d", "lo", "hi")})
+
+
+def try_count(table):
+    try:
+        count(table)
+    except Exception as e:  # the test tells retryable errors from wrong answers
+        emit({"error": str(e)})
 
 
 def flight_sql(sql):
@@ -180,6 +188,8 @@ def main():
         read_after_write(int(sys.argv[2]), int(sys.argv[3]))
     elif action == "count":
         count(sys.argv[2])
+    elif action == "try_count":
+        try_count(sys.argv[2])
     elif action == "flight_sql":
         flight_sql(sys.argv[2])
     elif action == "adbc":

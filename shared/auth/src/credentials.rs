@@ -11,9 +11,17 @@
 use std::fmt;
 
 use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
 use crate::Token;
+
+/// Standard base64, with or without `=` padding: Arrow Flight's Go client (the ADBC Flight SQL
+/// driver's Handshake) sends `Basic` credentials unpadded (`RawStdEncoding`).
+const BASIC: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
 
 /// The candidate tokens a request presents, most specific first. `Debug` redacts them.
 #[derive(Clone, PartialEq, Eq)]
@@ -95,7 +103,7 @@ fn parse_header(value: &str) -> Result<Credentials, CredentialError> {
         vec![Token::new(rest)]
     } else if scheme.eq_ignore_ascii_case("basic") {
         non_empty(rest, "Basic")?;
-        let decoded = STANDARD
+        let decoded = BASIC
             .decode(rest)
             .map_err(|_| CredentialError::BasicNotBase64)?;
         let decoded = String::from_utf8(decoded).map_err(|_| CredentialError::BasicNoColon)?;
@@ -170,6 +178,11 @@ mod tests {
         // base64("root:qvr_t") = cm9vdDpxdnJfdA==
         assert_eq!(
             values(extract_credentials(Some(b"Basic cm9vdDpxdnJfdA=="), None).unwrap()),
+            ["qvr_t"]
+        );
+        // Unpadded, as Arrow Flight's Go client sends it.
+        assert_eq!(
+            values(extract_credentials(Some(b"Basic cm9vdDpxdnJfdA"), None).unwrap()),
             ["qvr_t"]
         );
         // base64("u:a:b") = dTphOmI= : only the first colon splits.

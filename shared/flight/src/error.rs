@@ -11,13 +11,15 @@
 //!   InfluxQlNotImplemented / Unimplemented / Unsupported / ReadOnly ──► UNIMPLEMENTED
 //!   Catalog                                                 ──► UNAVAILABLE
 //!   Arrow / Flight (building an answer)                     ──► INTERNAL
-//!   Query(DataFusionError) ──► datafusion_error_to_status (plan errors INVALID_ARGUMENT, …)
+//!   Query(DataFusionError) ──► datafusion_error_to_status (plan errors INVALID_ARGUMENT;
+//!     the ingesters or the catalog unreachable while scanning ──► UNAVAILABLE: retry, …)
 //! ```
 
 use arrow_flight::error::FlightError;
 use catalog::CatalogError;
 use datafusion::arrow::error::ArrowError;
 use datafusion::error::DataFusionError;
+use query::unpersisted::UnpersistedError;
 use tonic::{Code, Status};
 
 use crate::TicketError;
@@ -159,6 +161,46 @@ fn datafusion_code(e: &DataFusionError) -> Code {
         | DataFusionError::Configuration(_) => Code::InvalidArgument,
         DataFusionError::NotImplemented(_) => Code::Unimplemented,
         DataFusionError::ResourcesExhausted(_) => Code::ResourceExhausted,
+        // A scan that could not reach the ingesters (no owner yet, timeout, unreachable) or the
+        // catalog: the query may succeed when retried.
+        DataFusionError::External(inner)
+            if inner.is::<UnpersistedError>() || inner.is::<CatalogError>() =>
+        {
+            Code::Unavailable
+        }
         _ => Code::Internal,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scans_that_cannot_reach_ingesters_or_the_catalog_are_unavailable() {
+        let no_owner =
+            DataFusionError::External(Box::new(UnpersistedError::NoOwner { partition: 3 }));
+        let status = datafusion_error_to_status(&no_owner);
+        assert_eq!(status.code(), Code::Unavailable);
+        assert!(
+            status
+                .message()
+                .contains("no ingester owns log partition 3"),
+            "{}",
+            status.message()
+        );
+        let catalog =
+            DataFusionError::External(Box::new(CatalogError::Unavailable("etcd down".into())));
+        assert_eq!(
+            datafusion_error_to_status(&catalog).code(),
+            Code::Unavailable
+        );
+        let other = DataFusionError::External("boom".into());
+        assert_eq!(datafusion_error_to_status(&other).code(), Code::Internal);
+        let plan = DataFusionError::Plan("no such column".into());
+        assert_eq!(
+            datafusion_error_to_status(&plan).code(),
+            Code::InvalidArgument
+        );
     }
 }

@@ -24,6 +24,7 @@
 mod dedup_exec;
 mod error;
 mod filters;
+mod overlap;
 mod session;
 pub mod system;
 mod table;

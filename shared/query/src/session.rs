@@ -2,8 +2,9 @@
 //! the database has an `UnpersistedReader`, the ingesters' unpersisted rows.
 //!
 //! ```text
-//! QueryDatabase { catalog, object store, unpersisted reader? }
-//!   └─► session(&Database)
+//! QueryDatabase { catalog, object store, unpersisted reader?, one RuntimeEnv }
+//!   └─► session(&Database)   (every session shares the RuntimeEnv: its Parquet metadata cache
+//!                              keeps the footers of the immutable files across queries)
 //!         ├─ one QueryUnpersisted per session (high-water marks taken at the first scan)
 //!         ├─ SessionConfig: information_schema, catalog `public`, schema `iox`,
 //!         │  no file-scan repartitioning (DedupExec needs a partition key's files together)
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use catalog::{Catalog, Database};
 use datafusion::common::TableReference;
 use datafusion::execution::object_store::ObjectStoreUrl;
+use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use object_store::ObjectStore;
 
@@ -38,6 +40,9 @@ pub struct QueryDatabase {
     store: Arc<dyn ObjectStore>,
     query_log: Arc<QueryLog>,
     unpersisted: Option<UnpersistedReader>,
+    /// Shared by every session: memory pool, object stores, the Parquet metadata cache
+    /// (DataFusion's default limit, 50 MB; files never change once written).
+    runtime: Arc<RuntimeEnv>,
 }
 
 impl QueryDatabase {
@@ -49,6 +54,7 @@ impl QueryDatabase {
             store,
             query_log,
             unpersisted: None,
+            runtime: Arc::new(RuntimeEnv::default()),
         }
     }
 
@@ -81,7 +87,7 @@ impl QueryDatabase {
                 "datafusion.execution.enable_file_stream_work_stealing",
                 false,
             );
-        let ctx = SessionContext::new_with_config(config);
+        let ctx = SessionContext::new_with_config_rt(config, Arc::clone(&self.runtime));
         let url = ObjectStoreUrl::parse(OBJECT_STORE_URL)?;
         ctx.register_object_store(url.as_ref(), Arc::clone(&self.store));
         let unpersisted = self.unpersisted.as_ref().map(|r| Arc::new(r.for_query()));

@@ -7,14 +7,16 @@
 //!   ├─ (query has ingesters) QueryUnpersisted::table_batches ──► partition key → batches
 //!   │     asked FIRST, so a row persisted meanwhile is in the file list read next
 //!   ├─ catalog.parquet_files(db, table) ──► BTreeMap<partition key, files>
-//!   ├─ drop files outside TimeBounds::from_filters(filters); sort each key's files by
-//!   │  (log partition, first offset) = write order
-//!   ├─ one input partition per partition key (files ∪ ingester keys):
-//!   │    DataSourceExec: ParquetSource(scan columns, predicate = key-only filters), one
-//!   │    FileGroup per key (read sequentially, in order; empty for ingester-only keys)
-//!   ├─ DedupExec: per key, files then the ingester's batches (newer than every file);
-//!   │    per field last non-null wins, so reading fewer fields changes no answer;
-//!   │    deduplicated when the key has more than one file or any unpersisted rows
+//!   ├─ drop files outside TimeBounds::from_filters(filters)
+//!   ├─ per partition key (files ∪ ingester keys): overlap_groups ──► groups of files and
+//!   │  batches whose time ranges overlap (files in write order, then batches); one input
+//!   │  partition per group:
+//!   │    DataSourceExec: ParquetSource(scan columns, predicate = key-only filters, footers
+//!   │    from the runtime's metadata cache), one
+//!   │    FileGroup per group (read sequentially, in order; empty for batches-only groups)
+//!   ├─ DedupExec: a group with more than one file or any unpersisted rows is sorted and
+//!   │    deduplicated (files, then the ingester's batches: last non-null value per field
+//!   │    wins, so reading fewer fields changes no answer); a lone file passes through
 //!   └─ ProjectionExec(projection)
 //! ```
 
@@ -27,6 +29,7 @@ use catalog::{Catalog, DatabaseId, TableId, TableSchema};
 use datafusion::catalog::Session;
 use datafusion::common::DFSchema;
 use datafusion::datasource::listing::PartitionedFile;
+use datafusion::datasource::physical_plan::parquet::CachedParquetFileReaderFactory;
 use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::{TableProvider, TableType};
@@ -42,6 +45,7 @@ use datafusion::physical_plan::projection::ProjectionExec;
 use schema::{InfluxColumnType, arrow_schema, sort_columns};
 
 use crate::filters::{TimeBounds, is_key_only};
+use crate::overlap::overlap_groups;
 use crate::unpersisted::QueryUnpersisted;
 use crate::{DedupExec, OBJECT_STORE_URL};
 
@@ -148,16 +152,22 @@ impl PersistedTable {
         let mut needs_dedup = Vec::with_capacity(keys.len());
         let mut buffered = Vec::with_capacity(keys.len());
         for key in keys {
-            let mut records = files.remove(&key).unwrap_or_default();
-            records.sort_by_key(|r| (r.log_partition, r.min_offset, r.max_offset));
-            needs_dedup.push(records.len() > 1);
-            buffered.push(unpersisted.remove(&key).unwrap_or_default());
-            groups.push(FileGroup::new(
-                records
-                    .into_iter()
-                    .map(|r| PartitionedFile::new(r.path, r.size_bytes))
-                    .collect(),
-            ));
+            let records = files.remove(&key).unwrap_or_default();
+            let batches = unpersisted.remove(&key).unwrap_or_default();
+            for group in overlap_groups(records, batches) {
+                needs_dedup.push(group.needs_dedup());
+                groups.push(FileGroup::new(
+                    group
+                        .files
+                        .into_iter()
+                        .map(|r| PartitionedFile::new(r.path, r.size_bytes))
+                        .collect(),
+                ));
+                buffered.push(group.batches);
+            }
+        }
+        if groups.is_empty() {
+            return Ok(None);
         }
         if groups.iter().all(|g| g.is_empty()) {
             let scan = EmptyExec::new(Arc::clone(schema)).with_partitions(groups.len());
@@ -169,7 +179,15 @@ impl PersistedTable {
         }
 
         // The source's schema is the scan's: Parquet reads only those columns of each file.
-        let mut source = ParquetSource::new(Arc::clone(schema));
+        // Footers come from the session's (shared, bounded) metadata cache.
+        let runtime = state.runtime_env();
+        let store = runtime.object_store(ObjectStoreUrl::parse(OBJECT_STORE_URL)?)?;
+        let readers = CachedParquetFileReaderFactory::new(
+            store,
+            runtime.cache_manager.get_file_metadata_cache(),
+        );
+        let mut source = ParquetSource::new(Arc::clone(schema))
+            .with_parquet_file_reader_factory(Arc::new(readers));
         let key_filters: Vec<Expr> = filters
             .iter()
             .filter(|f| is_key_only(f, &self.key_columns))

@@ -266,3 +266,54 @@ async fn projections_read_only_their_fields_and_keep_every_row() {
     assert!(scan.contains("usage"), "{scan}");
     assert!(!scan.contains("idle"), "{scan}");
 }
+
+/// Files of one partition key whose time ranges do not overlap cannot share a row: each is
+/// read on its own without the sort + dedup; overlapping ones are still merged.
+#[tokio::test]
+async fn only_files_with_overlapping_time_ranges_are_deduplicated_together() {
+    let f = Fixture::new().await;
+    f.persist(
+        "1970-01-01",
+        "cpu,host=a usage=1 10\ncpu,host=b usage=2 20\n",
+    )
+    .await;
+    f.persist(
+        "1970-01-01",
+        "cpu,host=a usage=3 30\ncpu,host=b usage=4 40\n",
+    )
+    .await;
+    let plan = f.sql("EXPLAIN SELECT * FROM cpu").await;
+    assert!(
+        plan.contains("DedupExec: partitions=2, deduplicated=0"),
+        "{plan}"
+    );
+    // A third file overlapping both merges the three into one deduplicated group.
+    f.persist(
+        "1970-01-01",
+        "cpu,host=a usage=9 20\ncpu,host=b usage=8 30\n",
+    )
+    .await;
+    let plan = f.sql("EXPLAIN SELECT * FROM cpu").await;
+    assert!(
+        plan.contains("DedupExec: partitions=1, deduplicated=1"),
+        "{plan}"
+    );
+    let out = f
+        .sql("SELECT host, usage, time FROM cpu ORDER BY time, host")
+        .await;
+    assert_eq!(
+        lines(&out),
+        [
+            "+------+-------+-------------------------------+",
+            "| host | usage | time                          |",
+            "+------+-------+-------------------------------+",
+            "| a    | 1.0   | 1970-01-01T00:00:00.000000010 |",
+            "| a    | 9.0   | 1970-01-01T00:00:00.000000020 |",
+            "| b    | 2.0   | 1970-01-01T00:00:00.000000020 |",
+            "| a    | 3.0   | 1970-01-01T00:00:00.000000030 |",
+            "| b    | 8.0   | 1970-01-01T00:00:00.000000030 |",
+            "| b    | 4.0   | 1970-01-01T00:00:00.000000040 |",
+            "+------+-------+-------------------------------+",
+        ]
+    );
+}

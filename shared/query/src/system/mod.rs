@@ -33,7 +33,7 @@
 //! `hard_deletion_time` and no cache counts (Quiver has neither) but add ids and limits;
 //! `parquet_files` adds the partition key, object id, log offsets and creation time (the
 //! exactly-once bookkeeping of design.md §4). `partitions` in `queries` counts the (table,
-//! partition key) file groups the plan scans.
+//! partition key) pairs whose Parquet files the plan scans.
 
 mod databases;
 mod logged_stream;

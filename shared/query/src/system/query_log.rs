@@ -17,7 +17,7 @@
 //! held for a few field writes only; `QueryLogEntry` is `Send + Sync` and can be moved into a
 //! response stream.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -408,11 +408,10 @@ impl Drop for QueryLogEntry {
     }
 }
 
-/// (file groups, files) of every file scan in `plan`. The query crate's tables make one file
-/// group per partition key and sessions never split groups, so groups = (table, partition key)
-/// pairs scanned.
+/// ((table, partition key) pairs with files scanned, files scanned) over every file scan in
+/// `plan`. A pair's files share a directory (parquet_store's layout).
 fn scanned_files(plan: &Arc<dyn ExecutionPlan>) -> (u64, u64) {
-    let mut groups = 0_u64;
+    let mut keys = HashSet::new();
     let mut files = 0_u64;
     let mut stack = vec![plan];
     while let Some(node) = stack.pop() {
@@ -420,14 +419,20 @@ fn scanned_files(plan: &Arc<dyn ExecutionPlan>) -> (u64, u64) {
             .downcast_ref::<DataSourceExec>()
             .and_then(|exec| exec.data_source().downcast_ref::<FileScanConfig>())
         {
-            for group in &config.file_groups {
-                groups += 1;
-                files += group.len() as u64;
+            for file in config.file_groups.iter().flat_map(|g| g.files()) {
+                files += 1;
+                // …/<table id>/<partition key>/<file>.parquet: the directory names the pair.
+                let path = file.object_meta.location.as_ref();
+                keys.insert(
+                    path.rsplit_once('/')
+                        .map_or(path, |(dir, _)| dir)
+                        .to_owned(),
+                );
             }
         }
         stack.extend(node.children());
     }
-    (groups, files)
+    (keys.len() as u64, files)
 }
 
 fn now_ns() -> i64 {
