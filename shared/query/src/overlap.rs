@@ -165,6 +165,10 @@ mod tests {
             .collect()
     }
 
+    fn s(names: &[&str]) -> Vec<String> {
+        names.iter().map(|x| (*x).to_string()).collect()
+    }
+
     #[test]
     fn disjoint_files_are_read_alone_without_dedup() {
         let groups = overlap_groups(
@@ -175,7 +179,6 @@ mod tests {
             ],
             Vec::new(),
         );
-        let s = |v: &[&str]| v.iter().map(|x| (*x).to_string()).collect::<Vec<_>>();
         assert_eq!(
             shape(&groups),
             [
@@ -197,7 +200,6 @@ mod tests {
             ],
             vec![batch(&[40, 41]), batch(&[28]), batch(&[]), batch(&[70, 45])],
         );
-        let s = |v: &[&str]| v.iter().map(|x| (*x).to_string()).collect::<Vec<_>>();
         assert_eq!(
             shape(&groups),
             [

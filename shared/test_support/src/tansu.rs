@@ -8,6 +8,7 @@
 //! kill() = SIGKILL by PID; restart() = same port, same storage; killed on drop
 //! ```
 //!
+//! Storage: SQLite (`$QUIVER_TANSU_STORAGE` overrides, e.g. `memory://tansu/`).
 //! The binary is `$QUIVER_TANSU`, default `~/.cache/quiver-ci/tansu/bin/tansu` (built with
 //! `cargo install tansu --locked --features libsql,dynostore`). Product code never depends on
 //! tansu; tests use it as "a Kafka broker".
@@ -76,6 +77,12 @@ pub struct TansuProcess {
     child: Option<Child>,
     dir: tempfile::TempDir,
     port: u16,
+}
+
+/// The broker's storage: `$QUIVER_TANSU_STORAGE` (e.g. `memory://tansu/` for benchmarks that
+/// compare storage costs), else SQLite in the broker's temp dir (survives a broker restart).
+fn storage_engine() -> String {
+    std::env::var("QUIVER_TANSU_STORAGE").unwrap_or_else(|_| "sqlite://tansu.db".to_owned())
 }
 
 /// The tansu binary: `$QUIVER_TANSU` or `~/.cache/quiver-ci/tansu/bin/tansu`.
@@ -202,7 +209,7 @@ impl TansuProcess {
             .arg("--advertised-listener-url")
             .arg(&url)
             .arg("--storage-engine")
-            .arg("sqlite://tansu.db")
+            .arg(storage_engine())
             .env_remove("STORAGE_ENGINE")
             .env_remove("LISTENER_URL")
             .env_remove("ADVERTISED_LISTENER_URL")
