@@ -40,6 +40,7 @@ async fn querier_reads_files_listed_in_etcd() {
     let kafka_args = KafkaArgs {
         kafka_brokers: vec![tansu.bootstrap()],
         kafka_topic: DEFAULT_KAFKA_TOPIC.into(),
+        kafka_linger: config::DEFAULT_KAFKA_LINGER,
     };
     let dir = tempfile::tempdir().unwrap();
     let store_args = ObjectStoreArgs {
@@ -169,6 +170,7 @@ async fn connect_needs_etcd_endpoints() {
     let kafka_args = KafkaArgs {
         kafka_brokers: vec!["127.0.0.1:9".into()],
         kafka_topic: DEFAULT_KAFKA_TOPIC.into(),
+        kafka_linger: config::DEFAULT_KAFKA_LINGER,
     };
     let err = querier::connect(&etcd_args, &kafka_args, &query_args(), &store_args, None)
         .await
@@ -192,6 +194,7 @@ async fn connect_needs_kafka_brokers() {
     let kafka_args = KafkaArgs {
         kafka_brokers: vec![],
         kafka_topic: DEFAULT_KAFKA_TOPIC.into(),
+        kafka_linger: config::DEFAULT_KAFKA_LINGER,
     };
     let err = querier::connect(&etcd_args, &kafka_args, &query_args(), &store_args, None)
         .await

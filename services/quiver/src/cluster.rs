@@ -67,7 +67,8 @@ pub async fn router_write_log(
     create_partitions: Option<u32>,
 ) -> Result<Arc<dyn WriteLog>, StartError> {
     let brokers = kafka.bootstrap_servers().ok_or(StartError::NoWriteLog)?;
-    let config = KafkaConfig::new(brokers, kafka.kafka_topic.clone());
+    let mut config = KafkaConfig::new(brokers, kafka.kafka_topic.clone());
+    config.linger = kafka.kafka_linger;
     let mut attempt = 1;
     loop {
         let opened = async {

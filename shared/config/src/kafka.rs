@@ -4,12 +4,20 @@
 //! ```text
 //! --kafka-brokers kafka-0:9092,kafka-1:9092  (QUIVER_KAFKA_BROKERS) ──► bootstrap servers
 //! --kafka-topic quiver-writes                (QUIVER_KAFKA_TOPIC)   ──► the write log topic
+//! --kafka-linger 5ms                         (QUIVER_KAFKA_LINGER)  ──► producer linger.ms
 //! ```
+
+use std::time::Duration;
 
 use clap::Args;
 
+use crate::parse_duration;
+
 /// Default `--kafka-topic`.
 pub const DEFAULT_KAFKA_TOPIC: &str = "quiver-writes";
+
+/// Default `--kafka-linger`.
+pub const DEFAULT_KAFKA_LINGER: Duration = Duration::from_millis(5);
 
 /// The write log on Kafka.
 #[derive(Debug, Clone, Args)]
@@ -34,6 +42,17 @@ pub struct KafkaArgs {
         value_parser = parse_topic
     )]
     pub kafka_topic: String,
+
+    /// How long the producer waits to batch records bound for the same partition before
+    /// sending them (`linger.ms`): a router's 204 waits at least this long. `0` sends at once.
+    #[arg(
+        long = "kafka-linger",
+        env = "QUIVER_KAFKA_LINGER",
+        value_name = "DURATION",
+        default_value = "5ms",
+        value_parser = parse_linger
+    )]
+    pub kafka_linger: Duration,
 }
 
 impl KafkaArgs {
@@ -41,6 +60,26 @@ impl KafkaArgs {
     pub fn bootstrap_servers(&self) -> Option<String> {
         (!self.kafka_brokers.is_empty()).then(|| self.kafka_brokers.join(","))
     }
+}
+
+/// A duration (`0`, `1ms`, `5ms`, `1s`; zero allowed) up to librdkafka's limit of 900 s.
+fn parse_linger(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let digits = s.trim_end_matches(['m', 's']);
+    let zero = !digits.is_empty()
+        && digits.bytes().all(|b| b == b'0')
+        && matches!(&s[digits.len()..], "" | "ms" | "s");
+    let d = if zero {
+        Duration::ZERO
+    } else {
+        parse_duration(s)?
+    };
+    if d > Duration::from_secs(900) {
+        return Err(format!(
+            "{s:?} is longer than 900s (librdkafka's linger.ms limit)"
+        ));
+    }
+    Ok(d)
 }
 
 fn parse_broker(s: &str) -> Result<String, String> {
@@ -108,5 +147,24 @@ mod tests {
         assert!(err.contains("expected HOST:PORT"), "{err}");
         let err = parse(&["--kafka-topic", "a b"]).unwrap_err().to_string();
         assert!(err.contains("invalid Kafka topic"), "{err}");
+    }
+
+    #[test]
+    fn linger_defaults_to_5ms_and_may_be_zero() {
+        assert_eq!(parse(&[]).unwrap().kafka_linger, DEFAULT_KAFKA_LINGER);
+        for (arg, ms) in [
+            ("0", 0),
+            ("0ms", 0),
+            ("0s", 0),
+            ("1ms", 1),
+            ("20ms", 20),
+            ("1s", 1000),
+        ] {
+            let k = parse(&["--kafka-linger", arg]).unwrap();
+            assert_eq!(k.kafka_linger, Duration::from_millis(ms), "{arg}");
+        }
+        for bad in ["ms", "-1ms", "5x", "901s"] {
+            assert!(parse(&["--kafka-linger", bad]).is_err(), "{bad}");
+        }
     }
 }

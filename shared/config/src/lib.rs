@@ -44,7 +44,7 @@ pub use ingester::{
     DEFAULT_MEMORY_BUDGET, DEFAULT_PERSIST_MAX_BYTES, DEFAULT_PERSIST_MAX_ROWS, IngesterArgs,
     IngesterConfig, parse_duration,
 };
-pub use kafka::{DEFAULT_KAFKA_TOPIC, KafkaArgs};
+pub use kafka::{DEFAULT_KAFKA_LINGER, DEFAULT_KAFKA_TOPIC, KafkaArgs};
 pub use object_store::{ObjectStoreArgs, ObjectStoreKind};
 pub use querier::{QuerierConfig, QueryArgs};
 pub use services::{RouterConfig, ServeConfig};

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! router: KafkaWriteLog::append(p, write) ──codec──► FutureProducer (acks=all, idempotent,
-//!         linger 5 ms, bounded queue, message.timeout bounded) ──► topic partition p ──► offset
+//!         linger (5 ms by default), bounded queue, message.timeout bounded) ──► topic partition p ──► offset
 //! ingester: KafkaLogReader (consumer group, cooperative-sticky, no auto commit)
 //!         rebalance callback ──► Assigned / Revoked events; new partitions paused until seek
 //!         recv ──► filter (assigned, sought, offset ≥ target) ──codec──► LogEvent::Record
@@ -40,10 +40,12 @@ pub struct KafkaConfig {
     pub request_timeout: Duration,
     /// Largest record (`message.max.bytes`); a larger append fails without being sent.
     pub max_record_bytes: usize,
+    /// How long the producer batches records for a partition before sending (`linger.ms`).
+    pub linger: Duration,
 }
 
 impl KafkaConfig {
-    /// Defaults: 10 s produce timeout, 10 s request timeout, 16 MiB records.
+    /// Defaults: 10 s produce timeout, 10 s request timeout, 16 MiB records, 5 ms linger.
     pub fn new(brokers: impl Into<String>, topic: impl Into<String>) -> Self {
         Self {
             brokers: brokers.into(),
@@ -51,6 +53,7 @@ impl KafkaConfig {
             produce_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(10),
             max_record_bytes: 16 << 20,
+            linger: Duration::from_millis(5),
         }
     }
 

@@ -6,7 +6,7 @@
 //! ```
 //!
 //! The producer is idempotent (`enable.idempotence=true`: retries after a leader change or a
-//! reconnect never duplicate or reorder a partition's records), lingers 5 ms to batch
+//! reconnect never duplicate or reorder a partition's records), lingers `KafkaConfig::linger` (5 ms by default) to batch
 //! concurrent requests, holds at most 100 000 records / 256 MiB in its queue, and gives up on a
 //! record after `produce_timeout` so a dead broker turns into errors (503), not hangs.
 
@@ -52,7 +52,7 @@ impl KafkaWriteLog {
             .set("acks", "all")
             .set("enable.idempotence", "true")
             .set("max.in.flight.requests.per.connection", "5")
-            .set("linger.ms", "5")
+            .set("linger.ms", config.linger.as_millis().to_string())
             .set("batch.size", config.max_record_bytes.to_string())
             .set("queue.buffering.max.messages", "100000")
             .set("queue.buffering.max.kbytes", "262144")
