@@ -11,6 +11,8 @@
 //!               ──► p50 / p99 / max per request
 //! 3 memory:     a fresh ingester that never persists (huge thresholds); write N rows; wait
 //!               until applied ──► VmRSS growth of its process per million buffered rows
+//! 4 router alone: that ingester killed; the latency runs of step 2 again with nothing
+//!               consuming (router + broker only: what the ingester's CPU costs the writes)
 //! ```
 //!
 //! Run: `cargo bench -p end_to_end --bench ingest_e2e [-- SECONDS PARTITIONS CONNECTIONS]`
@@ -439,4 +441,21 @@ async fn main() {
         before as f64 / 1024.0,
         after as f64 / 1024.0
     );
+
+    // ---- 4. the router and the broker alone (no ingester competing for the cores) -----------
+    let mut bench = Arc::try_unwrap(bench).unwrap_or_else(|_| panic!("bench still shared"));
+    drop(bench.ingester.take());
+    let bench = Arc::new(bench);
+    for (rate, name) in [(half, "half"), (tenth, "a tenth")] {
+        for lines in [BODY_LINES, 500] {
+            let rows = ((rate * 10.0) as usize).max(BODY_LINES * 10);
+            let l = open_loop(&bench, bodies(&mut generator, rows, lines), rate).await;
+            report_latency(
+                &format!(
+                    "no ingester running: latency at {rate:.0} rows/s ({name}), {lines}-line bodies"
+                ),
+                l,
+            );
+        }
+    }
 }
