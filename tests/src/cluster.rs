@@ -8,6 +8,7 @@
 //!                          --kafka-brokers … --kafka-create-topic-partitions 4`
 //!                   ──► EtcdCatalog on the same endpoint and prefix (the test's admin handle)
 //! write_lp(router, db, token, body) ──► POST /api/v2/write ──► (status, Retry-After, body)
+//! write_acked(…) ──► the same, must be 204
 //! ```
 
 use catalog::EtcdCatalog;
@@ -99,4 +100,10 @@ pub async fn write_lp(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     (status, retry_after, resp.text().await.unwrap_or_default())
+}
+
+/// [`write_lp`] that must be acknowledged: panics with the router's answer unless it is 204.
+pub async fn write_acked(router: &str, db: &str, token: &str, body: &str) {
+    let (status, _, text) = write_lp(&reqwest::Client::new(), router, db, token, body).await;
+    assert_eq!(status, 204, "write to {db}: {text}");
 }

@@ -11,24 +11,19 @@
 
 use serde_json::{Value, json};
 
-use crate::python_script_env;
+use crate::{python_script_env, write_acked};
 
 /// Rows of table `cpu` in database A: host a twice (usage 1 and 7, idle on the first), b once.
 const CPU_A: &str = "cpu,host=a usage=1,idle=10 1\ncpu,host=a usage=7 2\ncpu,host=b usage=2 1\n";
 /// One row in database B.
 const CPU_B: &str = "cpu,host=z usage=3 1\n";
 
-async fn write(url: &str, token: &str, db: &str, body: &str) {
-    let resp = reqwest::Client::new()
-        .post(format!("{url}/api/v2/write?bucket={db}&precision=ns"))
-        .header("Authorization", format!("Token {token}"))
-        .body(body.to_owned())
-        .send()
-        .await
-        .expect("write request");
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap_or_default();
-    assert_eq!(status, 204, "write to {db}: {text}");
+/// Points `dup,host=h{i % 7} v={v}i,k={i}i` at time 1 000 + i for `i` in `range`: written twice
+/// with different `v`, they must come back once with the last `v` (the dedup tests).
+pub fn dup_body(range: std::ops::Range<u64>, v: i64) -> String {
+    range
+        .map(|i| format!("dup,host=h{} v={v}i,k={i}i {}\n", i % 7, 1_000 + i))
+        .collect()
 }
 
 fn run(
@@ -53,8 +48,8 @@ fn run(
 /// Writes `cpu` into databases `a` and `b` through `write_url` with the operator `token`, then
 /// checks the ADBC driver and a read-`a`-only token against the Flight port `query_url`.
 pub async fn check_flight_clients(write_url: &str, query_url: &str, token: &str, a: &str, b: &str) {
-    write(write_url, token, a, CPU_A).await;
-    write(write_url, token, b, CPU_B).await;
+    write_acked(write_url, a, token, CPU_A).await;
+    write_acked(write_url, b, token, CPU_B).await;
 
     let adbc = run(write_url, query_url, token, a, "adbc", &[]);
     for auth in ["bearer", "basic"] {

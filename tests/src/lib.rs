@@ -22,8 +22,8 @@ mod ingest_cluster;
 mod process;
 mod python;
 
-pub use cluster::{CLUSTER_OPERATOR_TOKEN, Cluster, write_lp};
-pub use flight_clients::check_flight_clients;
+pub use cluster::{CLUSTER_OPERATOR_TOKEN, Cluster, write_acked, write_lp};
+pub use flight_clients::{check_flight_clients, dup_body};
 pub use in_process::InProcessRouter;
 pub use ingest_cluster::{BUCKET, IngestCluster, TOPIC};
 pub use process::{QuiverProcess, quiver_binary};

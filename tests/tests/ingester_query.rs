@@ -22,10 +22,8 @@ use catalog::{Catalog, DatabaseName, DatabaseOptions, EtcdCatalog, SchemaUpsert}
 use end_to_end::QuiverProcess;
 use flight::ingester::{CatalogIngesterDirectory, IngesterClientSettings};
 use line_protocol::Precision;
-use query::TimeBounds;
 use query::unpersisted::{
-    IngesterDirectory, IngesterHandle, PartitionWait, UnpersistedAnswer, UnpersistedError,
-    UnpersistedRequest,
+    IngesterDirectory, IngesterHandle, UnpersistedAnswer, UnpersistedError, UnpersistedRequest,
 };
 use test_support::{EtcdProcess, TansuProcess};
 use write_log::kafka::{KafkaConfig, KafkaWriteLog};
@@ -79,20 +77,28 @@ async fn write(catalog: &dyn Catalog, db: catalog::DatabaseId, rows: &[Row]) -> 
 }
 
 fn request(partitions: &[(u32, Option<u64>)], wait: Duration) -> UnpersistedRequest {
-    UnpersistedRequest {
-        database: "db".into(),
-        table: "cpu".into(),
-        columns: None,
-        time_bounds: TimeBounds::default(),
-        partitions: partitions
-            .iter()
-            .map(|&(partition, min_offset)| PartitionWait {
-                partition,
-                min_offset,
-            })
-            .collect(),
-        wait,
-    }
+    UnpersistedRequest::new("db", "cpu", partitions.iter().copied(), wait)
+}
+
+/// Asks `handle` for partitions 0 and 1 up to their high-water marks − 1 and checks that it
+/// answered exactly up to them.
+async fn ask_up_to(handle: &IngesterHandle, marks: &BTreeMap<u32, u64>) -> UnpersistedAnswer {
+    let wanted: Vec<(u32, Option<u64>)> = (0..2).map(|p| (p, marks[&p].checked_sub(1))).collect();
+    let answer = handle
+        .source
+        .unpersisted(request(&wanted, Duration::from_secs(30)))
+        .await
+        .expect("answer");
+    let applied: Vec<(u32, Option<u64>)> = answer
+        .partitions
+        .iter()
+        .map(|p| (p.partition, p.applied))
+        .collect();
+    assert_eq!(
+        applied, wanted,
+        "answered exactly up to the high-water marks"
+    );
+    answer
 }
 
 fn answer_rows(answer: &UnpersistedAnswer) -> Vec<Row> {
@@ -222,21 +228,7 @@ async fn a_quiver_ingester_answers_its_unpersisted_rows_over_flight() {
     let directory =
         CatalogIngesterDirectory::new(Arc::clone(&catalog), IngesterClientSettings::default());
     let handle = wait_owner(&directory, "ing-q", &[0, 1]).await;
-    let wanted = [(0, last(&marks, 0)), (1, last(&marks, 1))];
-    let answer = handle
-        .source
-        .unpersisted(request(&wanted, Duration::from_secs(30)))
-        .await
-        .expect("answer");
-    let applied: Vec<(u32, Option<u64>)> = answer
-        .partitions
-        .iter()
-        .map(|p| (p.partition, p.applied))
-        .collect();
-    assert_eq!(
-        applied, wanted,
-        "answered exactly up to the high-water marks"
-    );
+    let answer = ask_up_to(&handle, &marks).await;
     assert_eq!(answer_rows(&answer), written, "every row, once");
 
     // Errors over the wire.
@@ -278,18 +270,7 @@ async fn a_quiver_ingester_answers_its_unpersisted_rows_over_flight() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let wanted = [(0, last(&marks, 0)), (1, last(&marks, 1))];
-    let answer = handle
-        .source
-        .unpersisted(request(&wanted, Duration::from_secs(30)))
-        .await
-        .expect("answer");
-    let applied: Vec<(u32, Option<u64>)> = answer
-        .partitions
-        .iter()
-        .map(|p| (p.partition, p.applied))
-        .collect();
-    assert_eq!(applied, wanted, "still answered up to the marks");
+    let answer = ask_up_to(&handle, &marks).await;
     assert!(
         answer_rows(&answer).is_empty(),
         "persisted rows are no longer the ingester's"

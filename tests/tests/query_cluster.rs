@@ -16,7 +16,8 @@
 use std::time::{Duration, Instant};
 
 use end_to_end::{
-    CLUSTER_OPERATOR_TOKEN, IngestCluster, QuiverProcess, check_flight_clients, python_script_env,
+    CLUSTER_OPERATOR_TOKEN, IngestCluster, QuiverProcess, check_flight_clients, dup_body,
+    python_script_env, write_acked,
 };
 
 fn query(
@@ -35,31 +36,6 @@ fn query(
         db,
         &[("QUIVER_QUERY_URL", querier.url.as_str())],
     )
-}
-
-async fn write(cluster: &IngestCluster, db: &str, body: String) {
-    let resp = reqwest::Client::new()
-        .post(format!(
-            "{}/api/v2/write?bucket={db}&precision=ns",
-            cluster.router.url
-        ))
-        .header("Authorization", format!("Token {CLUSTER_OPERATOR_TOKEN}"))
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        resp.status().as_u16(),
-        204,
-        "{}",
-        resp.text().await.unwrap()
-    );
-}
-
-fn dup_body(range: std::ops::Range<u64>, v: i64) -> String {
-    range
-        .map(|i| format!("dup,host=h{} v={v}i,k={i}i {}\n", i % 7, 1_000 + i))
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -86,9 +62,21 @@ async fn cluster_queries_see_every_acknowledged_write_once() {
     .await;
 
     // Dedup across a persisted file and the ingesters' buffers.
-    write(&cluster, "dups", dup_body(0..200, 1)).await;
+    write_acked(
+        &cluster.router.url,
+        "dups",
+        CLUSTER_OPERATOR_TOKEN,
+        &dup_body(0..200, 1),
+    )
+    .await;
     cluster.wait_persisted(Duration::from_secs(60)).await;
-    write(&cluster, "dups", dup_body(50..150, 2)).await;
+    write_acked(
+        &cluster.router.url,
+        "dups",
+        CLUSTER_OPERATOR_TOKEN,
+        &dup_body(50..150, 2),
+    )
+    .await;
     let sql = "SELECT count(*) AS n, sum(CASE WHEN v = 2 THEN 1 ELSE 0 END) AS newer, \
                min(CASE WHEN v = 2 THEN k END) AS lo, max(CASE WHEN v = 2 THEN k END) AS hi FROM dup";
     let expected = serde_json::json!({"rows": [{"n": 200, "newer": 100, "lo": 50, "hi": 149}]});
@@ -102,7 +90,13 @@ async fn cluster_queries_see_every_acknowledged_write_once() {
     // deadline and then answers UNAVAILABLE "no ingester owns log partition … (retry)"; it
     // never answers a count that misses the dead ingester's rows. (Without the restart, tansu
     // 0.6 never gave the survivor the partitions back within 4 min: see the issue notes.)
-    write(&cluster, "dups", dup_body(200..300, 3)).await;
+    write_acked(
+        &cluster.router.url,
+        "dups",
+        CLUSTER_OPERATOR_TOKEN,
+        &dup_body(200..300, 3),
+    )
+    .await;
     cluster.kill_ingester(0);
     cluster.start_ingester(0);
     let started = Instant::now();

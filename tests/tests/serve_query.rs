@@ -13,7 +13,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use end_to_end::{QuiverProcess, check_flight_clients, python_script};
+use end_to_end::{QuiverProcess, check_flight_clients, dup_body, python_script, write_acked};
 
 fn serve(data: &str) -> QuiverProcess {
     QuiverProcess::start(&[
@@ -44,22 +44,6 @@ fn query(url: &str, token: &str, db: &str, action: &str, args: &[&str]) -> serde
     python_script("query_clients.py", action, args, url, token, db)
 }
 
-async fn write(url: &str, token: &str, db: &str, body: String) {
-    let resp = reqwest::Client::new()
-        .post(format!("{url}/api/v2/write?bucket={db}&precision=ns"))
-        .header("Authorization", format!("Token {token}"))
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        resp.status().as_u16(),
-        204,
-        "{}",
-        resp.text().await.unwrap()
-    );
-}
-
 fn parquet_files(dir: &Path) -> usize {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
@@ -75,12 +59,6 @@ fn parquet_files(dir: &Path) -> usize {
             }
         })
         .sum()
-}
-
-fn dup_body(range: std::ops::Range<u64>, v: i64) -> String {
-    range
-        .map(|i| format!("dup,host=h{} v={v}i,k={i}i {}\n", i % 7, 1_000 + i))
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -106,7 +84,7 @@ async fn serve_is_read_after_write_on_one_port_and_keeps_rows_across_kill_9() {
 
     // Dedup: 200 points persisted, then 100 of them again with new values, buffered.
     let before = parquet_files(dir.path());
-    write(&first.url, &token, "dups", dup_body(0..200, 1)).await;
+    write_acked(&first.url, "dups", &token, &dup_body(0..200, 1)).await;
     let started = Instant::now();
     while parquet_files(dir.path()) == before {
         assert!(
@@ -115,7 +93,7 @@ async fn serve_is_read_after_write_on_one_port_and_keeps_rows_across_kill_9() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    write(&first.url, &token, "dups", dup_body(50..150, 2)).await;
+    write_acked(&first.url, "dups", &token, &dup_body(50..150, 2)).await;
     let sql = "SELECT count(*) AS n, sum(CASE WHEN v = 2 THEN 1 ELSE 0 END) AS newer, \
                min(CASE WHEN v = 2 THEN k END) AS lo, max(CASE WHEN v = 2 THEN k END) AS hi FROM dup";
     let expected = serde_json::json!({"rows": [{"n": 200, "newer": 100, "lo": 50, "hi": 149}]});

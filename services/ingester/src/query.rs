@@ -11,7 +11,8 @@
 //!       Behind / Assigning ──► Err(Timeout { wanted, applied })
 //!   answer, outside the lock: per partition, the running persist's snapshot of the table first,
 //!     then the buffer (each in applied order), every batch
-//!       ──► rows outside time_bounds dropped (filter kernel; skipped when all are inside)
+//!       ──► rows outside time_bounds or without the wanted tag values dropped (filter
+//!           kernel; skipped when every row is wanted)
 //!       ──► only the requested columns it has
 //!       ──► UnpersistedChunk { partition key, batch }
 //! ```
@@ -20,10 +21,11 @@
 //! exactly those of the records up to `applied` that are not in the catalog yet (the snapshot's
 //! may be committed by now — the querier deduplicates them against their files).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use arrow::array::{Array, BooleanArray, TimestampNanosecondArray};
+use arrow::array::{Array, AsArray, BooleanArray, TimestampNanosecondArray};
 use arrow::compute::filter_record_batch;
 use arrow::record_batch::RecordBatch;
 use async_trait::async_trait;
@@ -105,7 +107,7 @@ impl IngesterQuery {
                     .into_iter()
                     .chain(buffered)
                     .filter_map(|(partition_key, batch)| {
-                        let batch = shape(&batch, request.columns.as_deref(), request.time_bounds)?;
+                        let batch = shape(&batch, &request)?;
                         Some(UnpersistedChunk {
                             partition_key,
                             batch,
@@ -157,16 +159,13 @@ impl UnpersistedSource for IngesterQuery {
     }
 }
 
-/// The rows of `batch` within `bounds` (`None`: none) with only the `columns` it has (all when
-/// `None`). Filtering is best effort: on an Arrow error the rows are sent unfiltered (the
-/// querier filters again).
-pub(crate) fn shape(
-    batch: &RecordBatch,
-    columns: Option<&[String]>,
-    bounds: TimeBounds,
-) -> Option<RecordBatch> {
-    let batch = within(batch, bounds)?;
-    let Some(columns) = columns else {
+/// The rows of `batch` the request wants — `time` within its bounds, each restricted tag one of
+/// its values — with only the requested columns the batch has (all when `columns` is `None`);
+/// `None` when no row is wanted. Filtering is best effort: on an Arrow error the rows are sent
+/// unfiltered (the querier filters again).
+pub(crate) fn shape(batch: &RecordBatch, request: &UnpersistedRequest) -> Option<RecordBatch> {
+    let batch = wanted_rows(batch, request.time_bounds, &request.tags)?;
+    let Some(columns) = request.columns.as_deref() else {
         return Some(batch);
     };
     let indices: Vec<usize> = batch
@@ -183,28 +182,65 @@ pub(crate) fn shape(
     Some(batch.project(&indices).unwrap_or(batch))
 }
 
-/// The rows of `batch` whose `time` is within `bounds`; `None` when no row is.
-fn within(batch: &RecordBatch, bounds: TimeBounds) -> Option<RecordBatch> {
-    if bounds == TimeBounds::default() || batch.num_rows() == 0 {
-        return Some(batch.clone()).filter(|b| b.num_rows() > 0);
+/// The rows of `batch` whose `time` is within `bounds` and whose tags have the `tags` values;
+/// `None` when no row is.
+fn wanted_rows(
+    batch: &RecordBatch,
+    bounds: TimeBounds,
+    tags: &BTreeMap<String, Vec<String>>,
+) -> Option<RecordBatch> {
+    if batch.num_rows() == 0 {
+        return None;
     }
-    let Some(times) = batch
-        .column_by_name(TIME_COLUMN_NAME)
-        .and_then(|c| c.as_any().downcast_ref::<TimestampNanosecondArray>())
-    else {
+    if bounds == TimeBounds::default() && tags.is_empty() {
         return Some(batch.clone());
-    };
-    let inside = |t: i64| bounds.min.is_none_or(|m| t >= m) && bounds.max.is_none_or(|m| t <= m);
-    let keep: BooleanArray = (0..times.len())
-        .map(|i| Some(times.is_valid(i) && inside(times.value(i))))
-        .collect();
+    }
+    let mut keep = vec![true; batch.num_rows()];
+    if bounds != TimeBounds::default()
+        && let Some(times) = batch
+            .column_by_name(TIME_COLUMN_NAME)
+            .and_then(|c| c.as_any().downcast_ref::<TimestampNanosecondArray>())
+    {
+        let inside =
+            |t: i64| bounds.min.is_none_or(|m| t >= m) && bounds.max.is_none_or(|m| t <= m);
+        for (i, k) in keep.iter_mut().enumerate() {
+            *k = times.is_valid(i) && inside(times.value(i));
+        }
+    }
+    for (tag, values) in tags {
+        match batch.column_by_name(tag) {
+            // A row without the tag has it null: `tag = 'v'` / `tag IN (…)` is not true.
+            None => return None,
+            Some(column) => match column.as_any_dictionary_opt() {
+                Some(dict) => {
+                    let Some(strings) = dict.values().as_string_opt::<i32>() else {
+                        continue;
+                    };
+                    // Which dictionary entries are wanted, then each row by its key.
+                    let wanted: Vec<bool> = (0..strings.len())
+                        .map(|v| {
+                            strings.is_valid(v) && values.iter().any(|w| w == strings.value(v))
+                        })
+                        .collect();
+                    let keys = dict.normalized_keys();
+                    for (row, k) in keep.iter_mut().enumerate() {
+                        *k = *k
+                            && dict.is_valid(row)
+                            && wanted.get(keys[row]).copied().unwrap_or(false);
+                    }
+                }
+                None => continue,
+            },
+        }
+    }
+    let keep = BooleanArray::from(keep);
     match keep.true_count() {
         0 => None,
         n if n == batch.num_rows() => Some(batch.clone()),
         _ => match filter_record_batch(batch, &keep) {
             Ok(filtered) => Some(filtered),
             Err(error) => {
-                tracing::warn!(%error, "cannot filter buffered rows by time; sending them all");
+                tracing::warn!(%error, "cannot filter buffered rows; sending them all");
                 Some(batch.clone())
             }
         },

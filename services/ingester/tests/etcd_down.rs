@@ -12,24 +12,18 @@ use catalog::{Catalog, EtcdCatalog};
 use ingester::{Ingester, PersistSettings};
 use object_store::ObjectStore;
 use object_store::memory::InMemory;
-use query::TimeBounds;
-use query::unpersisted::{PartitionWait, UnpersistedError, UnpersistedRequest, UnpersistedSource};
+use query::unpersisted::{UnpersistedError, UnpersistedRequest, UnpersistedSource};
 use support::{lazy, wait_until};
 use test_support::EtcdProcess;
 use write_log::{LogWrite, MemWriteLog, WriteLog};
 
 fn request(min_offset: Option<u64>, wait_ms: u64) -> UnpersistedRequest {
-    UnpersistedRequest {
-        database: "db".into(),
-        table: "cpu".into(),
-        columns: None,
-        time_bounds: TimeBounds::default(),
-        partitions: vec![PartitionWait {
-            partition: 0,
-            min_offset,
-        }],
-        wait: Duration::from_millis(wait_ms),
-    }
+    UnpersistedRequest::new(
+        "db",
+        "cpu",
+        [(0, min_offset)],
+        Duration::from_millis(wait_ms),
+    )
 }
 
 /// A write of one row of table cpu (no catalog needed: nothing is persisted in these tests).

@@ -9,8 +9,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use catalog::MAX_FILES_PER_PERSIST;
-use query::TimeBounds;
-use query::unpersisted::{PartitionWait, UnpersistedError, UnpersistedRequest, UnpersistedSource};
+use query::unpersisted::{UnpersistedError, UnpersistedRequest, UnpersistedSource};
 use support::{Bench, Point, lazy, lp, metric, script, wait_until};
 
 const APPLIED: &str = "quiver_ingester_records_applied_total";
@@ -38,17 +37,12 @@ async fn files_by_offsets(bench: &Bench) -> BTreeMap<(u64, u64), usize> {
 }
 
 fn request(partition: u32, min_offset: u64, wait_ms: u64) -> UnpersistedRequest {
-    UnpersistedRequest {
-        database: "db".into(),
-        table: "cpu".into(),
-        columns: None,
-        time_bounds: TimeBounds::default(),
-        partitions: vec![PartitionWait {
-            partition,
-            min_offset: Some(min_offset),
-        }],
-        wait: Duration::from_millis(wait_ms),
-    }
+    UnpersistedRequest::new(
+        "db",
+        "cpu",
+        [(partition, Some(min_offset))],
+        Duration::from_millis(wait_ms),
+    )
 }
 
 #[tokio::test]

@@ -12,8 +12,7 @@ use arrow::record_batch::RecordBatch;
 use ingester::{IngesterQuery, LocalDirectory, PersistSettings};
 use query::TimeBounds;
 use query::unpersisted::{
-    IngesterDirectory, PartitionWait, UnpersistedAnswer, UnpersistedError, UnpersistedRequest,
-    UnpersistedSource,
+    IngesterDirectory, UnpersistedAnswer, UnpersistedError, UnpersistedRequest, UnpersistedSource,
 };
 use support::{Bench, Point, batch_points, expected, lazy, lp, metric, wait_until};
 
@@ -21,20 +20,12 @@ const APPLIED: &str = "quiver_ingester_records_applied_total";
 const DAY: i64 = 86_400_000_000_000;
 
 fn request(partitions: &[(u32, Option<u64>)], wait_ms: u64) -> UnpersistedRequest {
-    UnpersistedRequest {
-        database: "db".into(),
-        table: "cpu".into(),
-        columns: None,
-        time_bounds: TimeBounds::default(),
-        partitions: partitions
-            .iter()
-            .map(|&(partition, min_offset)| PartitionWait {
-                partition,
-                min_offset,
-            })
-            .collect(),
-        wait: Duration::from_millis(wait_ms),
-    }
+    UnpersistedRequest::new(
+        "db",
+        "cpu",
+        partitions.iter().copied(),
+        Duration::from_millis(wait_ms),
+    )
 }
 
 /// Every point of the answer, sorted.
@@ -196,7 +187,7 @@ async fn a_partition_revoked_during_the_wait_is_not_owned() {
 }
 
 #[tokio::test]
-async fn only_the_requested_columns_and_rows_in_the_time_bounds() {
+async fn only_the_requested_columns_and_rows_in_the_time_bounds_and_tag_values() {
     let bench = Bench::new().await;
     bench.write(&lp(0..10)).await;
     let running = bench.start(lazy());
@@ -243,6 +234,34 @@ async fn only_the_requested_columns_and_rows_in_the_time_bounds() {
     let answer = ask(&running.query, outside).await;
     assert!(answer.partitions[0].chunks.is_empty());
     assert_eq!(answer.partitions[0].applied, Some(0));
+
+    // Tag restrictions (host = 'h1' / host IN ('h0', 'h2')), with time bounds together.
+    let mut tagged = request(&[(0, Some(0))], 5_000);
+    tagged.tags = [("host".to_owned(), vec!["h1".to_owned()])].into();
+    let answer = ask(&running.query, tagged.clone()).await;
+    let h1: Vec<_> = expected(0..10)
+        .into_iter()
+        .filter(|p| p.0 == "h1")
+        .collect();
+    assert_eq!(points(&answer), h1);
+    tagged.tags = [("host".to_owned(), vec!["h0".to_owned(), "h2".to_owned()])].into();
+    tagged.time_bounds = TimeBounds {
+        min: Some(2),
+        max: None,
+    };
+    let answer = ask(&running.query, tagged.clone()).await;
+    let h0_h2: Vec<_> = expected(2..10)
+        .into_iter()
+        .filter(|p| p.0 != "h1")
+        .collect();
+    assert_eq!(points(&answer), h0_h2);
+    // No row has the value, or the tag column does not exist: nothing is sent.
+    for (tag, value) in [("host", "h9"), ("region", "eu")] {
+        tagged.tags = [(tag.to_owned(), vec![value.to_owned()])].into();
+        let answer = ask(&running.query, tagged.clone()).await;
+        assert!(answer.partitions[0].chunks.is_empty(), "{tag}={value}");
+        assert_eq!(answer.partitions[0].applied, Some(0));
+    }
     running.stop().await;
 }
 

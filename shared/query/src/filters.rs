@@ -5,7 +5,9 @@
 //! filters (after DataFusion's coercion: time literals are TimestampNanosecond)
 //!   ├─► TimeBounds::from_filters: `time <op> literal` conjuncts ──► [min, max] (inclusive)
 //!   │     └─► overlaps(file.min_time_ns, file.max_time_ns) ──► keep / skip the file
-//!   └─► is_key_only(filter, tags + time) ──► predicate for DataFusion's Parquet pruning
+//!   ├─► is_key_only(filter, tags + time) ──► predicate for DataFusion's Parquet pruning
+//!   └─► string_values(filters, column): `column = 'v'` / `IN ('v', …)` / ORs of them ──► the
+//!         only values a matching row can have (tags asked of the ingesters; system tables)
 //! ```
 
 use std::collections::HashSet;
@@ -13,6 +15,41 @@ use std::collections::HashSet;
 use datafusion::logical_expr::{BinaryExpr, Expr, Operator};
 use datafusion::scalar::ScalarValue;
 use schema::TIME_COLUMN_NAME;
+
+/// The string values `column` must have in every row matching all `filters`, from conjuncts
+/// `column = 'v'`, `'v' = column`, `column IN ('v', …)` and ORs of those (the first such
+/// conjunct); `None` when no conjunct restricts it that way.
+pub fn string_values(filters: &[Expr], column: &str) -> Option<Vec<String>> {
+    filters.iter().find_map(|f| conjunct_values(f, column))
+}
+
+fn conjunct_values(expr: &Expr, column: &str) -> Option<Vec<String>> {
+    let is_column = |e: &Expr| matches!(e, Expr::Column(c) if c.name == column);
+    let as_str = |e: &Expr| match e {
+        Expr::Literal(v, _) => v.try_as_str().flatten().map(str::to_string),
+        _ => None,
+    };
+    match expr {
+        Expr::BinaryExpr(BinaryExpr { left, op, right }) => match op {
+            Operator::And => {
+                conjunct_values(left, column).or_else(|| conjunct_values(right, column))
+            }
+            // DataFusion rewrites short IN lists as ORs of equalities.
+            Operator::Or => {
+                let mut values = conjunct_values(left, column)?;
+                values.extend(conjunct_values(right, column)?);
+                Some(values)
+            }
+            Operator::Eq if is_column(left) => as_str(right).map(|v| vec![v]),
+            Operator::Eq if is_column(right) => as_str(left).map(|v| vec![v]),
+            _ => None,
+        },
+        Expr::InList(list) if !list.negated && is_column(&list.expr) => {
+            list.list.iter().map(as_str).collect()
+        }
+        _ => None,
+    }
+}
 
 /// Inclusive bounds on `time` implied by a conjunction of filters; `None` = unbounded.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -152,5 +189,35 @@ mod tests {
         assert!(!is_key_only(&col("usage").gt(lit(1.0)), &keys));
         assert!(!is_key_only(&col("host").eq(col("usage")), &keys));
         assert!(!is_key_only(&lit(true), &keys));
+    }
+
+    #[test]
+    fn string_values_from_equalities_in_lists_and_their_ors() {
+        let eq = col("table_name").eq(lit("cpu"));
+        let one = |filters: &[Expr], c: &str| string_values(filters, c);
+        assert_eq!(
+            one(std::slice::from_ref(&eq), "table_name"),
+            Some(vec!["cpu".into()])
+        );
+        assert_eq!(
+            one(&[lit("mem").eq(col("table_name"))], "table_name"),
+            Some(vec!["mem".into()])
+        );
+        let and = col("row_count").gt(lit(1_u64)).and(eq.clone());
+        assert_eq!(one(&[and], "table_name"), Some(vec!["cpu".into()]));
+        let list = col("host").in_list(vec![lit("a"), lit("b")], false);
+        assert_eq!(one(&[list], "host"), Some(vec!["a".into(), "b".into()]));
+        let negated = col("host").in_list(vec![lit("a")], true);
+        assert_eq!(one(&[negated], "host"), None);
+        let mixed = col("host").in_list(vec![lit("a"), lit(1_i64)], false);
+        assert_eq!(one(&[mixed], "host"), None);
+        let or = col("table_name")
+            .eq(lit("a"))
+            .or(col("table_name").eq(lit("b")));
+        assert_eq!(one(&[or], "table_name"), Some(vec!["a".into(), "b".into()]));
+        let or_other = col("table_name").eq(lit("a")).or(col("path").eq(lit("b")));
+        assert_eq!(one(&[or_other], "table_name"), None);
+        assert_eq!(one(&[eq], "path"), None);
+        assert_eq!(one(&[col("table_name").eq(lit(1_i64))], "table_name"), None);
     }
 }

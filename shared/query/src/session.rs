@@ -2,13 +2,13 @@
 //! the database has an `UnpersistedReader`, the ingesters' unpersisted rows.
 //!
 //! ```text
-//! QueryDatabase { catalog, object store, unpersisted reader?, one RuntimeEnv }
+//! QueryDatabase { catalog, unpersisted reader?, one RuntimeEnv (the object store registered
+//!                 under OBJECT_STORE_URL: file paths are catalog paths) }
 //!   └─► session(&Database)   (every session shares the RuntimeEnv: its Parquet metadata cache
 //!                              keeps the footers of the immutable files across queries)
 //!         ├─ one QueryUnpersisted per session (high-water marks taken at the first scan)
 //!         ├─ SessionConfig: information_schema, catalog `public`, schema `iox`,
 //!         │  no file-scan repartitioning (DedupExec needs a partition key's files together)
-//!         ├─ object store registered under OBJECT_STORE_URL (file paths are catalog paths)
 //!         └─ catalog.database_schema(db.id) ──► register PersistedTable per table
 //! ```
 
@@ -33,14 +33,19 @@ pub const DEFAULT_CATALOG: &str = "public";
 /// DataFusion's default schema name in Quiver sessions (as in InfluxDB 3).
 pub const DEFAULT_SCHEMA: &str = "iox";
 
+/// [`OBJECT_STORE_URL`] parsed.
+pub(crate) fn objects_url() -> ObjectStoreUrl {
+    ObjectStoreUrl::parse(OBJECT_STORE_URL).expect("OBJECT_STORE_URL is a valid URL")
+}
+
 /// Builds query sessions over the catalog and the Parquet object store.
 #[derive(Debug, Clone)]
 pub struct QueryDatabase {
     catalog: Arc<dyn Catalog>,
-    store: Arc<dyn ObjectStore>,
     query_log: Arc<QueryLog>,
     unpersisted: Option<UnpersistedReader>,
-    /// Shared by every session: memory pool, object stores, the Parquet metadata cache
+    /// Shared by every session: memory pool, the object store (registered once, under
+    /// [`OBJECT_STORE_URL`]), the Parquet metadata cache
     /// (DataFusion's default limit, 50 MB; files never change once written).
     runtime: Arc<RuntimeEnv>,
 }
@@ -49,12 +54,13 @@ impl QueryDatabase {
     /// Sessions will list files in `catalog` and read them from `store`.
     pub fn new(catalog: Arc<dyn Catalog>, store: Arc<dyn ObjectStore>) -> Self {
         let query_log = Arc::new(QueryLog::default());
+        let runtime = RuntimeEnv::default();
+        runtime.register_object_store(objects_url().as_ref(), store);
         Self {
             catalog,
-            store,
             query_log,
             unpersisted: None,
-            runtime: Arc::new(RuntimeEnv::default()),
+            runtime: Arc::new(runtime),
         }
     }
 
@@ -88,8 +94,6 @@ impl QueryDatabase {
                 false,
             );
         let ctx = SessionContext::new_with_config_rt(config, Arc::clone(&self.runtime));
-        let url = ObjectStoreUrl::parse(OBJECT_STORE_URL)?;
-        ctx.register_object_store(url.as_ref(), Arc::clone(&self.store));
         let unpersisted = self.unpersisted.as_ref().map(|r| Arc::new(r.for_query()));
         for (name, table) in &schema.tables {
             let mut provider =

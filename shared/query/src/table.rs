@@ -4,7 +4,8 @@
 //! ```text
 //! scan(projection, filters)
 //!   ├─ scan columns = projection ∪ tags ∪ time (the dedup key), in table order
-//!   ├─ (query has ingesters) QueryUnpersisted::table_batches ──► partition key → batches
+//!   ├─ (query has ingesters) QueryUnpersisted::table_batches(scan columns, time bounds, tag
+//!   │     values of `tag = 'v'` / `tag IN (…)` filters) ──► partition key → batches
 //!   │     asked FIRST, so a row persisted meanwhile is in the file list read next
 //!   ├─ catalog.parquet_files(db, table) ──► BTreeMap<partition key, files>
 //!   ├─ drop files outside TimeBounds::from_filters(filters)
@@ -34,7 +35,6 @@ use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, Pa
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::{TableProvider, TableType};
 use datafusion::error::{DataFusionError, Result};
-use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::logical_expr::utils::conjunction;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_expr::PhysicalExpr;
@@ -42,12 +42,13 @@ use datafusion::physical_expr::expressions::Column;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::projection::ProjectionExec;
-use schema::{InfluxColumnType, arrow_schema, sort_columns};
+use schema::{InfluxColumnType, TIME_COLUMN_NAME, arrow_schema, sort_columns};
 
-use crate::filters::{TimeBounds, is_key_only};
+use crate::DedupExec;
+use crate::filters::{TimeBounds, is_key_only, string_values};
 use crate::overlap::overlap_groups;
+use crate::session::objects_url;
 use crate::unpersisted::QueryUnpersisted;
-use crate::{DedupExec, OBJECT_STORE_URL};
 
 /// One table of one database, read from its persisted Parquet files.
 #[derive(Debug)]
@@ -106,6 +107,15 @@ impl PersistedTable {
         self
     }
 
+    /// Tag ──► the only values matching rows can have, from `tag = 'v'` / `tag IN (…)` filters.
+    fn tag_values(&self, filters: &[Expr]) -> BTreeMap<String, Vec<String>> {
+        self.key_columns
+            .iter()
+            .filter(|c| c.as_str() != TIME_COLUMN_NAME)
+            .filter_map(|tag| string_values(filters, tag).map(|v| (tag.clone(), v)))
+            .collect()
+    }
+
     /// The table schema's columns a scan must read for `projection`: the projected ones plus
     /// every tag and `time` (the dedup key), in table order.
     fn scan_columns(&self, projection: Option<&Vec<usize>>) -> Vec<usize> {
@@ -130,7 +140,13 @@ impl PersistedTable {
         let bounds = TimeBounds::from_filters(filters);
         let mut unpersisted = match &self.unpersisted {
             Some(u) => u
-                .table_batches(&self.database_name, &self.table_name, schema, bounds)
+                .table_batches(
+                    &self.database_name,
+                    &self.table_name,
+                    schema,
+                    bounds,
+                    &self.tag_values(filters),
+                )
                 .await
                 .map_err(|e| DataFusionError::External(Box::new(e)))?,
             None => BTreeMap::new(),
@@ -181,7 +197,7 @@ impl PersistedTable {
         // The source's schema is the scan's: Parquet reads only those columns of each file.
         // Footers come from the session's (shared, bounded) metadata cache.
         let runtime = state.runtime_env();
-        let store = runtime.object_store(ObjectStoreUrl::parse(OBJECT_STORE_URL)?)?;
+        let store = runtime.object_store(objects_url())?;
         let readers = CachedParquetFileReaderFactory::new(
             store,
             runtime.cache_manager.get_file_metadata_cache(),
@@ -197,10 +213,9 @@ impl PersistedTable {
             let df_schema = DFSchema::try_from(Arc::clone(schema))?;
             source = source.with_predicate(state.create_physical_expr(predicate, &df_schema)?);
         }
-        let config =
-            FileScanConfigBuilder::new(ObjectStoreUrl::parse(OBJECT_STORE_URL)?, Arc::new(source))
-                .with_file_groups(groups)
-                .build();
+        let config = FileScanConfigBuilder::new(objects_url(), Arc::new(source))
+            .with_file_groups(groups)
+            .build();
         let scan: Arc<dyn ExecutionPlan> = DataSourceExec::from_data_source(config);
         Ok(Some(Arc::new(DedupExec::with_unpersisted(
             scan,

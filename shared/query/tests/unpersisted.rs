@@ -22,6 +22,8 @@ use query::unpersisted::{
 #[derive(Debug, Default)]
 struct Ingester {
     chunks: Mutex<Vec<(String, String, RecordBatch)>>,
+    /// The last request received.
+    last: Mutex<Option<UnpersistedRequest>>,
 }
 
 #[async_trait]
@@ -31,6 +33,7 @@ impl UnpersistedSource for Ingester {
         request: UnpersistedRequest,
     ) -> Result<UnpersistedAnswer, UnpersistedError> {
         assert_eq!(request.database, "db");
+        *self.last.lock().unwrap() = Some(request.clone());
         let chunks = self
             .chunks
             .lock()
@@ -187,5 +190,53 @@ async fn the_plan_shows_unpersisted_batches_in_the_dedup() {
     assert!(
         plan.contains("DedupExec: partitions=1, deduplicated=1, unpersisted_batches=1"),
         "{plan}"
+    );
+}
+
+/// The scan tells the ingester which columns, time range and tag values it needs.
+#[tokio::test]
+async fn the_ingester_is_asked_for_the_projection_time_range_and_tag_values() {
+    let s = Setup::new().await;
+    s.buffer(
+        "1970-01-01",
+        "cpu,host=a,region=eu usage=5,idle=1 10
+cpu,host=c,region=us usage=3 20
+",
+    )
+    .await;
+    let out = s
+        .sql("SELECT usage FROM cpu WHERE host IN ('a', 'b') AND region = 'eu' AND time >= to_timestamp_nanos(5)")
+        .await;
+    assert_eq!(
+        out,
+        [
+            "+-------+",
+            "| usage |",
+            "+-------+",
+            "| 5.0   |",
+            "+-------+"
+        ]
+    );
+    let request = s.ingester.last.lock().unwrap().clone().expect("asked");
+    assert_eq!(
+        request.columns.as_deref(),
+        Some(
+            &[
+                "host".to_owned(),
+                "region".to_owned(),
+                "usage".to_owned(),
+                "time".to_owned()
+            ][..]
+        ),
+        "the projection plus the dedup key"
+    );
+    assert_eq!(request.time_bounds.min, Some(5));
+    assert_eq!(
+        request.tags,
+        [
+            ("host".to_owned(), vec!["a".to_owned(), "b".to_owned()]),
+            ("region".to_owned(), vec!["eu".to_owned()]),
+        ]
+        .into()
     );
 }

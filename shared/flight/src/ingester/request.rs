@@ -4,6 +4,7 @@
 //! ```text
 //! UnpersistedRequest { columns: None | Some(list) } ──► project = false | true, columns
 //!                    { time_bounds {min, max} }     ──► time_min?, time_max?
+//!                    { tags {column ──► values} }   ──► tags [TagValues]
 //!                    { partitions [(p, min?)] }     ──► PartitionWait { partition, min_offset? }
 //!                    { wait }                       ──► wait_ms (saturating)
 //! ```
@@ -46,6 +47,14 @@ pub fn encode_request(request: &UnpersistedRequest) -> Bytes {
             })
             .collect(),
         wait_ms: u64::try_from(request.wait.as_millis()).unwrap_or(u64::MAX),
+        tags: request
+            .tags
+            .iter()
+            .map(|(column, values)| proto::TagValues {
+                column: column.clone(),
+                values: values.clone(),
+            })
+            .collect(),
     };
     Bytes::from(query.encode_to_vec())
 }
@@ -67,6 +76,11 @@ pub fn decode_request(ticket: &[u8]) -> Result<UnpersistedRequest, RequestError>
             min: query.time_min,
             max: query.time_max,
         },
+        tags: query
+            .tags
+            .into_iter()
+            .map(|t| (t.column, t.values))
+            .collect(),
         partitions: query
             .partitions
             .into_iter()
@@ -84,30 +98,24 @@ mod tests {
     use super::*;
 
     fn request(columns: Option<Vec<String>>) -> UnpersistedRequest {
-        UnpersistedRequest {
-            database: "db".into(),
-            table: "cpu".into(),
-            columns,
-            time_bounds: TimeBounds {
-                min: Some(-5),
-                max: None,
-            },
-            partitions: vec![
-                PartitionWait {
-                    partition: 3,
-                    min_offset: Some(0),
-                },
-                PartitionWait {
-                    partition: 1,
-                    min_offset: None,
-                },
-            ],
-            wait: Duration::from_millis(1500),
-        }
+        let mut r = UnpersistedRequest::new(
+            "db",
+            "cpu",
+            [(3, Some(0)), (1, None)],
+            Duration::from_millis(1500),
+        );
+        r.columns = columns;
+        r.time_bounds.min = Some(-5);
+        r.tags = [
+            ("host".to_owned(), vec!["a".to_owned(), "b".to_owned()]),
+            ("region".to_owned(), vec!["eu".to_owned()]),
+        ]
+        .into();
+        r
     }
 
     #[test]
-    fn round_trips_all_columns_some_columns_and_no_column() {
+    fn round_trips_columns_bounds_tags_and_partitions() {
         for columns in [None, Some(vec!["host".into(), "time".into()]), Some(vec![])] {
             let r = request(columns);
             assert_eq!(decode_request(&encode_request(&r)).unwrap(), r);

@@ -14,10 +14,9 @@ use arrow_flight::Ticket;
 use arrow_flight::flight_service_client::FlightServiceClient;
 use async_trait::async_trait;
 use catalog::{Catalog, IngesterInfo, MemCatalog};
-use query::TimeBounds;
 use query::unpersisted::{
-    IngesterDirectory, PartitionAnswer, PartitionWait, UnpersistedAnswer, UnpersistedChunk,
-    UnpersistedError, UnpersistedRequest, UnpersistedSource,
+    IngesterDirectory, PartitionAnswer, UnpersistedAnswer, UnpersistedChunk, UnpersistedError,
+    UnpersistedRequest, UnpersistedSource,
 };
 use schema::{InfluxColumnType, InfluxFieldType, arrow_field};
 use tokio::net::TcpListener;
@@ -70,20 +69,12 @@ async fn serve(source: Arc<Scripted>) -> String {
 }
 
 fn request(partitions: &[(u32, Option<u64>)]) -> UnpersistedRequest {
-    UnpersistedRequest {
-        database: "db".into(),
-        table: "cpu".into(),
-        columns: None,
-        time_bounds: TimeBounds::default(),
-        partitions: partitions
-            .iter()
-            .map(|&(partition, min_offset)| PartitionWait {
-                partition,
-                min_offset,
-            })
-            .collect(),
-        wait: Duration::from_millis(2_000),
-    }
+    UnpersistedRequest::new(
+        "db",
+        "cpu",
+        partitions.iter().copied(),
+        Duration::from_millis(2_000),
+    )
 }
 
 fn tag(name: &str, values: &[Option<&str>]) -> (arrow::datatypes::Field, ArrayRef) {

@@ -21,7 +21,8 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::Expr;
 use futures::{StreamExt, TryStreamExt};
 
-use super::provider::{SystemTable, string_equality};
+use super::provider::SystemTable;
+use crate::filters::string_values;
 
 /// Catalog calls in flight at once while listing the files of many tables.
 const CONCURRENT_LISTINGS: usize = 8;
@@ -69,7 +70,9 @@ impl ParquetFilesTable {
             .database_schema(self.database_id)
             .await
             .map_err(external)?;
-        let only = string_equality(filters, "table_name");
+        let only = string_values(filters, "table_name")
+            .and_then(|v| <[String; 1]>::try_from(v).ok())
+            .map(|[name]| name);
         let tables: Vec<_> = schema
             .tables
             .iter()

@@ -19,7 +19,7 @@ use datafusion::catalog::Session;
 use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::datasource::{TableProvider, TableType};
 use datafusion::error::Result;
-use datafusion::logical_expr::{BinaryExpr, Expr, Operator, TableProviderFilterPushDown};
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 
 /// One system table: a fixed schema and rows built on demand.
@@ -65,64 +65,5 @@ impl<T: SystemTable> TableProvider for SystemTableProvider<T> {
         let exec =
             MemorySourceConfig::try_new_exec(&[vec![batch]], self.0.schema(), projection.cloned())?;
         Ok(exec)
-    }
-}
-
-/// The string `column` must equal for a row to match `filters` (a top-level conjunct
-/// `column = 'literal'` or `'literal' = column`), if any.
-pub(super) fn string_equality(filters: &[Expr], column: &str) -> Option<String> {
-    filters.iter().find_map(|f| conjunct_equality(f, column))
-}
-
-fn conjunct_equality(expr: &Expr, column: &str) -> Option<String> {
-    let Expr::BinaryExpr(BinaryExpr { left, op, right }) = expr else {
-        return None;
-    };
-    match op {
-        Operator::And => {
-            conjunct_equality(left, column).or_else(|| conjunct_equality(right, column))
-        }
-        Operator::Eq => match (left.as_ref(), right.as_ref()) {
-            (Expr::Column(c), Expr::Literal(v, _)) | (Expr::Literal(v, _), Expr::Column(c))
-                if c.name == column =>
-            {
-                v.try_as_str().flatten().map(str::to_string)
-            }
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use datafusion::prelude::{col, lit};
-
-    use super::*;
-
-    #[test]
-    fn finds_string_equalities_in_conjunctions_only() {
-        let eq = col("table_name").eq(lit("cpu"));
-        assert_eq!(
-            string_equality(std::slice::from_ref(&eq), "table_name").as_deref(),
-            Some("cpu")
-        );
-        let swapped = lit("mem").eq(col("table_name"));
-        assert_eq!(
-            string_equality(&[swapped], "table_name").as_deref(),
-            Some("mem")
-        );
-        let and = col("row_count").gt(lit(1_u64)).and(eq.clone());
-        assert_eq!(
-            string_equality(&[and], "table_name").as_deref(),
-            Some("cpu")
-        );
-        let or = col("table_name")
-            .eq(lit("a"))
-            .or(col("table_name").eq(lit("b")));
-        assert_eq!(string_equality(&[or], "table_name"), None);
-        assert_eq!(string_equality(&[eq], "path"), None);
-        let not_string = col("table_name").eq(lit(1_i64));
-        assert_eq!(string_equality(&[not_string], "table_name"), None);
     }
 }

@@ -48,12 +48,42 @@ pub struct UnpersistedRequest {
     /// Rows outside these `time` bounds may be left out (they may also be sent: the querier
     /// filters again).
     pub time_bounds: TimeBounds,
+    /// Tag column ──► the values a wanted row has in it (every listed column must match; empty:
+    /// no restriction). Rows that do not match may also be sent: the querier filters again.
+    pub tags: BTreeMap<String, Vec<String>>,
     /// The partitions to answer for (all owned by the asked ingester, as far as the querier
     /// knows).
     pub partitions: Vec<PartitionWait>,
     /// How long the ingester may wait for `min_offset`s before answering
     /// [`UnpersistedError::Timeout`].
     pub wait: Duration,
+}
+
+impl UnpersistedRequest {
+    /// A request for every column of `database`.`table` at any time, for `partitions`
+    /// (partition, minimum offset); narrow it with `columns` / `time_bounds` / `tags`.
+    pub fn new(
+        database: impl Into<String>,
+        table: impl Into<String>,
+        partitions: impl IntoIterator<Item = (LogPartition, Option<u64>)>,
+        wait: Duration,
+    ) -> Self {
+        Self {
+            database: database.into(),
+            table: table.into(),
+            columns: None,
+            time_bounds: TimeBounds::default(),
+            tags: BTreeMap::new(),
+            partitions: partitions
+                .into_iter()
+                .map(|(partition, min_offset)| PartitionWait {
+                    partition,
+                    min_offset,
+                })
+                .collect(),
+            wait,
+        }
+    }
 }
 
 /// Buffered rows of one partition key, as the ingester holds them.

@@ -3,14 +3,15 @@
 //!
 //! ```text
 //! UnpersistedReader (one per querier) ──► for_query() ──► QueryUnpersisted (one per query)
-//! QueryUnpersisted::table_batches(db, table, schema, bounds)
+//! QueryUnpersisted::table_batches(db, table, schema, time bounds, tag values)
 //!   ├─ high-water marks, taken ONCE per query (first table scanned) ──► partitions with
 //!   │  records: min_offset = hwm − 1 (every write acked before the query started)
 //!   └─ loop until every such partition answered (bounded by the deadline):
 //!        directory.ingesters() ──► each pending partition ──► the ingester that owns it
 //!          ├─ no owner: the catalog's persisted offset ≥ min_offset? then Parquet has it all
 //!          │            else retry (ownership is moving) ──► at the deadline: NoOwner
-//!          └─ ask each ingester its partitions at once (concurrently), for `schema`'s columns
+//!          └─ ask each ingester its partitions at once (concurrently), for `schema`'s columns,
+//!            rows within the time bounds and tag values (the ingester may send more)
 //!               Ok ──► keep the partition's chunks │ Timeout ──► fail now (it waited already)
 //!               NotOwned / Unavailable ──► retry with a fresh directory
 //!   ──► chunks aligned to the table schema, grouped by partition key, in applied order
@@ -111,6 +112,7 @@ impl QueryUnpersisted {
         table: &str,
         schema: &SchemaRef,
         time_bounds: TimeBounds,
+        tags: &BTreeMap<String, Vec<String>>,
     ) -> Result<BTreeMap<String, Vec<RecordBatch>>, UnpersistedError> {
         let watermarks = self
             .watermarks
@@ -123,7 +125,7 @@ impl QueryUnpersisted {
             .collect();
         let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
         let answered = self
-            .ask_all(database, table, &columns, time_bounds, pending)
+            .ask_all(database, table, &columns, time_bounds, tags, pending)
             .await?;
         let mut groups: BTreeMap<String, Vec<RecordBatch>> = BTreeMap::new();
         for chunk in answered.into_values().flatten() {
@@ -148,6 +150,7 @@ impl QueryUnpersisted {
         table: &str,
         columns: &[String],
         time_bounds: TimeBounds,
+        tags: &BTreeMap<String, Vec<String>>,
         mut pending: BTreeMap<LogPartition, u64>,
     ) -> Result<BTreeMap<LogPartition, Vec<UnpersistedChunk>>, UnpersistedError> {
         let settings = self.reader.settings;
@@ -169,6 +172,7 @@ impl QueryUnpersisted {
                             table: table.to_owned(),
                             columns: Some(columns.to_vec()),
                             time_bounds,
+                            tags: tags.clone(),
                             partitions: waits,
                             wait,
                         };

@@ -190,7 +190,13 @@ async fn asks_each_owner_up_to_the_high_water_marks_once_per_query() {
     let query = reader.for_query();
     let schema = table_schema();
     let groups = query
-        .table_batches("db", "cpu", &schema, TimeBounds::default())
+        .table_batches(
+            "db",
+            "cpu",
+            &schema,
+            TimeBounds::default(),
+            &BTreeMap::new(),
+        )
         .await
         .unwrap();
     assert_eq!(values(&groups, "2026-01-01"), [0, 1, 2]);
@@ -215,7 +221,13 @@ async fn asks_each_owner_up_to_the_high_water_marks_once_per_query() {
     );
 
     query
-        .table_batches("db", "mem", &schema, TimeBounds::default())
+        .table_batches(
+            "db",
+            "mem",
+            &schema,
+            TimeBounds::default(),
+            &BTreeMap::new(),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -225,7 +237,13 @@ async fn asks_each_owner_up_to_the_high_water_marks_once_per_query() {
     );
     reader
         .for_query()
-        .table_batches("db", "cpu", &schema, TimeBounds::default())
+        .table_batches(
+            "db",
+            "cpu",
+            &schema,
+            TimeBounds::default(),
+            &BTreeMap::new(),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -247,7 +265,13 @@ async fn a_moved_partition_is_asked_of_its_new_owner() {
     let (reader, _) = reader(&[(0, 3)], directory, Arc::new(MemCatalog::new()), 2_000);
     let groups = reader
         .for_query()
-        .table_batches("db", "cpu", &table_schema(), TimeBounds::default())
+        .table_batches(
+            "db",
+            "cpu",
+            &table_schema(),
+            TimeBounds::default(),
+            &BTreeMap::new(),
+        )
         .await
         .unwrap();
     assert_eq!(values(&groups, "k"), [0]);
@@ -273,7 +297,13 @@ async fn an_unowned_partition_is_fine_when_persisted_and_an_error_otherwise() {
     let (done, _) = reader(&[(0, 7)], Arc::clone(&directory), Arc::clone(&catalog), 500);
     let groups = done
         .for_query()
-        .table_batches("db", "cpu", &table_schema(), TimeBounds::default())
+        .table_batches(
+            "db",
+            "cpu",
+            &table_schema(),
+            TimeBounds::default(),
+            &BTreeMap::new(),
+        )
         .await
         .unwrap();
     assert!(groups.is_empty(), "everything up to offset 6 is in Parquet");
@@ -282,7 +312,13 @@ async fn an_unowned_partition_is_fine_when_persisted_and_an_error_otherwise() {
     let started = std::time::Instant::now();
     let error = missing
         .for_query()
-        .table_batches("db", "cpu", &table_schema(), TimeBounds::default())
+        .table_batches(
+            "db",
+            "cpu",
+            &table_schema(),
+            TimeBounds::default(),
+            &BTreeMap::new(),
+        )
         .await
         .unwrap_err();
     assert_eq!(error, UnpersistedError::NoOwner { partition: 0 });
@@ -307,7 +343,13 @@ async fn an_ingester_timeout_fails_the_query_at_once() {
     let (reader, _) = reader(&[(0, 5)], directory, Arc::new(MemCatalog::new()), 5_000);
     let error = reader
         .for_query()
-        .table_batches("db", "cpu", &table_schema(), TimeBounds::default())
+        .table_batches(
+            "db",
+            "cpu",
+            &table_schema(),
+            TimeBounds::default(),
+            &BTreeMap::new(),
+        )
         .await
         .unwrap_err();
     assert!(matches!(error, UnpersistedError::Timeout { wanted: 4, .. }));
@@ -326,7 +368,13 @@ async fn an_unreachable_ingester_is_retried_then_reported() {
     let (reader, _) = reader(&[(0, 1)], directory, Arc::new(MemCatalog::new()), 300);
     let error = reader
         .for_query()
-        .table_batches("db", "cpu", &table_schema(), TimeBounds::default())
+        .table_batches(
+            "db",
+            "cpu",
+            &table_schema(),
+            TimeBounds::default(),
+            &BTreeMap::new(),
+        )
         .await
         .unwrap_err();
     assert!(
