@@ -127,10 +127,12 @@ async fn concurrent_appends_share_fsyncs() {
         appends as f64 / elapsed.as_secs_f64()
     );
     assert_eq!(stats.appends, appends);
-    // Batching depends on timing (fsync latency, scheduling); on a loaded 2-core machine 2.5
-    // appends per fsync were seen, 7.6 on a quieter one. Without group commit it would be 1.
+    // How much batching happens depends on timing (fsync latency, scheduling): 7.6 appends per
+    // fsync on a quiet 2-core machine, 2.5 and once 1.98 under a parallel test suite. Without
+    // group commit it is exactly 1, so the test asks for fewer fsyncs than appends (some fsync
+    // covered several appends); throughput figures belong in the benchmarks.
     assert!(
-        stats.fsyncs * 2 <= appends,
+        stats.fsyncs < appends,
         "{} fsyncs for {appends} concurrent appends: group commit is not batching",
         stats.fsyncs
     );
