@@ -189,16 +189,7 @@ async fn asks_each_owner_up_to_the_high_water_marks_once_per_query() {
     let (reader, marks) = reader(&[(0, 5), (1, 1), (2, 9), (3, 0)], directory, catalog, 2_000);
     let query = reader.for_query();
     let schema = table_schema();
-    let groups = query
-        .table_batches(
-            "db",
-            "cpu",
-            &schema,
-            TimeBounds::default(),
-            &BTreeMap::new(),
-        )
-        .await
-        .unwrap();
+    let groups = every_row(&query, "cpu", &schema).await.unwrap();
     assert_eq!(values(&groups, "2026-01-01"), [0, 1, 2]);
     assert_eq!(values(&groups, "2026-01-02"), [0, 2]);
     let batch = &groups["2026-01-01"][0];
@@ -220,30 +211,13 @@ async fn asks_each_owner_up_to_the_high_water_marks_once_per_query() {
         ("db", "cpu")
     );
 
-    query
-        .table_batches(
-            "db",
-            "mem",
-            &schema,
-            TimeBounds::default(),
-            &BTreeMap::new(),
-        )
-        .await
-        .unwrap();
+    every_row(&query, "mem", &schema).await.unwrap();
     assert_eq!(
         marks.calls.load(Ordering::SeqCst),
         1,
         "taken once per query"
     );
-    reader
-        .for_query()
-        .table_batches(
-            "db",
-            "cpu",
-            &schema,
-            TimeBounds::default(),
-            &BTreeMap::new(),
-        )
+    every_row(&reader.for_query(), "cpu", &schema)
         .await
         .unwrap();
     assert_eq!(
@@ -263,15 +237,7 @@ async fn a_moved_partition_is_asked_of_its_new_owner() {
         vec![handle("new", &new, &[0])],
     ]);
     let (reader, _) = reader(&[(0, 3)], directory, Arc::new(MemCatalog::new()), 2_000);
-    let groups = reader
-        .for_query()
-        .table_batches(
-            "db",
-            "cpu",
-            &table_schema(),
-            TimeBounds::default(),
-            &BTreeMap::new(),
-        )
+    let groups = every_row(&reader.for_query(), "cpu", &table_schema())
         .await
         .unwrap();
     assert_eq!(values(&groups, "k"), [0]);
@@ -295,30 +261,14 @@ async fn an_unowned_partition_is_fine_when_persisted_and_an_error_otherwise() {
 
     let directory = Directory::new(vec![vec![]]);
     let (done, _) = reader(&[(0, 7)], Arc::clone(&directory), Arc::clone(&catalog), 500);
-    let groups = done
-        .for_query()
-        .table_batches(
-            "db",
-            "cpu",
-            &table_schema(),
-            TimeBounds::default(),
-            &BTreeMap::new(),
-        )
+    let groups = every_row(&done.for_query(), "cpu", &table_schema())
         .await
         .unwrap();
     assert!(groups.is_empty(), "everything up to offset 6 is in Parquet");
 
     let (missing, _) = reader(&[(0, 8)], directory, catalog, 300);
     let started = std::time::Instant::now();
-    let error = missing
-        .for_query()
-        .table_batches(
-            "db",
-            "cpu",
-            &table_schema(),
-            TimeBounds::default(),
-            &BTreeMap::new(),
-        )
+    let error = every_row(&missing.for_query(), "cpu", &table_schema())
         .await
         .unwrap_err();
     assert_eq!(error, UnpersistedError::NoOwner { partition: 0 });
@@ -341,15 +291,7 @@ async fn an_ingester_timeout_fails_the_query_at_once() {
     });
     let directory = Directory::new(vec![vec![handle("l", &lagging, &[0])]]);
     let (reader, _) = reader(&[(0, 5)], directory, Arc::new(MemCatalog::new()), 5_000);
-    let error = reader
-        .for_query()
-        .table_batches(
-            "db",
-            "cpu",
-            &table_schema(),
-            TimeBounds::default(),
-            &BTreeMap::new(),
-        )
+    let error = every_row(&reader.for_query(), "cpu", &table_schema())
         .await
         .unwrap_err();
     assert!(matches!(error, UnpersistedError::Timeout { wanted: 4, .. }));
@@ -366,15 +308,7 @@ async fn an_unreachable_ingester_is_retried_then_reported() {
     });
     let directory = Directory::new(vec![vec![handle("down", &down, &[0])]]);
     let (reader, _) = reader(&[(0, 1)], directory, Arc::new(MemCatalog::new()), 300);
-    let error = reader
-        .for_query()
-        .table_batches(
-            "db",
-            "cpu",
-            &table_schema(),
-            TimeBounds::default(),
-            &BTreeMap::new(),
-        )
+    let error = every_row(&reader.for_query(), "cpu", &table_schema())
         .await
         .unwrap_err();
     assert!(
@@ -382,4 +316,15 @@ async fn an_unreachable_ingester_is_retried_then_reported() {
         "{error}"
     );
     assert!(down.requests().len() > 1, "retried");
+}
+
+/// `query.table_batches` of database `db` with no time or tag restriction.
+async fn every_row(
+    query: &QueryUnpersisted,
+    table: &str,
+    schema: &SchemaRef,
+) -> Result<BTreeMap<String, Vec<RecordBatch>>, UnpersistedError> {
+    query
+        .table_batches("db", table, schema, TimeBounds::default(), &BTreeMap::new())
+        .await
 }
