@@ -7,8 +7,9 @@
 //!               ──► acked rows/s at the router; then wait until the catalog's persisted offsets
 //!                   reach the topic's high-water marks ──► end-to-end rows/s; Parquet bytes
 //!                   per field value (file sizes in the catalog / (rows × 10 fields))
-//! 2 latency:    open loop at half the acked rate (5 000-line bodies, then 500-line bodies)
-//!               ──► p50 / p99 / max per request
+//! 2 latency:    open loop at half the end-to-end rate of step 1 (5 000-line bodies, then
+//!               500-line bodies), then at a tenth ──► p50 / p99 / max per request, the router's
+//!               mean time per write stage (its /metrics) and the CPU each process used
 //! 3 memory:     a fresh ingester that never persists (huge thresholds); write N rows; wait
 //!               until applied ──► VmRSS growth of its process per million buffered rows
 //! 4 router alone: that ingester killed; the latency runs of step 2 again with nothing
@@ -200,6 +201,115 @@ impl Bench {
     }
 }
 
+/// The router's write-stage totals (`quiver_write_stage_duration_seconds` sum and count per
+/// stage) from its `/metrics`.
+async fn stage_totals(bench: &Bench) -> Vec<(String, f64, f64)> {
+    let text = bench
+        .client
+        .get(format!("{}/metrics", bench.router.url))
+        .send()
+        .await
+        .expect("router metrics")
+        .text()
+        .await
+        .unwrap_or_default();
+    let value = |name: &str, stage: &str| -> f64 {
+        let prefix = format!("quiver_write_stage_duration_seconds_{name}{{stage=\"{stage}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0.0)
+    };
+    ["body", "convert", "schema", "shard", "log"]
+        .iter()
+        .map(|stage| {
+            (
+                stage.to_string(),
+                value("sum", stage),
+                value("count", stage),
+            )
+        })
+        .collect()
+}
+
+/// CPU seconds (user + system) a process has used so far (`/proc/PID/stat`).
+fn cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line: 12 and 13 after the name.
+    let ticks: f64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i)?.parse::<f64>().ok())
+        .sum();
+    ticks / 100.0 // USER_HZ
+}
+
+/// The CPU every process of the bench uses over a run.
+struct CpuMeter {
+    started: Instant,
+    start: Vec<(&'static str, String, f64)>,
+}
+
+impl CpuMeter {
+    fn start(bench: &Bench) -> Self {
+        let mut pids: Vec<(&'static str, String)> = vec![
+            ("router", bench.router.pid().to_string()),
+            ("load generator", "self".to_owned()),
+        ];
+        if let Some(ingester) = &bench.ingester {
+            pids.push(("ingester", ingester.pid().to_string()));
+        }
+        if let Some(pid) = bench.tansu.pid() {
+            pids.push(("tansu", pid.to_string()));
+        }
+        if let Some(pid) = bench.etcd.pid() {
+            pids.push(("etcd", pid.to_string()));
+        }
+        Self {
+            started: Instant::now(),
+            start: pids
+                .into_iter()
+                .map(|(name, pid)| {
+                    let cpu = cpu_seconds(&pid);
+                    (name, pid, cpu)
+                })
+                .collect(),
+        }
+    }
+
+    /// `name 0.42, …`: cores used per process since the start.
+    fn report(&self) -> String {
+        let wall = self.started.elapsed().as_secs_f64();
+        self.start
+            .iter()
+            .map(|(name, pid, cpu)| format!("{name} {:.2}", (cpu_seconds(pid) - cpu) / wall))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// An open-loop run with the router's stage means and the processes' CPU.
+async fn measured_run(bench: &Arc<Bench>, name: &str, bodies: Vec<Arc<String>>, rows_per_s: f64) {
+    let before = stage_totals(bench).await;
+    let cpu = CpuMeter::start(bench);
+    let result = open_loop(bench, bodies, rows_per_s).await;
+    let cores = cpu.report();
+    let after = stage_totals(bench).await;
+    report_latency(name, result);
+    let stages: Vec<String> = after
+        .iter()
+        .zip(&before)
+        .map(|((stage, sum, count), (_, sum0, count0))| {
+            let n = (count - count0).max(1.0);
+            format!("{stage} {:.1}", (sum - sum0) / n * 1e3)
+        })
+        .collect();
+    println!("    router mean ms per stage: {}", stages.join(", "));
+    println!("    cores used: {cores}");
+}
+
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
     status
@@ -353,28 +463,25 @@ async fn main() {
         bytes as f64 / rows as f64
     );
 
-    // ---- 2. latency at half the acked rate ----------------------------------------------
-    let half = acked_rate / 2.0;
+    // ---- 2. latency at half the end-to-end rate -----------------------------------------
+    // "Half that load": half of what the whole path (router → Kafka → ingester → Parquet)
+    // sustained in step 1, with the ingester persisting as usual.
+    let e2e_rate = acked_rows as f64 / e2e_secs;
+    let half = e2e_rate / 2.0;
     let lat_rows = ((half * 15.0) as usize).max(BODY_LINES * 10);
-    let big = bodies(&mut generator, lat_rows, BODY_LINES);
-    let l = open_loop(&bench, big, half).await;
-    report_latency(
-        &format!("latency at {half:.0} rows/s, {BODY_LINES}-line bodies"),
-        l,
-    );
-    let small = bodies(&mut generator, lat_rows, 500);
-    let l = open_loop(&bench, small, half).await;
-    report_latency(&format!("latency at {half:.0} rows/s, 500-line bodies"), l);
-    // A tenth of the acked rate: the path's own latency, with little queueing.
-    let tenth = acked_rate / 10.0;
+    for lines in [BODY_LINES, 500] {
+        let run = bodies(&mut generator, lat_rows, lines);
+        let name = format!("latency at {half:.0} rows/s (half), {lines}-line bodies");
+        measured_run(&bench, &name, run, half).await;
+    }
+    // A tenth of the end-to-end rate: the path's own latency, with little queueing.
+    let tenth = e2e_rate / 10.0;
     let few = ((tenth * 10.0) as usize).max(BODY_LINES * 10);
-    let l = open_loop(&bench, bodies(&mut generator, few, BODY_LINES), tenth).await;
-    report_latency(
-        &format!("latency at {tenth:.0} rows/s, {BODY_LINES}-line bodies"),
-        l,
-    );
-    let l = open_loop(&bench, bodies(&mut generator, few, 500), tenth).await;
-    report_latency(&format!("latency at {tenth:.0} rows/s, 500-line bodies"), l);
+    for lines in [BODY_LINES, 500] {
+        let run = bodies(&mut generator, few, lines);
+        let name = format!("latency at {tenth:.0} rows/s (a tenth), {lines}-line bodies");
+        measured_run(&bench, &name, run, tenth).await;
+    }
     bench.wait_persisted(Duration::from_secs(600)).await;
 
     // ---- 3. ingester memory per million buffered rows -----------------------------------
@@ -449,13 +556,10 @@ async fn main() {
     for (rate, name) in [(half, "half"), (tenth, "a tenth")] {
         for lines in [BODY_LINES, 500] {
             let rows = ((rate * 10.0) as usize).max(BODY_LINES * 10);
-            let l = open_loop(&bench, bodies(&mut generator, rows, lines), rate).await;
-            report_latency(
-                &format!(
-                    "no ingester running: latency at {rate:.0} rows/s ({name}), {lines}-line bodies"
-                ),
-                l,
+            let name = format!(
+                "no ingester running: latency at {rate:.0} rows/s ({name}), {lines}-line bodies"
             );
+            measured_run(&bench, &name, bodies(&mut generator, rows, lines), rate).await;
         }
     }
 }

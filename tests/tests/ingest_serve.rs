@@ -29,6 +29,27 @@ fn start_serve(dir: &Path, port: u16) -> QuiverProcess {
     ])
 }
 
+/// serve's one `/metrics` holds the router's write metrics and its ingester's, with one `# EOF`.
+async fn metrics_show_the_router_and_its_ingester(url: &str) {
+    let text = reqwest::get(format!("{url}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let value = |name: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing from /metrics:\n{text}"))
+    };
+    // The restarted process replayed the log and took the rest of the load.
+    assert!(value("quiver_ingester_records_applied_total") > 0.0);
+    assert!(value("quiver_write_duration_seconds_count") > 0.0);
+    assert!(value("quiver_write_stage_duration_seconds_count{stage=\"log\"}") > 0.0);
+    assert_eq!(text.matches("# EOF").count(), 1, "{text}");
+    assert!(text.ends_with("# EOF\n"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_kill_9_mid_load_then_restart_keeps_every_acked_point_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -62,6 +83,7 @@ async fn serve_kill_9_mid_load_then_restart_keeps_every_acked_point_once() {
     let serve = start_serve(dir.path(), port);
     let report = writer.await.unwrap();
     assert!(report.gave_up.is_empty(), "{:?}", report.gave_up);
+    metrics_show_the_router_and_its_ingester(&serve.url).await;
     // Graceful stop: persists the rest and unlocks the catalog.
     let status = serve.terminate();
     assert!(status.success(), "serve exited with {status}");

@@ -82,7 +82,7 @@ impl PreparedWrite {
         }
         let bytes = parts
             .iter()
-            .map(|(_, batch)| batch.get_array_memory_size())
+            .map(|(_, batch)| schema::batch_memory_bytes(batch))
             .sum();
         Ok(Self { parts, bytes })
     }
@@ -119,7 +119,7 @@ impl PartitionBuffer {
     pub fn insert(&mut self, offset: u64, prepared: PreparedWrite, now: Instant) {
         for (key, batch) in prepared.parts {
             let rows = batch.num_rows();
-            let bytes = batch.get_array_memory_size();
+            let bytes = schema::batch_memory_bytes(&batch);
             let buffer = self.tables.entry(key).or_insert_with(|| TableBuffer {
                 min_offset: offset,
                 max_offset: offset,

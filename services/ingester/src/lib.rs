@@ -8,7 +8,8 @@
 //!                           ├─► live::Live: per owned log partition applied offset, persist
 //!                           │     snapshot, buffer::PartitionBuffer (shared with queries)
 //!                           │     └─ partition_key::split_by_day (UTC %Y-%m-%d of `time`)
-//!                           ├─► persist::Persister (a task per persist: dedup → Parquet →
+//!                           ├─► persist::Persister (a task per persist: dedup → Parquet on
+//!                           │     cpu_pool::CpuPool threads at a lower priority → upload →
 //!                           │     commit_persist CAS) ──► done ──► reader.persisted(p, offset)
 //!                           └─► ownership (watch) ──► lease::LeaseTask (register/update/keep-alive)
 //! live::Live ──► query::IngesterQuery (UnpersistedSource: wait for offsets, answer rows)
@@ -23,6 +24,7 @@
 
 mod buffer;
 mod consume;
+mod cpu_pool;
 mod directory;
 mod http;
 mod lease;
@@ -45,6 +47,7 @@ use write_log::LogReader;
 
 pub use buffer::{BufferKey, PartitionBuffer, PreparedWrite, TableBuffer};
 pub use consume::ShutdownReport;
+pub use cpu_pool::{CpuPool, PoolError};
 pub use directory::LocalDirectory;
 pub use http::{HttpState, router as http_router, serve as serve_http};
 pub use metrics::IngesterMetrics;
@@ -74,26 +77,29 @@ pub struct Ingester {
 }
 
 impl Ingester {
-    /// An ingester committing to `catalog` and writing Parquet to `store`.
+    /// An ingester committing to `catalog` and writing Parquet to `store`; starts its persist
+    /// threads (the error when the OS refuses them).
     pub fn new(
         catalog: Arc<dyn Catalog>,
         store: Arc<dyn ObjectStore>,
         settings: PersistSettings,
-    ) -> Self {
+    ) -> std::io::Result<Self> {
         let metrics = Arc::new(IngesterMetrics::new());
+        let pool = CpuPool::new("persist", settings.threads, settings.nice)?;
         let persister = Arc::new(Persister::new(
             Arc::clone(&catalog),
             store,
             Arc::clone(&metrics),
+            pool,
         ));
-        Self {
+        Ok(Self {
             catalog,
             persister,
             metrics,
             settings,
             ready: Arc::new(AtomicBool::new(false)),
             live: Arc::new(live::Live::default()),
-        }
+        })
     }
 
     /// The query API over this ingester's buffers (cheap to clone; valid before, during and

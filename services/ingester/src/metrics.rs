@@ -194,6 +194,12 @@ impl IngesterMetrics {
     }
 }
 
+impl observability::MetricsText for IngesterMetrics {
+    fn encode_text(&self) -> Result<String, std::fmt::Error> {
+        self.encode()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,8 +5,10 @@
 //! PersistJob { partition, expected_offset, new_offset, snapshot, cancel }
 //!   for each (database, table, partition key) of the snapshot:
 //!     ids: database_by_name + database_schema (cached; ids never change)
-//!     schema::dedup::sort_dedup(batches in write order) ──► one sorted batch, one row per key
-//!     parquet_store::write_parquet ──► ParquetFileRecord          (each step retried w/ backoff)
+//!     on the CpuPool (threads of their own, lower priority):
+//!       schema::dedup::sort_dedup(batches in write order) ──► one sorted batch, one row per key
+//!       parquet_store::encode_parquet ──► bytes
+//!     parquet_store::put_parquet ──► ParquetFileRecord            (each step retried w/ backoff)
 //!   commit_persist(PersistCommit { partition, expected_offset, new_offset, files })
 //!     Ok ──────────────────────────────► Committed
 //!     OffsetConflict ──► did OUR commit land? (an earlier attempt timed out after etcd applied
@@ -30,9 +32,10 @@ use catalog::{
     PersistCommit, TableId,
 };
 use object_store::ObjectStore;
-use parquet_store::{FileMeta, write_parquet};
+use parquet_store::{FileMeta, WriteOptions, encode_parquet, put_parquet};
 
 use crate::buffer::{BufferKey, PartitionBuffer, TableBuffer};
+use crate::cpu_pool::{CpuPool, PoolError};
 use crate::metrics::IngesterMetrics;
 
 /// First delay between retries of a failed step; doubles up to [`MAX_BACKOFF`].
@@ -85,6 +88,8 @@ enum StepError {
     Dedup { table: String, reason: String },
     #[error("writing Parquet: {0}")]
     Store(#[from] parquet_store::StoreError),
+    #[error("persist thread: {0}")]
+    Pool(#[from] PoolError),
 }
 
 /// Ids of a buffer's database and table.
@@ -101,20 +106,24 @@ pub struct Persister {
     store: Arc<dyn ObjectStore>,
     metrics: Arc<IngesterMetrics>,
     ids: Mutex<HashMap<(String, String), Ids>>,
+    pool: CpuPool,
 }
 
 impl Persister {
-    /// A persister writing to `store` and committing to `catalog`.
+    /// A persister writing to `store` and committing to `catalog`, sorting and encoding on
+    /// `pool`.
     pub fn new(
         catalog: Arc<dyn Catalog>,
         store: Arc<dyn ObjectStore>,
         metrics: Arc<IngesterMetrics>,
+        pool: CpuPool,
     ) -> Self {
         Self {
             catalog,
             store,
             metrics,
             ids: Mutex::new(HashMap::new()),
+            pool,
         }
     }
 
@@ -212,10 +221,6 @@ impl Persister {
         if buffer.rows == 0 {
             return Ok(None);
         }
-        let batch = schema::dedup::sort_dedup(&buffer.batches).map_err(|e| StepError::Dedup {
-            table: key.table.clone(),
-            reason: e.to_string(),
-        })?;
         let meta = FileMeta {
             database_id: ids.database,
             database_name: key.database.clone(),
@@ -226,7 +231,20 @@ impl Persister {
             min_offset: buffer.min_offset,
             max_offset: buffer.max_offset,
         };
-        Ok(Some(write_parquet(&self.store, &meta, &batch).await?))
+        // The CPU-heavy part, off the async workers (batches are Arc'd: the clone is cheap).
+        let batches = buffer.batches.clone();
+        let table = key.table.clone();
+        let encoded = self
+            .pool
+            .run(move || {
+                let batch = schema::dedup::sort_dedup(&batches).map_err(|e| StepError::Dedup {
+                    table,
+                    reason: e.to_string(),
+                })?;
+                Ok::<_, StepError>(encode_parquet(&meta, &batch, WriteOptions::default())?)
+            })
+            .await??;
+        Ok(Some(put_parquet(&self.store, encoded).await?))
     }
 
     /// The ids of `key`'s database and table, from the cache or the catalog.

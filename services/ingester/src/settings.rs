@@ -16,6 +16,10 @@ pub struct PersistSettings {
     pub memory_budget: usize,
     /// How long a graceful shutdown may spend persisting.
     pub shutdown_timeout: Duration,
+    /// Threads that sort, deduplicate and encode persists (`cpu_pool`).
+    pub threads: usize,
+    /// How much lower those threads' priority is (Linux nice increment; 0 = unchanged).
+    pub nice: i32,
 }
 
 impl Default for PersistSettings {
@@ -26,6 +30,8 @@ impl Default for PersistSettings {
             max_age: Duration::from_secs(300),
             memory_budget: 1024 * 1024 * 1024,
             shutdown_timeout: Duration::from_secs(60),
+            threads: std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+            nice: 10,
         }
     }
 }

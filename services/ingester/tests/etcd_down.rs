@@ -42,7 +42,7 @@ struct Started {
 
 fn start(catalog: Arc<dyn Catalog>, log: &Arc<MemWriteLog>, settings: PersistSettings) -> Started {
     let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
-    let ingester = Ingester::new(catalog, store, settings);
+    let ingester = Ingester::new(catalog, store, settings).unwrap();
     let query = ingester.query_handle();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let reader = log.reader();

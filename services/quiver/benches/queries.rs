@@ -283,7 +283,8 @@ impl RunningIngester {
         log: &Arc<MemWriteLog>,
         settings: PersistSettings,
     ) -> Self {
-        let ingester = Ingester::new(Arc::clone(catalog), Arc::clone(store), settings);
+        let ingester = Ingester::new(Arc::clone(catalog), Arc::clone(store), settings)
+            .expect("persist threads");
         let metrics = ingester.metrics();
         let query = ingester.query_handle();
         let reader = log.reader();
@@ -379,6 +380,7 @@ async fn set_up(config: &Config, data: &Data) -> Result<Setup, BenchError> {
             max_age: Duration::from_secs(24 * 3600),
             memory_budget: 16 << 30,
             shutdown_timeout: Duration::from_secs(60),
+            ..PersistSettings::default()
         },
     );
     let started = Instant::now();
@@ -424,6 +426,7 @@ async fn set_up(config: &Config, data: &Data) -> Result<Setup, BenchError> {
             max_age: Duration::from_secs(24 * 3600),
             memory_budget: 16 << 30,
             shutdown_timeout: Duration::from_secs(60),
+            ..PersistSettings::default()
         },
     );
     for write in buffered {

@@ -61,6 +61,9 @@ pub enum IngesterError {
     /// The consumer could not be created.
     #[error("cannot consume the write log: {0}")]
     Kafka(WriteLogError),
+    /// The persist threads cannot be started.
+    #[error("cannot start the persist threads: {0}")]
+    PersistThreads(std::io::Error),
     /// The address cannot be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -104,7 +107,8 @@ pub async fn run(config: IngesterConfig) -> Result<(), IngesterError> {
         .await
         .map_err(IngesterError::Kafka)?;
 
-    let ingester = Ingester::new(catalog, store, persist_settings(&config.ingester));
+    let ingester = Ingester::new(catalog, store, persist_settings(&config.ingester))
+        .map_err(IngesterError::PersistThreads)?;
     let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
     let http = tokio::spawn(ingester::serve_http(
         listener,

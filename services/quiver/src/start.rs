@@ -179,13 +179,6 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
         auto_create_databases: settings.auto_create_databases,
         ..RouterSettings::default()
     };
-    let state = RouterState::new(
-        Arc::clone(&catalog),
-        Arc::clone(&write_log),
-        Arc::new(RouterMetrics::new()),
-        router_settings,
-    );
-
     let listener = TcpListener::bind(&settings.bind)
         .await
         .map_err(|source| StartError::Bind {
@@ -199,7 +192,20 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
     println!("quiver listening on http://{addr}");
     tracing::info!(service = settings.service, %addr, "listening");
 
-    let ingester = embedded.map(|path| path.start_ingester(catalog, addr));
+    let ingester = embedded
+        .map(|path| path.start_ingester(Arc::clone(&catalog), addr))
+        .transpose()?;
+    // serve: one /metrics for the router and its ingester.
+    let mut metrics = RouterMetrics::new();
+    if let Some(running) = &ingester {
+        metrics = metrics.with_other(running.metrics());
+    }
+    let state = RouterState::new(
+        catalog,
+        Arc::clone(&write_log),
+        Arc::new(metrics),
+        router_settings,
+    );
     // serve: queries over Flight gRPC on the same port as the HTTP API.
     let flight = match (&ingester, &settings.embedded) {
         (Some(running), Some((_, _, query))) => {

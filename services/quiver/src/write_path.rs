@@ -19,8 +19,8 @@ use std::time::Duration;
 use catalog::{Catalog, DEFAULT_INGESTER_LEASE_TTL};
 use config::{CommonArgs, IngesterArgs, ObjectStoreArgs, QueryArgs};
 use ingester::{
-    Identity, Ingester, IngesterQuery, LocalDirectory, PersistSettings, Registration,
-    ShutdownReport,
+    Identity, Ingester, IngesterMetrics, IngesterQuery, LocalDirectory, PersistSettings,
+    Registration, ShutdownReport,
 };
 use object_store::ObjectStore;
 use parquet_store::{StoreError, object_store_from};
@@ -54,6 +54,9 @@ pub enum WritePathError {
     /// The object store cannot be set up.
     #[error("cannot open the object store: {0}")]
     ObjectStore(#[from] StoreError),
+    /// The ingester's persist threads cannot be started.
+    #[error("cannot start the persist threads: {0}")]
+    PersistThreads(std::io::Error),
 }
 
 /// The persist knobs of the flags.
@@ -64,6 +67,8 @@ pub fn persist_settings(args: &IngesterArgs) -> PersistSettings {
         max_age: args.persist_max_age,
         memory_budget: args.memory_budget,
         shutdown_timeout: SHUTDOWN_PERSIST_TIMEOUT,
+        threads: args.persist_threads(),
+        nice: i32::from(args.persist_nice),
     }
 }
 
@@ -124,9 +129,15 @@ impl EmbeddedWritePath {
     }
 
     /// Starts the ingester on `catalog`, registered as `serve` at `addr`.
-    pub fn start_ingester(self, catalog: Arc<dyn Catalog>, addr: SocketAddr) -> RunningWritePath {
-        let ingester = Ingester::new(Arc::clone(&catalog), Arc::clone(&self.store), self.settings);
+    pub fn start_ingester(
+        self,
+        catalog: Arc<dyn Catalog>,
+        addr: SocketAddr,
+    ) -> Result<RunningWritePath, WritePathError> {
+        let ingester = Ingester::new(Arc::clone(&catalog), Arc::clone(&self.store), self.settings)
+            .map_err(WritePathError::PersistThreads)?;
         let query = ingester.query_handle();
+        let metrics = ingester.metrics();
         let registration = Registration {
             identity: Identity {
                 id: SERVE_INGESTER_ID.to_owned(),
@@ -134,13 +145,14 @@ impl EmbeddedWritePath {
             },
             ttl: DEFAULT_INGESTER_LEASE_TTL,
         };
-        RunningWritePath {
+        Ok(RunningWritePath {
             log: self.log,
             store: self.store,
             catalog,
             query,
+            metrics,
             ingester: (self.start)(ingester, registration),
-        }
+        })
     }
 }
 
@@ -150,6 +162,7 @@ pub struct RunningWritePath {
     store: Arc<dyn ObjectStore>,
     catalog: Arc<dyn Catalog>,
     query: IngesterQuery,
+    metrics: Arc<IngesterMetrics>,
     ingester: EmbeddedIngester,
 }
 
@@ -165,6 +178,11 @@ impl RunningWritePath {
         );
         QueryDatabase::new(Arc::clone(&self.catalog), Arc::clone(&self.store))
             .with_unpersisted(reader)
+    }
+
+    /// The ingester's metrics (served on serve's `/metrics`).
+    pub fn metrics(&self) -> Arc<IngesterMetrics> {
+        Arc::clone(&self.metrics)
     }
 
     /// After the router stopped: flushes the log, persists everything, releases the lease.

@@ -126,7 +126,7 @@ pub struct LoggingArgs {
 }
 
 /// Parses a count or size that must be at least 1.
-fn parse_positive(s: &str) -> Result<usize, String> {
+pub(crate) fn parse_positive(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
         Ok(0) => Err("must be at least 1".to_owned()),
         Ok(v) => Ok(v),

@@ -6,12 +6,14 @@
 //!                                      ingester: IngesterArgs, logging }
 //! IngesterArgs: --persist-max-rows 1000000  --persist-max-bytes 268435456
 //!               --persist-max-age 5m        --memory-budget 1073741824
+//!               --persist-threads (CPUs)    --persist-nice 10
 //! ```
 
 use std::time::Duration;
 
 use clap::Args;
 
+use crate::blocks::parse_positive;
 use crate::{EtcdArgs, KafkaArgs, LoggingArgs, ObjectStoreArgs, StorageArgs};
 
 /// Default `--persist-max-rows` (per log partition).
@@ -20,6 +22,8 @@ pub const DEFAULT_PERSIST_MAX_ROWS: usize = 1_000_000;
 pub const DEFAULT_PERSIST_MAX_BYTES: usize = 256 * 1024 * 1024;
 /// Default `--memory-budget`: 1 GiB.
 pub const DEFAULT_MEMORY_BUDGET: usize = 1024 * 1024 * 1024;
+/// Default `--persist-nice`.
+pub const DEFAULT_PERSIST_NICE: u8 = 10;
 
 /// When the ingester persists, and how much it may buffer.
 #[derive(Debug, Clone, Args)]
@@ -65,6 +69,37 @@ pub struct IngesterArgs {
         value_parser = parse_positive
     )]
     pub memory_budget: usize,
+
+    /// Threads that sort, deduplicate and encode Parquet when persisting (they never run on the
+    /// threads that consume the log and answer queries). Default: one per CPU.
+    #[arg(
+        long = "persist-threads",
+        env = "QUIVER_PERSIST_THREADS",
+        value_name = "N",
+        value_parser = parse_positive
+    )]
+    pub persist_threads: Option<usize>,
+
+    /// How much lower the persist threads' priority is (Linux nice increment, 0–19): writes and
+    /// queries on the same cores go first, persisting takes the cycles left over. 0 keeps the
+    /// process's priority.
+    #[arg(
+        long = "persist-nice",
+        env = "QUIVER_PERSIST_NICE",
+        value_name = "N",
+        default_value_t = DEFAULT_PERSIST_NICE,
+        value_parser = clap::value_parser!(u8).range(0..=19)
+    )]
+    pub persist_nice: u8,
+}
+
+impl IngesterArgs {
+    /// `--persist-threads`, or one per CPU.
+    pub fn persist_threads(&self) -> usize {
+        self.persist_threads.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        })
+    }
 }
 
 /// `quiver ingester`: consumes the Kafka topic, persists Parquet to object storage.
@@ -107,14 +142,6 @@ pub struct IngesterConfig {
     /// Logging.
     #[command(flatten)]
     pub logging: LoggingArgs,
-}
-
-fn parse_positive(s: &str) -> Result<usize, String> {
-    match s.parse::<usize>() {
-        Ok(0) => Err("must be at least 1".to_owned()),
-        Ok(v) => Ok(v),
-        Err(e) => Err(format!("expected a positive integer: {e}")),
-    }
 }
 
 /// Parses `500ms`, `30s`, `5m`, `1h` or a bare number of seconds; must be positive.
@@ -214,5 +241,19 @@ mod tests {
         );
         assert!(parse_duration("x").is_err());
         assert!(parse(&["--persist-max-rows", "0"]).is_err());
+    }
+
+    #[test]
+    fn persist_threads_and_nice() {
+        let c = parse(&[]).unwrap();
+        assert_eq!(c.ingester.persist_threads, None);
+        assert!(c.ingester.persist_threads() >= 1);
+        assert_eq!(c.ingester.persist_nice, 10);
+        let c = parse(&["--persist-threads", "3", "--persist-nice", "0"]).unwrap();
+        assert_eq!(c.ingester.persist_threads(), 3);
+        assert_eq!(c.ingester.persist_nice, 0);
+        assert!(parse(&["--persist-threads", "0"]).is_err());
+        assert!(parse(&["--persist-nice", "20"]).is_err());
+        assert!(parse(&["--persist-nice", "-1"]).is_err());
     }
 }

@@ -4,6 +4,7 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 /// Labels of a finished HTTP request.
@@ -22,10 +23,69 @@ pub struct EndpointLabels {
     pub endpoint: String,
 }
 
+/// Label of the write-stage histogram.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct StageLabels {
+    /// One of [`WriteStage`]'s names.
+    pub stage: &'static str,
+}
+
+/// The stages of a write request, in order (design.md §3), timed separately so an operator can
+/// tell where write latency goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteStage {
+    /// Checking the parameters and the token, reading (and size-capping) the request body.
+    Body,
+    /// Waiting for a conversion thread, decompressing, parsing and converting to Arrow.
+    Convert,
+    /// Database lookup, retention check and schema upsert.
+    Schema,
+    /// Hashing series onto log partitions.
+    Shard,
+    /// Encoding the log records and waiting for every append to be acknowledged.
+    Log,
+}
+
+impl WriteStage {
+    /// Every stage, in request order.
+    pub const ALL: [Self; 5] = [
+        Self::Body,
+        Self::Convert,
+        Self::Schema,
+        Self::Shard,
+        Self::Log,
+    ];
+
+    /// The `stage` label value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Body => "body",
+            Self::Convert => "convert",
+            Self::Schema => "schema",
+            Self::Shard => "shard",
+            Self::Log => "log",
+        }
+    }
+}
+
+/// Latency buckets: 0.25 ms doubling to ≈ 8 s.
+fn latency_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.000_25, 2.0, 16))
+}
+
+/// Metrics that encode themselves in the OpenMetrics text format (ending in `# EOF`): what one
+/// `/metrics` endpoint joins when a process runs several services (`quiver serve`).
+pub trait MetricsText: Send + Sync + std::fmt::Debug {
+    /// The metrics as OpenMetrics text, ending in `# EOF\n`.
+    fn encode_text(&self) -> Result<String, std::fmt::Error>;
+}
+
 /// Metrics of the HTTP write tier, registered under the `quiver` prefix.
 #[derive(Debug)]
 pub struct RouterMetrics {
     registry: Registry,
+    /// Metrics of the other services of this process, served on the same `/metrics`.
+    others: Vec<std::sync::Arc<dyn MetricsText>>,
     /// `quiver_http_requests_total{endpoint,status}`.
     pub http_requests: Family<RequestLabels, Counter>,
     /// `quiver_http_requests_in_flight{endpoint}`.
@@ -39,6 +99,11 @@ pub struct RouterMetrics {
     pub write_body_bytes: Counter,
     /// `quiver_write_rejected_lines_total`: lines rejected by the parser or converter.
     pub write_rejected_lines: Counter,
+    /// `quiver_write_duration_seconds`: time from the permit to the 204 of acknowledged writes.
+    pub write_duration: Histogram,
+    /// `quiver_write_stage_duration_seconds{stage}`: time per [`WriteStage`] of acknowledged
+    /// writes.
+    pub write_stage_duration: Family<StageLabels, Histogram, fn() -> Histogram>,
 }
 
 impl Default for RouterMetrics {
@@ -57,6 +122,11 @@ impl RouterMetrics {
         let write_fields = Counter::default();
         let write_body_bytes = Counter::default();
         let write_rejected_lines = Counter::default();
+        let write_duration = latency_histogram();
+        let write_stage_duration =
+            Family::<StageLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+                latency_histogram,
+            );
         registry.register(
             "http_requests",
             "HTTP requests answered, by endpoint and status",
@@ -87,15 +157,40 @@ impl RouterMetrics {
             "Lines rejected by the line protocol parser or converter",
             write_rejected_lines.clone(),
         );
+        registry.register(
+            "write_duration_seconds",
+            "Time to acknowledge a write request, from its concurrency permit to the 204",
+            write_duration.clone(),
+        );
+        registry.register(
+            "write_stage_duration_seconds",
+            "Time spent per stage of acknowledged write requests (body, convert, schema, shard, log)",
+            write_stage_duration.clone(),
+        );
         Self {
             registry,
+            others: Vec::new(),
             http_requests,
             http_in_flight,
             write_lines,
             write_fields,
             write_body_bytes,
             write_rejected_lines,
+            write_duration,
+            write_stage_duration,
         }
+    }
+
+    /// Records the stage times of an acknowledged write and its total.
+    pub fn record_write(&self, stages: &StageTimes) {
+        for (stage, seconds) in WriteStage::ALL.iter().zip(stages.seconds) {
+            self.write_stage_duration
+                .get_or_create(&StageLabels {
+                    stage: stage.name(),
+                })
+                .observe(seconds);
+        }
+        self.write_duration.observe(stages.seconds.iter().sum());
     }
 
     /// Counts a finished request.
@@ -117,11 +212,52 @@ impl RouterMetrics {
             .clone()
     }
 
-    /// Prometheus text exposition format (OpenMetrics flavour, ends with `# EOF`).
+    /// Also serves `other`'s metrics on this `/metrics` (the ingester of `quiver serve`).
+    pub fn with_other(mut self, other: std::sync::Arc<dyn MetricsText>) -> Self {
+        self.others.push(other);
+        self
+    }
+
+    /// Prometheus text exposition format (OpenMetrics flavour, ends with `# EOF`): this
+    /// registry, then the others' (one `# EOF` at the end).
     pub fn encode(&self) -> Result<String, std::fmt::Error> {
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)?;
+        for other in &self.others {
+            let text = other.encode_text()?;
+            if let Some(body) = out.strip_suffix(EOF) {
+                out.truncate(body.len());
+            }
+            out.push_str(&text);
+        }
         Ok(out)
+    }
+}
+
+/// The last line of the OpenMetrics text format.
+const EOF: &str = "# EOF\n";
+
+/// The stage times of one write request, filled as it goes.
+#[derive(Debug, Clone, Copy)]
+pub struct StageTimes {
+    started: std::time::Instant,
+    seconds: [f64; 5],
+}
+
+impl StageTimes {
+    /// Starts timing the first stage now.
+    pub fn start() -> Self {
+        Self {
+            started: std::time::Instant::now(),
+            seconds: [0.0; 5],
+        }
+    }
+
+    /// Ends `stage` now (it took the time since the previous stage ended) and starts the next.
+    pub fn end(&mut self, stage: WriteStage) {
+        let now = std::time::Instant::now();
+        self.seconds[stage as usize] += now.duration_since(self.started).as_secs_f64();
+        self.started = now;
     }
 }
 
@@ -155,5 +291,65 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with("# EOF\n"), "{text}");
+    }
+
+    #[derive(Debug)]
+    struct Other;
+
+    impl MetricsText for Other {
+        fn encode_text(&self) -> Result<String, std::fmt::Error> {
+            Ok(
+                "# HELP other_total Other.\n# TYPE other_total counter\nother_total 7\n# EOF\n"
+                    .into(),
+            )
+        }
+    }
+
+    #[test]
+    fn other_services_metrics_join_with_one_eof_at_the_end() {
+        let m = RouterMetrics::new().with_other(std::sync::Arc::new(Other));
+        m.write_lines.inc_by(2);
+        let text = m.encode().unwrap();
+        assert!(text.contains("quiver_write_lines_total 2\n"), "{text}");
+        assert!(text.contains("\nother_total 7\n"), "{text}");
+        assert_eq!(text.matches("# EOF").count(), 1, "{text}");
+        assert!(text.ends_with("other_total 7\n# EOF\n"), "{text}");
+    }
+
+    #[test]
+    fn write_stages_are_observed_per_stage_and_in_total() {
+        let m = RouterMetrics::new();
+        let mut times = StageTimes::start();
+        for stage in WriteStage::ALL {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            times.end(stage);
+        }
+        m.record_write(&times);
+        let text = m.encode().unwrap();
+        for stage in ["body", "convert", "schema", "shard", "log"] {
+            let count =
+                format!("quiver_write_stage_duration_seconds_count{{stage=\"{stage}\"}} 1\n");
+            assert!(text.contains(&count), "{stage}: {text}");
+            // Each stage slept ≥ 1 ms: nothing in the 0.5 ms bucket.
+            let fast = text
+                .lines()
+                .find(|l| {
+                    l.starts_with("quiver_write_stage_duration_seconds_bucket{")
+                        && l.contains(&format!("stage=\"{stage}\""))
+                        && l.contains("le=\"0.0005\"")
+                })
+                .unwrap_or_else(|| panic!("{stage}: no 0.5 ms bucket in {text}"));
+            assert!(fast.ends_with(" 0"), "{fast}");
+        }
+        assert!(
+            text.contains("quiver_write_duration_seconds_count 1\n"),
+            "{text}"
+        );
+        let sum: f64 = text
+            .lines()
+            .find_map(|l| l.strip_prefix("quiver_write_duration_seconds_sum "))
+            .and_then(|v| v.parse().ok())
+            .unwrap();
+        assert!(sum >= 0.005, "five stages of ≥ 1 ms each: {sum}");
     }
 }

@@ -70,6 +70,14 @@ pub enum StoreError {
         /// Cause.
         source: parquet::errors::ParquetError,
     },
+    /// Storing an encoded file failed.
+    #[error("parquet file {path}: {source}")]
+    Upload {
+        /// Object path.
+        path: String,
+        /// Cause (the object store's error, as I/O).
+        source: std::io::Error,
+    },
     /// An Arrow operation on read data failed.
     #[error("parquet file {path}: {source}")]
     Arrow {

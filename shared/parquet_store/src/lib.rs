@@ -65,7 +65,8 @@ pub use path::{PARQUET_SUFFIX, ParquetFilePath, parse_object_path};
 pub use read::{ParquetData, ReadOptions, read_parquet, read_parquet_path};
 pub use store::{OBJECTS_DIR, object_store_from, s3_store};
 pub use write::{
-    DEFAULT_MAX_ROW_GROUP_ROWS, DEFAULT_ZSTD_LEVEL, WriteOptions, write_parquet, write_parquet_with,
+    DEFAULT_MAX_ROW_GROUP_ROWS, DEFAULT_ZSTD_LEVEL, EncodedParquet, WriteOptions, encode_parquet,
+    put_parquet, write_parquet, write_parquet_with,
 };
 
 /// The object_store crate this crate is built against (same version everywhere).

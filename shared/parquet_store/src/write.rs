@@ -7,29 +7,36 @@
 //!   ├─ WriterProperties: ZSTD, page + column-chunk statistics, ≤ 1 Mi rows per row group,
 //!   │   DELTA_BINARY_PACKED for `time` and integer fields (dictionaries for the rest),
 //!   │   sorting columns (tags, time), key/value quiver:metadata (versioned JSON)
-//!   └─ AsyncArrowWriter (embeds the Arrow schema with iox::column::type) over
-//!      object_store::buffered::BufWriter ──► one put, or a multipart upload completed at the end
-//!        ──► ParquetFileRecord { object_id, path, size, rows, min/max time, offsets }
+//!   └─ encode_parquet (synchronous, CPU only): ArrowWriter (embeds the Arrow schema with
+//!      iox::column::type) into memory ──► EncodedParquet { path, bytes, record }
+//! put_parquet (async, I/O only): object_store::buffered::BufWriter ──► one put, or a multipart
+//!   upload completed at the end ──► ParquetFileRecord { object_id, path, size, rows, min/max
+//!   time, offsets }
+//! write_parquet = encode_parquet + put_parquet
 //! ```
 //!
-//! The object becomes visible only when the upload completes, never half written. A file written but never committed to the catalog (crash before the
-//! ingester's transaction) is an orphan: nothing references it, and the garbage collector
-//! deletes objects older than a grace period that no file record names.
+//! Encoding and upload are separate so that a caller can encode on threads of its own (the
+//! ingester's persist pool) and keep its async workers for I/O. The object becomes visible only
+//! when the upload completes, never half written. A file written but never committed to the
+//! catalog (crash before the ingester's transaction) is an orphan: nothing references it, and
+//! the garbage collector deletes objects older than a grace period that no file record names.
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use arrow::array::{Array, RecordBatch, TimestampNanosecondArray};
 use arrow::datatypes::{DataType, TimeUnit};
+use bytes::Bytes;
 use catalog::ParquetFileRecord;
 use object_store::ObjectStore;
 use object_store::buffered::BufWriter;
-use parquet::arrow::AsyncArrowWriter;
+use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::metadata::SortingColumn;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 use schema::{InfluxColumnType, InfluxFieldType, TIME_COLUMN_NAME, influx_column_type};
+use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
 use crate::{FileMeta, ParquetFilePath, QUIVER_METADATA_VERSION, QuiverMetadata, StoreError};
@@ -76,6 +83,31 @@ pub async fn write_parquet_with(
     batch: &RecordBatch,
     options: WriteOptions,
 ) -> Result<ParquetFileRecord, StoreError> {
+    put_parquet(store, encode_parquet(meta, batch, options)?).await
+}
+
+/// A Parquet file encoded in memory, not yet stored.
+#[derive(Debug, Clone)]
+pub struct EncodedParquet {
+    path: ParquetFilePath,
+    bytes: Bytes,
+    record: ParquetFileRecord,
+}
+
+impl EncodedParquet {
+    /// The file's size in bytes.
+    pub fn size_bytes(&self) -> u64 {
+        self.record.size_bytes
+    }
+}
+
+/// Encodes `batch` (see [`write_parquet`]) as a Parquet file in memory: CPU only, no I/O, so it
+/// may run on any thread.
+pub fn encode_parquet(
+    meta: &FileMeta,
+    batch: &RecordBatch,
+    options: WriteOptions,
+) -> Result<EncodedParquet, StoreError> {
     let invalid = |reason: String| StoreError::InvalidBatch {
         table: meta.table_name.clone(),
         reason,
@@ -135,27 +167,18 @@ pub async fn write_parquet_with(
         path: path.to_string(),
         source,
     };
-    let sink = BufWriter::new(Arc::clone(store), path.object_path().clone());
     let mut writer =
-        AsyncArrowWriter::try_new(sink, batch.schema(), Some(props)).map_err(parquet_error)?;
-    if let Err(source) = writer.write(batch).await {
-        // Not shut down yet, so aborting is allowed: releases a multipart upload in progress.
-        let _ = writer.into_inner().abort().await;
-        return Err(parquet_error(source));
-    }
-    // Writes the footer and completes the upload; on failure nothing became visible (a
-    // multipart upload left incomplete is removed by the bucket's incomplete-upload expiry;
-    // local staging files are deleted on drop).
-    writer.finish().await.map_err(parquet_error)?;
-    let size_bytes = writer.bytes_written() as u64;
+        ArrowWriter::try_new(Vec::new(), batch.schema(), Some(props)).map_err(parquet_error)?;
+    writer.write(batch).map_err(parquet_error)?;
+    let bytes = Bytes::from(writer.into_inner().map_err(parquet_error)?);
 
-    Ok(ParquetFileRecord {
+    let record = ParquetFileRecord {
         object_id: quiver.object_id,
         database_id: meta.database_id,
         table_id: meta.table_id,
         partition_key: meta.partition_key.clone(),
         path: path.as_str().to_string(),
-        size_bytes,
+        size_bytes: bytes.len() as u64,
         row_count: quiver.row_count,
         min_time_ns,
         max_time_ns,
@@ -163,7 +186,40 @@ pub async fn write_parquet_with(
         min_offset: meta.min_offset,
         max_offset: meta.max_offset,
         created_at_ns,
+    };
+    Ok(EncodedParquet {
+        path,
+        bytes,
+        record,
     })
+}
+
+/// Stores an encoded file — one put, or a multipart upload for large files — and returns its
+/// catalog record. Nothing becomes visible unless the upload completes.
+pub async fn put_parquet(
+    store: &Arc<dyn ObjectStore>,
+    encoded: EncodedParquet,
+) -> Result<ParquetFileRecord, StoreError> {
+    let EncodedParquet {
+        path,
+        bytes,
+        record,
+    } = encoded;
+    let upload_error = |source| StoreError::Upload {
+        path: path.to_string(),
+        source,
+    };
+    let mut sink = BufWriter::new(Arc::clone(store), path.object_path().clone());
+    if let Err(source) = sink.put(bytes).await {
+        // Not shut down yet, so aborting is allowed: releases a multipart upload in progress.
+        let _ = sink.abort().await;
+        return Err(upload_error(std::io::Error::from(source)));
+    }
+    // Completes the upload; on failure nothing became visible (a multipart upload left
+    // incomplete is removed by the bucket's incomplete-upload expiry; local staging files are
+    // deleted on drop).
+    sink.shutdown().await.map_err(upload_error)?;
+    Ok(record)
 }
 
 /// `time` and the integer fields: sorted by series then time, their deltas are small (constant

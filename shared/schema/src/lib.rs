@@ -40,6 +40,7 @@ pub mod arrow_conventions;
 pub mod column_type;
 mod convert;
 pub mod dedup;
+mod memory;
 
 pub use arrow_conventions::{
     SchemaError, arrow_data_type, arrow_field, arrow_schema, influx_column_type, measurement_name,
@@ -52,3 +53,4 @@ pub use column_type::{
 pub use convert::{
     ConversionStats, ConvertedLines, LineErrorKind, LineRejection, LinesConverter, TableBatch,
 };
+pub use memory::batch_memory_bytes;

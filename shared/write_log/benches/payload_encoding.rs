@@ -1,8 +1,8 @@
 //! Write log payload encoding: encode + decode time and bytes of one TSBS cpu-only request
-//! (1 000 hosts; 1 000 and 10 000 rows) as the router appends it and the ingester reads it.
+//! (1 000 hosts; 125, 1 250 and 10 000 rows) as the router appends it and the ingester reads it.
 //!
 //! Candidates: the record format with Arrow IPC stream payloads (uncompressed, LZ4_FRAME, ZSTD
-//! buffers), and the line protocol text itself (encode = copy, decode = parse + convert to
+//! buffers, the whole uncompressed stream as one zstd frame), and the line protocol text itself (encode = copy, decode = parse + convert to
 //! Arrow on the ingester). Bytes are printed once per case before timing.
 //!
 //! Run: `cargo bench -p write_log --bench payload_encoding`
@@ -43,8 +43,11 @@ fn bench(c: &mut Criterion) {
         ("arrow_ipc", PayloadEncoding::ArrowIpc),
         ("arrow_ipc_lz4", PayloadEncoding::ArrowIpcLz4),
         ("arrow_ipc_zstd", PayloadEncoding::ArrowIpcZstd),
+        ("arrow_ipc_zstd_frame", PayloadEncoding::ArrowIpcZstdFrame),
     ];
-    for rows in [1_000usize, 10_000] {
+    // 125 and 1 250 rows: one partition's record of a 500- and a 5 000-line request over 4
+    // partitions.
+    for rows in [125usize, 1_250, 10_000] {
         let text = tsbs::lines(42, HOSTS, rows);
         let write = to_write(&text);
         let mut group = c.benchmark_group(format!("payload_{rows}_rows"));

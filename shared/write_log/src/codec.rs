@@ -44,7 +44,15 @@ pub const HEADER_DATABASE: &str = "quiver-database";
 pub const HEADER_TRACEPARENT: &str = "traceparent";
 
 /// The encoding writers use.
-pub const DEFAULT_ENCODING: PayloadEncoding = PayloadEncoding::ArrowIpcZstd;
+pub const DEFAULT_ENCODING: PayloadEncoding = PayloadEncoding::ArrowIpcZstdFrame;
+
+/// zstd level of [`PayloadEncoding::ArrowIpcZstdFrame`] (chosen by benchmark, docs/benchmarks.md
+/// "Write log payload encoding").
+pub const FRAME_ZSTD_LEVEL: i32 = 1;
+
+/// Largest decompressed table payload a reader accepts (a frame claiming more is refused, not
+/// allocated): far above any record a router writes (request bodies are capped).
+pub const MAX_DECOMPRESSED_PAYLOAD: u64 = 1 << 30;
 
 /// Why a record could not be encoded or decoded.
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +77,14 @@ pub enum CodecError {
     /// Encoding value unknown to this build, or unspecified.
     #[error("unknown payload encoding {0}")]
     UnknownEncoding(i32),
+    /// A zstd frame payload could not be decompressed.
+    #[error("table {table}: zstd frame: {reason}")]
+    Frame {
+        /// Table name.
+        table: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// The IPC stream of a table holds no batch, or more than one.
     #[error("table {table}: expected exactly one record batch in the payload, found {found}")]
     BatchCount {
@@ -112,17 +128,17 @@ pub fn decode(bytes: &[u8]) -> Result<LogWrite, CodecError> {
             found: record.format_version,
         });
     }
-    match PayloadEncoding::try_from(record.encoding) {
+    let encoding = match PayloadEncoding::try_from(record.encoding) {
         Ok(PayloadEncoding::Unspecified) | Err(_) => {
             return Err(CodecError::UnknownEncoding(record.encoding));
         }
-        Ok(_) => {}
-    }
+        Ok(encoding) => encoding,
+    };
     let tables = record
         .tables
         .into_iter()
         .map(|t| {
-            let batch = decode_batch(&t.payload, &t.name)?;
+            let batch = decode_batch(&t.payload, &t.name, encoding)?;
             Ok((t.name, batch))
         })
         .collect::<Result<Vec<_>, CodecError>>()?;
@@ -141,7 +157,9 @@ pub fn encode_batch(
     let compression = match encoding {
         PayloadEncoding::ArrowIpcLz4 => Some(CompressionType::LZ4_FRAME),
         PayloadEncoding::ArrowIpcZstd => Some(CompressionType::ZSTD),
-        PayloadEncoding::ArrowIpc | PayloadEncoding::Unspecified => None,
+        PayloadEncoding::ArrowIpc
+        | PayloadEncoding::ArrowIpcZstdFrame
+        | PayloadEncoding::Unspecified => None,
     };
     let options = IpcWriteOptions::default().try_with_compression(compression)?;
     let mut out = Vec::with_capacity(batch.get_array_memory_size() / 2 + 256);
@@ -149,11 +167,73 @@ pub fn encode_batch(
     writer.write(batch)?;
     writer.finish()?;
     drop(writer);
+    if encoding == PayloadEncoding::ArrowIpcZstdFrame {
+        return compress_frame(&out);
+    }
     Ok(out)
 }
 
-/// One batch from an Arrow IPC stream (compression is read from the stream itself).
-pub fn decode_batch(payload: &[u8], table: &str) -> Result<RecordBatch, CodecError> {
+thread_local! {
+    /// One compression context per thread, reused: creating a zstd context costs more than
+    /// compressing a small batch.
+    static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// `bytes` as one zstd frame at [`FRAME_ZSTD_LEVEL`], its content size in the header.
+fn compress_frame(bytes: &[u8]) -> Result<Vec<u8>, arrow::error::ArrowError> {
+    let zstd_error = |e: std::io::Error| arrow::error::ArrowError::ExternalError(Box::new(e));
+    COMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let compressor = match slot.as_mut() {
+            Some(compressor) => compressor,
+            None => slot.insert(zstd::bulk::Compressor::new(FRAME_ZSTD_LEVEL).map_err(zstd_error)?),
+        };
+        compressor.compress(bytes).map_err(zstd_error)
+    })
+}
+
+/// The content of one zstd frame whose header states its size (at most
+/// [`MAX_DECOMPRESSED_PAYLOAD`]).
+fn decompress_frame(payload: &[u8], table: &str) -> Result<Vec<u8>, CodecError> {
+    let frame = |reason: String| CodecError::Frame {
+        table: table.to_owned(),
+        reason,
+    };
+    let size = match zstd::zstd_safe::get_frame_content_size(payload) {
+        Ok(Some(size)) => size,
+        Ok(None) => {
+            return Err(frame(
+                "the frame header does not state its content size".into(),
+            ));
+        }
+        Err(_) => return Err(frame("not a zstd frame".into())),
+    };
+    if size > MAX_DECOMPRESSED_PAYLOAD {
+        return Err(frame(format!(
+            "content of {size} bytes exceeds the {MAX_DECOMPRESSED_PAYLOAD} byte limit"
+        )));
+    }
+    // size ≤ 1 GiB fits usize on every supported target.
+    zstd::bulk::decompress(payload, size as usize).map_err(|e| frame(e.to_string()))
+}
+
+/// One batch from a table payload in `encoding` (buffer compression inside an IPC stream is
+/// read from the stream itself).
+pub fn decode_batch(
+    payload: &[u8],
+    table: &str,
+    encoding: PayloadEncoding,
+) -> Result<RecordBatch, CodecError> {
+    if encoding == PayloadEncoding::ArrowIpcZstdFrame {
+        let stream = decompress_frame(payload, table)?;
+        return read_one_batch(&stream, table);
+    }
+    read_one_batch(payload, table)
+}
+
+/// The one batch of an Arrow IPC stream.
+fn read_one_batch(payload: &[u8], table: &str) -> Result<RecordBatch, CodecError> {
     let ipc = |source| CodecError::Ipc {
         table: table.to_owned(),
         source,
@@ -222,6 +302,7 @@ mod tests {
             PayloadEncoding::ArrowIpc,
             PayloadEncoding::ArrowIpcLz4,
             PayloadEncoding::ArrowIpcZstd,
+            PayloadEncoding::ArrowIpcZstdFrame,
         ] {
             let bytes = encode(&write, encoding).unwrap();
             let back = decode(&bytes).unwrap();
@@ -235,6 +316,27 @@ mod tests {
         assert_eq!(
             decode(&encode(&plain, DEFAULT_ENCODING).unwrap()).unwrap(),
             plain
+        );
+    }
+
+    #[test]
+    fn decoded_frames_count_the_bytes_their_columns_reference() {
+        // Columns of a batch read from one zstd frame slice one allocation (the IPC body):
+        // capacity-based counting sees it once per buffer, schema::batch_memory_bytes once.
+        let big = arrow::compute::concat_batches(&batch().schema(), &vec![batch(); 500]).unwrap();
+        let write = LogWrite::new("db", vec![("cpu".into(), big.clone())]);
+        let back = decode(&encode(&write, PayloadEncoding::ArrowIpcZstdFrame).unwrap()).unwrap();
+        let decoded = &back.tables[0].1;
+        assert_eq!(decoded, &big);
+        assert_eq!(
+            schema::batch_memory_bytes(decoded),
+            schema::batch_memory_bytes(&big)
+        );
+        assert!(
+            decoded.get_array_memory_size() > 3 * schema::batch_memory_bytes(decoded),
+            "shared body counted per buffer: {} vs {}",
+            decoded.get_array_memory_size(),
+            schema::batch_memory_bytes(decoded)
         );
     }
 
@@ -266,5 +368,44 @@ mod tests {
         let err = decode(&record.encode_to_vec()).unwrap_err().to_string();
         assert!(err.starts_with("table cpu: Arrow IPC: "), "{err}");
         assert!(decode(b"\xff\xff\xff").is_err());
+
+        // Frames: not zstd, no content size, a claimed size over the limit, corrupt content.
+        record.encoding = PayloadEncoding::ArrowIpcZstdFrame as i32;
+        let frame_error = |payload: Vec<u8>| {
+            let mut record = record.clone();
+            record.tables[0].payload = payload;
+            decode(&record.encode_to_vec()).unwrap_err().to_string()
+        };
+        assert_eq!(
+            frame_error(b"not arrow".to_vec()),
+            "table cpu: zstd frame: not a zstd frame"
+        );
+        let mut unsized_frame = Vec::new();
+        {
+            // The streaming encoder does not know the size up front: no content size.
+            let mut encoder = zstd::stream::Encoder::new(&mut unsized_frame, 1).unwrap();
+            std::io::Write::write_all(&mut encoder, b"abc").unwrap();
+            encoder.finish().unwrap();
+        }
+        assert_eq!(
+            frame_error(unsized_frame),
+            "table cpu: zstd frame: the frame header does not state its content size"
+        );
+        // A frame header claiming 2 GiB (single-segment frame, 8-byte content size field).
+        let mut huge = vec![0x28, 0xb5, 0x2f, 0xfd, 0xe0];
+        huge.extend_from_slice(&(2u64 << 30).to_le_bytes());
+        assert_eq!(
+            frame_error(huge),
+            "table cpu: zstd frame: content of 2147483648 bytes exceeds the 1073741824 byte limit"
+        );
+        let mut corrupt = compress_frame(&[7u8; 4096]).unwrap();
+        let last = corrupt.len() - 1;
+        corrupt[last] ^= 0xff;
+        corrupt.truncate(last - 2);
+        let err = frame_error(corrupt);
+        assert!(err.starts_with("table cpu: zstd frame: "), "{err}");
+        // A valid frame whose content is not an IPC stream.
+        let err = frame_error(compress_frame(b"not arrow").unwrap());
+        assert!(err.starts_with("table cpu: Arrow IPC: "), "{err}");
     }
 }

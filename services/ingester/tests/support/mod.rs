@@ -182,6 +182,7 @@ pub fn lazy() -> PersistSettings {
         max_age: Duration::from_secs(3600),
         memory_budget: usize::MAX,
         shutdown_timeout: Duration::from_secs(20),
+        ..PersistSettings::default()
     }
 }
 
@@ -254,7 +255,7 @@ impl Bench {
         registration: Option<Registration>,
     ) -> RunningWith<R> {
         let store: Arc<dyn ObjectStore> = self.store.clone();
-        let ingester = Ingester::new(self.catalog.clone(), store, settings);
+        let ingester = Ingester::new(self.catalog.clone(), store, settings).unwrap();
         let metrics = ingester.metrics();
         let query = ingester.query_handle();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -4,6 +4,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use catalog::get_or_create_database;
+use observability::{StageTimes, WriteStage};
 
 use super::auth::authorize_write;
 use super::body::{BodyEncoding, body_encoding, gunzip_capped, into_utf8, read_capped};
@@ -44,6 +45,7 @@ async fn write(state: &RouterState, api: WriteApi, request: Request) -> Result<(
         .clone()
         .try_acquire_owned()
         .map_err(|_| ApiError::Overloaded)?;
+    let mut times = StageTimes::start();
 
     // 2. Parameters.
     let (parts, body) = request.into_parts();
@@ -66,6 +68,7 @@ async fn write(state: &RouterState, api: WriteApi, request: Request) -> Result<(
     if raw.is_empty() {
         return Ok(());
     }
+    times.end(WriteStage::Body);
 
     // 5. Decode and convert off the async workers (CPU-bound on large bodies).
     let precision = params.precision;
@@ -81,6 +84,7 @@ async fn write(state: &RouterState, api: WriteApi, request: Request) -> Result<(
     .await
     .map_err(|e| ApiError::Internal(format!("conversion task failed: {e}")))??;
     state.metrics.write_body_bytes.inc_by(body_bytes as u64);
+    times.end(WriteStage::Convert);
 
     let rejected = converted.stats.lines_rejected;
     state.metrics.write_rejected_lines.inc_by(rejected as u64);
@@ -110,6 +114,7 @@ async fn write(state: &RouterState, api: WriteApi, request: Request) -> Result<(
     // 7. Schema: additive, atomic upsert; conflicts and limits reject the whole write.
     let upsert = schema_upsert(&converted.tables)?;
     catalog.upsert_schema(database.id, &upsert).await?;
+    times.end(WriteStage::Schema);
 
     // 8. Shard rows by series onto the log's partitions; per partition one record (more for
     // requests of over 100 (table, day) groups, appended in order), partitions in parallel;
@@ -123,7 +128,10 @@ async fn write(state: &RouterState, api: WriteApi, request: Request) -> Result<(
     let log = state.write_log.as_ref();
     let sharded = shard_tables(database.name.as_ref(), tables, log.partition_count())
         .map_err(|e| ApiError::Internal(format!("sharding rows onto log partitions: {e}")))?;
+    times.end(WriteStage::Shard);
     append_sharded(log, database.name.as_ref(), sharded, traceparent.as_deref()).await?;
+    times.end(WriteStage::Log);
+    state.metrics.record_write(&times);
     state
         .metrics
         .write_lines

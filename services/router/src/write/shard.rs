@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! [(table, batch)] ──► per row: key = (database, table, series key) ──► xxh3-64 ──► jump hash
+//!                      (once per distinct tuple of tag dictionary keys: rows of a series share it)
 //!                  ──► take() rows per partition ──► { partition → [(table, sub-batch)] }
 //! ```
 //!
@@ -69,7 +70,8 @@ pub fn shard_tables(
     Ok(sharded)
 }
 
-/// The partition of each row of `batch`.
+/// The partition of each row of `batch`. Rows of one series share their tags' dictionary keys,
+/// so the key bytes and their hash are computed once per distinct key tuple, not once per row.
 fn row_partitions(
     database: &str,
     table: &str,
@@ -84,17 +86,24 @@ fn row_partitions(
         }
     }
     tags.sort_by(|a, b| a.0.cmp(b.0));
+    let columns = tags
+        .iter()
+        .map(|(name, column)| {
+            TagColumn::new(*column).map_err(|e| {
+                ArrowError::InvalidArgumentError(format!("tag column {name} of {table}: {e}"))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
 
     let mut prefix = Vec::with_capacity(database.len() + table.len() + 8);
     push_str(&mut prefix, database);
     push_str(&mut prefix, table);
     let mut key = Vec::with_capacity(prefix.len() + 64);
-    let mut out = Vec::with_capacity(batch.num_rows());
-    for row in 0..batch.num_rows() {
+    let mut partition_of = |row: usize| -> Result<LogPartition, ArrowError> {
         key.clear();
         key.extend_from_slice(&prefix);
-        for (name, column) in &tags {
-            match tag_value(*column, row).map_err(|e| {
+        for ((name, _), column) in tags.iter().zip(&columns) {
+            match column.value(row).map_err(|e| {
                 ArrowError::InvalidArgumentError(format!("tag column {name} of {table}: {e}"))
             })? {
                 None => key.push(0),
@@ -104,7 +113,30 @@ fn row_partitions(
                 }
             }
         }
-        out.push(jump_hash(xxh3_64(&key), partition_count));
+        Ok(jump_hash(xxh3_64(&key), partition_count))
+    };
+
+    let mut out = Vec::with_capacity(batch.num_rows());
+    if columns.is_empty() || !columns.iter().all(TagColumn::is_dictionary) {
+        for row in 0..batch.num_rows() {
+            out.push(partition_of(row)?);
+        }
+        return Ok(out);
+    }
+    let mut memo: foldhash::HashMap<Vec<i64>, LogPartition> = foldhash::HashMap::default();
+    let mut tuple: Vec<i64> = Vec::with_capacity(columns.len());
+    for row in 0..batch.num_rows() {
+        tuple.clear();
+        tuple.extend(columns.iter().map(|c| c.dictionary_key(row)));
+        let partition = match memo.get(tuple.as_slice()) {
+            Some(&partition) => partition,
+            None => {
+                let partition = partition_of(row)?;
+                memo.insert(tuple.clone(), partition);
+                partition
+            }
+        };
+        out.push(partition);
     }
     Ok(out)
 }
@@ -115,27 +147,74 @@ fn push_str(key: &mut Vec<u8>, s: &str) {
     key.extend_from_slice(s.as_bytes());
 }
 
-/// A tag value at `row`: tags are `Dictionary(Int32, Utf8)` (or plain `Utf8`).
-fn tag_value(column: &dyn Array, row: usize) -> Result<Option<&str>, String> {
-    if column.is_null(row) {
-        return Ok(None);
-    }
-    match column.data_type() {
-        DataType::Dictionary(key, value)
-            if **key == DataType::Int32 && **value == DataType::Utf8 =>
-        {
-            let dict = column.as_dictionary::<Int32Type>();
-            let values = dict.values().as_string::<i32>();
-            let index = usize::try_from(dict.keys().value(row))
-                .map_err(|_| format!("negative dictionary key at row {row}"))?;
-            if index >= values.len() {
-                return Err(format!("dictionary key {index} out of range at row {row}"));
+/// A tag column, downcast once: `Dictionary(Int32, Utf8)` (what the converter makes) or plain
+/// `Utf8`.
+enum TagColumn<'a> {
+    Dictionary {
+        column: &'a dyn Array,
+        keys: &'a [i32],
+        values: &'a arrow::array::StringArray,
+    },
+    Plain(&'a arrow::array::StringArray),
+}
+
+impl<'a> TagColumn<'a> {
+    fn new(column: &'a dyn Array) -> Result<Self, String> {
+        match column.data_type() {
+            DataType::Dictionary(key, value)
+                if **key == DataType::Int32 && **value == DataType::Utf8 =>
+            {
+                let dict = column.as_dictionary::<Int32Type>();
+                Ok(Self::Dictionary {
+                    column,
+                    keys: dict.keys().values(),
+                    values: dict.values().as_string::<i32>(),
+                })
             }
-            Ok(Some(values.value(index)))
+            DataType::Utf8 => Ok(Self::Plain(column.as_string::<i32>())),
+            other => Err(format!("unexpected tag data type {other}")),
         }
-        DataType::Utf8 => Ok(Some(column.as_string::<i32>().value(row))),
-        other => Err(format!("unexpected tag data type {other}")),
     }
+
+    fn is_dictionary(&self) -> bool {
+        matches!(self, Self::Dictionary { .. })
+    }
+
+    /// The dictionary key at `row` (`i64::MIN` for null): equal keys, equal values.
+    fn dictionary_key(&self, row: usize) -> i64 {
+        match self {
+            Self::Dictionary { column, keys, .. } if !column.is_null(row) => i64::from(keys[row]),
+            _ => i64::MIN,
+        }
+    }
+
+    /// The tag value at `row`.
+    fn value(&self, row: usize) -> Result<Option<&'a str>, String> {
+        match self {
+            Self::Dictionary {
+                column,
+                keys,
+                values,
+            } => {
+                if column.is_null(row) {
+                    return Ok(None);
+                }
+                let index = usize::try_from(keys[row])
+                    .map_err(|_| format!("negative dictionary key at row {row}"))?;
+                if index >= values.len() {
+                    return Err(format!("dictionary key {index} out of range at row {row}"));
+                }
+                Ok(Some(values.value(index)))
+            }
+            Self::Plain(values) => Ok((!values.is_null(row)).then(|| values.value(row))),
+        }
+    }
+}
+
+/// A tag value at `row` (tests).
+#[cfg(test)]
+fn tag_value(column: &dyn Array, row: usize) -> Result<Option<&str>, String> {
+    TagColumn::new(column)?.value(row)
 }
 
 /// Jump consistent hash (Lamping & Veach, 2014): maps `key` onto `0..buckets`.
@@ -281,6 +360,53 @@ mod tests {
         }
         assert_eq!(total, 2000);
         assert_eq!(seen.len(), 2000);
+    }
+
+    #[test]
+    fn rows_with_missing_tags_land_where_their_series_key_says() {
+        // Nulls in every position, repeated so the per-tuple memo is hit for each of them.
+        let series = [
+            (Some("a"), Some("x")),
+            (Some("a"), None),
+            (None, Some("x")),
+            (None, None),
+            (Some("b"), Some("x")),
+        ];
+        let mut lines = String::new();
+        for round in 0..3 {
+            for (i, (host, dc)) in series.iter().enumerate() {
+                let mut line = "cpu".to_owned();
+                if let Some(dc) = dc {
+                    line.push_str(&format!(",dc={dc}"));
+                }
+                if let Some(host) = host {
+                    line.push_str(&format!(",host={host}"));
+                }
+                lines.push_str(&format!("{line} v={} {}\n", round * 10 + i, round * 10 + i));
+            }
+        }
+        let sharded = shard_tables("db", convert(&lines), 1 << 16).unwrap();
+        let mut rows = 0;
+        for (partition, tables) in &sharded {
+            for (_, batch) in tables {
+                let host = batch.column_by_name("host").unwrap();
+                let dc = batch.column_by_name("dc").unwrap();
+                for row in 0..batch.num_rows() {
+                    let tags = [
+                        ("host", tag_value(host.as_ref(), row).unwrap()),
+                        ("dc", tag_value(dc.as_ref(), row).unwrap()),
+                    ];
+                    assert_eq!(
+                        series_partition("db", "cpu", &tags, 1 << 16),
+                        *partition,
+                        "{tags:?}"
+                    );
+                    rows += 1;
+                }
+            }
+        }
+        assert_eq!(rows, 15);
+        assert_eq!(sharded.len(), 5, "five series, five partitions of 65 536");
     }
 
     #[test]

@@ -206,8 +206,10 @@ fn runs(answer: UnpersistedAnswer) -> VecDeque<Run> {
             if chunk.batch.num_rows() == 0 {
                 continue;
             }
-            let (chunk_rows, chunk_bytes) =
-                (chunk.batch.num_rows(), chunk.batch.get_array_memory_size());
+            let (chunk_rows, chunk_bytes) = (
+                chunk.batch.num_rows(),
+                schema::batch_memory_bytes(&chunk.batch),
+            );
             let extend = runs.back().is_some_and(|run| {
                 run.partition == partition.partition
                     && run.partition_key == chunk.partition_key
@@ -252,7 +254,7 @@ fn align(schema: &SchemaRef, batch: &RecordBatch) -> Result<RecordBatch, ArrowEr
 /// `batch` cut into row ranges of about [`MESSAGE_BYTES`] each (zero-copy slices).
 fn slices(batch: &RecordBatch) -> Vec<RecordBatch> {
     let rows = batch.num_rows();
-    let bytes = batch.get_array_memory_size();
+    let bytes = schema::batch_memory_bytes(batch);
     let parts = bytes.div_ceil(MESSAGE_BYTES).clamp(1, rows.max(1));
     if parts == 1 {
         return vec![batch.clone()];
