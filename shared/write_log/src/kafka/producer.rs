@@ -6,7 +6,7 @@
 //! ```
 //!
 //! The producer is idempotent (`enable.idempotence=true`: retries after a leader change or a
-//! reconnect never duplicate or reorder a partition's records), lingers `KafkaConfig::linger` (5 ms by default) to batch
+//! reconnect never duplicate or reorder a partition's records), lingers `KafkaConfig::linger` (1 ms by default) to batch
 //! concurrent requests, holds at most 100 000 records / 256 MiB in its queue, and gives up on a
 //! record after `produce_timeout` so a dead broker turns into errors (503), not hangs.
 
