@@ -36,3 +36,13 @@ pub fn workspace_root() -> std::path::PathBuf {
         .expect("tests/ lives inside the workspace")
         .to_path_buf()
 }
+
+/// The text of `GET {url}/metrics` (Prometheus / OpenMetrics).
+pub async fn metrics_text(url: &str) -> String {
+    reqwest::get(format!("{url}/metrics"))
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("/metrics body")
+}

@@ -31,12 +31,7 @@ fn start_serve(dir: &Path, port: u16) -> QuiverProcess {
 
 /// serve's one `/metrics` holds the router's write metrics and its ingester's, with one `# EOF`.
 async fn metrics_show_the_router_and_its_ingester(url: &str) {
-    let text = reqwest::get(format!("{url}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = end_to_end::metrics_text(url).await;
     let value = |name: &str| -> f64 {
         text.lines()
             .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())

@@ -26,12 +26,7 @@ async fn post(url: &str, token: &str, body: &str) -> (u16, String) {
 
 /// The value of a Prometheus sample line `name{labels} value` (labels matched as a substring).
 async fn metric(url: &str, name: &str, labels: &str) -> f64 {
-    let text = reqwest::get(format!("{url}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = end_to_end::metrics_text(url).await;
     text.lines()
         .filter(|l| l.starts_with(name) && l.contains(labels))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
