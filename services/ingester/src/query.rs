@@ -107,7 +107,7 @@ impl IngesterQuery {
                     .into_iter()
                     .chain(buffered)
                     .filter_map(|(partition_key, batch)| {
-                        let batch = shape(&batch, &request)?;
+                        let batch = shape(&batch, request)?;
                         Some(UnpersistedChunk {
                             partition_key,
                             batch,
