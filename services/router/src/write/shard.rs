@@ -78,22 +78,19 @@ fn row_partitions(
     batch: &RecordBatch,
     partition_count: u32,
 ) -> Result<Vec<LogPartition>, ArrowError> {
+    let tag_error = |name: &str, e: String| {
+        ArrowError::InvalidArgumentError(format!("tag column {name} of {table}: {e}"))
+    };
     let schema = batch.schema();
-    let mut tags: Vec<(&str, &dyn Array)> = Vec::new();
+    let mut tags: Vec<(&str, TagColumn)> = Vec::new();
     for (field, column) in schema.fields().iter().zip(batch.columns()) {
         if influx_column_type(field).ok() == Some(InfluxColumnType::Tag) {
-            tags.push((field.name().as_str(), column.as_ref()));
+            let name = field.name().as_str();
+            let column = TagColumn::new(column.as_ref()).map_err(|e| tag_error(name, e))?;
+            tags.push((name, column));
         }
     }
     tags.sort_by(|a, b| a.0.cmp(b.0));
-    let columns = tags
-        .iter()
-        .map(|(name, column)| {
-            TagColumn::new(*column).map_err(|e| {
-                ArrowError::InvalidArgumentError(format!("tag column {name} of {table}: {e}"))
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
 
     let mut prefix = Vec::with_capacity(database.len() + table.len() + 8);
     push_str(&mut prefix, database);
@@ -102,10 +99,8 @@ fn row_partitions(
     let mut partition_of = |row: usize| -> Result<LogPartition, ArrowError> {
         key.clear();
         key.extend_from_slice(&prefix);
-        for ((name, _), column) in tags.iter().zip(&columns) {
-            match column.value(row).map_err(|e| {
-                ArrowError::InvalidArgumentError(format!("tag column {name} of {table}: {e}"))
-            })? {
+        for (name, column) in &tags {
+            match column.value(row).map_err(|e| tag_error(name, e))? {
                 None => key.push(0),
                 Some(value) => {
                     key.push(1);
@@ -117,17 +112,17 @@ fn row_partitions(
     };
 
     let mut out = Vec::with_capacity(batch.num_rows());
-    if columns.is_empty() || !columns.iter().all(TagColumn::is_dictionary) {
+    if tags.is_empty() || !tags.iter().all(|(_, column)| column.is_dictionary()) {
         for row in 0..batch.num_rows() {
             out.push(partition_of(row)?);
         }
         return Ok(out);
     }
     let mut memo: foldhash::HashMap<Vec<i64>, LogPartition> = foldhash::HashMap::default();
-    let mut tuple: Vec<i64> = Vec::with_capacity(columns.len());
+    let mut tuple: Vec<i64> = Vec::with_capacity(tags.len());
     for row in 0..batch.num_rows() {
         tuple.clear();
-        tuple.extend(columns.iter().map(|c| c.dictionary_key(row)));
+        tuple.extend(tags.iter().map(|(_, column)| column.dictionary_key(row)));
         let partition = match memo.get(tuple.as_slice()) {
             Some(&partition) => partition,
             None => {
