@@ -18,6 +18,8 @@
 //!
 //! Run: `cargo bench -p end_to_end --bench ingest_e2e [-- SECONDS PARTITIONS CONNECTIONS]`
 //! (defaults 20 s, 4 partitions, 8 connections). Needs `etcd` and tansu (see .ci/run).
+//! `QUIVER_BENCH_LATENCY_ONLY=1` stops after step 2; the router inherits the bench's
+//! environment, so `QUIVER_*` variables (e.g. `QUIVER_WRITE_CONVERT_THREADS=1`) set its flags.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -483,6 +485,9 @@ async fn main() {
         measured_run(&bench, &name, run, tenth).await;
     }
     bench.wait_persisted(Duration::from_secs(600)).await;
+    if std::env::var_os("QUIVER_BENCH_LATENCY_ONLY").is_some() {
+        return; // comparing router settings: steps 1 and 2 only
+    }
 
     // ---- 3. ingester memory per million buffered rows -----------------------------------
     let mut bench = Arc::try_unwrap(bench).unwrap_or_else(|_| panic!("bench still shared"));

@@ -19,6 +19,8 @@ pub struct RouterSettings {
     pub auto_create_databases: bool,
     /// Options of auto-created databases.
     pub new_database_options: DatabaseOptions,
+    /// Threads converting one large body (see `schema::convert_lines`).
+    pub convert_threads: usize,
 }
 
 impl Default for RouterSettings {
@@ -28,6 +30,8 @@ impl Default for RouterSettings {
             max_concurrent_writes: 200,
             auto_create_databases: false,
             new_database_options: DatabaseOptions::default(),
+            convert_threads: std::thread::available_parallelism()
+                .map_or(1, std::num::NonZeroUsize::get),
         }
     }
 }

@@ -87,6 +87,25 @@ pub struct WriteApiArgs {
         value_parser = parse_positive
     )]
     pub max_concurrent_writes: usize,
+
+    /// Threads converting one large write body (line protocol → Arrow) at once, cut at
+    /// newlines into chunks of at least 128 KiB. Default: one per CPU.
+    #[arg(
+        long = "write-convert-threads",
+        env = "QUIVER_WRITE_CONVERT_THREADS",
+        value_name = "N",
+        value_parser = parse_positive
+    )]
+    pub write_convert_threads: Option<usize>,
+}
+
+impl WriteApiArgs {
+    /// `--write-convert-threads`, or one per CPU.
+    pub fn write_convert_threads(&self) -> usize {
+        self.write_convert_threads.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        })
+    }
 }
 
 /// The write log.

@@ -146,6 +146,8 @@ mod tests {
         assert!(!r.auto_create_databases);
         assert_eq!(r.common.write_api.max_http_request_size, 10_485_760);
         assert_eq!(r.common.write_api.max_concurrent_writes, 200);
+        assert_eq!(r.common.write_api.write_convert_threads, None);
+        assert!(r.common.write_api.write_convert_threads() >= 1);
         assert_eq!(r.common.write_log.write_log_memory_budget, 1 << 30);
         assert_eq!(r.common.storage.data_dir, None);
         assert_eq!(r.common.auth.operator_token, None);
@@ -176,6 +178,8 @@ mod tests {
             "1024",
             "--max-concurrent-writes",
             "3",
+            "--write-convert-threads",
+            "5",
             "--write-log-memory-budget",
             "4096",
             "--log-filter",
@@ -191,6 +195,7 @@ mod tests {
         assert_eq!(s.common.auth.operator_token.as_deref(), Some("qvr_x"));
         assert_eq!(s.common.write_api.max_http_request_size, 1024);
         assert_eq!(s.common.write_api.max_concurrent_writes, 3);
+        assert_eq!(s.common.write_api.write_convert_threads(), 5);
         assert_eq!(s.common.write_log.write_log_memory_budget, 4096);
         assert_eq!(s.common.logging.log_filter.as_deref(), Some("debug"));
         assert_eq!(s.common.logging.log_format, LogFormat::Json);
@@ -226,7 +231,11 @@ mod tests {
 
     #[test]
     fn zero_limits_are_rejected() {
-        for flag in ["--max-concurrent-writes=0", "--max-http-request-size=0"] {
+        for flag in [
+            "--max-concurrent-writes=0",
+            "--max-http-request-size=0",
+            "--write-convert-threads=0",
+        ] {
             assert!(
                 TestCli::try_parse_from(["quiver", "router", flag]).is_err(),
                 "{flag}"

@@ -3,7 +3,8 @@
 //! where cycle counts are steadier than criterion's wall-clock figures:
 //!
 //! `cargo build --profile bench -p schema --example convert_tsbs`
-//! `perf stat -e cycles:u,instructions:u target/release/examples/convert_tsbs [parse|convert] [N]`
+//! `perf stat -e cycles:u,instructions:u target/release/examples/convert_tsbs [parse|convert|parallel] [N]`
+//! (`parallel`: `schema::convert_lines` on 2 threads)
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -29,6 +30,12 @@ fn main() {
                     black_box(&line);
                 }
                 ok
+            }
+            "parallel" => {
+                match schema::convert_lines(black_box(&body), 0, Precision::Nanoseconds, 2) {
+                    Ok(converted) => black_box(converted).stats.lines_accepted,
+                    Err(error) => panic!("{error}"),
+                }
             }
             _ => {
                 let mut converter = LinesConverter::new(0, Precision::Nanoseconds);

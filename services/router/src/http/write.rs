@@ -73,13 +73,14 @@ async fn write(state: &RouterState, api: WriteApi, request: Request) -> Result<(
     // 5. Decode and convert off the async workers (CPU-bound on large bodies).
     let precision = params.precision;
     let default_time = now_ns();
+    let threads = state.settings.convert_threads;
     let (converted, body_bytes) = tokio::task::spawn_blocking(move || {
         let bytes = match encoding {
             BodyEncoding::Identity => raw,
             BodyEncoding::Gzip => gunzip_capped(&raw, limit)?,
         };
         let text = into_utf8(bytes)?;
-        convert_body(&text, precision, default_time).map(|c| (c, text.len()))
+        convert_body(&text, precision, default_time, threads).map(|c| (c, text.len()))
     })
     .await
     .map_err(|e| ApiError::Internal(format!("conversion task failed: {e}")))??;

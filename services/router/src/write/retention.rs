@@ -50,6 +50,7 @@ mod tests {
             "cpu v=1 1000\nmem v=1 5000\nmem v=2 100",
             line_protocol::Precision::Seconds,
             0,
+            1,
         )
         .unwrap();
         let now = 6000 * 1_000_000_000;

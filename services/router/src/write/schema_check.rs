@@ -34,6 +34,7 @@ mod tests {
             "cpu,host=a usage=1.5,n=2i,ok=true 1\nmem free=3u,s=\"x\" 2",
             line_protocol::Precision::Nanoseconds,
             0,
+            1,
         )
         .unwrap();
         let upsert = schema_upsert(&converted.tables).unwrap();

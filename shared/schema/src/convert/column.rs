@@ -163,6 +163,62 @@ impl ColumnBuilder {
         self.nulls.append_non_null();
     }
 
+    /// Bytes of variable-length data (tag dictionary values, string values) held.
+    pub(crate) fn value_bytes(&self) -> usize {
+        match &self.data {
+            ColumnData::Tag(dict) => dict.value_bytes(),
+            ColumnData::String { values, .. } => values.len(),
+            _ => 0,
+        }
+    }
+
+    /// Appends `other` — the same column (same name and type) of the next `other_rows` rows,
+    /// converted separately — after this column's first `rows` rows, as if its values had been
+    /// pushed here one by one. The caller checked the type and that the value bytes fit.
+    pub(crate) fn append_column(
+        &mut self,
+        mut other: ColumnBuilder,
+        rows: usize,
+        other_rows: usize,
+    ) {
+        self.pad_to(rows);
+        other.pad_to(other_rows);
+        let other_nulls = other.nulls.finish();
+        match &other_nulls {
+            Some(nulls) => self.nulls.append_buffer(nulls),
+            None => self.nulls.append_n_non_nulls(other_rows),
+        }
+        match (&mut self.data, other.data) {
+            (ColumnData::Tag(dict), ColumnData::Tag(more)) => {
+                dict.append_dictionary(more, other_nulls.as_ref());
+            }
+            (ColumnData::Float(v), ColumnData::Float(more)) => v.extend_from_slice(&more),
+            (ColumnData::Integer(v), ColumnData::Integer(more)) => v.extend_from_slice(&more),
+            (ColumnData::UInteger(v), ColumnData::UInteger(more)) => v.extend_from_slice(&more),
+            (ColumnData::Boolean(b), ColumnData::Boolean(mut more)) => {
+                b.append_buffer(&more.finish());
+            }
+            (
+                ColumnData::String { offsets, values },
+                ColumnData::String {
+                    offsets: more_offsets,
+                    values: more_values,
+                },
+            ) => {
+                let base = values.len() as i32;
+                offsets.extend(more_offsets.iter().skip(1).map(|o| base + o));
+                values.extend_from_slice(&more_values);
+            }
+            // Unreachable: the caller matched the types. Stay consistent regardless.
+            _ => {
+                debug_assert!(false, "appending a column of another type to {}", self.name);
+                let len = self.nulls.len();
+                self.nulls.truncate(len - other_rows);
+                self.push_nulls(other_rows);
+            }
+        }
+    }
+
     /// Builds the Arrow array of `rows` rows.
     pub(crate) fn finish(mut self, rows: usize) -> Result<ArrayRef, ArrowError> {
         self.pad_to(rows);

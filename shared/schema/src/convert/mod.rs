@@ -3,6 +3,7 @@
 
 mod bytes;
 mod column;
+mod parallel;
 mod parse;
 mod rejection;
 mod table;
@@ -19,6 +20,7 @@ use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 use line_protocol::{EscapedStr, ParsedLine, Precision};
 
+pub use parallel::{MIN_CHUNK_BYTES, convert_lines};
 pub use rejection::{LineErrorKind, LineRejection};
 
 use crate::arrow_conventions::arrow_schema;

@@ -271,6 +271,60 @@ impl TableBuilder {
         }
     }
 
+    /// The index of the column named `name`.
+    fn find_column(&self, name: &str) -> Option<usize> {
+        let hash = self.hasher.hash_one(name.as_bytes());
+        let columns = &self.columns;
+        self.index
+            .find(hash, |&(h, i)| {
+                h == hash && columns[i as usize].name == name
+            })
+            .map(|&(_, i)| i as usize)
+    }
+
+    /// Whether [`Self::append_table`] may take `other`: every column both have is of the same
+    /// type, and the variable-length values of both fit one column's `i32` offsets.
+    pub(crate) fn can_append(&self, other: &TableBuilder) -> bool {
+        other
+            .columns
+            .iter()
+            .all(|theirs| match self.find_column(&theirs.name) {
+                None => true,
+                Some(index) => {
+                    let ours = &self.columns[index];
+                    ours.column_type == theirs.column_type
+                        && ours.value_bytes().saturating_add(theirs.value_bytes())
+                            <= i32::MAX as usize
+                }
+            })
+    }
+
+    /// Appends the rows of `other` — the same table's next lines, converted separately, all
+    /// accepted — as if they had been written here. The caller checked [`Self::can_append`].
+    pub(crate) fn append_table(&mut self, other: TableBuilder) {
+        let rows = self.time.len();
+        let other_rows = other.time.len();
+        for column in other.columns {
+            let index = match self.find_column(&column.name) {
+                Some(index) => index,
+                None => {
+                    let index = self.columns.len();
+                    let hash = self.hasher.hash_one(column.name.as_bytes());
+                    self.columns.push(ColumnBuilder::new(
+                        column.name.clone(),
+                        column.column_type,
+                        self.hasher,
+                    ));
+                    self.index
+                        .insert_unique(hash, (hash, index as u32), |&(h, _)| h);
+                    index
+                }
+            };
+            self.columns[index].append_column(column, rows, other_rows);
+        }
+        self.time.extend_from_slice(&other.time);
+    }
+
     /// The columns (tags and fields; `time` is separate) and the time values.
     pub(crate) fn into_parts(self) -> (Vec<ColumnBuilder>, Vec<i64>) {
         (self.columns, self.time)

@@ -74,7 +74,13 @@ impl TagDictionary {
 
     /// Appends a row holding `value`. The caller checked [`Self::would_overflow`].
     pub(crate) fn push(&mut self, value: &str) {
-        let bytes = value.as_bytes();
+        let key = self.intern(value.as_bytes());
+        self.keys.push(key);
+    }
+
+    /// The key of `bytes`, added as a new distinct value when unseen.
+    #[inline]
+    fn intern(&mut self, bytes: &[u8]) -> i32 {
         let hash = hash_bytes(&self.hasher, bytes);
         let hash_hi = (hash >> 32) as u32;
         let values = &self.values;
@@ -85,27 +91,54 @@ impl TagDictionary {
                     .get(e.start as usize..e.start as usize + e.len as usize)
                     .is_some_and(|stored| bytes_eq(stored, bytes))
         });
-        let key = match found {
-            Some(entry) => entry.key,
-            None => {
-                let key = (self.offsets.len() - 1) as i32;
-                let entry = Entry {
-                    hash_hi,
-                    key,
-                    start: self.values.len() as u32,
-                    len: bytes.len() as u32,
-                };
-                self.values.extend_from_slice(bytes);
-                self.offsets.push(self.values.len() as i32);
-                let (hasher, values) = (&self.hasher, &self.values);
-                self.lookup.insert_unique(hash, entry, |e| {
-                    let stored = values.get(e.start as usize..e.start as usize + e.len as usize);
-                    hash_bytes(hasher, stored.unwrap_or_default())
-                });
-                key
-            }
+        if let Some(entry) = found {
+            return entry.key;
+        }
+        let key = (self.offsets.len() - 1) as i32;
+        let entry = Entry {
+            hash_hi,
+            key,
+            start: self.values.len() as u32,
+            len: bytes.len() as u32,
         };
-        self.keys.push(key);
+        self.values.extend_from_slice(bytes);
+        self.offsets.push(self.values.len() as i32);
+        let (hasher, values) = (&self.hasher, &self.values);
+        self.lookup.insert_unique(hash, entry, |e| {
+            let stored = values.get(e.start as usize..e.start as usize + e.len as usize);
+            hash_bytes(hasher, stored.unwrap_or_default())
+        });
+        key
+    }
+
+    /// Bytes of all distinct values.
+    pub(crate) fn value_bytes(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Appends the rows of `other` (the same column's next rows, converted separately): its
+    /// values are interned here in `other`'s key order — the order a single converter would
+    /// have met them — and null rows (`other_nulls`) get key 0, as [`Self::push_nulls`] gives.
+    /// The caller checked that the values fit (see [`Self::would_overflow`]).
+    pub(crate) fn append_dictionary(
+        &mut self,
+        other: TagDictionary,
+        other_nulls: Option<&NullBuffer>,
+    ) {
+        let mut remap = Vec::with_capacity(other.offsets.len().saturating_sub(1));
+        for window in other.offsets.windows(2) {
+            let value = &other.values[window[0] as usize..window[1] as usize];
+            remap.push(self.intern(value));
+        }
+        self.keys.reserve(other.keys.len());
+        for (row, key) in other.keys.iter().enumerate() {
+            let is_null = other_nulls.is_some_and(|nulls| nulls.is_null(row));
+            let mapped = match remap.get(*key as usize) {
+                Some(mapped) if !is_null => *mapped,
+                _ => 0,
+            };
+            self.keys.push(mapped);
+        }
     }
 
     /// Appends `n` null rows (key 0; the null bitmap lives with the column).
