@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use catalog::{Catalog, DatabaseOptions};
 use observability::RouterMetrics;
+use schema::ConvertPool;
 use tokio::sync::Semaphore;
 use write_log::WriteLog;
 
@@ -19,7 +20,7 @@ pub struct RouterSettings {
     pub auto_create_databases: bool,
     /// Options of auto-created databases.
     pub new_database_options: DatabaseOptions,
-    /// Threads converting one large body (see `schema::convert_lines`).
+    /// Threads converting one large body (see `schema::ConvertPool`).
     pub convert_threads: usize,
 }
 
@@ -44,6 +45,8 @@ pub struct RouterState {
     pub(crate) metrics: Arc<RouterMetrics>,
     pub(crate) settings: Arc<RouterSettings>,
     pub(crate) write_permits: Arc<Semaphore>,
+    /// Converts large bodies on `settings.convert_threads` threads.
+    pub(crate) convert_pool: Arc<ConvertPool>,
     ready: Arc<AtomicBool>,
 }
 
@@ -56,12 +59,14 @@ impl RouterState {
         settings: RouterSettings,
     ) -> Self {
         let write_permits = Arc::new(Semaphore::new(settings.max_concurrent_writes));
+        let convert_pool = Arc::new(ConvertPool::new(settings.convert_threads));
         Self {
             catalog,
             write_log,
             metrics,
             settings: Arc::new(settings),
             write_permits,
+            convert_pool,
             ready: Arc::new(AtomicBool::new(false)),
         }
     }

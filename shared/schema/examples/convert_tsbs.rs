@@ -4,9 +4,10 @@
 //!
 //! `cargo build --profile bench -p schema --example convert_tsbs`
 //! `perf stat -e cycles:u,instructions:u target/release/examples/convert_tsbs [parse|convert|parallel] [N]`
-//! (`parallel`: `schema::convert_lines` on 2 threads)
+//! (`parallel`: `schema::ConvertPool` of 2 threads)
 
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::Instant;
 
 use line_protocol::{LineParser, ParsedLine, Precision};
@@ -16,7 +17,17 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let mode = args.next().unwrap_or_else(|| "convert".to_string());
     let passes: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(100);
-    let body = tsbs::lines(123, 100, 30_000);
+    let hosts = std::env::var("HOSTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    let rows = std::env::var("ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30_000);
+    let body = tsbs::lines(123, hosts, rows);
+    let pool = schema::ConvertPool::new(2);
+    let shared = Arc::new(body.clone());
     let start = Instant::now();
     let mut accepted = 0;
     for _ in 0..passes {
@@ -31,12 +42,10 @@ fn main() {
                 }
                 ok
             }
-            "parallel" => {
-                match schema::convert_lines(black_box(&body), 0, Precision::Nanoseconds, 2) {
-                    Ok(converted) => black_box(converted).stats.lines_accepted,
-                    Err(error) => panic!("{error}"),
-                }
-            }
+            "parallel" => match pool.convert(Arc::clone(&shared), 0, Precision::Nanoseconds) {
+                Ok(converted) => black_box(converted).stats.lines_accepted,
+                Err(error) => panic!("{error}"),
+            },
             _ => {
                 let mut converter = LinesConverter::new(0, Precision::Nanoseconds);
                 converter.write_lp(black_box(&body));

@@ -51,7 +51,7 @@ pub use column_type::{
     TIME_COLUMN_NAME,
 };
 pub use convert::{
-    ConversionStats, ConvertedLines, LineErrorKind, LineRejection, LinesConverter, MIN_CHUNK_BYTES,
-    TableBatch, convert_lines,
+    ConversionStats, ConvertPool, ConvertedLines, LineErrorKind, LineRejection, LinesConverter,
+    MIN_CHUNK_BYTES, TableBatch,
 };
 pub use memory::batch_memory_bytes;

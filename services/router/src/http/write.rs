@@ -1,5 +1,7 @@
 //! `POST /api/v2/write` and `POST /write`: the write path of design.md §3, steps in order.
 
+use std::sync::Arc;
+
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -73,14 +75,15 @@ async fn write(state: &RouterState, api: WriteApi, request: Request) -> Result<(
     // 5. Decode and convert off the async workers (CPU-bound on large bodies).
     let precision = params.precision;
     let default_time = now_ns();
-    let threads = state.settings.convert_threads;
+    let pool = Arc::clone(&state.convert_pool);
     let (converted, body_bytes) = tokio::task::spawn_blocking(move || {
         let bytes = match encoding {
             BodyEncoding::Identity => raw,
             BodyEncoding::Gzip => gunzip_capped(&raw, limit)?,
         };
         let text = into_utf8(bytes)?;
-        convert_body(&text, precision, default_time, threads).map(|c| (c, text.len()))
+        let len = text.len();
+        convert_body(&pool, text, precision, default_time).map(|c| (c, len))
     })
     .await
     .map_err(|e| ApiError::Internal(format!("conversion task failed: {e}")))??;

@@ -1,23 +1,24 @@
-//! Step 5: line protocol → Arrow via `schema::convert_lines` (large bodies on several
-//! threads), and the per-line error report.
+//! Step 5: line protocol → Arrow via `schema::ConvertPool` (large bodies on several threads),
+//! and the per-line error report.
+
+use std::sync::Arc;
 
 use line_protocol::Precision;
-use schema::{ConvertedLines, LineRejection};
+use schema::{ConvertPool, ConvertedLines, LineRejection};
 
 use crate::http::error::ApiError;
 
 /// Per-line errors listed in a response; the rest are counted.
 pub const MAX_REPORTED_LINE_ERRORS: usize = 100;
 
-/// Converts a whole body on up to `threads` threads. Lines without a timestamp get
-/// `default_time_ns`.
+/// Converts a whole body with `pool`. Lines without a timestamp get `default_time_ns`.
 pub fn convert_body(
-    body: &str,
+    pool: &ConvertPool,
+    body: String,
     precision: Precision,
     default_time_ns: i64,
-    threads: usize,
 ) -> Result<ConvertedLines, ApiError> {
-    schema::convert_lines(body, default_time_ns, precision, threads)
+    pool.convert(Arc::new(body), default_time_ns, precision)
         .map_err(|e| ApiError::Internal(format!("building record batches: {e}")))
 }
 

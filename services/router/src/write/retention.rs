@@ -47,10 +47,10 @@ mod tests {
     #[test]
     fn rejects_the_oldest_row_naming_table_and_times() {
         let converted = convert_body(
-            "cpu v=1 1000\nmem v=1 5000\nmem v=2 100",
+            &schema::ConvertPool::new(1),
+            "cpu v=1 1000\nmem v=1 5000\nmem v=2 100".to_owned(),
             line_protocol::Precision::Seconds,
             0,
-            1,
         )
         .unwrap();
         let now = 6000 * 1_000_000_000;

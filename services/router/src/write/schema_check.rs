@@ -31,10 +31,10 @@ mod tests {
     #[test]
     fn lists_tags_fields_and_time_per_table() {
         let converted = convert_body(
-            "cpu,host=a usage=1.5,n=2i,ok=true 1\nmem free=3u,s=\"x\" 2",
+            &schema::ConvertPool::new(1),
+            "cpu,host=a usage=1.5,n=2i,ok=true 1\nmem free=3u,s=\"x\" 2".to_owned(),
             line_protocol::Precision::Nanoseconds,
             0,
-            1,
         )
         .unwrap();
         let upsert = schema_upsert(&converted.tables).unwrap();

@@ -235,7 +235,13 @@ mod tests {
     use crate::write::convert_body;
 
     fn convert(lines: &str) -> Vec<(String, RecordBatch)> {
-        let converted = convert_body(lines, Precision::Nanoseconds, 0, 2).unwrap();
+        let converted = convert_body(
+            &schema::ConvertPool::new(2),
+            lines.to_owned(),
+            Precision::Nanoseconds,
+            0,
+        )
+        .unwrap();
         assert_eq!(converted.stats.lines_rejected, 0);
         converted
             .tables

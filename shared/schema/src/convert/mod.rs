@@ -20,7 +20,7 @@ use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 use line_protocol::{EscapedStr, ParsedLine, Precision};
 
-pub use parallel::{MIN_CHUNK_BYTES, convert_lines};
+pub use parallel::{ConvertPool, MIN_CHUNK_BYTES};
 pub use rejection::{LineErrorKind, LineRejection};
 
 use crate::arrow_conventions::arrow_schema;

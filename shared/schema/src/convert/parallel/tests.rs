@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use proptest::prelude::*;
 
 use super::*;
@@ -32,6 +34,43 @@ fn assert_same(parallel: &ConvertedLines, expected: &ConvertedLines, body: &str)
     }
 }
 
+/// Every chunk on its own converter, appended in order (what the helpers' chunks go through),
+/// or `None` where `convert_chunks` falls back.
+fn append_each(chunks: &[&str]) -> Option<ConvertedLines> {
+    let mut converters = chunks
+        .iter()
+        .map(|chunk| convert_one(chunk, 7_000, Precision::Nanoseconds));
+    let mut merged = converters.next()?;
+    if !merged.rejections.is_empty() {
+        return None;
+    }
+    for next in converters {
+        if !next.rejections.is_empty() || !merged.can_append(&next) {
+            return None;
+        }
+        merged.append(next);
+    }
+    Some(merged.finish().unwrap())
+}
+
+#[test]
+fn appending_chunk_converters_equals_one_converter() {
+    let body = tsbs::lines(5, 30, 3_000);
+    let expected = sequential(&body);
+    for parts in [2, 3, 7, 40] {
+        let chunks = cut_at_newlines(&body, parts, 1);
+        assert_eq!(chunks.len(), parts);
+        let appended = append_each(&chunks).expect("tsbs lines are all accepted");
+        assert_same(&appended, &expected, "(tsbs)");
+    }
+    // Columns and tables only some chunks have; a tag first seen with null rows before it.
+    let body = "a f=1 1\nm,t=x g=true 2\nm h=\"s\" 3\nm,u=y,t=x g=false 4\nm k=5u 5\nb,t=z f=2 6\n";
+    let expected = sequential(body);
+    let lines: Vec<&str> = body.split_inclusive('\n').collect();
+    let appended = append_each(&lines).expect("all accepted");
+    assert_same(&appended, &expected, body);
+}
+
 #[test]
 fn cuts_after_newlines_into_chunks_of_at_least_the_minimum() {
     let body = "a 1\nbb 2\nccc 3\nd 4\n";
@@ -53,10 +92,14 @@ fn tsbs_body_on_four_threads_equals_one_converter() {
     let body = tsbs::lines(9, 50, 4_000);
     let expected = sequential(&body);
     assert_eq!(expected.stats.lines_accepted, 4_000);
-    let chunks = cut_at_newlines(&body, 4, 1024);
-    assert_eq!(chunks.len(), 4);
-    let merged = convert_chunks(&chunks, 7_000, Precision::Nanoseconds).expect("no fallback");
-    assert_same(&merged.finish().unwrap(), &expected, "(tsbs)");
+    let pool = ConvertPool::new(4);
+    assert_eq!(pool.threads(), 4);
+    for _ in 0..3 {
+        let converted = pool
+            .convert_in_chunks(Arc::new(body.clone()), 7_000, Precision::Nanoseconds, 1024)
+            .unwrap();
+        assert_same(&converted, &expected, "(tsbs)");
+    }
 }
 
 #[test]
@@ -78,13 +121,19 @@ fn falls_back_where_chunks_disagree_or_reject() {
         let at = body.find('\n').map_or(0, |i| i + 1);
         let halves = [&body[..at], &body[at..]];
         assert!(
-            convert_chunks(&halves, 7_000, Precision::Nanoseconds).is_none()
-                || body.starts_with("a "),
+            append_each(&halves).is_none() || body.starts_with("a "),
             "no fallback for {body}"
         );
+        let pool = ConvertPool::new(3);
         for min in [1, 4, 9] {
-            let parallel =
-                convert_lines_in_chunks(body, 7_000, Precision::Nanoseconds, 4, min).unwrap();
+            let parallel = pool
+                .convert_in_chunks(
+                    Arc::new(body.to_owned()),
+                    7_000,
+                    Precision::Nanoseconds,
+                    min,
+                )
+                .unwrap();
             assert_same(&parallel, &expected, body);
         }
     }
@@ -122,9 +171,14 @@ proptest! {
     ) {
         let body = lines.join("\n");
         let expected = sequential(&body);
-        let parallel =
-            convert_lines_in_chunks(&body, 7_000, Precision::Nanoseconds, threads, min).unwrap();
+        let parallel = ConvertPool::new(threads)
+            .convert_in_chunks(Arc::new(body.clone()), 7_000, Precision::Nanoseconds, min)
+            .unwrap();
         assert_same(&parallel, &expected, &body);
+        let chunks = cut_at_newlines(&body, threads * 4, min);
+        if let Some(appended) = append_each(&chunks) {
+            assert_same(&appended, &expected, &body);
+        }
     }
 
     #[test]
@@ -135,13 +189,11 @@ proptest! {
     ) {
         let body = tsbs::lines(3, hosts, rows);
         let expected = sequential(&body);
-        let chunks = cut_at_newlines(&body, threads, 256);
-        let merged = convert_chunks(&chunks, 7_000, Precision::Nanoseconds);
-        prop_assert!(chunks.len() == 1 || merged.is_some(), "fell back on a clean body");
-        let parallel = match merged {
-            Some(merged) => merged.finish().unwrap(),
-            None => sequential(&body),
-        };
-        assert_same(&parallel, &expected, "(tsbs)");
+        let chunks = cut_at_newlines(&body, threads * 4, 256);
+        let appended = append_each(&chunks);
+        prop_assert!(appended.is_some(), "fell back on a clean body");
+        if let Some(appended) = appended {
+            assert_same(&appended, &expected, "(tsbs)");
+        }
     }
 }
