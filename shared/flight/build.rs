@@ -1,7 +1,9 @@
 //! Generates the ingester query protocol (`proto/quiver/ingester/v1/query.proto`) with prost.
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    // Read at run time, not with `env!`: a build script binary reused from a target directory
+    // shared by checkouts at other paths would otherwise look in the old checkout.
+    let root = std::path::Path::new(&std::env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
     let file = root.join("quiver/ingester/v1/query.proto");
     println!("cargo:rerun-if-changed={}", file.display());
     prost_build::Config::new().compile_protos(&[file], &[root])?;

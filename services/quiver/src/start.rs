@@ -176,7 +176,7 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
     let router_settings = RouterSettings {
         max_request_bytes: common.write_api.max_http_request_size,
         max_concurrent_writes: common.write_api.max_concurrent_writes,
-        convert_threads: common.write_api.write_convert_threads(),
+        convert_threads: common.write_api.write_convert_threads,
         auto_create_databases: settings.auto_create_databases,
         ..RouterSettings::default()
     };

@@ -31,8 +31,7 @@ impl Default for RouterSettings {
             max_concurrent_writes: 200,
             auto_create_databases: false,
             new_database_options: DatabaseOptions::default(),
-            convert_threads: std::thread::available_parallelism()
-                .map_or(1, std::num::NonZeroUsize::get),
+            convert_threads: 1,
         }
     }
 }

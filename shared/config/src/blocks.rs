@@ -89,23 +89,17 @@ pub struct WriteApiArgs {
     pub max_concurrent_writes: usize,
 
     /// Threads converting one large write body (line protocol → Arrow) at once, cut at
-    /// newlines into chunks of at least 128 KiB. Default: one per CPU.
+    /// newlines into chunks of at least 128 KiB. 1: each body on one thread. More helps on
+    /// dedicated cores (the converter alone: 1.1–1.6× with 2); on a shared VM whose CPUs wake
+    /// late it only added tail latency (docs/benchmarks.md).
     #[arg(
         long = "write-convert-threads",
         env = "QUIVER_WRITE_CONVERT_THREADS",
         value_name = "N",
+        default_value_t = 1,
         value_parser = parse_positive
     )]
-    pub write_convert_threads: Option<usize>,
-}
-
-impl WriteApiArgs {
-    /// `--write-convert-threads`, or one per CPU.
-    pub fn write_convert_threads(&self) -> usize {
-        self.write_convert_threads.unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-        })
-    }
+    pub write_convert_threads: usize,
 }
 
 /// The write log.

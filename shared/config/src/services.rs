@@ -146,8 +146,7 @@ mod tests {
         assert!(!r.auto_create_databases);
         assert_eq!(r.common.write_api.max_http_request_size, 10_485_760);
         assert_eq!(r.common.write_api.max_concurrent_writes, 200);
-        assert_eq!(r.common.write_api.write_convert_threads, None);
-        assert!(r.common.write_api.write_convert_threads() >= 1);
+        assert_eq!(r.common.write_api.write_convert_threads, 1);
         assert_eq!(r.common.write_log.write_log_memory_budget, 1 << 30);
         assert_eq!(r.common.storage.data_dir, None);
         assert_eq!(r.common.auth.operator_token, None);
@@ -195,7 +194,7 @@ mod tests {
         assert_eq!(s.common.auth.operator_token.as_deref(), Some("qvr_x"));
         assert_eq!(s.common.write_api.max_http_request_size, 1024);
         assert_eq!(s.common.write_api.max_concurrent_writes, 3);
-        assert_eq!(s.common.write_api.write_convert_threads(), 5);
+        assert_eq!(s.common.write_api.write_convert_threads, 5);
         assert_eq!(s.common.write_log.write_log_memory_budget, 4096);
         assert_eq!(s.common.logging.log_filter.as_deref(), Some("debug"));
         assert_eq!(s.common.logging.log_format, LogFormat::Json);

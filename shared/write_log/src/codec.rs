@@ -120,30 +120,6 @@ pub fn encode(write: &LogWrite, encoding: PayloadEncoding) -> Result<Vec<u8>, Co
     Ok(record.encode_to_vec())
 }
 
-/// Rows from which [`encode_for_append`] encodes on Tokio's blocking pool.
-pub const ENCODE_OFF_WORKER_ROWS: usize = 500;
-
-/// Encodes `write` with [`DEFAULT_ENCODING`] for an append, and hands it back with its payload.
-/// Writes of [`ENCODE_OFF_WORKER_ROWS`] or more are encoded on Tokio's blocking pool: the
-/// records of one request's partitions, appended together, then compress on all cores at once
-/// and not on the async worker that polls them one after another. Needs a Tokio runtime.
-pub async fn encode_for_append(
-    write: LogWrite,
-) -> Result<(LogWrite, Vec<u8>), crate::WriteLogError> {
-    let failed = |e: CodecError| crate::WriteLogError::Encode(e.to_string());
-    if write.row_count() < ENCODE_OFF_WORKER_ROWS {
-        let payload = encode(&write, DEFAULT_ENCODING).map_err(failed)?;
-        return Ok((write, payload));
-    }
-    let (write, payload) = tokio::task::spawn_blocking(move || {
-        let payload = encode(&write, DEFAULT_ENCODING);
-        (write, payload)
-    })
-    .await
-    .map_err(|e| crate::WriteLogError::Encode(format!("encoding task failed: {e}")))?;
-    Ok((write, payload.map_err(failed)?))
-}
-
 /// Decodes a record written by any version up to [`FORMAT_VERSION`].
 pub fn decode(bytes: &[u8]) -> Result<LogWrite, CodecError> {
     let record = proto::WriteRecord::decode(bytes)?;
@@ -316,24 +292,6 @@ mod tests {
             ],
         )
         .unwrap()
-    }
-
-    #[tokio::test]
-    async fn encode_for_append_gives_the_same_record_inline_and_on_the_blocking_pool() {
-        let small = LogWrite::new("db", vec![("cpu".into(), batch())]);
-        let repeated: Vec<RecordBatch> = (0..ENCODE_OFF_WORKER_ROWS.div_ceil(3))
-            .map(|_| batch())
-            .collect();
-        let big_batch = arrow::compute::concat_batches(&batch().schema(), &repeated).unwrap();
-        let big = LogWrite::new("db", vec![("cpu".into(), big_batch)]);
-        assert!(small.row_count() < ENCODE_OFF_WORKER_ROWS);
-        assert!(big.row_count() >= ENCODE_OFF_WORKER_ROWS);
-        for write in [small, big] {
-            let (back, payload) = encode_for_append(write.clone()).await.unwrap();
-            assert_eq!(back, write);
-            assert_eq!(payload, encode(&write, DEFAULT_ENCODING).unwrap());
-            assert_eq!(decode(&payload).unwrap(), write);
-        }
     }
 
     #[test]

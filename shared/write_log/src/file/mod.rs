@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! FileWriteLog::open(dir) ──► replay segments (torn tail truncated, damage = error)
-//!     ──► writer thread (writer.rs) ◄── append(0, write): codec::encode_for_append ──► channel ──► ack
+//!     ──► writer thread (writer.rs) ◄── append(0, write): codec::encode ──► channel ──► ack
 //!             after the fsync covering it
 //!     ──► durable offset (watch) ──► FileLogReader (reader.rs): Assigned([0]), seek, records
 //!             in order, follows new appends
@@ -26,7 +26,7 @@ pub use reader::FileLogReader;
 use segment::{MAX_PAYLOAD_BYTES, Segment, segment_path, storage, sync_dir};
 use writer::{Request, Writer};
 
-use crate::codec;
+use crate::codec::{self, DEFAULT_ENCODING};
 use crate::{LogPartition, LogPosition, LogWrite, WriteLog, WriteLogError};
 
 /// Default segment size.
@@ -224,7 +224,8 @@ impl WriteLog for FileWriteLog {
                 partition_count: 1,
             });
         }
-        let (_, payload) = codec::encode_for_append(write).await?;
+        let payload = codec::encode(&write, DEFAULT_ENCODING)
+            .map_err(|e| WriteLogError::Encode(e.to_string()))?;
         self.append_encoded(payload).await
     }
 

@@ -1,7 +1,7 @@
 //! `KafkaWriteLog`: the router's side of the Kafka backend.
 //!
 //! ```text
-//! append(p, write) ──codec::encode_for_append──► FutureRecord { partition p, key "db/table",
+//! append(p, write) ──codec::encode──► FutureRecord { partition p, key "db/table",
 //!     headers content-type, quiver-database, traceparent } ──send (acks=all)──► Delivery ──► offset
 //! ```
 //!
@@ -20,7 +20,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::types::RDKafkaErrorCode;
 
 use super::{KafkaConfig, blocking, topic_partitions, unavailable};
-use crate::codec::{self, CONTENT_TYPE};
+use crate::codec::{self, CONTENT_TYPE, DEFAULT_ENCODING};
 use crate::{LogPartition, LogPosition, LogWrite, WriteLog, WriteLogError};
 
 /// How long `append` waits for room in a full producer queue before failing.
@@ -142,7 +142,8 @@ impl WriteLog for KafkaWriteLog {
                 partition_count: self.partitions,
             });
         }
-        let (write, payload) = codec::encode_for_append(write).await?;
+        let payload = codec::encode(&write, DEFAULT_ENCODING)
+            .map_err(|e| WriteLogError::Encode(e.to_string()))?;
         if payload.len() > self.config.max_record_bytes {
             return Err(WriteLogError::Encode(format!(
                 "record of {} bytes for partition {partition} exceeds the {} byte limit; send \
