@@ -30,10 +30,19 @@ pub use process::{QuiverProcess, quiver_binary};
 pub use python::{python, python_interpreter, python_script, python_script_env};
 
 /// The workspace root (the directory holding the top-level `Cargo.toml`).
+///
+/// Found from the manifest dir cargo/nextest give the running test (the one baked in at compile
+/// time only when run without them, e.g. a bench binary started by hand): a binary reused from
+/// a target dir shared by checkouts at other paths must not reach into another checkout.
 pub fn workspace_root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ lives inside the workspace")
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(
+        || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+        std::path::PathBuf::from,
+    );
+    manifest_dir
+        .ancestors()
+        .find(|dir| dir.join("Cargo.lock").is_file())
+        .unwrap_or_else(|| manifest_dir.parent().unwrap_or(&manifest_dir))
         .to_path_buf()
 }
 

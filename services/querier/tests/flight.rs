@@ -371,7 +371,12 @@ fn python() -> PathBuf {
 /// Runs flight_client.py in a blocking thread (the server runs on this test's runtime).
 async fn python_client(args: Vec<String>) -> Value {
     let out = tokio::task::spawn_blocking(move || {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/flight_client.py");
+        let script = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map_or_else(
+                || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+                std::path::PathBuf::from,
+            )
+            .join("tests/flight_client.py");
         Command::new(python())
             .arg(script)
             .args(&args)

@@ -1012,10 +1012,12 @@ async fn statement_handshake_and_request_errors() {
 
 async fn adbc(args: Vec<String>) -> Value {
     let out = tokio::task::spawn_blocking(move || {
-        let script = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../tests/python/adbc_client.py"
-        );
+        let script = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map_or_else(
+                || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+                std::path::PathBuf::from,
+            )
+            .join("../../tests/python/adbc_client.py");
         Command::new(support::python())
             .arg(script)
             .args(&args)

@@ -157,9 +157,11 @@ mod tests {
 
     #[test]
     fn arrow_version_matches_the_lock_file() {
-        let lock =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.lock"))
-                .unwrap();
+        let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(
+            || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+            std::path::PathBuf::from,
+        );
+        let lock = std::fs::read_to_string(manifest_dir.join("../../Cargo.lock")).unwrap();
         let version = lock
             .split("[[package]]")
             .find_map(|p| {
