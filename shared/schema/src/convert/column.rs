@@ -47,6 +47,9 @@ pub(crate) struct ColumnBuilder {
     pub(crate) slot: u32,
     data: ColumnData,
     nulls: NullBufferBuilder,
+    /// Rows written so far (`nulls.len()`, kept here: arrow's `len` is not inlined and the hot
+    /// path asks for it on every value).
+    rows: usize,
 }
 
 impl ColumnBuilder {
@@ -73,6 +76,7 @@ impl ColumnBuilder {
             slot: 0,
             data,
             nulls: NullBufferBuilder::new(0),
+            rows: 0,
         }
     }
 
@@ -90,14 +94,14 @@ impl ColumnBuilder {
     /// Pads with nulls up to `row` (the row about to be written).
     #[inline]
     fn pad_to(&mut self, row: usize) {
-        let len = self.nulls.len();
-        if len < row {
-            self.push_nulls(row - len);
+        if self.rows < row {
+            self.push_nulls(row - self.rows);
         }
     }
 
     fn push_nulls(&mut self, n: usize) {
         self.nulls.append_n_nulls(n);
+        self.rows += n;
         match &mut self.data {
             ColumnData::Tag(dict) => dict.push_nulls(n),
             ColumnData::Float(v) => v.resize(v.len() + n, 0.0),
@@ -123,6 +127,7 @@ impl ColumnBuilder {
                     dict.push(value.raw());
                 }
                 self.nulls.append_non_null();
+                self.rows += 1;
             }
             // Unreachable: the table checked the column type. Stay consistent regardless.
             _ => {
@@ -161,6 +166,7 @@ impl ColumnBuilder {
             }
         }
         self.nulls.append_non_null();
+        self.rows += 1;
     }
 
     /// Bytes of variable-length data (tag dictionary values, string values) held.
@@ -188,6 +194,7 @@ impl ColumnBuilder {
             Some(nulls) => self.nulls.append_buffer(nulls),
             None => self.nulls.append_n_non_nulls(other_rows),
         }
+        self.rows += other_rows;
         match (&mut self.data, other.data) {
             (ColumnData::Tag(dict), ColumnData::Tag(more)) => {
                 dict.append_dictionary(more, other_nulls.as_ref());
@@ -212,8 +219,8 @@ impl ColumnBuilder {
             // Unreachable: the caller matched the types. Stay consistent regardless.
             _ => {
                 debug_assert!(false, "appending a column of another type to {}", self.name);
-                let len = self.nulls.len();
-                self.nulls.truncate(len - other_rows);
+                self.rows -= other_rows;
+                self.nulls.truncate(self.rows);
                 self.push_nulls(other_rows);
             }
         }

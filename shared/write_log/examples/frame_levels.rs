@@ -1,0 +1,47 @@
+//! zstd level of the write log's frame encoding: compress time and bytes per row of one
+//! partition's record of a 5 000-line TSBS request (1 250 rows, 1 000 hosts), at several levels.
+//!
+//! `cargo build --profile bench -p write_log --example frame_levels`, then
+//! `target/release/examples/frame_levels [ROWS]`
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use line_protocol::Precision;
+use schema::LinesConverter;
+use write_log::codec::{PayloadEncoding, encode_batch};
+
+fn main() {
+    let rows: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_250);
+    let text = tsbs::lines(42, 1_000, rows);
+    let mut converter = LinesConverter::new(0, Precision::Nanoseconds);
+    converter.write_lp(&text);
+    let converted = converter.finish().expect("TSBS lines convert");
+    let batch = &converted.tables[0].batch;
+    let ipc = encode_batch(batch, PayloadEncoding::ArrowIpc).expect("IPC");
+    println!("{rows} rows: Arrow IPC stream {} bytes", ipc.len());
+    for level in [3, 1, -1, -3, -5, -7] {
+        let mut compressor = zstd::bulk::Compressor::new(level).expect("zstd");
+        compressor.include_contentsize(true).expect("content size");
+        let passes = 300;
+        let mut bytes = 0;
+        let start = Instant::now();
+        for _ in 0..passes {
+            bytes = black_box(compressor.compress(black_box(&ipc)).expect("compress")).len();
+        }
+        let per = start.elapsed() / passes;
+        let frame = compressor.compress(&ipc).expect("compress");
+        let start = Instant::now();
+        for _ in 0..passes {
+            black_box(zstd::bulk::decompress(black_box(&frame), ipc.len()).expect("decompress"));
+        }
+        let decompress = start.elapsed() / passes;
+        println!(
+            "level {level:>2}: {bytes} bytes = {:.1} B/row, compress {per:?}, decompress {decompress:?}",
+            bytes as f64 / rows as f64
+        );
+    }
+}
