@@ -206,6 +206,20 @@ impl<R: LogReader> Consumer<R> {
                 // next persist commits past it.
                 self.enqueue(partition, offset, PreparedWrite::default());
             }
+            WriteLogError::NewerFormat {
+                partition, offset, ..
+            } => {
+                // Skipping it would lose its rows: read it again (and again) until an upgraded
+                // ingester owns the partition. Nothing past it is applied or committed.
+                self.metrics.records_newer_format.inc();
+                tracing::error!(%error, "cannot read a log record; retrying it");
+                tokio::time::sleep(READ_ERROR_BACKOFF).await;
+                if self.owned.contains_key(&partition)
+                    && let Err(e) = self.reader.seek(partition, offset).await
+                {
+                    tracing::error!(partition, offset, error = %e, "cannot seek back to the record");
+                }
+            }
             error if error.is_retryable() => {
                 tracing::warn!(%error, "reading the write log failed; retrying");
                 tokio::time::sleep(READ_ERROR_BACKOFF).await;

@@ -30,6 +30,8 @@ pub struct IngesterMetrics {
     pub records_skipped: Counter,
     /// Records that could not be buffered (no usable `time` column); logged.
     pub records_rejected: Counter,
+    /// Reads of a record written by a newer Quiver (retried, never skipped: upgrade ingesters).
+    pub records_newer_format: Counter,
     /// Rows buffered, not yet persisted (including rows being persisted).
     pub buffered_rows: Gauge,
     /// Arrow bytes buffered, not yet persisted (including rows being persisted).
@@ -70,6 +72,7 @@ impl IngesterMetrics {
             records_applied: Counter::default(),
             records_skipped: Counter::default(),
             records_rejected: Counter::default(),
+            records_newer_format: Counter::default(),
             buffered_rows: Gauge::default(),
             buffered_bytes: Gauge::default(),
             paused: Gauge::default(),
@@ -99,6 +102,11 @@ impl IngesterMetrics {
             "records_rejected",
             "Log records that could not be buffered (no usable time column)",
             m.records_rejected.clone(),
+        );
+        r.register(
+            "records_newer_format",
+            "Reads of a log record written by a newer Quiver (retried, not skipped: upgrade ingesters)",
+            m.records_newer_format.clone(),
         );
         r.register(
             "buffered_rows",

@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use catalog::{Catalog, IngesterInfo, PersistCommit};
 use ingester::{Identity, PersistSettings, Registration};
-use support::{Bench, expected, lazy, lp, metric, wait_until};
+use support::{Bench, expected, lazy, lp, metric, script, wait_until};
 use write_log::{LogEvent, LogPartition, LogReader, LogRecord, WriteLogError};
 
 const APPLIED: &str = "quiver_ingester_records_applied_total";
@@ -422,4 +422,44 @@ async fn publishes_its_partitions_under_a_lease_and_releases_it() {
     wait_until("updated after the revoke", || published(vec![])).await;
     running.stop().await;
     assert!(catalog.ingesters().await.unwrap().is_empty(), "released");
+}
+
+#[tokio::test]
+async fn a_record_from_a_newer_writer_is_read_again_never_skipped() {
+    let bench = Bench::new().await;
+    let (script, reader) = script();
+    let running = bench.start_with(reader, eager(), None);
+    script.assign(&[0]);
+    script.wait_sought(0).await;
+    script.record(0, 0, bench.convert(&lp(0..3)).await);
+    let newer = || WriteLogError::NewerFormat {
+        partition: 0,
+        offset: 1,
+        reason: "record format version 9 (this build reads up to 1)".into(),
+    };
+    script.fail(newer());
+    script.fail(newer());
+    wait_until("offset 0 persisted", || async {
+        bench.persisted().await == Some(0)
+    })
+    .await;
+    wait_until("two retries", || async {
+        metric(
+            &running.metrics,
+            "quiver_ingester_records_newer_format_total",
+        ) == 2
+    })
+    .await;
+    wait_until("sought back twice", || async {
+        script.seeks().iter().filter(|&&s| s == (0, 1)).count() == 2
+    })
+    .await;
+    // Then the (upgraded) reader delivers it, and the partition goes on.
+    script.record(0, 1, bench.convert(&lp(3..6)).await);
+    wait_until("offset 1 persisted", || async {
+        bench.persisted().await == Some(1)
+    })
+    .await;
+    running.stop().await;
+    assert_eq!(bench.points().await, expected(0..6));
 }

@@ -95,6 +95,17 @@ pub enum CodecError {
     },
 }
 
+impl CodecError {
+    /// True when the record comes from a newer writer (a format version or payload encoding
+    /// this build does not know), not from damage: an upgraded reader can decode it.
+    pub fn is_newer_format(&self) -> bool {
+        matches!(
+            self,
+            Self::UnsupportedVersion { .. } | Self::UnknownEncoding(_)
+        )
+    }
+}
+
 /// Encodes a write with `encoding`.
 pub fn encode(write: &LogWrite, encoding: PayloadEncoding) -> Result<Vec<u8>, CodecError> {
     let tables = write
@@ -354,12 +365,25 @@ mod tests {
             err.to_string(),
             "record format version 2 is newer than this build's 1"
         );
+        assert!(err.is_newer_format());
+        assert_eq!(
+            crate::unreadable_record(3, 7, &err).to_string(),
+            "write log record at partition 3 offset 7 was written by a newer Quiver (record format \
+             version 2 is newer than this build's 1); upgrade this ingester: ingesters must be \
+             upgraded before routers"
+        );
         record.format_version = 1;
         record.encoding = 42;
-        assert_eq!(
-            decode(&record.encode_to_vec()).unwrap_err().to_string(),
-            "unknown payload encoding 42"
-        );
+        let err = decode(&record.encode_to_vec()).unwrap_err();
+        assert_eq!(err.to_string(), "unknown payload encoding 42");
+        assert!(matches!(
+            crate::unreadable_record(0, 1, &err),
+            crate::WriteLogError::NewerFormat {
+                partition: 0,
+                offset: 1,
+                ..
+            }
+        ));
         record.encoding = PayloadEncoding::ArrowIpc as i32;
         record.tables.push(proto::TablePayload {
             name: "cpu".into(),
@@ -367,7 +391,12 @@ mod tests {
         });
         let err = decode(&record.encode_to_vec()).unwrap_err().to_string();
         assert!(err.starts_with("table cpu: Arrow IPC: "), "{err}");
-        assert!(decode(b"\xff\xff\xff").is_err());
+        let garbage = decode(b"\xff\xff\xff").unwrap_err();
+        assert!(!garbage.is_newer_format());
+        assert!(matches!(
+            crate::unreadable_record(0, 1, &garbage),
+            crate::WriteLogError::Malformed { .. }
+        ));
 
         // Frames: not zstd, no content size, a claimed size over the limit, corrupt content.
         record.encoding = PayloadEncoding::ArrowIpcZstdFrame as i32;

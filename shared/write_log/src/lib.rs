@@ -122,6 +122,22 @@ pub enum WriteLogError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A record written by a newer Quiver: a format version or payload encoding this reader does
+    /// not know. Returned once by `LogReader::next_event`, which has moved past it like after
+    /// [`Self::Malformed`]; the caller must not skip it (its rows would be lost) but seek back
+    /// to `offset` and retry until an upgraded reader takes the partition over.
+    #[error(
+        "write log record at partition {partition} offset {offset} was written by a newer Quiver \
+         ({reason}); upgrade this ingester: ingesters must be upgraded before routers"
+    )]
+    NewerFormat {
+        /// Partition of the record.
+        partition: LogPartition,
+        /// Offset of the record.
+        offset: u64,
+        /// What this reader does not know.
+        reason: String,
+    },
     /// The requested offset is no longer (or not yet) in the log, e.g. deleted by retention.
     /// Not retryable: data between the persisted offset and the earliest retained one is gone.
     #[error(
@@ -149,6 +165,30 @@ impl WriteLogError {
     /// caller calls `next_event` again after a short pause.
     pub fn is_retryable(&self) -> bool {
         matches!(self, Self::BudgetExceeded { .. } | Self::Unavailable(_))
+    }
+}
+
+/// The error a reader returns for the record at (`partition`, `offset`) that `codec::decode`
+/// refused: [`WriteLogError::NewerFormat`] for a newer writer's record, else
+/// [`WriteLogError::Malformed`].
+pub fn unreadable_record(
+    partition: LogPartition,
+    offset: u64,
+    error: &codec::CodecError,
+) -> WriteLogError {
+    let reason = error.to_string();
+    if error.is_newer_format() {
+        WriteLogError::NewerFormat {
+            partition,
+            offset,
+            reason,
+        }
+    } else {
+        WriteLogError::Malformed {
+            partition,
+            offset,
+            reason,
+        }
     }
 }
 

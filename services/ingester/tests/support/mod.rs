@@ -332,7 +332,7 @@ impl<R> RunningWith<R> {
 /// The test's end of a [`ScriptedReader`].
 #[derive(Clone)]
 pub struct Script {
-    events: mpsc::UnboundedSender<LogEvent>,
+    events: mpsc::UnboundedSender<Result<LogEvent, WriteLogError>>,
     seeks: Arc<Mutex<Vec<(LogPartition, u64)>>>,
 }
 
@@ -340,14 +340,14 @@ impl Script {
     /// Delivers `Assigned(partitions)`.
     pub fn assign(&self, partitions: &[LogPartition]) {
         self.events
-            .send(LogEvent::Assigned(partitions.to_vec()))
+            .send(Ok(LogEvent::Assigned(partitions.to_vec())))
             .unwrap();
     }
 
     /// Delivers `Revoked(partitions)`.
     pub fn revoke(&self, partitions: &[LogPartition]) {
         self.events
-            .send(LogEvent::Revoked(partitions.to_vec()))
+            .send(Ok(LogEvent::Revoked(partitions.to_vec())))
             .unwrap();
     }
 
@@ -355,8 +355,13 @@ impl Script {
     pub fn record(&self, partition: LogPartition, offset: u64, write: LogWrite) {
         let position = LogPosition { partition, offset };
         self.events
-            .send(LogEvent::Record(LogRecord { position, write }))
+            .send(Ok(LogEvent::Record(LogRecord { position, write })))
             .unwrap();
+    }
+
+    /// Makes the next read fail with `error`.
+    pub fn fail(&self, error: WriteLogError) {
+        self.events.send(Err(error)).unwrap();
     }
 
     /// The seeks the ingester made, in order.
@@ -375,7 +380,7 @@ impl Script {
 
 /// A reader delivering what its [`Script`] sends (pause/resume are ignored).
 pub struct ScriptedReader {
-    events: mpsc::UnboundedReceiver<LogEvent>,
+    events: mpsc::UnboundedReceiver<Result<LogEvent, WriteLogError>>,
     seeks: Arc<Mutex<Vec<(LogPartition, u64)>>>,
 }
 
@@ -396,7 +401,7 @@ pub fn script() -> (Script, ScriptedReader) {
 impl LogReader for ScriptedReader {
     async fn next_event(&mut self) -> Result<LogEvent, WriteLogError> {
         match self.events.recv().await {
-            Some(event) => Ok(event),
+            Some(event) => event,
             None => std::future::pending().await,
         }
     }

@@ -156,11 +156,7 @@ impl LogReader for FileLogReader {
                     };
                     return match codec::decode(&payload) {
                         Ok(write) => Ok(LogEvent::Record(LogRecord { position, write })),
-                        Err(e) => Err(WriteLogError::Malformed {
-                            partition: 0,
-                            offset: next,
-                            reason: e.to_string(),
-                        }),
+                        Err(e) => Err(crate::unreadable_record(0, next, &e)),
                     };
                 }
             }

@@ -314,11 +314,7 @@ fn decode(partition: LogPartition, offset: u64, payload: &[u8]) -> Result<LogEve
             position: LogPosition { partition, offset },
             write,
         })),
-        Err(e) => Err(WriteLogError::Malformed {
-            partition,
-            offset,
-            reason: e.to_string(),
-        }),
+        Err(e) => Err(crate::unreadable_record(partition, offset, &e)),
     }
 }
 
