@@ -44,7 +44,7 @@ use std::time::{Duration, Instant};
 
 use catalog::{Catalog, LogPartition, MAX_FILES_PER_PERSIST};
 use tokio::sync::{mpsc, watch};
-use write_log::{LogEvent, LogReader, LogRecord, WriteLogError};
+use write_log::{LogEvent, LogPosition, LogReader, LogRecord, WriteLogError};
 
 use crate::buffer::PreparedWrite;
 use crate::live::{Apply, Live};
@@ -82,6 +82,9 @@ struct Owned {
     /// Records waiting for a persist to make room (the file cap), in offset order.
     queue: VecDeque<Queued>,
     queued_bytes: usize,
+    /// The record at this offset came from a newer writer: records after it are dropped until
+    /// it is read again (after the seek back to it).
+    stalled_at: Option<u64>,
 }
 
 impl Owned {
@@ -127,6 +130,9 @@ pub struct Consumer<R: LogReader> {
     next_id: u64,
     done_tx: mpsc::UnboundedSender<Done>,
     done_rx: mpsc::UnboundedReceiver<Done>,
+    /// Records from a newer writer to read again, sent after [`READ_ERROR_BACKOFF`].
+    retry_tx: mpsc::UnboundedSender<LogPosition>,
+    retry_rx: mpsc::UnboundedReceiver<LogPosition>,
 }
 
 impl<R: LogReader> Consumer<R> {
@@ -141,6 +147,7 @@ impl<R: LogReader> Consumer<R> {
         live: Arc<Live>,
     ) -> Self {
         let (done_tx, done_rx) = mpsc::unbounded_channel();
+        let (retry_tx, retry_rx) = mpsc::unbounded_channel();
         Self {
             reader,
             persister,
@@ -154,6 +161,8 @@ impl<R: LogReader> Consumer<R> {
             next_id: 0,
             done_tx,
             done_rx,
+            retry_tx,
+            retry_rx,
         }
     }
 
@@ -167,6 +176,7 @@ impl<R: LogReader> Consumer<R> {
                 biased;
                 () = &mut shutdown => break,
                 Some(done) = self.done_rx.recv() => self.on_done(done).await,
+                Some(at) = self.retry_rx.recv() => self.read_again(at).await,
                 fetched = self.offsets.next() => self.on_offsets(fetched).await,
                 event = self.reader.next_event() => match event {
                     Ok(event) => self.on_event(event),
@@ -209,15 +219,14 @@ impl<R: LogReader> Consumer<R> {
             WriteLogError::NewerFormat {
                 partition, offset, ..
             } => {
-                // Skipping it would lose its rows: read it again (and again) until an upgraded
-                // ingester owns the partition. Nothing past it is applied or committed.
+                // Skipping it would lose its rows: this partition stands still (later records
+                // are dropped) and reads it again until an upgraded ingester owns it. The other
+                // partitions go on.
                 self.metrics.records_newer_format.inc();
-                tracing::error!(%error, "cannot read a log record; retrying it");
-                tokio::time::sleep(READ_ERROR_BACKOFF).await;
-                if self.owned.contains_key(&partition)
-                    && let Err(e) = self.reader.seek(partition, offset).await
-                {
-                    tracing::error!(partition, offset, error = %e, "cannot seek back to the record");
+                tracing::error!(%error, "cannot read a log record; reading it again");
+                if let Some(owned) = self.owned.get_mut(&partition) {
+                    owned.stalled_at = Some(offset);
+                    self.read_again_later(LogPosition { partition, offset });
                 }
             }
             error if error.is_retryable() => {
@@ -228,6 +237,27 @@ impl<R: LogReader> Consumer<R> {
                 tracing::error!(%error, "reading the write log failed; retrying");
                 tokio::time::sleep(READ_ERROR_BACKOFF).await;
             }
+        }
+    }
+
+    fn read_again_later(&self, at: LogPosition) {
+        let retry = self.retry_tx.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(READ_ERROR_BACKOFF).await;
+            let _ = retry.send(at);
+        });
+    }
+
+    /// Seeks back to the record at `at` that a newer writer wrote, unless its partition moved on
+    /// (revoked, or assigned afresh) meanwhile.
+    async fn read_again(&mut self, at: LogPosition) {
+        let stalled = self.owned.get(&at.partition).and_then(|o| o.stalled_at);
+        if stalled != Some(at.offset) {
+            return;
+        }
+        if let Err(error) = self.reader.seek(at.partition, at.offset).await {
+            tracing::error!(partition = at.partition, offset = at.offset, %error, "cannot seek back to the record; trying again");
+            self.read_again_later(at);
         }
     }
 
@@ -308,9 +338,15 @@ impl<R: LogReader> Consumer<R> {
 
     fn on_record(&mut self, record: LogRecord) {
         let LogRecord { position, write } = record;
-        if !self.owned.contains_key(&position.partition) {
+        let Some(owned) = self.owned.get_mut(&position.partition) else {
             self.metrics.records_skipped.inc();
             return;
+        };
+        if let Some(stalled) = owned.stalled_at {
+            if position.offset != stalled {
+                return; // read before the seek back to `stalled`: it comes again after it
+            }
+            owned.stalled_at = None;
         }
         let prepared = PreparedWrite::split(&write).unwrap_or_else(|error| {
             self.metrics.records_rejected.inc();
