@@ -100,9 +100,9 @@ impl ConvertPool {
         precision: Precision,
         min_chunk_bytes: usize,
     ) -> Result<ConvertedLines, ArrowError> {
-        let chunks = chunk_ranges(&body, self.threads * CHUNKS_PER_THREAD, min_chunk_bytes);
-        if chunks.len() > 1
-            && let Some(jobs) = &self.jobs
+        if let Some(jobs) = &self.jobs
+            && let chunks = chunk_ranges(&body, self.threads * CHUNKS_PER_THREAD, min_chunk_bytes)
+            && chunks.len() > 1
             && let Some(merged) = convert_chunks(
                 jobs,
                 self.threads,
