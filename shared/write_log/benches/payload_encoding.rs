@@ -44,6 +44,10 @@ fn bench(c: &mut Criterion) {
         ("arrow_ipc_lz4", PayloadEncoding::ArrowIpcLz4),
         ("arrow_ipc_zstd", PayloadEncoding::ArrowIpcZstd),
         ("arrow_ipc_zstd_frame", PayloadEncoding::ArrowIpcZstdFrame),
+        (
+            "arrow_ipc_narrow_zstd_frame",
+            PayloadEncoding::ArrowIpcNarrowZstdFrame,
+        ),
     ];
     // 125 and 1 250 rows: one partition's record of a 500- and a 5 000-line request over 4
     // partitions.

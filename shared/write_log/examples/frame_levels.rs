@@ -1,5 +1,6 @@
 //! zstd level of the write log's frame encoding: compress time and bytes per row of one
-//! partition's record of a 5 000-line TSBS request (1 250 rows, 1 000 hosts), at several levels.
+//! partition's record of a 5 000-line TSBS request (1 250 rows, 1 000 hosts), at several levels;
+//! then the same IPC stream after integer narrowing (encoding 5), and as one LZ4 block.
 //!
 //! `cargo build --profile bench -p write_log --example frame_levels`, then
 //! `target/release/examples/frame_levels [ROWS]`
@@ -9,7 +10,7 @@ use std::time::Instant;
 
 use line_protocol::Precision;
 use schema::LinesConverter;
-use write_log::codec::{PayloadEncoding, encode_batch};
+use write_log::codec::{PayloadEncoding, encode_batch, narrow_batch};
 
 fn main() {
     let rows: usize = std::env::args()
@@ -44,4 +45,36 @@ fn main() {
             bytes as f64 / rows as f64
         );
     }
+    let passes = 300;
+    let start = Instant::now();
+    let mut bytes = 0;
+    for _ in 0..passes {
+        bytes = black_box(lz4_flex::block::compress_prepend_size(black_box(&ipc))).len();
+    }
+    let per = start.elapsed() / passes;
+    let block = lz4_flex::block::compress_prepend_size(&ipc);
+    let start = Instant::now();
+    for _ in 0..passes {
+        black_box(lz4_flex::block::decompress_size_prepended(black_box(&block)).expect("lz4"));
+    }
+    let decompress = start.elapsed() / passes;
+    // Narrowed integers (encoding 5) before the same zstd level 1 frame.
+    let narrowed = narrow_batch(batch).expect("narrow");
+    let nipc = encode_batch(&narrowed, PayloadEncoding::ArrowIpc).expect("IPC");
+    let mut compressor = zstd::bulk::Compressor::new(1).expect("zstd");
+    let start = Instant::now();
+    let mut nbytes = 0;
+    for _ in 0..passes {
+        nbytes = black_box(compressor.compress(black_box(&nipc)).expect("compress")).len();
+    }
+    println!(
+        "narrowed: IPC {} bytes, zstd 1 {nbytes} bytes = {:.1} B/row, compress {:?}",
+        nipc.len(),
+        nbytes as f64 / rows as f64,
+        start.elapsed() / passes
+    );
+    println!(
+        "lz4 block: {bytes} bytes = {:.1} B/row, compress {per:?}, decompress {decompress:?}",
+        bytes as f64 / rows as f64
+    );
 }

@@ -21,6 +21,10 @@ use prost::Message;
 
 use crate::LogWrite;
 
+mod narrow;
+
+pub use narrow::{WIDE_TYPE_METADATA_KEY, WidenError, narrow_batch, widen_batch};
+
 /// Generated from `proto/quiver/write_log/v1/record.proto`.
 #[allow(missing_docs, clippy::all)]
 pub mod proto {
@@ -44,9 +48,9 @@ pub const HEADER_DATABASE: &str = "quiver-database";
 pub const HEADER_TRACEPARENT: &str = "traceparent";
 
 /// The encoding writers use.
-pub const DEFAULT_ENCODING: PayloadEncoding = PayloadEncoding::ArrowIpcZstdFrame;
+pub const DEFAULT_ENCODING: PayloadEncoding = PayloadEncoding::ArrowIpcNarrowZstdFrame;
 
-/// zstd level of [`PayloadEncoding::ArrowIpcZstdFrame`] (chosen by benchmark, docs/benchmarks.md
+/// zstd level of the one-frame encodings (chosen by benchmark, docs/benchmarks.md
 /// "Write log payload encoding").
 pub const FRAME_ZSTD_LEVEL: i32 = 1;
 
@@ -84,6 +88,14 @@ pub enum CodecError {
         table: String,
         /// What is wrong.
         reason: String,
+    },
+    /// A narrowed column could not be widened back.
+    #[error("table {table}: {source}")]
+    Widen {
+        /// Table name.
+        table: String,
+        /// What is wrong.
+        source: WidenError,
     },
     /// The IPC stream of a table holds no batch, or more than one.
     #[error("table {table}: expected exactly one record batch in the payload, found {found}")]
@@ -170,7 +182,15 @@ pub fn encode_batch(
         PayloadEncoding::ArrowIpcZstd => Some(CompressionType::ZSTD),
         PayloadEncoding::ArrowIpc
         | PayloadEncoding::ArrowIpcZstdFrame
+        | PayloadEncoding::ArrowIpcNarrowZstdFrame
         | PayloadEncoding::Unspecified => None,
+    };
+    let narrowed;
+    let batch = if encoding == PayloadEncoding::ArrowIpcNarrowZstdFrame {
+        narrowed = narrow_batch(batch)?;
+        &narrowed
+    } else {
+        batch
     };
     let options = IpcWriteOptions::default().try_with_compression(compression)?;
     let mut out = Vec::with_capacity(batch.get_array_memory_size() / 2 + 256);
@@ -178,7 +198,10 @@ pub fn encode_batch(
     writer.write(batch)?;
     writer.finish()?;
     drop(writer);
-    if encoding == PayloadEncoding::ArrowIpcZstdFrame {
+    if matches!(
+        encoding,
+        PayloadEncoding::ArrowIpcZstdFrame | PayloadEncoding::ArrowIpcNarrowZstdFrame
+    ) {
         return compress_frame(&out);
     }
     Ok(out)
@@ -236,11 +259,19 @@ pub fn decode_batch(
     table: &str,
     encoding: PayloadEncoding,
 ) -> Result<RecordBatch, CodecError> {
-    if encoding == PayloadEncoding::ArrowIpcZstdFrame {
-        let stream = decompress_frame(payload, table)?;
-        return read_one_batch(&stream, table);
+    match encoding {
+        PayloadEncoding::ArrowIpcZstdFrame => {
+            read_one_batch(&decompress_frame(payload, table)?, table)
+        }
+        PayloadEncoding::ArrowIpcNarrowZstdFrame => {
+            let narrowed = read_one_batch(&decompress_frame(payload, table)?, table)?;
+            widen_batch(narrowed).map_err(|source| CodecError::Widen {
+                table: table.to_owned(),
+                source,
+            })
+        }
+        _ => read_one_batch(payload, table),
     }
-    read_one_batch(payload, table)
 }
 
 /// The one batch of an Arrow IPC stream.
@@ -314,6 +345,7 @@ mod tests {
             PayloadEncoding::ArrowIpcLz4,
             PayloadEncoding::ArrowIpcZstd,
             PayloadEncoding::ArrowIpcZstdFrame,
+            PayloadEncoding::ArrowIpcNarrowZstdFrame,
         ] {
             let bytes = encode(&write, encoding).unwrap();
             let back = decode(&bytes).unwrap();
@@ -436,5 +468,58 @@ mod tests {
         // A valid frame whose content is not an IPC stream.
         let err = frame_error(compress_frame(b"not arrow").unwrap());
         assert!(err.starts_with("table cpu: Arrow IPC: "), "{err}");
+    }
+
+    #[test]
+    fn narrowed_records_are_smaller_widen_back_and_refuse_bad_markings() {
+        // 1 000 rows of small integers: narrowed to Int8 in the payload, Int64 again when read.
+        let values: Vec<i64> = (0..1_000).map(|i| i % 100).collect();
+        let schema = Arc::new(Schema::new(vec![Field::new("v", DataType::Int64, true)]));
+        let ints = RecordBatch::try_new(
+            schema,
+            vec![Arc::new(arrow::array::Int64Array::from(values))],
+        )
+        .unwrap();
+        let write = LogWrite::new("db", vec![("cpu".into(), ints)]);
+        let narrow = encode(&write, PayloadEncoding::ArrowIpcNarrowZstdFrame).unwrap();
+        let plain = encode(&write, PayloadEncoding::ArrowIpcZstdFrame).unwrap();
+        assert!(
+            narrow.len() < plain.len(),
+            "{} vs {}",
+            narrow.len(),
+            plain.len()
+        );
+        assert_eq!(decode(&narrow).unwrap(), write);
+        let record = proto::WriteRecord::decode(narrow.as_slice()).unwrap();
+        let stream = decompress_frame(&record.tables[0].payload, "cpu").unwrap();
+        let raw = read_one_batch(&stream, "cpu").unwrap();
+        assert_eq!(raw.schema().field(0).data_type(), &DataType::Int8);
+
+        // A payload whose marking names no known wide type.
+        let marked =
+            Field::new("v", DataType::Int8, true).with_metadata(std::collections::HashMap::from([
+                (WIDE_TYPE_METADATA_KEY.into(), "Int128".into()),
+            ]));
+        let bad = RecordBatch::try_new(
+            Arc::new(Schema::new(vec![marked])),
+            vec![Arc::new(arrow::array::Int8Array::from(vec![1]))],
+        )
+        .unwrap();
+        let record = proto::WriteRecord {
+            format_version: FORMAT_VERSION,
+            database: "db".into(),
+            tables: vec![proto::TablePayload {
+                name: "cpu".into(),
+                payload: encode_batch(&bad, PayloadEncoding::ArrowIpcZstdFrame).unwrap(),
+            }],
+            encoding: PayloadEncoding::ArrowIpcNarrowZstdFrame as i32,
+            traceparent: String::new(),
+        };
+        let err = decode(&record.encode_to_vec()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "table cpu: column v: unknown quiver::wide_type \"Int128\""
+        );
+        assert!(!err.is_newer_format());
     }
 }
