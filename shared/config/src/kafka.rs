@@ -4,7 +4,7 @@
 //! ```text
 //! --kafka-brokers kafka-0:9092,kafka-1:9092  (QUIVER_KAFKA_BROKERS) ──► bootstrap servers
 //! --kafka-topic quiver-writes                (QUIVER_KAFKA_TOPIC)   ──► the write log topic
-//! --kafka-linger 1ms                         (QUIVER_KAFKA_LINGER)  ──► producer linger.ms
+//! --kafka-linger 0                           (QUIVER_KAFKA_LINGER)  ──► producer linger.ms
 //! ```
 
 use std::time::Duration;
@@ -17,7 +17,7 @@ use crate::parse_duration;
 pub const DEFAULT_KAFKA_TOPIC: &str = "quiver-writes";
 
 /// Default `--kafka-linger`.
-pub const DEFAULT_KAFKA_LINGER: Duration = Duration::from_millis(1);
+pub const DEFAULT_KAFKA_LINGER: Duration = Duration::ZERO;
 
 /// The write log on Kafka.
 #[derive(Debug, Clone, Args)]
@@ -45,14 +45,15 @@ pub struct KafkaArgs {
 
     /// How long the producer waits to batch records bound for the same partition before
     /// sending them (`linger.ms`): a router's 204 waits at least this long. `0` sends at once.
-    /// Each record already holds a whole request's rows for its partition, so lingering mostly
-    /// adds latency; 1 ms still merges the records of concurrent requests into one produce
-    /// request under load (docs/benchmarks.md, "Producer linger").
+    /// Each record already holds a whole request's rows for its partition, so lingering only
+    /// adds latency (1 ms of linger cost 1–1.5 ms per request against tansu); without it the
+    /// producer still merges the records that queue up while earlier produce requests are in
+    /// flight (docs/benchmarks.md, "Producer linger").
     #[arg(
         long = "kafka-linger",
         env = "QUIVER_KAFKA_LINGER",
         value_name = "DURATION",
-        default_value = "1ms",
+        default_value = "0",
         value_parser = parse_linger
     )]
     pub kafka_linger: Duration,
@@ -153,8 +154,9 @@ mod tests {
     }
 
     #[test]
-    fn linger_defaults_to_1ms_and_may_be_zero() {
+    fn linger_defaults_to_zero_and_parses_durations() {
         assert_eq!(parse(&[]).unwrap().kafka_linger, DEFAULT_KAFKA_LINGER);
+        assert_eq!(DEFAULT_KAFKA_LINGER, Duration::ZERO);
         for (arg, ms) in [
             ("0", 0),
             ("0ms", 0),

@@ -4,7 +4,7 @@
 //!
 //! `cargo build --profile bench -p write_log --example produce_latency`, then
 //! `QUIVER_TANSU=… QUIVER_TANSU_STORAGE=memory://tansu/ target/release/examples/produce_latency
-//! [ROWS_PER_RECORD] [REQUESTS] [PARTITIONS] [LINGER_MS]` (defaults 1250 200 4 1).
+//! [ROWS_PER_RECORD] [REQUESTS] [PARTITIONS] [LINGER_MS]` (defaults 1250 200 4 0).
 
 use std::time::{Duration, Instant};
 
@@ -32,7 +32,7 @@ async fn main() {
     let rows = arg(1, 1_250) as usize;
     let requests = arg(2, 200) as usize;
     let partitions = arg(3, 4) as u32;
-    let linger = Duration::from_millis(arg(4, 1));
+    let linger = Duration::from_millis(arg(4, 0));
     let tansu = TansuProcess::start().expect("tansu");
     tansu.create_topic("lat", partitions).expect("topic");
     let mut config = KafkaConfig::new(tansu.bootstrap(), "lat");

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! router: KafkaWriteLog::append(p, write) ──codec──► FutureProducer (acks=all, idempotent,
-//!         linger (1 ms by default), bounded queue, message.timeout bounded) ──► topic partition p ──► offset
+//!         linger (0 by default), bounded queue, message.timeout bounded) ──► topic partition p ──► offset
 //! ingester: KafkaLogReader (consumer group, cooperative-sticky, no auto commit)
 //!         rebalance callback ──► Assigned / Revoked events; new partitions paused until seek
 //!         recv ──► filter (assigned, sought, offset ≥ target) ──codec──► LogEvent::Record
@@ -45,7 +45,7 @@ pub struct KafkaConfig {
 }
 
 impl KafkaConfig {
-    /// Defaults: 10 s produce timeout, 10 s request timeout, 16 MiB records, 1 ms linger.
+    /// Defaults: 10 s produce timeout, 10 s request timeout, 16 MiB records, no linger.
     pub fn new(brokers: impl Into<String>, topic: impl Into<String>) -> Self {
         Self {
             brokers: brokers.into(),
@@ -53,7 +53,7 @@ impl KafkaConfig {
             produce_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(10),
             max_record_bytes: 16 << 20,
-            linger: Duration::from_millis(1),
+            linger: Duration::ZERO,
         }
     }
 
