@@ -6,9 +6,10 @@
 //! ```
 //!
 //! The producer is idempotent (`enable.idempotence=true`: retries after a leader change or a
-//! reconnect never duplicate or reorder a partition's records), lingers `KafkaConfig::linger` (0 by default: records
-//! queued while earlier produce requests are in flight still go out together), holds at most 100 000 records / 256 MiB in its queue, and gives up on a
-//! record after `produce_timeout` so a dead broker turns into errors (503), not hangs.
+//! reconnect never duplicate or reorder a partition's records), lingers `KafkaConfig::linger`
+//! (0 by default: records queued while earlier produce requests are in flight still go out
+//! together), holds at most 100 000 records / 256 MiB in its queue, and gives up on a record
+//! after `produce_timeout` so a dead broker turns into errors (503), not hangs.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
