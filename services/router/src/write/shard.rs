@@ -19,10 +19,12 @@
 use std::collections::BTreeMap;
 
 use arrow::array::{Array, AsArray, UInt32Array};
+use arrow::buffer::NullBuffer;
 use arrow::compute::take_record_batch;
 use arrow::datatypes::{DataType, Int32Type};
 use arrow::error::ArrowError;
 use arrow::record_batch::RecordBatch;
+use hashbrown::HashTable;
 use schema::{InfluxColumnType, influx_column_type};
 use write_log::LogPartition;
 use xxhash_rust::xxh3::xxh3_64;
@@ -46,20 +48,20 @@ pub fn shard_tables(
     }
     for (table, batch) in tables {
         let partitions = row_partitions(database, &table, &batch, partition_count)?;
-        let mut rows: BTreeMap<LogPartition, Vec<u32>> = BTreeMap::new();
-        for (row, partition) in partitions.into_iter().enumerate() {
-            let row = u32::try_from(row).map_err(|_| {
-                ArrowError::InvalidArgumentError(format!("batch of table {table} too large"))
-            })?;
-            rows.entry(partition).or_default().push(row);
+        if u32::try_from(partitions.len()).is_err() {
+            return Err(ArrowError::InvalidArgumentError(format!(
+                "batch of table {table} too large"
+            )));
         }
-        if rows.len() == 1 {
-            if let Some((partition, _)) = rows.pop_first() {
-                sharded.entry(partition).or_default().push((table, batch));
+        for (partition, indices) in rows_by_partition(&partitions, partition_count) {
+            if indices.len() == batch.num_rows() {
+                // Every row in one partition: the batch as it is.
+                sharded
+                    .entry(partition)
+                    .or_default()
+                    .push((table.clone(), batch.clone()));
+                continue;
             }
-            continue;
-        }
-        for (partition, indices) in rows {
             let part = take_record_batch(&batch, &UInt32Array::from(indices))?;
             sharded
                 .entry(partition)
@@ -77,6 +79,27 @@ fn row_partitions(
     table: &str,
     batch: &RecordBatch,
     partition_count: u32,
+) -> Result<Vec<LogPartition>, ArrowError> {
+    row_partitions_with(database, table, batch, partition_count, tuple_fingerprint)
+}
+
+/// A fingerprint of a tuple of dictionary keys (equal tuples, equal fingerprints).
+#[inline(always)]
+fn tuple_fingerprint(keys: &[TupleKeys<'_>], row: usize) -> u64 {
+    keys.iter().fold(0x517c_c1b7_2722_0a95u64, |h, k| {
+        (h ^ k.key(row) as u64)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .rotate_left(29)
+    })
+}
+
+/// [`row_partitions`] with the tuple fingerprint as a parameter (tests force collisions).
+fn row_partitions_with(
+    database: &str,
+    table: &str,
+    batch: &RecordBatch,
+    partition_count: u32,
+    fingerprint: impl Fn(&[TupleKeys<'_>], usize) -> u64,
 ) -> Result<Vec<LogPartition>, ArrowError> {
     let tag_error = |name: &str, e: String| {
         ArrowError::InvalidArgumentError(format!("tag column {name} of {table}: {e}"))
@@ -118,22 +141,75 @@ fn row_partitions(
         }
         return Ok(out);
     }
-    let mut memo: foldhash::HashMap<Vec<i64>, LogPartition> = foldhash::HashMap::default();
-    let mut tuple: Vec<i64> = Vec::with_capacity(tags.len());
+    // Rows of one series share the tuple of dictionary keys: look the tuple up by a fingerprint
+    // of its keys, and confirm a hit by comparing the keys with the row that created the entry.
+    let keys: Vec<TupleKeys<'_>> = tags
+        .iter()
+        .filter_map(|(_, column)| column.tuple_keys())
+        .collect();
+    let same_tuple = |a: usize, b: usize| keys.iter().all(|k| k.key(a) == k.key(b));
+    // (fingerprint, first row of the tuple, its partition)
+    let mut memo: HashTable<(u64, u32, LogPartition)> = HashTable::new();
     for row in 0..batch.num_rows() {
-        tuple.clear();
-        tuple.extend(tags.iter().map(|(_, column)| column.dictionary_key(row)));
-        let partition = match memo.get(tuple.as_slice()) {
-            Some(&partition) => partition,
+        let hash = fingerprint(&keys, row);
+        let found = memo
+            .find(hash, |&(h, first, _)| {
+                h == hash && same_tuple(first as usize, row)
+            })
+            .map(|&(_, _, partition)| partition);
+        let partition = match found {
+            Some(partition) => partition,
             None => {
                 let partition = partition_of(row)?;
-                memo.insert(tuple.clone(), partition);
+                // Row numbers fit u32: shard_tables refuses larger batches.
+                memo.insert_unique(hash, (hash, row as u32, partition), |&(h, _, _)| h);
                 partition
             }
         };
         out.push(partition);
     }
     Ok(out)
+}
+
+/// Row indices per partition, partitions ascending, row order kept.
+fn rows_by_partition(
+    partitions: &[LogPartition],
+    partition_count: u32,
+) -> Vec<(LogPartition, Vec<u32>)> {
+    if partition_count <= 4_096 {
+        let mut dense: Vec<Vec<u32>> = vec![Vec::new(); partition_count as usize];
+        for (row, &partition) in partitions.iter().enumerate() {
+            dense[partition as usize].push(row as u32);
+        }
+        return dense
+            .into_iter()
+            .enumerate()
+            .filter(|(_, rows)| !rows.is_empty())
+            .map(|(partition, rows)| (partition as LogPartition, rows))
+            .collect();
+    }
+    let mut sparse: BTreeMap<LogPartition, Vec<u32>> = BTreeMap::new();
+    for (row, &partition) in partitions.iter().enumerate() {
+        sparse.entry(partition).or_default().push(row as u32);
+    }
+    sparse.into_iter().collect()
+}
+
+/// The keys and null bits of one dictionary tag column, for comparing rows' key tuples.
+struct TupleKeys<'a> {
+    keys: &'a [i32],
+    nulls: Option<&'a NullBuffer>,
+}
+
+impl TupleKeys<'_> {
+    /// The key at `row`, `i64::MIN` for null: equal keys, equal values.
+    #[inline(always)]
+    fn key(&self, row: usize) -> i64 {
+        match self.nulls {
+            Some(nulls) if nulls.is_null(row) => i64::MIN,
+            _ => i64::from(self.keys[row]),
+        }
+    }
 }
 
 fn push_str(key: &mut Vec<u8>, s: &str) {
@@ -175,11 +251,14 @@ impl<'a> TagColumn<'a> {
         matches!(self, Self::Dictionary { .. })
     }
 
-    /// The dictionary key at `row` (`i64::MIN` for null): equal keys, equal values.
-    fn dictionary_key(&self, row: usize) -> i64 {
+    /// Keys and null bits, for a dictionary column.
+    fn tuple_keys(&self) -> Option<TupleKeys<'a>> {
         match self {
-            Self::Dictionary { column, keys, .. } if !column.is_null(row) => i64::from(keys[row]),
-            _ => i64::MIN,
+            Self::Dictionary { column, keys, .. } => Some(TupleKeys {
+                keys,
+                nulls: column.nulls(),
+            }),
+            Self::Plain(_) => None,
         }
     }
 
@@ -408,6 +487,25 @@ mod tests {
         }
         assert_eq!(rows, 15);
         assert_eq!(sharded.len(), 5, "five series, five partitions of 65 536");
+    }
+
+    #[test]
+    fn colliding_fingerprints_never_merge_different_series() {
+        // Every tuple gets the same fingerprint: only the key comparison tells them apart.
+        let lines: String = (0..300)
+            .map(|i| format!("cpu,host=h{},dc=d{} v={i} {i}\n", i % 50, i % 3))
+            .collect();
+        let tables = convert(&lines);
+        let (_, batch) = &tables[0];
+        let expected = row_partitions("db", "cpu", batch, 1 << 16).unwrap();
+        let collided = row_partitions_with("db", "cpu", batch, 1 << 16, |_, _| 7).unwrap();
+        assert_eq!(collided, expected);
+        let distinct: HashSet<_> = expected.iter().collect();
+        assert!(
+            distinct.len() > 100,
+            "150 series: {} partitions",
+            distinct.len()
+        );
     }
 
     #[test]
