@@ -111,7 +111,13 @@ impl Bench {
             .await
             .map_err(|e| format!("request error: {e}"))?;
         match resp.status().as_u16() {
-            204 => Ok(started.elapsed()),
+            204 => {
+                if std::env::var_os("QUIVER_TEMP_STAGES").is_some() {
+                    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
+                    eprintln!("REQ {now} {:.1}", started.elapsed().as_secs_f64() * 1e3);
+                }
+                Ok(started.elapsed())
+            }
             status => Err(status.to_string()),
         }
     }

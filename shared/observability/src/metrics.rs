@@ -259,6 +259,11 @@ impl StageTimes {
         self.seconds[stage as usize] += now.duration_since(self.started).as_secs_f64();
         self.started = now;
     }
+
+    /// TEMP debugging.
+    pub fn dump(&self) -> String {
+        format!("{:.1} {:.1} {:.1} {:.1} {:.1}", self.seconds[0]*1e3, self.seconds[1]*1e3, self.seconds[2]*1e3, self.seconds[3]*1e3, self.seconds[4]*1e3)
+    }
 }
 
 #[cfg(test)]

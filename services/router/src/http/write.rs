@@ -136,6 +136,9 @@ async fn write(state: &RouterState, api: WriteApi, request: Request) -> Result<(
     append_sharded(log, database.name.as_ref(), sharded, traceparent.as_deref()).await?;
     times.end(WriteStage::Log);
     state.metrics.record_write(&times);
+    if std::env::var_os("QUIVER_TEMP_STAGES").is_some() {
+        eprintln!("STAGES {} {}", crate::time::now_ns() / 1_000_000, times.dump());
+    }
     state
         .metrics
         .write_lines

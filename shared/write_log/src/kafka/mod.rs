@@ -63,6 +63,7 @@ impl KafkaConfig {
             .set("bootstrap.servers", &self.brokers)
             .set("client.id", "quiver")
             .set("socket.keepalive.enable", "true")
+            .set("socket.nagle.disable", "true")
             .set("reconnect.backoff.ms", "50")
             .set("reconnect.backoff.max.ms", "1000")
             .set("message.max.bytes", self.max_record_bytes.to_string());
