@@ -113,7 +113,10 @@ impl Bench {
         match resp.status().as_u16() {
             204 => {
                 if std::env::var_os("QUIVER_TEMP_STAGES").is_some() {
-                    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap()
+                        .as_millis();
                     eprintln!("REQ {now} {:.1}", started.elapsed().as_secs_f64() * 1e3);
                 }
                 Ok(started.elapsed())

@@ -35,6 +35,6 @@ mod types;
 mod writer;
 
 pub use error::{LineError, MAX_QUOTED_CHARS, ParseErrorKind};
-pub use parser::{LineParser, parse_lines};
+pub use parser::{LineParser, SeriesKey, parse_lines};
 pub use types::{EscapeKind, EscapedStr, FieldValue, ParsedLine, Precision};
 pub use writer::{FieldRef, LineWriter, OwnedFieldValue, Point, WriteError, write_points};

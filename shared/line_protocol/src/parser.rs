@@ -10,6 +10,18 @@ use crate::scan::{
 };
 use crate::types::{EscapeKind, EscapedStr, FieldValue, ParsedLine};
 
+/// The series key of a line (its measurement and tag set as written), as seen by
+/// [`LineParser::next_into_cached`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeriesKey<'a> {
+    /// The key could not be cut out (it holds a backslash, or the line has no space).
+    None,
+    /// The caller knew the key: the tag set was not parsed.
+    Known(&'a str),
+    /// The caller did not know the key: the line was parsed fully.
+    New(&'a str),
+}
+
 /// Parses a body of line protocol, line by line. Blank lines, whitespace-only lines and `#`
 /// comment lines are skipped; after a bad line it resumes at the next one.
 ///
@@ -52,6 +64,31 @@ impl<'a> LineParser<'a> {
     /// Parses the next line into `out`, reusing its vectors. `None` at the end of the input.
     /// After an error the contents of `out` are unspecified (partly filled).
     pub fn next_into(&mut self, out: &mut ParsedLine<'a>) -> Option<Result<(), LineError>> {
+        self.next_line(out, None::<&mut fn(&'a str) -> bool>)
+            .map(|(result, _)| result)
+    }
+
+    /// [`Self::next_into`] for callers that cache what they derive from a series key (the
+    /// measurement and tag set as written). When the line's series key holds no backslash and
+    /// ends at a space (so it is exactly the text from the line start to its first space),
+    /// `known` is asked about it: when it answers true the tag set is not parsed (`out.tags`
+    /// stays empty; the key is byte-identical to one the caller saw parsed, so it would parse
+    /// the same) and the key comes back as [`SeriesKey::Known`]; otherwise the line is parsed
+    /// fully and the key comes back as [`SeriesKey::New`]. Lines whose key cannot be cut out
+    /// this way come back with [`SeriesKey::None`].
+    pub fn next_into_cached(
+        &mut self,
+        out: &mut ParsedLine<'a>,
+        mut known: impl FnMut(&'a str) -> bool,
+    ) -> Option<(Result<(), LineError>, SeriesKey<'a>)> {
+        self.next_line(out, Some(&mut known))
+    }
+
+    fn next_line<F: FnMut(&'a str) -> bool>(
+        &mut self,
+        out: &mut ParsedLine<'a>,
+        known: Option<&mut F>,
+    ) -> Option<(Result<(), LineError>, SeriesKey<'a>)> {
         let bytes = self.input.as_bytes();
         let start = self.skip_blank_and_comment_lines()?;
         let line_number = self.line_number;
@@ -61,7 +98,15 @@ impl<'a> LineParser<'a> {
         out.timestamp = None;
 
         let mut string_newlines = 0;
-        let (end, result) = match parse_line(self.input, start, out, &mut string_newlines) {
+        let mut series = SeriesKey::None;
+        let (end, result) = match parse_line(
+            self.input,
+            start,
+            out,
+            &mut string_newlines,
+            known,
+            &mut series,
+        ) {
             Ok(end) => (end, Ok(())),
             Err(kind) => {
                 let end = logical_line_end(bytes, start);
@@ -80,7 +125,7 @@ impl<'a> LineParser<'a> {
             self.line_number += 1;
         }
         self.pos = next;
-        Some(result)
+        Some((result, series))
     }
 
     /// Moves `pos` over blank, whitespace-only and comment lines; returns the start of the next
@@ -132,11 +177,13 @@ impl<'a> Iterator for LineParser<'a> {
 /// position of its end (line terminator or input end). `string_newlines` receives the number
 /// of raw newlines inside quoted string values.
 #[inline(always)]
-fn parse_line<'a>(
+fn parse_line<'a, F: FnMut(&'a str) -> bool>(
     input: &'a str,
     start: usize,
     out: &mut ParsedLine<'a>,
     string_newlines: &mut usize,
+    known: Option<&mut F>,
+    series: &mut SeriesKey<'a>,
 ) -> Result<usize, ParseErrorKind> {
     let bytes = input.as_bytes();
 
@@ -147,6 +194,22 @@ fn parse_line<'a>(
     }
     out.measurement = EscapedStr::new(&input[start..end], EscapeKind::Identifier, backslash);
     let mut pos = end;
+
+    // series key: without a backslash the tag set ends at the first space, so the text up to
+    // it is the whole key; a key the caller already knows is not parsed again.
+    if let Some(known) = known
+        && !backslash
+        && let Some(i) = memchr::memchr3(b' ', b'\\', b'\n', &bytes[end..])
+        && bytes[end + i] == b' '
+    {
+        let key = &input[start..end + i];
+        if known(key) {
+            *series = SeriesKey::Known(key);
+            pos = end + i;
+        } else {
+            *series = SeriesKey::New(key);
+        }
+    }
 
     // tag set
     while bytes.get(pos) == Some(&b',') {

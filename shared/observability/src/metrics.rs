@@ -262,7 +262,14 @@ impl StageTimes {
 
     /// TEMP debugging.
     pub fn dump(&self) -> String {
-        format!("{:.1} {:.1} {:.1} {:.1} {:.1}", self.seconds[0]*1e3, self.seconds[1]*1e3, self.seconds[2]*1e3, self.seconds[3]*1e3, self.seconds[4]*1e3)
+        format!(
+            "{:.1} {:.1} {:.1} {:.1} {:.1}",
+            self.seconds[0] * 1e3,
+            self.seconds[1] * 1e3,
+            self.seconds[2] * 1e3,
+            self.seconds[3] * 1e3,
+            self.seconds[4] * 1e3
+        )
     }
 }
 

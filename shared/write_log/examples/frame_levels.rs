@@ -47,12 +47,22 @@ fn main() {
     }
     // The whole record encoding (narrow + IPC + frame + protobuf), as the router calls it.
     let write = write_log::LogWrite::new("db", vec![("cpu".into(), batch.clone())]);
-    let encodes = if std::env::var_os("ENCODE_ONLY").is_some() { 5_000 } else { 300 };
+    let encodes = if std::env::var_os("ENCODE_ONLY").is_some() {
+        5_000
+    } else {
+        300
+    };
     let start = Instant::now();
     for _ in 0..encodes {
-        black_box(write_log::codec::encode(black_box(&write), write_log::codec::DEFAULT_ENCODING).expect("encode"));
+        black_box(
+            write_log::codec::encode(black_box(&write), write_log::codec::DEFAULT_ENCODING)
+                .expect("encode"),
+        );
     }
-    println!("codec::encode (default encoding): {:?} per record", start.elapsed() / encodes);
+    println!(
+        "codec::encode (default encoding): {:?} per record",
+        start.elapsed() / encodes
+    );
     if std::env::var_os("ENCODE_ONLY").is_some() {
         return;
     }

@@ -137,7 +137,11 @@ async fn write(state: &RouterState, api: WriteApi, request: Request) -> Result<(
     times.end(WriteStage::Log);
     state.metrics.record_write(&times);
     if std::env::var_os("QUIVER_TEMP_STAGES").is_some() {
-        eprintln!("STAGES {} {}", crate::time::now_ns() / 1_000_000, times.dump());
+        eprintln!(
+            "STAGES {} {}",
+            crate::time::now_ns() / 1_000_000,
+            times.dump()
+        );
     }
     state
         .metrics

@@ -117,21 +117,42 @@ impl ColumnBuilder {
 
     /// Appends a tag value at `row`.
     #[inline]
-    pub(crate) fn push_tag(&mut self, row: usize, value: &EscapedStr<'_>) {
+    /// Returns the value's dictionary key (`-1` if this is not a tag column, which the table
+    /// rules out).
+    pub(crate) fn push_tag(&mut self, row: usize, value: &EscapedStr<'_>) -> i32 {
         self.pad_to(row);
         match &mut self.data {
             ColumnData::Tag(dict) => {
-                if value.has_backslash() {
-                    dict.push(&value.unescaped());
+                let key = if value.has_backslash() {
+                    dict.push(&value.unescaped())
                 } else {
-                    dict.push(value.raw());
-                }
+                    dict.push(value.raw())
+                };
                 self.nulls.append_non_null();
                 self.rows += 1;
+                key
             }
             // Unreachable: the table checked the column type. Stay consistent regardless.
             _ => {
                 debug_assert!(false, "tag value for field column {}", self.name);
+                self.push_nulls(1);
+                -1
+            }
+        }
+    }
+
+    /// Appends a tag value at `row` by its dictionary key (from an earlier [`Self::push_tag`]).
+    #[inline]
+    pub(crate) fn push_tag_key(&mut self, row: usize, key: i32) {
+        self.pad_to(row);
+        match &mut self.data {
+            ColumnData::Tag(dict) => {
+                dict.push_key(key);
+                self.nulls.append_non_null();
+                self.rows += 1;
+            }
+            _ => {
+                debug_assert!(false, "tag key for field column {}", self.name);
                 self.push_nulls(1);
             }
         }

@@ -6,6 +6,7 @@ mod column;
 mod parallel;
 mod parse;
 mod rejection;
+mod series_cache;
 mod table;
 mod tag_dictionary;
 
@@ -25,6 +26,7 @@ pub use rejection::{LineErrorKind, LineRejection};
 
 use crate::arrow_conventions::arrow_schema;
 use crate::column_type::{InfluxColumnType, TIME_COLUMN_NAME};
+use series_cache::{Hit, SeriesCache};
 use table::{Scratch, TableBuilder};
 
 /// Counts describing a converted write.
@@ -77,6 +79,8 @@ pub struct LinesConverter {
     /// Unique per line written (see `TableBuilder::write_line`).
     mark: u64,
     scratch: Scratch,
+    /// Series keys of accepted lines (see `series_cache`).
+    series: SeriesCache,
     rejections: Vec<LineRejection>,
     lines_accepted: usize,
     field_values: usize,
@@ -95,6 +99,7 @@ impl LinesConverter {
             last_table: 0,
             mark: 0,
             scratch: Scratch::default(),
+            series: SeriesCache::new(RandomState::default()),
             rejections: Vec::new(),
             lines_accepted: 0,
             field_values: 0,
@@ -104,7 +109,7 @@ impl LinesConverter {
     /// Converts one parsed line; returns false (and records why) when it is rejected.
     pub fn push_line(&mut self, line: &ParsedLine<'_>) -> bool {
         match self.convert_line(line) {
-            Ok(()) => true,
+            Ok(_) => true,
             Err(kind) => {
                 self.rejections.push(LineRejection {
                     line_number: line.line_number,
@@ -115,20 +120,62 @@ impl LinesConverter {
         }
     }
 
-    fn convert_line(&mut self, line: &ParsedLine<'_>) -> Result<(), LineErrorKind> {
-        let time =
-            match line.timestamp {
-                None => self.default_time_ns,
-                Some(timestamp) => timestamp.checked_mul(self.multiplier).ok_or(
-                    LineErrorKind::TimestampOverflow {
-                        timestamp,
-                        multiplier: self.multiplier,
-                    },
-                )?,
-            };
+    fn convert_line(&mut self, line: &ParsedLine<'_>) -> Result<usize, LineErrorKind> {
+        let time = self.line_time(line)?;
         let table = self.table_for(&line.measurement);
         self.mark += 1;
         let appended = self.tables[table].write_line(line, time, self.mark, &mut self.scratch)?;
+        self.lines_accepted += 1;
+        self.field_values += appended.field_values;
+        Ok(table)
+    }
+
+    /// The line's time in nanoseconds.
+    #[inline]
+    fn line_time(&self, line: &ParsedLine<'_>) -> Result<i64, LineErrorKind> {
+        match line.timestamp {
+            None => Ok(self.default_time_ns),
+            Some(timestamp) => {
+                timestamp
+                    .checked_mul(self.multiplier)
+                    .ok_or(LineErrorKind::TimestampOverflow {
+                        timestamp,
+                        multiplier: self.multiplier,
+                    })
+            }
+        }
+    }
+
+    /// [`Self::push_line`] for a line whose series key is `key`, parsed without its tag set
+    /// when the key is cached (`hit`); a fully parsed line that is accepted adds its key.
+    fn push_line_with_series(&mut self, line: &ParsedLine<'_>, key: &str, hit: Option<Hit>) {
+        let result = match hit {
+            Some(hit) => self.convert_known(line, hit),
+            None => self
+                .convert_line(line)
+                .map(|table| self.series.insert(key, table, &self.scratch.tag_keys)),
+        };
+        if let Err(kind) = result {
+            self.rejections.push(LineRejection {
+                line_number: line.line_number,
+                kind,
+            });
+        }
+    }
+
+    /// Converts a line whose tag set is that of the cached entry `hit`.
+    fn convert_known(&mut self, line: &ParsedLine<'_>, hit: Hit) -> Result<(), LineErrorKind> {
+        let time = self.line_time(line)?;
+        self.mark += 1;
+        self.last_table = hit.table;
+        let tags = self.series.tags(hit);
+        let appended = self.tables[hit.table].write_line_known(
+            line,
+            tags,
+            time,
+            self.mark,
+            &mut self.scratch,
+        )?;
         self.lines_accepted += 1;
         self.field_values += appended.field_values;
         Ok(())

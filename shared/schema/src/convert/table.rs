@@ -27,6 +27,8 @@ pub(crate) struct Scratch {
     tags: Vec<u32>,
     /// Column index of each field of the line, or [`SKIP`].
     fields: Vec<u32>,
+    /// (column, dictionary key) of each tag the last accepted line appended.
+    pub(crate) tag_keys: Vec<(u32, i32)>,
 }
 
 /// A table under construction.
@@ -95,8 +97,6 @@ impl TableBuilder {
         scratch: &mut Scratch,
     ) -> Result<(), LineErrorKind> {
         scratch.tags.clear();
-        scratch.fields.clear();
-
         for (position, (key, value)) in line.tags.iter().enumerate() {
             let index = self.column_for(key, position, InfluxColumnType::Tag)?;
             let column = &mut self.columns[index as usize];
@@ -120,7 +120,17 @@ impl TableBuilder {
             column.slot = position as u32;
             scratch.tags.push(index);
         }
+        self.resolve_fields(line, mark, scratch)
+    }
 
+    /// The field half of [`Self::resolve`]; the line's tag columns carry `mark` already.
+    fn resolve_fields(
+        &mut self,
+        line: &ParsedLine<'_>,
+        mark: u64,
+        scratch: &mut Scratch,
+    ) -> Result<(), LineErrorKind> {
+        scratch.fields.clear();
         for (position, (key, value)) in line.fields.iter().enumerate() {
             let write_type = InfluxColumnType::Field(field_type(value));
             let index = self.column_for(key, position, write_type)?;
@@ -236,13 +246,55 @@ impl TableBuilder {
         }
     }
 
-    fn append(&mut self, line: &ParsedLine<'_>, time: i64, scratch: &Scratch) -> Appended {
+    /// Validates and appends a line whose tag set is byte-identical to that of a line this
+    /// table accepted before, given as the (column, key) pairs that line appended (its
+    /// `Scratch::tag_keys`): those tags were checked then and their values interned, so only
+    /// the fields are resolved. `line.tags` is not read.
+    pub(crate) fn write_line_known(
+        &mut self,
+        line: &ParsedLine<'_>,
+        tags: &[(u32, i32)],
+        time: i64,
+        mark: u64,
+        scratch: &mut Scratch,
+    ) -> Result<Appended, LineErrorKind> {
+        for &(index, _) in tags {
+            // A field of the same name is a tag-and-field conflict, as in `resolve`.
+            let column = &mut self.columns[index as usize];
+            column.mark = mark;
+            column.slot = 0;
+        }
+        let columns_before = self.columns.len();
+        if let Err(error) = self.resolve_fields(line, mark, scratch) {
+            self.remove_columns_from(columns_before);
+            return Err(error);
+        }
         let row = self.time.len();
+        for &(index, key) in tags {
+            self.columns[index as usize].push_tag_key(row, key);
+        }
+        Ok(self.append_fields(line, time, row, scratch))
+    }
+
+    fn append(&mut self, line: &ParsedLine<'_>, time: i64, scratch: &mut Scratch) -> Appended {
+        let row = self.time.len();
+        scratch.tag_keys.clear();
         for (&index, (_, value)) in scratch.tags.iter().zip(&line.tags) {
             if index != SKIP {
-                self.columns[index as usize].push_tag(row, value);
+                let key = self.columns[index as usize].push_tag(row, value);
+                scratch.tag_keys.push((index, key));
             }
         }
+        self.append_fields(line, time, row, scratch)
+    }
+
+    fn append_fields(
+        &mut self,
+        line: &ParsedLine<'_>,
+        time: i64,
+        row: usize,
+        scratch: &Scratch,
+    ) -> Appended {
         let mut field_values = 0;
         for (&index, (_, value)) in scratch.fields.iter().zip(&line.fields) {
             if index != SKIP {

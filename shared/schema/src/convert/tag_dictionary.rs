@@ -72,9 +72,18 @@ impl TagDictionary {
         &self.values[self.offsets[key] as usize..self.offsets[key + 1] as usize]
     }
 
-    /// Appends a row holding `value`. The caller checked [`Self::would_overflow`].
-    pub(crate) fn push(&mut self, value: &str) {
+    /// Appends a row holding `value`; returns its key. The caller checked
+    /// [`Self::would_overflow`].
+    pub(crate) fn push(&mut self, value: &str) -> i32 {
         let key = self.intern(value.as_bytes());
+        self.keys.push(key);
+        key
+    }
+
+    /// Appends a row holding the value of `key`, a key this dictionary returned before.
+    #[inline]
+    pub(crate) fn push_key(&mut self, key: i32) {
+        debug_assert!((key as usize) < self.offsets.len() - 1, "unknown key {key}");
         self.keys.push(key);
     }
 
