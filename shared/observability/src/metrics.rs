@@ -260,16 +260,9 @@ impl StageTimes {
         self.started = now;
     }
 
-    /// TEMP debugging.
-    pub fn dump(&self) -> String {
-        format!(
-            "{:.1} {:.1} {:.1} {:.1} {:.1}",
-            self.seconds[0] * 1e3,
-            self.seconds[1] * 1e3,
-            self.seconds[2] * 1e3,
-            self.seconds[3] * 1e3,
-            self.seconds[4] * 1e3
-        )
+    /// Milliseconds per stage so far, in [`WriteStage`] order.
+    pub fn millis(&self) -> [f64; 5] {
+        self.seconds.map(|s| s * 1e3)
     }
 }
 

@@ -136,13 +136,16 @@ async fn write(state: &RouterState, api: WriteApi, request: Request) -> Result<(
     append_sharded(log, database.name.as_ref(), sharded, traceparent.as_deref()).await?;
     times.end(WriteStage::Log);
     state.metrics.record_write(&times);
-    if std::env::var_os("QUIVER_TEMP_STAGES").is_some() {
-        eprintln!(
-            "STAGES {} {}",
-            crate::time::now_ns() / 1_000_000,
-            times.dump()
-        );
-    }
+    let [body_ms, convert_ms, schema_ms, shard_ms, log_ms] = times.millis();
+    tracing::debug!(
+        lines = stats.lines_accepted,
+        body_ms,
+        convert_ms,
+        schema_ms,
+        shard_ms,
+        log_ms,
+        "write acknowledged"
+    );
     state
         .metrics
         .write_lines
