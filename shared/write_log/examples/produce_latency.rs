@@ -1,6 +1,6 @@
 //! Produce round trip of the Kafka write log against a local tansu broker: per-append latency of
-//! one request's records (one per partition, appended concurrently as the router does), split
-//! into encode time and the rest.
+//! one request's records (one per partition, queued together with `append_each` as the router
+//! does; `ONE_BY_ONE=1`: concurrent single appends), and the encode time of one record.
 //!
 //! `cargo build --profile bench -p write_log --example produce_latency`, then
 //! `QUIVER_TANSU=… QUIVER_TANSU_STORAGE=memory://tansu/ target/release/examples/produce_latency
@@ -58,9 +58,16 @@ async fn main() {
     let mut latencies = Vec::with_capacity(requests);
     for i in 0..requests {
         let started = Instant::now();
-        let appends = (0..partitions).map(|p| log.append(p, write.clone()));
-        for r in join_all(appends).await {
-            r.expect("append");
+        if std::env::var_os("ONE_BY_ONE").is_some() {
+            let appends = (0..partitions).map(|p| log.append(p, write.clone()));
+            for r in join_all(appends).await {
+                r.expect("append");
+            }
+        } else {
+            let writes = (0..partitions).map(|p| (p, write.clone())).collect();
+            for r in log.append_each(writes).await {
+                r.expect("append");
+            }
         }
         if i >= 10 {
             latencies.push(started.elapsed());

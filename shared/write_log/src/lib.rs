@@ -209,6 +209,23 @@ pub trait WriteLog: Send + Sync + Debug + 'static {
         write: LogWrite,
     ) -> Result<LogPosition, WriteLogError>;
 
+    /// Appends one write to each of the given partitions (each partition at most once) and
+    /// returns every append's result, in the order given; each succeeds or fails on its own, as
+    /// [`Self::append`] would. Backends may send them together — Kafka encodes all of them first
+    /// and then queues them at once, so the producer puts every partition of a broker into one
+    /// produce request. The default appends them concurrently.
+    async fn append_each(
+        &self,
+        writes: Vec<(LogPartition, LogWrite)>,
+    ) -> Vec<Result<LogPosition, WriteLogError>> {
+        futures::future::join_all(
+            writes
+                .into_iter()
+                .map(|(partition, write)| self.append(partition, write)),
+        )
+        .await
+    }
+
     /// The next offset to be assigned, per partition (every partition present). A reader that has
     /// applied everything below these has seen every write acknowledged before the call.
     async fn high_watermarks(&self) -> Result<BTreeMap<LogPartition, u64>, WriteLogError>;

@@ -1,5 +1,6 @@
 //! The Kafka backend against a real broker process (tansu, SQLite storage, loopback): topic
-//! creation, append/read in order on every partition, seek and pause, a consumer group that
+//! creation, append/read in order on every partition (one by one and several partitions at
+//! once), seek and pause, a consumer group that
 //! rebalances, and a broker restart mid-stream with nothing acknowledged lost.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -134,16 +135,40 @@ async fn appends_to_every_partition_read_back_in_order() {
             expected.insert((p, offset), value);
         }
     }
+    // Then rounds of one write per partition queued together (append_each), with a partition
+    // the topic does not have among them: it alone fails, the others are appended in order.
+    for round in 0..10u64 {
+        let mut writes: Vec<(LogPartition, LogWrite)> = (0..PARTITIONS)
+            .map(|p| (p, write(u64::from(p) * 1000 + 500 + round)))
+            .collect();
+        writes.insert(2, (PARTITIONS, write(9)));
+        let results = log.append_each(writes.clone()).await;
+        assert_eq!(results.len(), writes.len());
+        for ((p, w), result) in writes.iter().zip(results) {
+            if *p == PARTITIONS {
+                assert!(
+                    matches!(result, Err(write_log::WriteLogError::UnknownPartition { .. })),
+                    "{result:?}"
+                );
+                continue;
+            }
+            let position = result.unwrap();
+            assert_eq!((position.partition, position.offset), (*p, 25 + round));
+            let value = u64::from(*p) * 1000 + 500 + round;
+            assert_eq!(w, &write(value));
+            expected.insert((*p, position.offset), value);
+        }
+    }
     let marks = log.high_watermarks().await.unwrap();
     assert_eq!(marks.len(), PARTITIONS as usize);
-    assert!(marks.values().all(|m| *m == 25), "{marks:?}");
+    assert!(marks.values().all(|m| *m == 35), "{marks:?}");
     log.flush().await.unwrap();
 
     let mut reader = KafkaLogReader::connect(config(&broker, topic), "readers")
         .await
         .unwrap();
-    let (records, changes) = collect(&mut reader, 100, Duration::from_secs(60), |_| 0).await;
-    assert_eq!(records.len(), 100, "changes: {changes:?}");
+    let (records, changes) = collect(&mut reader, 140, Duration::from_secs(60), |_| 0).await;
+    assert_eq!(records.len(), 140, "changes: {changes:?}");
     let assigned: BTreeSet<u32> = changes
         .iter()
         .flat_map(|e| match e {

@@ -3,14 +3,14 @@
 //! ```text
 //! { partition → [(table, batch)] } ──► split_into_records (≤ 100 (table, day) groups each;
 //!                                       all partitions first, so a split error appends nothing)
-//!   ──► partitions concurrently; within one partition record 1, then (after its ack) record 2, …
-//!       (WriteLog::append orders only appends issued one after another)
+//!   ──► round k: the k-th record of every partition, appended together (WriteLog::append_each:
+//!       one produce request per broker on Kafka); a partition's record k+1 only after its
+//!       record k was acknowledged (appends are ordered only when issued one after another)
 //!   ──► every record acknowledged ──► Ok(records appended)
 //!   └─► a failure ──► that partition stops; AppendError::Log names the first error and how
 //!       many partitions did not confirm (part of the write may be in the log: retry is safe)
 //! ```
 
-use futures::future::join_all;
 use write_log::{LogPartition, LogWrite, WriteLog, WriteLogError};
 
 use super::records::{RecordSplitError, Records, split_into_records};
@@ -57,7 +57,8 @@ pub async fn append_sharded(
     traceparent: Option<&str>,
 ) -> Result<usize, AppendError> {
     let touched = sharded.len();
-    let mut per_partition: Vec<(LogPartition, Records)> = Vec::with_capacity(touched);
+    let mut per_partition: Vec<(LogPartition, <Records as IntoIterator>::IntoIter)> =
+        Vec::with_capacity(touched);
     for (partition, tables) in sharded {
         let records = split_into_records(tables)?;
         if records.len() > 1 {
@@ -67,52 +68,48 @@ pub async fn append_sharded(
                 "rows of many (table, day) groups: several log records"
             );
         }
-        per_partition.push((partition, records));
+        per_partition.push((partition, records.into_iter()));
     }
-    let appends = per_partition.into_iter().map(|(partition, records)| {
-        append_in_order(log, partition, database, records, traceparent)
-    });
+    // Round k appends the k-th record of every partition that has one (and has not failed),
+    // all together: one produce request per broker on Kafka. A partition's next record goes
+    // out only after its previous one was acknowledged, so its records stay in order.
     let mut appended = 0;
-    let mut first = None;
-    let mut failed = 0;
-    for result in join_all(appends).await {
-        match result {
-            Ok(n) => appended += n,
-            Err(e) => {
-                failed += 1;
-                first.get_or_insert(e);
+    let mut errors: Vec<(LogPartition, WriteLogError)> = Vec::new();
+    loop {
+        let mut round = Vec::with_capacity(per_partition.len());
+        for (partition, records) in &mut per_partition {
+            if errors.iter().any(|(p, _)| p == partition) {
+                continue;
+            }
+            if let Some(tables) = records.next() {
+                let write = LogWrite {
+                    database: database.to_owned(),
+                    tables,
+                    traceparent: traceparent.map(str::to_owned),
+                };
+                round.push((*partition, write));
+            }
+        }
+        if round.is_empty() {
+            break;
+        }
+        let partitions: Vec<LogPartition> = round.iter().map(|(p, _)| *p).collect();
+        for (partition, result) in partitions.into_iter().zip(log.append_each(round).await) {
+            match result {
+                Ok(_) => appended += 1,
+                Err(e) => errors.push((partition, e)),
             }
         }
     }
-    match first {
+    let failed = errors.len();
+    match errors.into_iter().min_by_key(|(partition, _)| *partition) {
         None => Ok(appended),
-        Some(first) => Err(AppendError::Log {
+        Some((_, first)) => Err(AppendError::Log {
             first,
             failed,
             touched,
         }),
     }
-}
-
-/// Appends the records of one partition one after another; stops at the first failure.
-async fn append_in_order(
-    log: &dyn WriteLog,
-    partition: LogPartition,
-    database: &str,
-    records: Records,
-    traceparent: Option<&str>,
-) -> Result<usize, WriteLogError> {
-    let mut appended = 0;
-    for tables in records {
-        let write = LogWrite {
-            database: database.to_owned(),
-            tables,
-            traceparent: traceparent.map(str::to_owned),
-        };
-        log.append(partition, write).await?;
-        appended += 1;
-    }
-    Ok(appended)
 }
 
 #[cfg(test)]
@@ -138,6 +135,8 @@ mod tests {
         fail: Vec<usize>,
         appends: Mutex<Vec<(LogPartition, LogWrite)>>,
         calls: Mutex<usize>,
+        /// Partitions of each `append_each` call.
+        rounds: Mutex<Vec<Vec<LogPartition>>>,
     }
 
     #[async_trait]
@@ -170,6 +169,21 @@ mod tests {
         }
         async fn flush(&self) -> Result<(), WriteLogError> {
             Ok(())
+        }
+
+        async fn append_each(
+            &self,
+            writes: Vec<(LogPartition, LogWrite)>,
+        ) -> Vec<Result<LogPosition, WriteLogError>> {
+            self.rounds
+                .lock()
+                .unwrap()
+                .push(writes.iter().map(|(p, _)| *p).collect());
+            let mut results = Vec::new();
+            for (partition, write) in writes {
+                results.push(self.append(partition, write).await);
+            }
+            results
         }
     }
 
@@ -238,6 +252,11 @@ mod tests {
             .map(|(_, w)| w)
             .collect();
         assert_eq!(one.len(), 1);
+        assert_eq!(
+            *log.rounds.lock().unwrap(),
+            vec![vec![0, 1], vec![0], vec![0]],
+            "first records of both partitions together, then partition 0's next ones in order"
+        );
         assert!(
             appends
                 .iter()
@@ -269,6 +288,30 @@ mod tests {
         assert_eq!(*log.calls.lock().unwrap(), 2, "nothing after the failure");
         let api: ApiError = err.into();
         assert_eq!(api.status().as_u16(), 503);
+    }
+
+    #[tokio::test]
+    async fn a_partition_that_fails_stops_while_the_others_are_appended() {
+        // Round 1 is partition 0's first record (call 0, refused) and partition 1's (call 1).
+        let log = RecordingLog {
+            partitions: 2,
+            fail: vec![0],
+            ..Default::default()
+        };
+        let sharded = ShardedTables::from([
+            (0, vec![("a".to_owned(), table(0..250))]),
+            (1, vec![("b".to_owned(), table(0..3))]),
+        ]);
+        let err = append_sharded(&log, "db", sharded, None).await.unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("write log unavailable: append 0 refused; 1 of 2 log partitions"),
+            "{err}"
+        );
+        assert_eq!(*log.rounds.lock().unwrap(), vec![vec![0, 1]]);
+        let appends = log.appends.lock().unwrap();
+        assert_eq!(appends.len(), 1);
+        assert_eq!(appends[0].0, 1, "partition 1 was appended");
     }
 
     #[tokio::test]

@@ -17,6 +17,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, OwnedHeaders};
+use futures::future::join_all;
+use rdkafka::producer::future_producer::Delivery;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::types::RDKafkaErrorCode;
 
@@ -88,6 +90,71 @@ impl KafkaWriteLog {
     }
 }
 
+/// One write encoded for a partition, ready to be queued.
+struct Prepared {
+    partition: LogPartition,
+    payload: Vec<u8>,
+    key: String,
+    database: String,
+    traceparent: Option<String>,
+}
+
+impl Prepared {
+    fn record<'a>(&'a self, log: &'a KafkaWriteLog) -> FutureRecord<'a, str, [u8]> {
+        FutureRecord::to(log.config.topic.as_str())
+            .partition(self.partition as i32)
+            .key(self.key.as_str())
+            .payload(self.payload.as_slice())
+            .headers(headers(&self.database, self.traceparent.as_deref()))
+    }
+}
+
+impl KafkaWriteLog {
+    /// Checks the partition and encodes `write` (refusing records over the size limit).
+    fn prepare(&self, partition: LogPartition, write: &LogWrite) -> Result<Prepared, WriteLogError> {
+        if partition >= self.partitions {
+            return Err(WriteLogError::UnknownPartition {
+                partition,
+                partition_count: self.partitions,
+            });
+        }
+        let payload = codec::encode(write, DEFAULT_ENCODING)
+            .map_err(|e| WriteLogError::Encode(e.to_string()))?;
+        if payload.len() > self.config.max_record_bytes {
+            return Err(WriteLogError::Encode(format!(
+                "record of {} bytes for partition {partition} exceeds the {} byte limit; send \
+                 smaller requests",
+                payload.len(),
+                self.config.max_record_bytes
+            )));
+        }
+        Ok(Prepared {
+            partition,
+            payload,
+            key: record_key(write),
+            database: write.database.clone(),
+            traceparent: write.traceparent.clone(),
+        })
+    }
+
+    /// The position of an acknowledged record, or why it was not acknowledged.
+    fn delivered(
+        &self,
+        partition: LogPartition,
+        result: Result<Delivery, KafkaError>,
+    ) -> Result<LogPosition, WriteLogError> {
+        let topic = self.config.topic.as_str();
+        let delivery = result.map_err(|e| produce_error(topic, partition, &e))?;
+        let offset = u64::try_from(delivery.offset).map_err(|_| {
+            WriteLogError::Unavailable(format!(
+                "Kafka {topic}[{partition}] acknowledged with invalid offset {}",
+                delivery.offset
+            ))
+        })?;
+        Ok(LogPosition { partition, offset })
+    }
+}
+
 /// The record key: `database/first-table` (partitions are explicit; the key is for tools).
 fn record_key(write: &LogWrite) -> String {
     match write.tables.first() {
@@ -96,7 +163,7 @@ fn record_key(write: &LogWrite) -> String {
     }
 }
 
-fn headers(write: &LogWrite) -> OwnedHeaders {
+fn headers(database: &str, traceparent: Option<&str>) -> OwnedHeaders {
     let mut headers = OwnedHeaders::new_with_capacity(3)
         .insert(Header {
             key: codec::HEADER_CONTENT_TYPE,
@@ -104,12 +171,12 @@ fn headers(write: &LogWrite) -> OwnedHeaders {
         })
         .insert(Header {
             key: codec::HEADER_DATABASE,
-            value: Some(write.database.as_str()),
+            value: Some(database),
         });
-    if let Some(traceparent) = &write.traceparent {
+    if let Some(traceparent) = traceparent {
         headers = headers.insert(Header {
             key: codec::HEADER_TRACEPARENT,
-            value: Some(traceparent.as_str()),
+            value: Some(traceparent),
         });
     }
     headers
@@ -137,41 +204,43 @@ impl WriteLog for KafkaWriteLog {
         partition: LogPartition,
         write: LogWrite,
     ) -> Result<LogPosition, WriteLogError> {
-        if partition >= self.partitions {
-            return Err(WriteLogError::UnknownPartition {
-                partition,
-                partition_count: self.partitions,
-            });
-        }
-        let payload = codec::encode(&write, DEFAULT_ENCODING)
-            .map_err(|e| WriteLogError::Encode(e.to_string()))?;
-        if payload.len() > self.config.max_record_bytes {
-            return Err(WriteLogError::Encode(format!(
-                "record of {} bytes for partition {partition} exceeds the {} byte limit; send \
-                 smaller requests",
-                payload.len(),
-                self.config.max_record_bytes
-            )));
-        }
-        let key = record_key(&write);
-        let topic = self.config.topic.as_str();
-        let record = FutureRecord::to(topic)
-            .partition(partition as i32)
-            .key(key.as_str())
-            .payload(payload.as_slice())
-            .headers(headers(&write));
-        let delivery = self
+        let prepared = self.prepare(partition, &write)?;
+        let result = self
             .producer
-            .send(record, QUEUE_WAIT)
+            .send(prepared.record(self), QUEUE_WAIT)
             .await
-            .map_err(|(e, _)| produce_error(topic, partition, &e))?;
-        let offset = u64::try_from(delivery.offset).map_err(|_| {
-            WriteLogError::Unavailable(format!(
-                "Kafka {topic}[{partition}] acknowledged with invalid offset {}",
-                delivery.offset
-            ))
-        })?;
-        Ok(LogPosition { partition, offset })
+            .map_err(|(e, _)| e);
+        self.delivered(partition, result)
+    }
+
+    async fn append_each(
+        &self,
+        writes: Vec<(LogPartition, LogWrite)>,
+    ) -> Vec<Result<LogPosition, WriteLogError>> {
+        // Encode everything first, then queue every record at once: the producer's broker thread
+        // wakes to all of them and sends one produce request per broker, not one per partition.
+        let prepared: Vec<Result<Prepared, WriteLogError>> = writes
+            .iter()
+            .map(|(partition, write)| self.prepare(*partition, write))
+            .collect();
+        let deliveries = prepared.iter().map(|prepared| async move {
+            let prepared = prepared.as_ref().map_err(Clone::clone)?;
+            let result = match self.producer.send_result(prepared.record(self)) {
+                Ok(delivery) => match delivery.await {
+                    Ok(result) => result.map_err(|(e, _)| e),
+                    // The producer dropped the delivery report (it is shutting down).
+                    Err(_) => Err(KafkaError::Canceled),
+                },
+                // Queue full: wait for room as `append` does.
+                Err((_, record)) => self
+                    .producer
+                    .send(record, QUEUE_WAIT)
+                    .await
+                    .map_err(|(e, _)| e),
+            };
+            self.delivered(prepared.partition, result)
+        });
+        join_all(deliveries).await
     }
 
     async fn high_watermarks(&self) -> Result<BTreeMap<LogPartition, u64>, WriteLogError> {
