@@ -147,7 +147,10 @@ async fn appends_to_every_partition_read_back_in_order() {
         for ((p, w), result) in writes.iter().zip(results) {
             if *p == PARTITIONS {
                 assert!(
-                    matches!(result, Err(write_log::WriteLogError::UnknownPartition { .. })),
+                    matches!(
+                        result,
+                        Err(write_log::WriteLogError::UnknownPartition { .. })
+                    ),
                     "{result:?}"
                 );
                 continue;

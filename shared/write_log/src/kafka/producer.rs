@@ -15,9 +15,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures::future::join_all;
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, OwnedHeaders};
-use futures::future::join_all;
 use rdkafka::producer::future_producer::Delivery;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::types::RDKafkaErrorCode;
@@ -111,7 +111,11 @@ impl Prepared {
 
 impl KafkaWriteLog {
     /// Checks the partition and encodes `write` (refusing records over the size limit).
-    fn prepare(&self, partition: LogPartition, write: &LogWrite) -> Result<Prepared, WriteLogError> {
+    fn prepare(
+        &self,
+        partition: LogPartition,
+        write: &LogWrite,
+    ) -> Result<Prepared, WriteLogError> {
         if partition >= self.partitions {
             return Err(WriteLogError::UnknownPartition {
                 partition,
