@@ -441,18 +441,21 @@ async fn a_broker_restart_loses_nothing_acknowledged_and_the_reader_continues() 
 
     let acked = acked.lock().unwrap().clone();
     let acked_after_restart = acked.len();
-    let (rest, _) = collect(
-        &mut reader,
-        acked.len().saturating_sub(records.len()),
-        Duration::from_secs(120),
-        |_| 0,
-    )
-    .await;
-    records.extend(rest);
-    let delivered: BTreeSet<(u32, u64)> = records
+    // Read until every acknowledged record is back (not until a count: appends that failed
+    // around the restart may still have reached the log, and are read too).
+    let mut delivered: BTreeSet<(u32, u64)> = records
         .iter()
         .map(|r| (r.position.partition, r.position.offset))
         .collect();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while acked.keys().any(|k| !delivered.contains(k)) && Instant::now() < deadline {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let (more, _) = collect(&mut reader, 1, left, |_| 0).await;
+        for r in &more {
+            delivered.insert((r.position.partition, r.position.offset));
+        }
+        records.extend(more);
+    }
     let missing: Vec<_> = acked.keys().filter(|k| !delivered.contains(k)).collect();
     assert!(
         missing.is_empty(),
