@@ -106,7 +106,11 @@ impl QuiverProcess {
     pub fn start_with_env(args: &[&str], env: &[(&str, String)]) -> Self {
         let mut child = Command::new(quiver_binary())
             .args(args)
-            .env("QUIVER_LOG", "info")
+            // `info` unless the caller's environment asks for more (QUIVER_LOG=…,router=debug).
+            .env(
+                "QUIVER_LOG",
+                std::env::var("QUIVER_LOG").unwrap_or_else(|_| "info".to_owned()),
+            )
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -130,6 +130,7 @@ impl Persister {
     /// Persists the job's snapshot and commits it; retries failures until committed, refused
     /// (conflict) or cancelled.
     pub async fn persist(&self, job: PersistJob) -> PersistOutcome {
+        let started = std::time::Instant::now();
         let partition = job.partition;
         let mut files = Vec::new();
         for (key, buffer) in job.snapshot.tables() {
@@ -162,6 +163,15 @@ impl Persister {
             self.metrics.persisted_files.inc_by(*files as u64);
             self.metrics.persisted_rows.inc_by(*rows);
             self.metrics.persisted_bytes.inc_by(*bytes);
+            tracing::debug!(
+                partition,
+                offset = job.new_offset,
+                files,
+                rows,
+                bytes,
+                ms = started.elapsed().as_secs_f64() * 1e3,
+                "persisted"
+            );
         }
         outcome
     }
