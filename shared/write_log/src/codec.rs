@@ -522,4 +522,22 @@ mod tests {
         );
         assert!(!err.is_newer_format());
     }
+
+    #[test]
+    fn a_widened_batch_holds_no_part_of_the_decompressed_stream() {
+        // Every column of `batch()` but the float and time ones is narrowed: if those two kept
+        // slicing the decompressed stream, the narrowed parts of it would stay allocated unused.
+        let big = arrow::compute::concat_batches(&batch().schema(), &vec![batch(); 500]).unwrap();
+        let write = LogWrite::new("db", vec![("cpu".into(), big.clone())]);
+        let back =
+            decode(&encode(&write, PayloadEncoding::ArrowIpcNarrowZstdFrame).unwrap()).unwrap();
+        let decoded = &back.tables[0].1;
+        assert_eq!(decoded, &big);
+        let referenced = schema::batch_memory_bytes(decoded);
+        let held = decoded.get_array_memory_size();
+        assert!(
+            held < 2 * referenced,
+            "decoded batch holds {held} bytes for {referenced} referenced"
+        );
+    }
 }

@@ -20,7 +20,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::array::{Array, ArrayRef, AsArray, MutableArrayData, make_array};
 use arrow::compute::kernels::cast::{CastOptions, cast_with_options};
 use arrow::compute::{max, min};
 use arrow::datatypes::{DataType, Int64Type, Schema, UInt64Type};
@@ -221,7 +221,12 @@ pub fn widen_batch(batch: RecordBatch) -> Result<RecordBatch, WidenError> {
     let mut columns = Vec::with_capacity(batch.num_columns());
     for (field, column) in schema.fields().iter().zip(batch.columns()) {
         let Some(value) = field.metadata().get(WIDE_TYPE_METADATA_KEY) else {
-            columns.push(Arc::clone(column));
+            // Read from one decompressed stream, this column keeps the whole stream alive,
+            // narrowed parts included, which the widened columns no longer use: copy it out.
+            columns.push(detach(column).map_err(|source| WidenError::Cast {
+                column: field.name().clone(),
+                source,
+            })?);
             fields.push(Arc::clone(field));
             continue;
         };
@@ -242,6 +247,11 @@ pub fn widen_batch(batch: RecordBatch) -> Result<RecordBatch, WidenError> {
                 column: name.clone(),
                 source,
             })?;
+        // The keys are new; the dictionary's values still point into the stream.
+        let widened = detach(&widened).map_err(|source| WidenError::Cast {
+            column: name.clone(),
+            source,
+        })?;
         let metadata: HashMap<String, String> = field
             .metadata()
             .iter()
@@ -259,6 +269,20 @@ pub fn widen_batch(batch: RecordBatch) -> Result<RecordBatch, WidenError> {
     }
     let schema = Schema::new(fields).with_metadata(schema.metadata().clone());
     RecordBatch::try_new(Arc::new(schema), columns).map_err(WidenError::Batch)
+}
+
+/// `column` in buffers of its own (dictionary values included), so it no longer holds on to
+/// the buffers it was sliced from.
+fn detach(column: &ArrayRef) -> Result<ArrayRef, ArrowError> {
+    let data = column.to_data();
+    let mut copy = MutableArrayData::new(vec![&data], false, data.len());
+    copy.try_extend(0, 0, data.len())?;
+    let copied = make_array(copy.freeze());
+    if let Some(dictionary) = copied.as_any_dictionary_opt() {
+        // MutableArrayData copies the keys but shares the values of a single dictionary.
+        return Ok(dictionary.with_values(detach(dictionary.values())?));
+    }
+    Ok(copied)
 }
 
 #[cfg(test)]

@@ -179,10 +179,9 @@ fn other_columns_pass_through_untouched_and_metadata_survives() {
     );
     let back = widen_batch(narrowed).unwrap();
     assert_eq!(back, batch);
-    assert!(
-        Arc::ptr_eq(back.column(0), &float),
-        "untouched on the way back too"
-    );
+    // Widening copies the untouched columns out of the buffers they were read into.
+    assert!(!Arc::ptr_eq(back.column(0), &float));
+    assert_eq!(back.column(0).as_ref(), float.as_ref());
 }
 
 #[test]
