@@ -94,12 +94,10 @@ impl SeriesCache {
     }
 
     /// Remembers that the line with series key `key` was accepted into `table`, appending
-    /// `tags`. Does nothing once the cache is full (or for a key already present).
+    /// `tags`. The caller inserts only keys [`Self::get`] just missed (so the key is not
+    /// looked up again here). Does nothing once the cache is full.
     pub(crate) fn insert(&mut self, key: &str, table: usize, tags: &[(u32, i32)]) {
-        if self.lookup.len() >= MAX_ENTRIES
-            || self.keys.len() + key.len() > MAX_KEY_BYTES
-            || self.get(key).is_some()
-        {
+        if self.lookup.len() >= MAX_ENTRIES || self.keys.len() + key.len() > MAX_KEY_BYTES {
             return;
         }
         let entry = Entry {
