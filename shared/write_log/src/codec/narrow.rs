@@ -20,7 +20,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, MutableArrayData, make_array};
+use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::compute::kernels::cast::{CastOptions, cast_with_options};
 use arrow::compute::{max, min};
 use arrow::datatypes::{DataType, Int64Type, Schema, UInt64Type};
@@ -193,21 +193,16 @@ pub enum WidenError {
         /// The metadata value.
         wide: String,
     },
-    /// The cast back failed.
-    #[error("column {column}: widening: {source}")]
-    Cast {
-        /// Column name.
-        column: String,
-        /// The Arrow error.
-        source: ArrowError,
-    },
     /// The widened columns do not form a batch.
-    #[error("rebuilding the batch: {0}")]
+    #[error("widening: {0}")]
     Batch(ArrowError),
 }
 
-/// Undoes [`narrow_batch`]: every column marked with [`WIDE_TYPE_METADATA_KEY`] is cast back to
-/// that type and the key removed. Columns without the key are left as they are.
+/// Undoes [`narrow_batch`]: every column marked with [`WIDE_TYPE_METADATA_KEY`] is widened back
+/// to that type and the key removed. A batch with marked columns comes back in one allocation
+/// of its own ([`super::compact::compact_widening`]: the widened values are written straight
+/// into it, the other columns copied), holding nothing of the stream it was read from; a batch
+/// without is returned as it is.
 pub fn widen_batch(batch: RecordBatch) -> Result<RecordBatch, WidenError> {
     let schema = batch.schema();
     if !schema
@@ -218,16 +213,11 @@ pub fn widen_batch(batch: RecordBatch) -> Result<RecordBatch, WidenError> {
         return Ok(batch);
     }
     let mut fields = Vec::with_capacity(batch.num_columns());
-    let mut columns = Vec::with_capacity(batch.num_columns());
+    let mut plan = Vec::with_capacity(batch.num_columns());
     for (field, column) in schema.fields().iter().zip(batch.columns()) {
         let Some(value) = field.metadata().get(WIDE_TYPE_METADATA_KEY) else {
-            // Read from one decompressed stream, this column keeps the whole stream alive,
-            // narrowed parts included, which the widened columns no longer use: copy it out.
-            columns.push(detach(column).map_err(|source| WidenError::Cast {
-                column: field.name().clone(),
-                source,
-            })?);
             fields.push(Arc::clone(field));
+            plan.push(None);
             continue;
         };
         let name = field.name();
@@ -242,16 +232,6 @@ pub fn widen_batch(batch: RecordBatch) -> Result<RecordBatch, WidenError> {
                     found: column.data_type().clone(),
                     wide: value.clone(),
                 })?;
-        let widened =
-            cast_with_options(column, &wide_type, &EXACT).map_err(|source| WidenError::Cast {
-                column: name.clone(),
-                source,
-            })?;
-        // The keys are new; the dictionary's values still point into the stream.
-        let widened = detach(&widened).map_err(|source| WidenError::Cast {
-            column: name.clone(),
-            source,
-        })?;
         let metadata: HashMap<String, String> = field
             .metadata()
             .iter()
@@ -262,27 +242,13 @@ pub fn widen_batch(batch: RecordBatch) -> Result<RecordBatch, WidenError> {
             field
                 .as_ref()
                 .clone()
-                .with_data_type(wide_type)
+                .with_data_type(wide_type.clone())
                 .with_metadata(metadata),
         ));
-        columns.push(widened);
+        plan.push(Some(wide_type));
     }
     let schema = Schema::new(fields).with_metadata(schema.metadata().clone());
-    RecordBatch::try_new(Arc::new(schema), columns).map_err(WidenError::Batch)
-}
-
-/// `column` in buffers of its own (dictionary values included), so it no longer holds on to
-/// the buffers it was sliced from.
-fn detach(column: &ArrayRef) -> Result<ArrayRef, ArrowError> {
-    let data = column.to_data();
-    let mut copy = MutableArrayData::new(vec![&data], false, data.len());
-    copy.try_extend(0, 0, data.len())?;
-    let copied = make_array(copy.freeze());
-    if let Some(dictionary) = copied.as_any_dictionary_opt() {
-        // MutableArrayData copies the keys but shares the values of a single dictionary.
-        return Ok(dictionary.with_values(detach(dictionary.values())?));
-    }
-    Ok(copied)
+    super::compact::compact_widening(&batch, Arc::new(schema), &plan).map_err(WidenError::Batch)
 }
 
 #[cfg(test)]
