@@ -26,7 +26,7 @@ pub use rejection::{LineErrorKind, LineRejection};
 
 use crate::arrow_conventions::arrow_schema;
 use crate::column_type::{InfluxColumnType, TIME_COLUMN_NAME};
-use series_cache::{Hit, SeriesCache};
+use series_cache::{Hit, Miss, SeriesCache};
 use table::{Scratch, TableBuilder};
 
 /// Counts describing a converted write.
@@ -147,13 +147,19 @@ impl LinesConverter {
     }
 
     /// [`Self::push_line`] for a line whose series key is `key`, parsed without its tag set
-    /// when the key is cached (`hit`); a fully parsed line that is accepted adds its key.
-    fn push_line_with_series(&mut self, line: &ParsedLine<'_>, key: &str, hit: Option<Hit>) {
-        let result = match hit {
-            Some(hit) => self.convert_known(line, hit),
-            None => self
+    /// when the key is cached (`lookup` is a hit); a fully parsed line that is accepted adds its
+    /// key.
+    fn push_line_with_series(
+        &mut self,
+        line: &ParsedLine<'_>,
+        key: &str,
+        lookup: Result<Hit, Miss>,
+    ) {
+        let result = match lookup {
+            Ok(hit) => self.convert_known(line, hit),
+            Err(miss) => self
                 .convert_line(line)
-                .map(|table| self.series.insert(key, table, &self.scratch.tag_keys)),
+                .map(|table| self.series.insert(key, miss, table, &self.scratch.tag_keys)),
         };
         if let Err(kind) = result {
             self.rejections.push(LineRejection {

@@ -10,20 +10,27 @@ impl LinesConverter {
     pub fn write_lp(&mut self, body: &str) {
         let mut parser = LineParser::new(body);
         let mut line = ParsedLine::default();
+        self.series.reserve_for_body(body.len());
         loop {
-            let mut hit = None;
+            let mut found = None;
             let series = &self.series;
             let Some((result, key)) = parser.next_into_cached(&mut line, |key| {
-                hit = series.get(key);
-                hit.is_some()
+                let lookup = series.get(key);
+                let hit = lookup.is_ok();
+                found = Some(lookup);
+                hit
             }) else {
                 break;
             };
             match result {
                 Ok(()) => match key {
-                    SeriesKey::Known(key) | SeriesKey::New(key) => {
-                        self.push_line_with_series(&line, key, hit);
-                    }
+                    SeriesKey::Known(key) | SeriesKey::New(key) => match found {
+                        Some(lookup) => self.push_line_with_series(&line, key, lookup),
+                        // Not reached: the parser names a key only after asking about it.
+                        None => {
+                            self.push_line(&line);
+                        }
+                    },
                     SeriesKey::None => {
                         self.push_line(&line);
                     }
