@@ -45,6 +45,51 @@ fn short_digits(bytes: &[u8], pos: usize) -> (u64, usize) {
     (value, i)
 }
 
+/// The value of the eight ASCII digits at `bytes[pos..pos + 8]`, or `None` when there are
+/// fewer than eight bytes or one is not a digit. All eight at once (SWAR): subtract `'0'` from
+/// every byte, check each is 0–9, then combine pairs, quads and the two halves.
+#[inline(always)]
+fn eight_digits(bytes: &[u8], pos: usize) -> Option<u64> {
+    let chunk: [u8; 8] = bytes.get(pos..pos + 8)?.try_into().ok()?;
+    let digits = u64::from_le_bytes(chunk).wrapping_sub(0x3030_3030_3030_3030);
+    // A byte below '0' wraps to 0xD0.. (bit 7); one above '9' reaches bit 7 once 0x76 is added.
+    if (digits | digits.wrapping_add(0x7676_7676_7676_7676)) & 0x8080_8080_8080_8080 != 0 {
+        return None;
+    }
+    // The first digit is the lowest byte: fold neighbours as (first × 10 + second), twice more.
+    let pairs = (digits.wrapping_mul(10 << 8 | 1) >> 8) & 0x00FF_00FF_00FF_00FF;
+    let quads = (pairs.wrapping_mul(100 << 16 | 1) >> 16) & 0x0000_FFFF_0000_FFFF;
+    Some(quads.wrapping_mul(10_000 << 32 | 1) >> 32)
+}
+
+/// [`short_digits`] for long numbers (timestamps: 19 digits): up to two blocks of eight digits
+/// at once, then digit by digit. Same result: at most 19 digits are taken.
+#[inline(always)]
+fn long_digits(bytes: &[u8], pos: usize) -> (u64, usize) {
+    let mut value = 0u64;
+    let mut i = pos;
+    for _ in 0..2 {
+        match eight_digits(bytes, i) {
+            Some(block) => {
+                value = value * 100_000_000 + block;
+                i += 8;
+            }
+            None => break,
+        }
+    }
+    // At most 16 digits so far (< 10^16): three more stay below 10^19 < u64::MAX.
+    let limit = bytes.len().min(pos + 19);
+    while i < limit {
+        let d = bytes[i].wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        value = value * 10 + d as u64;
+        i += 1;
+    }
+    (value, i)
+}
+
 /// Fast path for a field value starting at `pos` with a digit or `-`: `-?[0-9]{1,19}` followed
 /// by `i`, `u` or nothing, then a value end. Returns the value and the end position, or `None`
 /// when the slow path must decide (longer numbers, floats with `.`/exponent, errors).
@@ -196,7 +241,7 @@ pub(crate) fn parse_timestamp(
 ) -> Result<(i64, usize), (TimestampError, usize)> {
     let negative = bytes.get(pos) == Some(&b'-');
     let digits_start = pos + negative as usize;
-    let (magnitude, end) = short_digits(bytes, digits_start);
+    let (magnitude, end) = long_digits(bytes, digits_start);
     if end > digits_start && ends_timestamp(bytes, end) {
         if negative && magnitude <= I64_MIN_MAGNITUDE {
             return Ok(((magnitude as i64).wrapping_neg(), end));
@@ -224,6 +269,39 @@ mod tests {
 
     fn slow(token: &str) -> Result<FieldValue<'static>, NumberError> {
         parse_number_token(token)
+    }
+
+    #[test]
+    fn eight_digits_takes_exactly_eight_digits() {
+        assert_eq!(eight_digits(b"12345678", 0), Some(12_345_678));
+        assert_eq!(eight_digits(b"00000000", 0), Some(0));
+        assert_eq!(eight_digits(b"99999999x", 0), Some(99_999_999));
+        assert_eq!(eight_digits(b"x14516064", 1), Some(14_516_064));
+        assert_eq!(eight_digits(b"1234567", 0), None);
+        for bad in [b'/', b':', b' ', b'i', 0, 0x80, 0xFF] {
+            for lane in 0..8 {
+                let mut chunk = *b"12345678";
+                chunk[lane] = bad;
+                assert_eq!(eight_digits(&chunk, 0), None, "byte {bad} in lane {lane}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn long_digits_is_short_digits(
+            text in proptest::collection::vec(
+                proptest::prop_oneof![
+                    8 => b'0'..=b'9',
+                    1 => proptest::num::u8::ANY,
+                ],
+                0..30,
+            ),
+            start in 0usize..30,
+        ) {
+            let start = start.min(text.len());
+            proptest::prop_assert_eq!(long_digits(&text, start), short_digits(&text, start));
+        }
     }
 
     #[test]

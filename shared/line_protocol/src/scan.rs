@@ -3,6 +3,8 @@
 //! Every position returned is either the input length or the index of an ASCII byte, so
 //! slicing the `&str` at it always lands on a character boundary.
 
+mod block;
+
 /// Bits of [`CLASS`]: which bytes end a token in which part of a line.
 pub(crate) const END_MEASUREMENT: u8 = 1;
 /// Tag keys and field keys.
@@ -66,6 +68,31 @@ pub(crate) fn ends_timestamp(bytes: &[u8], pos: usize) -> bool {
     }
 }
 
+/// The first position from `pos` holding a byte of class `mask`, or the input length. Whole
+/// blocks of 16 bytes are tested at once ([`block::candidates`]); the bytes of the last partial
+/// block one by one.
+#[inline(always)]
+fn next_in_class(bytes: &[u8], mut pos: usize, mask: u8) -> usize {
+    while let Some(block) = bytes
+        .get(pos..pos + block::BLOCK)
+        .and_then(|b| <&[u8; block::BLOCK]>::try_from(b).ok())
+    {
+        let mut candidates = block::candidates(block);
+        while candidates != 0 {
+            let i = candidates.trailing_zeros() as usize;
+            if CLASS[block[i] as usize] & mask != 0 {
+                return pos + i;
+            }
+            candidates &= candidates - 1;
+        }
+        pos += block::BLOCK;
+    }
+    while pos < bytes.len() && CLASS[bytes[pos] as usize] & mask == 0 {
+        pos += 1;
+    }
+    pos
+}
+
 /// Scans an identifier (measurement, key or tag value) from `pos` until a byte of class
 /// `mask` that is not escaped. Returns the end position and whether a backslash was seen.
 /// A `\r` that does not end the line is ordinary data.
@@ -73,9 +100,7 @@ pub(crate) fn ends_timestamp(bytes: &[u8], pos: usize) -> bool {
 pub(crate) fn scan_identifier(bytes: &[u8], mut pos: usize, mask: u8) -> (usize, bool) {
     let mut backslash = false;
     loop {
-        while pos < bytes.len() && CLASS[bytes[pos] as usize] & mask == 0 {
-            pos += 1;
-        }
+        pos = next_in_class(bytes, pos, mask);
         match bytes.get(pos) {
             None => return (pos, backslash),
             Some(b'\\') => {
@@ -96,9 +121,7 @@ pub(crate) fn scan_identifier(bytes: &[u8], mut pos: usize, mask: u8) -> (usize,
 #[inline(always)]
 pub(crate) fn scan_value(bytes: &[u8], mut pos: usize) -> usize {
     loop {
-        while pos < bytes.len() && CLASS[bytes[pos] as usize] & END_VALUE == 0 {
-            pos += 1;
-        }
+        pos = next_in_class(bytes, pos, END_VALUE);
         if bytes.get(pos) == Some(&b'\r') && !is_eol(bytes, pos) {
             pos += 1;
         } else {
@@ -217,6 +240,59 @@ mod tests {
         assert_eq!(scan_identifier(b"a\rb,c", 0, END_TAG_VALUE).0, 3);
         assert_eq!(scan_identifier(b"ab\r\nc", 0, END_TAG_VALUE).0, 2);
         assert_eq!(scan_identifier(b"ab\r", 0, END_TAG_VALUE).0, 2);
+    }
+
+    /// `next_in_class` against a byte-by-byte scan, for every class, every start and bodies
+    /// long enough for whole blocks, with delimiters, near-delimiters and multi-byte text.
+    #[test]
+    fn block_scan_finds_what_a_byte_scan_finds() {
+        fn byte_scan(bytes: &[u8], mut pos: usize, mask: u8) -> usize {
+            while pos < bytes.len() && CLASS[bytes[pos] as usize] & mask == 0 {
+                pos += 1;
+            }
+            pos
+        }
+        let texts: [&[u8]; 5] = [
+            b"cpu,hostname=host_0,region=eu-west-1 usage_user=58i,usage_system=2i 1451606400000000000\n",
+            b"a!b\"c#d$e%f&g'h(i)j*k+l-m.n/o0p=q\\r s\tt\ru\nv,w",
+            "h\u{e9}llo w\u{f6}rld,\u{2603}=x\\ y\r\nz".as_bytes(),
+            b"0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz",
+            b"",
+        ];
+        for text in texts {
+            for mask in [END_MEASUREMENT, END_KEY, END_TAG_VALUE, END_VALUE] {
+                for start in 0..=text.len() {
+                    assert_eq!(
+                        next_in_class(text, start, mask),
+                        byte_scan(text, start, mask),
+                        "mask {mask} start {start} in {:?}",
+                        String::from_utf8_lossy(text)
+                    );
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn block_scan_matches_byte_scan_on_any_bytes(
+            text in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::num::u8::ANY,
+                    proptest::sample::select(vec![b' ', b',', b'=', b'\\', b'\n', b'\r', b'a']),
+                ],
+                0..80,
+            ),
+            start in 0usize..80,
+            mask in proptest::sample::select(vec![END_MEASUREMENT, END_KEY, END_TAG_VALUE, END_VALUE]),
+        ) {
+            let start = start.min(text.len());
+            let mut expected = start;
+            while expected < text.len() && CLASS[text[expected] as usize] & mask == 0 {
+                expected += 1;
+            }
+            proptest::prop_assert_eq!(next_in_class(&text, start, mask), expected);
+        }
     }
 
     #[test]
