@@ -18,7 +18,9 @@
 //!
 //! Run: `cargo bench -p end_to_end --bench ingest_e2e [-- SECONDS PARTITIONS CONNECTIONS]`
 //! (defaults 20 s, 4 partitions, 8 connections). Needs `etcd` and tansu (see .ci/run).
-//! `QUIVER_BENCH_LATENCY_ONLY=1` stops after step 2; the router inherits the bench's
+//! `QUIVER_BENCH_LATENCY_ONLY=1` stops after step 2; `QUIVER_BENCH_PHASE_FILE=PATH` has each
+//! latency run write its name into PATH while it runs ("idle" after), for profiling one phase
+//! from outside (`perf record -a` started when the name appears); the router inherits the bench's
 //! environment, so `QUIVER_*` variables (e.g. `QUIVER_WRITE_CONVERT_THREADS=1`) set its flags.
 
 use std::sync::Arc;
@@ -293,11 +295,23 @@ impl CpuMeter {
     }
 }
 
+/// Writes the name of the phase running now into the file `QUIVER_BENCH_PHASE_FILE` names, if
+/// set, so a profiler started from outside can record exactly one phase.
+fn mark_phase(name: &str) {
+    if let Some(path) = std::env::var_os("QUIVER_BENCH_PHASE_FILE")
+        && let Err(e) = std::fs::write(&path, name)
+    {
+        eprintln!("QUIVER_BENCH_PHASE_FILE: {e}");
+    }
+}
+
 /// An open-loop run with the router's stage means and the processes' CPU.
 async fn measured_run(bench: &Arc<Bench>, name: &str, bodies: Vec<Bytes>, rows_per_s: f64) {
     let before = stage_totals(bench).await;
     let cpu = CpuMeter::start(bench);
+    mark_phase(name);
     let result = open_loop(bench, bodies, rows_per_s).await;
+    mark_phase("idle");
     let cores = cpu.report();
     let after = stage_totals(bench).await;
     report_latency(name, result);

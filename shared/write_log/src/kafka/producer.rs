@@ -109,13 +109,16 @@ impl Prepared {
     }
 }
 
-impl KafkaWriteLog {
+/// What encoding a record needs to know of the log (cheap to copy onto an encoding thread).
+#[derive(Debug, Clone, Copy)]
+struct Encoder {
+    partitions: u32,
+    max_record_bytes: usize,
+}
+
+impl Encoder {
     /// Checks the partition and encodes `write` (refusing records over the size limit).
-    fn prepare(
-        &self,
-        partition: LogPartition,
-        write: &LogWrite,
-    ) -> Result<Prepared, WriteLogError> {
+    fn prepare(self, partition: LogPartition, write: &LogWrite) -> Result<Prepared, WriteLogError> {
         if partition >= self.partitions {
             return Err(WriteLogError::UnknownPartition {
                 partition,
@@ -124,12 +127,12 @@ impl KafkaWriteLog {
         }
         let payload = codec::encode(write, DEFAULT_ENCODING)
             .map_err(|e| WriteLogError::Encode(e.to_string()))?;
-        if payload.len() > self.config.max_record_bytes {
+        if payload.len() > self.max_record_bytes {
             return Err(WriteLogError::Encode(format!(
                 "record of {} bytes for partition {partition} exceeds the {} byte limit; send \
                  smaller requests",
                 payload.len(),
-                self.config.max_record_bytes
+                self.max_record_bytes
             )));
         }
         Ok(Prepared {
@@ -139,6 +142,56 @@ impl KafkaWriteLog {
             database: write.database.clone(),
             traceparent: write.traceparent.clone(),
         })
+    }
+}
+
+/// Rows from which `append_each` encodes a request's records on blocking threads, in parallel
+/// and off the async workers (≈ 0.3 ms per 1 000 TSBS rows); smaller requests encode inline,
+/// where handing off would cost more than it saves.
+const PARALLEL_ENCODE_ROWS: usize = 2_000;
+
+impl KafkaWriteLog {
+    fn encoder(&self) -> Encoder {
+        Encoder {
+            partitions: self.partitions,
+            max_record_bytes: self.config.max_record_bytes,
+        }
+    }
+
+    /// Checks the partition and encodes `write` (refusing records over the size limit).
+    fn prepare(
+        &self,
+        partition: LogPartition,
+        write: &LogWrite,
+    ) -> Result<Prepared, WriteLogError> {
+        self.encoder().prepare(partition, write)
+    }
+
+    /// [`Self::prepare`] for every write: on the blocking pool, one task per record, when the
+    /// writes hold at least [`PARALLEL_ENCODE_ROWS`] rows and there are several; inline
+    /// otherwise. Results in the order of `writes`.
+    async fn prepare_all(
+        &self,
+        writes: Vec<(LogPartition, LogWrite)>,
+    ) -> Vec<Result<Prepared, WriteLogError>> {
+        let rows: usize = writes.iter().map(|(_, write)| write.row_count()).sum();
+        if writes.len() < 2 || rows < PARALLEL_ENCODE_ROWS {
+            return writes
+                .iter()
+                .map(|(partition, write)| self.prepare(*partition, write))
+                .collect();
+        }
+        let encoder = self.encoder();
+        join_all(writes.into_iter().map(|(partition, write)| async move {
+            tokio::task::spawn_blocking(move || encoder.prepare(partition, &write))
+                .await
+                .unwrap_or_else(|e| {
+                    Err(WriteLogError::Encode(format!(
+                        "encoding the record for partition {partition} failed: {e}"
+                    )))
+                })
+        }))
+        .await
     }
 
     /// The position of an acknowledged record, or why it was not acknowledged.
@@ -221,12 +274,10 @@ impl WriteLog for KafkaWriteLog {
         &self,
         writes: Vec<(LogPartition, LogWrite)>,
     ) -> Vec<Result<LogPosition, WriteLogError>> {
-        // Encode everything first, then queue every record at once: the producer's broker thread
-        // wakes to all of them and sends one produce request per broker, not one per partition.
-        let prepared: Vec<Result<Prepared, WriteLogError>> = writes
-            .iter()
-            .map(|(partition, write)| self.prepare(*partition, write))
-            .collect();
+        // Encode everything first (in parallel when large), then queue every record at once:
+        // the producer's broker thread wakes to all of them and sends one produce request per
+        // broker, not one per partition.
+        let prepared = self.prepare_all(writes).await;
         let deliveries = prepared.iter().map(|prepared| async move {
             let prepared = prepared.as_ref().map_err(Clone::clone)?;
             let result = match self.producer.send_result(prepared.record(self)) {
