@@ -211,21 +211,38 @@ fn sorted_keys(batch: &RecordBatch) -> Result<Vec<(u32, i64, u32)>, DedupError> 
 }
 
 /// Per row, the rank of its tag value among the column's distinct strings (1-based; 0 = null).
+///
+/// The dictionary of a concatenation of buffered batches repeats each value once per batch
+/// (arrow's `concat` keeps every batch's values unless they outnumber the rows), so the values
+/// are first hashed down to the distinct strings and only those are sorted: 125 batches of one
+/// partition's TSBS rows hold 31 250 hostnames, 250 of them distinct.
 fn tag_value_ranks(column: &DictionaryArray<Int32Type>) -> Vec<u32> {
     let values = column.values().as_string::<i32>();
-    let mut order: Vec<usize> = (0..values.len()).filter(|&i| values.is_valid(i)).collect();
-    order.sort_unstable_by(|&a, &b| values.value(a).cmp(values.value(b)));
-    let mut value_rank = vec![0u32; values.len()];
-    let mut rank = 0u32;
-    let mut previous: Option<&str> = None;
-    for &i in &order {
-        let value = values.value(i);
-        if previous != Some(value) {
-            rank += 1;
-            previous = Some(value);
-        }
-        value_rank[i] = rank;
+    let mut ids: HashMap<&str, u32> = HashMap::new();
+    let mut distinct: Vec<&str> = Vec::new();
+    // Per dictionary value, the id of its string (`u32::MAX` for a null value).
+    let value_ids: Vec<u32> = (0..values.len())
+        .map(|i| {
+            if !values.is_valid(i) {
+                return u32::MAX;
+            }
+            let value = values.value(i);
+            *ids.entry(value).or_insert_with(|| {
+                distinct.push(value);
+                (distinct.len() - 1) as u32
+            })
+        })
+        .collect();
+    let mut order: Vec<u32> = (0..distinct.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| distinct[a as usize].cmp(distinct[b as usize]));
+    let mut rank_of_id = vec![0u32; distinct.len()];
+    for (rank, &id) in (1u32..).zip(&order) {
+        rank_of_id[id as usize] = rank;
     }
+    let value_rank: Vec<u32> = value_ids
+        .iter()
+        .map(|&id| rank_of_id.get(id as usize).copied().unwrap_or(0))
+        .collect();
     let keys = column.keys();
     (0..column.len())
         .map(|row| {
