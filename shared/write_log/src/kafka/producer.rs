@@ -3,6 +3,8 @@
 //! ```text
 //! append(p, write) ──codec::encode──► FutureRecord { partition p, key "db/table",
 //!     headers content-type, quiver-database, traceparent } ──send (acks=all)──► Delivery ──► offset
+//! append_each([(p, write)]) ──encode all (≥ 2 000 rows: one blocking task per record, in
+//!     parallel) ──► queue all at once (one produce request per broker) ──► every Delivery
 //! ```
 //!
 //! The producer is idempotent (`enable.idempotence=true`: retries after a leader change or a
