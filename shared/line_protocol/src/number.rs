@@ -31,9 +31,14 @@ const I64_MIN_MAGNITUDE: u64 = 1 << 63;
 /// value and the position of the first byte not consumed.
 #[inline(always)]
 fn short_digits(bytes: &[u8], pos: usize) -> (u64, usize) {
-    let limit = bytes.len().min(pos + 19);
-    let mut value = 0u64;
-    let mut i = pos;
+    more_digits(bytes, pos, bytes.len().min(pos + 19), 0)
+}
+
+/// Continues `value` with the digits from `i`, one by one, up to `limit` (exclusive). Returns
+/// the value and the position of the first byte not consumed. The caller keeps `limit` such
+/// that the value cannot overflow.
+#[inline(always)]
+fn more_digits(bytes: &[u8], mut i: usize, limit: usize, mut value: u64) -> (u64, usize) {
     while i < limit {
         let d = bytes[i].wrapping_sub(b'0');
         if d > 9 {
@@ -78,16 +83,7 @@ fn long_digits(bytes: &[u8], pos: usize) -> (u64, usize) {
         }
     }
     // At most 16 digits so far (< 10^16): three more stay below 10^19 < u64::MAX.
-    let limit = bytes.len().min(pos + 19);
-    while i < limit {
-        let d = bytes[i].wrapping_sub(b'0');
-        if d > 9 {
-            break;
-        }
-        value = value * 10 + d as u64;
-        i += 1;
-    }
-    (value, i)
+    more_digits(bytes, i, bytes.len().min(pos + 19), value)
 }
 
 /// Fast path for a field value starting at `pos` with a digit or `-`: `-?[0-9]{1,19}` followed
