@@ -15,9 +15,18 @@ use write_log::{LogEvent, LogPartition, LogReader, LogRecord, LogWrite, WriteLog
 
 const PARTITIONS: u32 = 4;
 
+/// Values with this bit set make writes of [`WIDE_ROWS`] rows (a round of `append_each` with one
+/// per partition then holds enough rows to be encoded on the blocking pool); others one row.
+const WIDE: u64 = 1 << 40;
+const WIDE_ROWS: u64 = 600;
+
 fn write(value: u64) -> LogWrite {
+    let rows = if value & WIDE != 0 { WIDE_ROWS } else { 1 };
+    let body: String = (0..rows)
+        .map(|i| format!("cpu,host=h{} v={value}i {}\n", (value + i) % 5, value + i))
+        .collect();
     let mut converter = LinesConverter::new(0, Precision::Nanoseconds);
-    converter.write_lp(&format!("cpu,host=h{} v={value}i {value}\n", value % 5));
+    converter.write_lp(&body);
     let converted = converter.finish().unwrap();
     let mut write = LogWrite::new(
         "db",
@@ -137,9 +146,14 @@ async fn appends_to_every_partition_read_back_in_order() {
     }
     // Then rounds of one write per partition queued together (append_each), with a partition
     // the topic does not have among them: it alone fails, the others are appended in order.
+    // Even rounds are wide (encoded in parallel on the blocking pool), odd ones encoded inline.
+    let round_value = |p: u32, round: u64| {
+        let value = u64::from(p) * 1000 + 500 + round;
+        if round % 2 == 0 { value | WIDE } else { value }
+    };
     for round in 0..10u64 {
         let mut writes: Vec<(LogPartition, LogWrite)> = (0..PARTITIONS)
-            .map(|p| (p, write(u64::from(p) * 1000 + 500 + round)))
+            .map(|p| (p, write(round_value(p, round))))
             .collect();
         writes.insert(2, (PARTITIONS, write(9)));
         let results = log.append_each(writes.clone()).await;
@@ -157,7 +171,7 @@ async fn appends_to_every_partition_read_back_in_order() {
             }
             let position = result.unwrap();
             assert_eq!((position.partition, position.offset), (*p, 25 + round));
-            let value = u64::from(*p) * 1000 + 500 + round;
+            let value = round_value(*p, round);
             assert_eq!(w, &write(value));
             expected.insert((*p, position.offset), value);
         }
