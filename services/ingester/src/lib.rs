@@ -24,7 +24,6 @@
 
 mod buffer;
 mod consume;
-mod cpu_pool;
 mod directory;
 mod http;
 mod lease;
@@ -47,7 +46,7 @@ use write_log::LogReader;
 
 pub use buffer::{BufferKey, PartitionBuffer, PreparedWrite, TableBuffer};
 pub use consume::ShutdownReport;
-pub use cpu_pool::{CpuPool, PoolError};
+pub use cpu_pool::{CpuPool, PoolError, Priority};
 pub use directory::LocalDirectory;
 pub use http::{HttpState, router as http_router, serve as serve_http};
 pub use metrics::IngesterMetrics;
@@ -85,7 +84,7 @@ impl Ingester {
         settings: PersistSettings,
     ) -> std::io::Result<Self> {
         let metrics = Arc::new(IngesterMetrics::new());
-        let pool = CpuPool::new("persist", settings.threads, settings.nice)?;
+        let pool = CpuPool::new("persist", settings.threads, settings.priority)?;
         let persister = Arc::new(Persister::new(
             Arc::clone(&catalog),
             store,

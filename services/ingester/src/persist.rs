@@ -35,8 +35,8 @@ use object_store::ObjectStore;
 use parquet_store::{FileMeta, WriteOptions, encode_parquet, put_parquet};
 
 use crate::buffer::{BufferKey, PartitionBuffer, TableBuffer};
-use crate::cpu_pool::{CpuPool, PoolError};
 use crate::metrics::IngesterMetrics;
+use cpu_pool::{CpuPool, PoolError};
 
 /// First delay between retries of a failed step; doubles up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use cpu_pool::Priority;
+
 /// When to persist, and how much memory to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PersistSettings {
@@ -18,8 +20,8 @@ pub struct PersistSettings {
     pub shutdown_timeout: Duration,
     /// Threads that sort, deduplicate and encode persists (`cpu_pool`).
     pub threads: usize,
-    /// How much lower those threads' priority is (Linux nice increment; 0 = unchanged).
-    pub nice: i32,
+    /// Those threads' priority (Linux; `Priority::NORMAL` = the process's).
+    pub priority: Priority,
 }
 
 impl Default for PersistSettings {
@@ -31,7 +33,7 @@ impl Default for PersistSettings {
             memory_budget: 1024 * 1024 * 1024,
             shutdown_timeout: Duration::from_secs(60),
             threads: std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
-            nice: 10,
+            priority: Priority::Idle,
         }
     }
 }

@@ -102,7 +102,8 @@ pub async fn run(config: IngesterConfig) -> Result<(), IngesterError> {
     let addr = listener.local_addr().map_err(bind_error)?;
     let identity = identity(config.ingester_id.clone(), addr);
 
-    let kafka = KafkaConfig::new(brokers, config.kafka.kafka_topic.clone());
+    let mut kafka = KafkaConfig::new(brokers, config.kafka.kafka_topic.clone());
+    kafka.decode_priority = config.consume_priority;
     let reader = KafkaLogReader::connect(kafka, CONSUMER_GROUP)
         .await
         .map_err(IngesterError::Kafka)?;

@@ -68,7 +68,7 @@ pub fn persist_settings(args: &IngesterArgs) -> PersistSettings {
         memory_budget: args.memory_budget,
         shutdown_timeout: SHUTDOWN_PERSIST_TIMEOUT,
         threads: args.persist_threads(),
-        nice: i32::from(args.persist_nice),
+        priority: args.persist_nice,
     }
 }
 

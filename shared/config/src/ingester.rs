@@ -6,12 +6,14 @@
 //!                                      ingester: IngesterArgs, logging }
 //! IngesterArgs: --persist-max-rows 1000000  --persist-max-bytes 268435456
 //!               --persist-max-age 5m        --memory-budget 1073741824
-//!               --persist-threads (CPUs)    --persist-nice 10
+//!               --persist-threads (CPUs)    --persist-nice idle
+//! quiver ingester only: --consume-priority idle (the Kafka reader's decode thread)
 //! ```
 
 use std::time::Duration;
 
 use clap::Args;
+use cpu_pool::Priority;
 
 use crate::blocks::parse_positive;
 use crate::{EtcdArgs, KafkaArgs, LoggingArgs, ObjectStoreArgs, StorageArgs};
@@ -23,7 +25,10 @@ pub const DEFAULT_PERSIST_MAX_BYTES: usize = 256 * 1024 * 1024;
 /// Default `--memory-budget`: 1 GiB.
 pub const DEFAULT_MEMORY_BUDGET: usize = 1024 * 1024 * 1024;
 /// Default `--persist-nice`.
-pub const DEFAULT_PERSIST_NICE: u8 = 10;
+pub const DEFAULT_PERSIST_NICE: Priority = Priority::Idle;
+
+/// Default `--consume-priority`.
+pub const DEFAULT_CONSUME_PRIORITY: Priority = Priority::Idle;
 
 /// When the ingester persists, and how much it may buffer.
 #[derive(Debug, Clone, Args)]
@@ -80,17 +85,17 @@ pub struct IngesterArgs {
     )]
     pub persist_threads: Option<usize>,
 
-    /// How much lower the persist threads' priority is (Linux nice increment, 0–19): writes and
-    /// queries on the same cores go first, persisting takes the cycles left over. 0 keeps the
-    /// process's priority.
+    /// Priority of the persist threads (Linux): `idle` (`SCHED_IDLE`: persisting takes only
+    /// cycles no other thread wants, so writes and queries on the same cores go first) or a nice
+    /// increment 0–19 (a bounded share when the cores are saturated by other work; 0 keeps the
+    /// process's priority).
     #[arg(
         long = "persist-nice",
         env = "QUIVER_PERSIST_NICE",
-        value_name = "N",
-        default_value_t = DEFAULT_PERSIST_NICE,
-        value_parser = clap::value_parser!(u8).range(0..=19)
+        value_name = "N|idle",
+        default_value_t = DEFAULT_PERSIST_NICE
     )]
-    pub persist_nice: u8,
+    pub persist_nice: Priority,
 }
 
 impl IngesterArgs {
@@ -138,6 +143,18 @@ pub struct IngesterConfig {
     /// Persist thresholds and memory budget.
     #[command(flatten)]
     pub ingester: IngesterArgs,
+
+    /// Priority of the thread that decodes the records read from Kafka (Linux): `idle`
+    /// (`SCHED_IDLE`: decoding takes only cycles no other thread wants, so writes and queries
+    /// on the same cores go first; the topic holds what is not consumed yet) or a nice increment
+    /// 0–19 (0: the process's priority).
+    #[arg(
+        long = "consume-priority",
+        env = "QUIVER_CONSUME_PRIORITY",
+        value_name = "idle|N",
+        default_value_t = DEFAULT_CONSUME_PRIORITY
+    )]
+    pub consume_priority: Priority,
 
     /// Logging.
     #[command(flatten)]
@@ -248,12 +265,34 @@ mod tests {
         let c = parse(&[]).unwrap();
         assert_eq!(c.ingester.persist_threads, None);
         assert!(c.ingester.persist_threads() >= 1);
-        assert_eq!(c.ingester.persist_nice, 10);
+        assert_eq!(c.ingester.persist_nice, Priority::Idle);
         let c = parse(&["--persist-threads", "3", "--persist-nice", "0"]).unwrap();
         assert_eq!(c.ingester.persist_threads(), 3);
-        assert_eq!(c.ingester.persist_nice, 0);
+        assert_eq!(c.ingester.persist_nice, Priority::NORMAL);
+        let c = parse(&["--persist-nice", "10"]).unwrap();
+        assert_eq!(c.ingester.persist_nice, Priority::Nice(10));
         assert!(parse(&["--persist-threads", "0"]).is_err());
         assert!(parse(&["--persist-nice", "20"]).is_err());
         assert!(parse(&["--persist-nice", "-1"]).is_err());
+    }
+
+    #[test]
+    fn consume_priority() {
+        assert_eq!(parse(&[]).unwrap().consume_priority, Priority::Idle);
+        let c = parse(&["--consume-priority", "5"]).unwrap();
+        assert_eq!(c.consume_priority, Priority::Nice(5));
+        assert_eq!(
+            parse(&["--consume-priority", "0"])
+                .unwrap()
+                .consume_priority,
+            Priority::NORMAL
+        );
+        let err = parse(&["--consume-priority", "high"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("expected `idle` or a nice increment 0-19, got `high`"),
+            "{err}"
+        );
     }
 }

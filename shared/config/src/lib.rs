@@ -41,8 +41,8 @@ pub use blocks::{
 };
 pub use etcd::{DEFAULT_ETCD_PREFIX, EtcdArgs};
 pub use ingester::{
-    DEFAULT_MEMORY_BUDGET, DEFAULT_PERSIST_MAX_BYTES, DEFAULT_PERSIST_MAX_ROWS,
-    DEFAULT_PERSIST_NICE, IngesterArgs, IngesterConfig, parse_duration,
+    DEFAULT_CONSUME_PRIORITY, DEFAULT_MEMORY_BUDGET, DEFAULT_PERSIST_MAX_BYTES,
+    DEFAULT_PERSIST_MAX_ROWS, DEFAULT_PERSIST_NICE, IngesterArgs, IngesterConfig, parse_duration,
 };
 pub use kafka::{DEFAULT_KAFKA_LINGER, DEFAULT_KAFKA_TOPIC, KafkaArgs};
 pub use object_store::{ObjectStoreArgs, ObjectStoreKind};

@@ -325,6 +325,53 @@ async fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool)
     }
 }
 
+/// Records are decoded on the reader's own thread (here at `SCHED_IDLE`, as the ingester runs
+/// it). A caller that gives up waiting while one is being decoded — the ingester's loop drops
+/// `next_event` whenever a timer or a persist finishes — gets it on its next call: nothing lost,
+/// nothing twice. (A seek drops a record of its partition still being decoded; no test forces
+/// that interleaving, since librdkafka decides when fetched records reach the reader.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_decoded_while_the_caller_gives_up_waiting_are_kept() {
+    let topic = "decode";
+    let broker = broker_with_topic(topic).await;
+    let log = KafkaWriteLog::connect(config(&broker, topic))
+        .await
+        .unwrap();
+    let mut expected = BTreeMap::new();
+    for n in 0..8u64 {
+        for p in 0..PARTITIONS {
+            let value = WIDE | (n * 10 + u64::from(p));
+            let position = log.append(p, write(value)).await.unwrap();
+            expected.insert((p, position.offset), value);
+        }
+    }
+    let mut config = config(&broker, topic);
+    config.decode_priority = cpu_pool::Priority::Idle;
+    let mut reader = KafkaLogReader::connect(config, "impatient").await.unwrap();
+
+    // Short waits (Tokio rounds them up to its 1 ms tick): many end while a record is being
+    // decoded.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (mut records, mut gave_up) = (Vec::new(), 0u32);
+    while records.len() < expected.len() && Instant::now() < deadline {
+        match tokio::time::timeout(Duration::from_micros(50), reader.next_event()).await {
+            Err(_) => gave_up += 1,
+            Ok(event) => match event.unwrap() {
+                LogEvent::Record(r) => records.push(r),
+                LogEvent::Assigned(ps) => {
+                    for p in ps {
+                        reader.seek(p, 0).await.unwrap();
+                    }
+                }
+                other => panic!("unexpected {other:?}"),
+            },
+        }
+    }
+    assert!(gave_up > 0, "no wait was cut short");
+    assert_eq!(records.len(), expected.len(), "every record once");
+    assert_in_order_and_intact(&records, &expected);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_readers_split_the_partitions_and_rebalance_when_one_leaves() {
     let topic = "group";

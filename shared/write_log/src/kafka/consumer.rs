@@ -8,6 +8,9 @@
 //!     message of p: AwaitingSeek / unknown ──► dropped (seek will re-fetch it)
 //!                   offset < next[p] ──► dropped (fetched before a seek)
 //!                   otherwise next[p] = offset + 1 ──► paused? held : decode ──► Record
+//! decode: on the reader's own thread (`KafkaConfig::decode_priority`), one record at a time;
+//!         the result waits in `decoding` (so a dropped next_event loses nothing), is delivered
+//!         only while not paused, and is dropped if its partition was sought or revoked since
 //! seek(p, o): parts[p] = Active { next: o } ──► consumer.seek (retried while the partition is
 //!             starting) ──► resume ──► low watermark > o? OffsetOutOfRange
 //! persisted(p, o): async commit of o + 1 (a hint: the catalog holds the truth)
@@ -24,6 +27,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use cpu_pool::{CpuPool, Pending, PoolError};
 use rdkafka::consumer::{
     BaseConsumer, CommitMode, Consumer, ConsumerContext, RebalanceProtocol, StreamConsumer,
 };
@@ -161,11 +165,22 @@ impl ConsumerContext for ReaderContext {
     }
 }
 
+/// A record being decoded on the decode thread.
+struct Decoding {
+    partition: LogPartition,
+    offset: u64,
+    result: Pending<Result<LogEvent, WriteLogError>>,
+}
+
 /// A consumer-group member reading the write log topic.
 pub struct KafkaLogReader {
     consumer: Arc<StreamConsumer<ReaderContext>>,
     config: KafkaConfig,
     paused: bool,
+    /// One thread that decodes records, at `config.decode_priority`.
+    decoder: CpuPool,
+    /// The accepted record being decoded (at most one; it precedes every held record).
+    decoding: Option<Decoding>,
     /// When to re-seek every active partition to its next offset (after broker errors).
     reseek_at: Option<tokio::time::Instant>,
 }
@@ -212,10 +227,15 @@ impl KafkaLogReader {
         consumer
             .subscribe(&[config.topic.as_str()])
             .map_err(|e| unavailable(&format!("subscribing to {}", config.topic), &e))?;
+        let decoder = CpuPool::new("log-decode", 1, config.decode_priority).map_err(|e| {
+            WriteLogError::Unavailable(format!("cannot start the log decode thread: {e}"))
+        })?;
         Ok(Self {
             consumer,
             config,
             paused: false,
+            decoder,
+            decoding: None,
             reseek_at: None,
         })
     }
@@ -279,13 +299,52 @@ impl KafkaLogReader {
             .collect()
     }
 
-    /// The next held record when not paused, decoded.
-    fn take_held(&self) -> Option<Result<LogEvent, WriteLogError>> {
+    /// The next held record when not paused.
+    fn take_held(&self) -> Option<(LogPartition, u64, Vec<u8>)> {
         if self.paused {
             return None;
         }
-        let (partition, offset, payload) = self.context().lock().held.pop_front()?;
-        Some(decode(partition, offset, &payload))
+        self.context().lock().held.pop_front()
+    }
+
+    /// Hands an accepted record to the decode thread (nothing else is being decoded).
+    fn start_decoding(&mut self, (partition, offset, payload): (LogPartition, u64, Vec<u8>)) {
+        let result = self
+            .decoder
+            .submit(move || decode(partition, offset, &payload));
+        self.decoding = Some(Decoding {
+            partition,
+            offset,
+            result,
+        });
+    }
+
+    /// Waits for the record being decoded (cancel-safe: the result stays in `decoding`);
+    /// `None` when its partition was revoked meanwhile.
+    async fn finish_decoding(&mut self) -> Option<Result<LogEvent, WriteLogError>> {
+        let decoding = self.decoding.as_mut()?;
+        let outcome = (&mut decoding.result).await;
+        let (partition, offset) = (decoding.partition, decoding.offset);
+        self.decoding = None;
+        let active = matches!(
+            self.context().lock().parts.get(&partition),
+            Some(Part::Active { .. })
+        );
+        if !active {
+            return None;
+        }
+        Some(match outcome {
+            Ok(event) => event,
+            // A record that crashes the decoder is reported like one it cannot read.
+            Err(PoolError::Panicked(reason)) => Err(WriteLogError::Malformed {
+                partition,
+                offset,
+                reason: format!("decoding panicked: {reason}"),
+            }),
+            Err(PoolError::Closed) => Err(WriteLogError::Unavailable(
+                "the log decode thread is gone".to_owned(),
+            )),
+        })
     }
 
     /// Applies the delivery filter to a received message; `Some` = deliver (or hold).
@@ -300,7 +359,7 @@ impl KafkaLogReader {
         shared
             .parts
             .insert(partition, Part::Active { next: offset + 1 });
-        if self.paused || !shared.held.is_empty() {
+        if self.paused || !shared.held.is_empty() || self.decoding.is_some() {
             shared.held.push_back((partition, offset, payload.to_vec()));
             return None;
         }
@@ -334,8 +393,15 @@ impl LogReader for KafkaLogReader {
             if let Some(event) = self.context().lock().events.pop_front() {
                 return Ok(event);
             }
-            if let Some(event) = self.take_held() {
-                return event;
+            if !self.paused && self.decoding.is_some() {
+                match self.finish_decoding().await {
+                    Some(event) => return event,
+                    None => continue,
+                }
+            }
+            if let Some(held) = self.take_held() {
+                self.start_decoding(held);
+                continue;
             }
             if let Some(at) = self.reseek_at
                 && tokio::time::Instant::now() >= at
@@ -377,8 +443,8 @@ impl LogReader for KafkaLogReader {
                     Err(e) => return Err(unavailable("Kafka consumer failed", &e)),
                 },
             };
-            if let Some((partition, offset, payload)) = received {
-                return decode(partition, offset, &payload);
+            if let Some(accepted) = received {
+                self.start_decoding(accepted);
             }
         }
     }
@@ -395,6 +461,13 @@ impl LogReader for KafkaLogReader {
                 .parts
                 .insert(partition, Part::Active { next: offset });
             shared.held.retain(|(p, _, _)| *p != partition);
+        }
+        if self
+            .decoding
+            .as_ref()
+            .is_some_and(|d| d.partition == partition)
+        {
+            self.decoding = None;
         }
         let target = i64::try_from(offset).map_err(|_| {
             WriteLogError::InvalidState(format!("seek offset {offset} is out of Kafka's range"))

@@ -5,7 +5,8 @@
 //!         linger (0 by default), bounded queue, message.timeout bounded) ──► topic partition p ──► offset
 //! ingester: KafkaLogReader (consumer group, cooperative-sticky, no auto commit)
 //!         rebalance callback ──► Assigned / Revoked events; new partitions paused until seek
-//!         recv ──► filter (assigned, sought, offset ≥ target) ──codec──► LogEvent::Record
+//!         recv ──► filter (assigned, sought, offset ≥ target) ──► decode thread (codec,
+//!         at `decode_priority`) ──► LogEvent::Record
 //! admin:  KafkaAdmin::ensure_topic(name, partitions, retention, replication)
 //! ```
 //!
@@ -17,6 +18,7 @@ mod producer;
 
 use std::time::Duration;
 
+use cpu_pool::Priority;
 use rdkafka::ClientConfig;
 use rdkafka::error::KafkaError;
 
@@ -42,10 +44,13 @@ pub struct KafkaConfig {
     pub max_record_bytes: usize,
     /// How long the producer batches records for a partition before sending (`linger.ms`).
     pub linger: Duration,
+    /// Priority of the reader's decode thread (the CPU-heavy part of consuming).
+    pub decode_priority: Priority,
 }
 
 impl KafkaConfig {
-    /// Defaults: 10 s produce timeout, 10 s request timeout, 16 MiB records, no linger.
+    /// Defaults: 10 s produce timeout, 10 s request timeout, 16 MiB records, no linger, decoding
+    /// at the process's priority.
     pub fn new(brokers: impl Into<String>, topic: impl Into<String>) -> Self {
         Self {
             brokers: brokers.into(),
@@ -54,6 +59,7 @@ impl KafkaConfig {
             request_timeout: Duration::from_secs(10),
             max_record_bytes: 16 << 20,
             linger: Duration::ZERO,
+            decode_priority: Priority::NORMAL,
         }
     }
 
