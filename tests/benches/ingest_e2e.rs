@@ -20,7 +20,8 @@
 //! (defaults 20 s, 4 partitions, 8 connections). Needs `etcd` and tansu (see .ci/run).
 //! `QUIVER_BENCH_LATENCY_ONLY=1` stops after step 2; `QUIVER_BENCH_PHASE_FILE=PATH` has each
 //! latency run write its name into PATH while it runs ("idle" after), for profiling one phase
-//! from outside (`perf record -a` started when the name appears); the router inherits the bench's
+//! from outside (`perf record -a` started when the name appears); `QUIVER_BENCH_HALF_RATE=N` runs
+//! the half-load step at N rows/s instead of half of step 1's rate; the router inherits the bench's
 //! environment, so `QUIVER_*` variables (e.g. `QUIVER_WRITE_CONVERT_THREADS=1`) set its flags.
 
 use std::sync::Arc;
@@ -484,7 +485,11 @@ async fn main() {
     // "Half that load": half of what the whole path (router → Kafka → ingester → Parquet)
     // sustained in step 1, with the ingester persisting as usual.
     let e2e_rate = acked_rows as f64 / e2e_secs;
-    let half = e2e_rate / 2.0;
+    // `QUIVER_BENCH_HALF_RATE=ROWS_PER_S` fixes "half load" instead (A/B runs at equal load).
+    let half = std::env::var("QUIVER_BENCH_HALF_RATE")
+        .ok()
+        .and_then(|r| r.parse::<f64>().ok())
+        .unwrap_or(e2e_rate / 2.0);
     let lat_rows = ((half * 15.0) as usize).max(BODY_LINES * 10);
     for lines in [BODY_LINES, 500] {
         let run = bodies(&mut generator, lat_rows, lines);
