@@ -92,7 +92,7 @@ pub struct IngesterArgs {
     #[arg(
         long = "persist-nice",
         env = "QUIVER_PERSIST_NICE",
-        value_name = "N|idle",
+        value_name = "idle|N",
         default_value_t = DEFAULT_PERSIST_NICE
     )]
     pub persist_nice: Priority,
