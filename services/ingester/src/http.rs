@@ -60,9 +60,7 @@ pub async fn serve(
     state: HttpState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    service_shell::serve(listener, router(state), shutdown).await
 }
 
 async fn health() -> Response {

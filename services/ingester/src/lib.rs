@@ -1,6 +1,6 @@
 //! The ingester: consumes the write log, buffers rows per (log partition, database, table,
 //! partition key), and persists them as Parquet with one catalog transaction per persist, so
-//! every acknowledged row reaches Parquet exactly once (design.md §4).
+//! every acknowledged row reaches Parquet exactly once (docs/architecture.md, "The ingester").
 //!
 //! ```text
 //! Box<dyn LogReader> ──► consume::Consumer (one task: events, triggers, pause/resume)

@@ -55,9 +55,7 @@ pub async fn serve_app(
         shutdown.await;
         draining.store(false, Ordering::Release);
     };
-    axum::serve(listener, app(db, ready))
-        .with_graceful_shutdown(signal)
-        .await
+    service_shell::serve(listener, app(db, ready), signal).await
 }
 
 async fn health() -> Response {

@@ -360,6 +360,77 @@ async fn every_status_code() {
     server.stop().await;
 }
 
+/// Mistakes in a query's values and functions are the client's (INVALID_ARGUMENT), not the
+/// server's (INTERNAL): the bad-input run of issue #15.
+#[tokio::test]
+async fn user_mistakes_are_invalid_argument() {
+    let server = Server::start().await;
+    server.persist(DATA_1).await;
+    for sql in [
+        "SELECT 1/0",
+        "SELECT CAST('abc' AS INT)",
+        "SELECT regexp_like(host, '(') FROM cpu",
+        "SELECT to_timestamp('x')",
+        "SELECT arrow_cast(1, 'NoSuchType')",
+        "SELECT date_bin(INTERVAL '0 seconds', time) FROM cpu",
+        "SELECT usage / 0 FROM cpu WHERE CAST(host AS INT) > 0",
+    ] {
+        let (code, message) = status(&server, Some(READER), &sql_ticket("db", sql)).await;
+        assert_eq!(code, Code::InvalidArgument, "{sql}: {message}");
+        assert!(!message.is_empty(), "{sql}");
+    }
+    server.stop().await;
+}
+
+/// Deeply nested statements are refused before they are parsed into a tree (they used to
+/// overflow a worker's stack and abort the process); at the limit they are answered.
+#[test]
+fn nesting_is_bounded_and_the_limit_is_safe() {
+    // The stacks `quiver` gives its runtime's threads (query::nesting).
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_stack_size(query::nesting::QUERY_THREAD_STACK_BYTES)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(nesting_is_bounded_and_the_limit_is_safe_on_query_stacks());
+}
+
+async fn nesting_is_bounded_and_the_limit_is_safe_on_query_stacks() {
+    let server = Server::start().await;
+    server.persist(DATA_1).await;
+    let ones = |terms: usize| format!("SELECT {}", vec!["1"; terms].join("+"));
+    let (code, message) = status(&server, Some(READER), &sql_ticket("db", &ones(1_900))).await;
+    assert_eq!(code, Code::InvalidArgument, "{message}");
+    assert_eq!(
+        message,
+        "the statement nests too deeply: 1899 levels of operators and parentheses, at most 1000 \
+         are accepted; use IN (…) for long lists of alternatives, or split the query"
+    );
+    let limit = query::nesting::MAX_SQL_NESTING;
+    let batches = server
+        .do_get(Some(READER), &sql_ticket("db", &ones(limit + 1)))
+        .await
+        .unwrap();
+    let sum = batches[0]
+        .column(0)
+        .as_any()
+        .downcast_ref::<arrow::array::Int64Array>();
+    assert_eq!(sum.map(|a| a.value(0)), Some(limit as i64 + 1));
+    // An OR chain at the limit (two levels per term: `=` and `OR`) over a real table.
+    let chain: Vec<String> = (0..limit / 2).map(|i| format!("usage = {i}")).collect();
+    let sql = format!("SELECT host FROM cpu WHERE {}", chain.join(" OR "));
+    let rows: usize = server
+        .do_get(Some(READER), &sql_ticket("db", &sql))
+        .await
+        .unwrap()
+        .iter()
+        .map(|b| b.num_rows())
+        .sum();
+    assert_eq!(rows, 2, "usage 1 and 2 are in the chain");
+    server.stop().await;
+}
+
 fn python() -> PathBuf {
     match std::env::var_os("QUIVER_PYTHON") {
         Some(p) => PathBuf::from(p),

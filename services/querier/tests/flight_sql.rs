@@ -845,6 +845,44 @@ async fn statement_handshake_and_request_errors() {
         message.starts_with("Invalid Flight SQL command: "),
         "{message}"
     );
+    // A known Flight SQL type around bytes that are not that message: the client's mistake.
+    let garbled = arrow_flight::sql::Any {
+        type_url: "type.googleapis.com/arrow.flight.protocol.sql.CommandStatementQuery".into(),
+        value: Bytes::from_static(&[0xff, 0xff, 0xff]),
+    }
+    .encode_to_vec();
+    let (code, message) = status_of(
+        raw.get_flight_info(request(
+            FlightDescriptor::new_cmd(garbled.clone()),
+            Some(READER),
+            Some("db"),
+        ))
+        .await,
+    )
+    .await;
+    assert_eq!(code, Code::InvalidArgument, "{message}");
+    assert!(
+        message.starts_with("Invalid Flight SQL command: Unable to decode Any value"),
+        "{message}"
+    );
+    let (code, message) = status_of(
+        do_get(
+            &mut raw,
+            Ticket::new(garbled.clone()),
+            Some(READER),
+            Some("db"),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(code, Code::InvalidArgument, "{message}");
+    let bad_action = Action::new("CreatePreparedStatement", garbled);
+    let (code, message) = status_of(
+        raw.do_action(request(bad_action, Some(READER), Some("db")))
+            .await,
+    )
+    .await;
+    assert_eq!(code, Code::InvalidArgument, "{message}");
     let (code, message) =
         status_of(do_get(&mut raw, Ticket::new("not json"), Some(READER), None).await).await;
     assert_eq!(

@@ -74,6 +74,8 @@ fn main() -> ExitCode {
 fn block_on<E: std::fmt::Display>(service: impl Future<Output = Result<(), E>>) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Queries at the accepted nesting depth recurse deeply (query::nesting).
+        .thread_stack_size(query::nesting::QUERY_THREAD_STACK_BYTES)
         .build()
     {
         Ok(rt) => rt,

@@ -6,12 +6,15 @@
 //!            1 permit (429) ─► 2 params ─► 3 auth (catalog tokens, 401)
 //!            ─► 4 body (415/413, gzip capped) ─► 5 LinesConverter (400, per-line errors)
 //!            ─► 6 database (auto-create or 404; retention 422)
-//!            ─► 7 schema upsert (400 conflict, 422 limits) ─► 8 WriteLog::append (503) ─► 204
+//!            ─► 7 schema upsert (400 conflict, 422 limits)
+//!            ─► 8 shard (8a) ─► records (8b) ─► WriteLog::append (8c: 503 retryable, 413 too
+//!               large, 500 otherwise) ─► 204
 //!      ──► /ping /health /ready /metrics, /api/v2/query + /api/v2/delete (501), 404, 405
 //!      ──► /api/v2/orgs|buckets|authorizations: management, operator token only (http::manage)
 //! ```
 //!
-//! Errors of every endpoint: [`http::error::ApiError`], one table.
+//! Errors of every endpoint: [`http::error::ApiError`], one table; the write steps (5–8) fail
+//! with their own [`WriteError`], mapped to it there.
 
 pub mod http;
 mod state;
@@ -22,6 +25,7 @@ use std::future::Future;
 
 pub use state::{RouterSettings, RouterState};
 use tokio::net::TcpListener;
+pub use write::{AppendError, WriteError};
 
 /// The version reported in `X-Influxdb-Version` and `/health`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -59,7 +63,5 @@ where
         shutdown.await;
         draining.set_ready(false);
     };
-    axum::serve(listener, app)
-        .with_graceful_shutdown(signal)
-        .await
+    service_shell::serve(listener, app, signal).await
 }

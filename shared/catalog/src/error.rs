@@ -72,6 +72,28 @@ pub enum CatalogError {
         /// The limit.
         limit: usize,
     },
+    /// A name longer than [`schema::MAX_NAME_BYTES`] (the router refuses such lines first).
+    #[error("the {role} name of {bytes} bytes is longer than the limit of {limit} bytes")]
+    NameTooLong {
+        /// `table` or `column`.
+        role: &'static str,
+        /// Its length in bytes.
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// One write adding more table and column names than [`crate::MAX_NEW_SCHEMA_BYTES`].
+    #[error(
+        "service limit reached: this write adds {bytes} bytes of new table and column names to database {database:?}, at most {limit} are added per write; send the new tables and columns in several smaller writes"
+    )]
+    SchemaChangeLimit {
+        /// Database name.
+        database: String,
+        /// Bytes of new names.
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// A token with this hash is already stored.
     #[error("a token with this hash already exists")]
     TokenAlreadyExists,

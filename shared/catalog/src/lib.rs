@@ -47,7 +47,7 @@ pub use model::{
     Limits, NewToken, TableId, TableSchema, TokenId, TokenRecord, TokenUpdate,
 };
 pub use name::{DatabaseName, DatabaseNameError};
-pub use upsert::{SchemaUpsert, UpsertPlan, plan_upsert};
+pub use upsert::{MAX_NEW_SCHEMA_BYTES, SchemaUpsert, UpsertPlan, plan_upsert};
 pub use watch::{CatalogChange, CatalogSnapshot, ChangeStream};
 pub use write_path::{
     DEFAULT_INGESTER_LEASE_TTL, IngesterInfo, IngesterLease, LogPartition, MAX_FILES_PER_PERSIST,
@@ -118,7 +118,7 @@ pub trait Catalog: Send + Sync + std::fmt::Debug + 'static {
 
     /// Soft-deletes a database: it disappears from lookups and listings, its name may be used
     /// again by a new database (with a new id), its record stays (with `deleted_at_ns`) so the
-    /// garbage collector can remove its data. Returns the deleted record.
+    /// planned garbage collector (issue #17) can remove its data. Returns the deleted record.
     async fn delete_database(&self, id: DatabaseId) -> Result<Database, CatalogError>;
 
     /// Looks a token record up by id.

@@ -1,4 +1,4 @@
-//! Database names: 1–64 characters of `[A-Za-z0-9_-/]` (design.md §2).
+//! Database names: 1–64 characters of `[A-Za-z0-9_-/]` (docs/architecture.md, "The catalog").
 
 use std::fmt;
 

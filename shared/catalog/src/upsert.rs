@@ -10,6 +10,11 @@ use schema::InfluxColumnType;
 
 use crate::{CatalogError, DatabaseSchema, Limits};
 
+/// Most bytes of new table and column names one schema change (one write) may add. With names
+/// of at most [`schema::MAX_NAME_BYTES`], every change fits etcd's request size (1.5 MiB) with
+/// room to spare, and no single write can grow the catalog by more.
+pub const MAX_NEW_SCHEMA_BYTES: usize = 256 * 1024;
+
 /// The columns (by table) a write uses.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SchemaUpsert {
@@ -73,9 +78,10 @@ impl UpsertPlan {
     }
 }
 
-/// Checks `upsert` against `current`: type conflicts first (→ [`CatalogError::SchemaConflict`],
-/// the first in table/column name order), then limits (→ [`CatalogError::TableLimit`] /
-/// [`CatalogError::ColumnLimit`]). Returns what must be added.
+/// Checks `upsert` against `current`: name lengths (→ [`CatalogError::NameTooLong`]), type
+/// conflicts (→ [`CatalogError::SchemaConflict`], the first in table/column name order), then
+/// limits (→ [`CatalogError::TableLimit`] / [`CatalogError::ColumnLimit`] /
+/// [`CatalogError::SchemaChangeLimit`]). Returns what must be added.
 pub fn plan_upsert(
     database: &str,
     current: &DatabaseSchema,
@@ -83,9 +89,12 @@ pub fn plan_upsert(
     upsert: &SchemaUpsert,
 ) -> Result<UpsertPlan, CatalogError> {
     let mut plan = UpsertPlan::default();
+    let mut new_bytes = 0usize;
     for (table, columns) in &upsert.tables {
         let existing = current.tables.get(table);
         if existing.is_none() {
+            check_name_length("table", table)?;
+            new_bytes = new_bytes.saturating_add(table.len());
             plan.new_tables.push(table.clone());
         }
         for (column, &write) in columns {
@@ -99,9 +108,12 @@ pub fn plan_upsert(
                     });
                 }
                 Some(_) => {}
-                None => plan
-                    .new_columns
-                    .push((table.clone(), column.clone(), write)),
+                None => {
+                    check_name_length("column", column)?;
+                    new_bytes = new_bytes.saturating_add(column.len());
+                    plan.new_columns
+                        .push((table.clone(), column.clone(), write));
+                }
             }
         }
     }
@@ -133,7 +145,25 @@ pub fn plan_upsert(
             });
         }
     }
+    if new_bytes > MAX_NEW_SCHEMA_BYTES {
+        return Err(CatalogError::SchemaChangeLimit {
+            database: database.to_owned(),
+            bytes: new_bytes,
+            limit: MAX_NEW_SCHEMA_BYTES,
+        });
+    }
     Ok(plan)
+}
+
+fn check_name_length(role: &'static str, name: &str) -> Result<(), CatalogError> {
+    if name.len() > schema::MAX_NAME_BYTES {
+        return Err(CatalogError::NameTooLong {
+            role,
+            bytes: name.len(),
+            limit: schema::MAX_NAME_BYTES,
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -212,6 +242,56 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn long_names_and_large_changes_are_refused() {
+        let long = "n".repeat(schema::MAX_NAME_BYTES + 1);
+        let fits = "n".repeat(schema::MAX_NAME_BYTES);
+        let mut up = SchemaUpsert::new();
+        up.add(&long, "v", F64).unwrap();
+        assert_eq!(
+            plan_upsert("db", &snapshot(), &Limits::default(), &up)
+                .unwrap_err()
+                .to_string(),
+            "the table name of 257 bytes is longer than the limit of 256 bytes"
+        );
+        let mut up = SchemaUpsert::new();
+        up.add("cpu", &long, F64).unwrap();
+        assert!(matches!(
+            plan_upsert("db", &snapshot(), &Limits::default(), &up),
+            Err(CatalogError::NameTooLong {
+                role: "column",
+                bytes: 257,
+                limit: 256
+            })
+        ));
+        let mut up = SchemaUpsert::new();
+        up.add("cpu", &fits, F64).unwrap();
+        assert!(plan_upsert("db", &snapshot(), &Limits::default(), &up).is_ok());
+
+        // 1 100 new columns of 256 bytes: over the per-write bound, within the table limits.
+        let limits = Limits {
+            max_tables: 100,
+            max_columns_per_table: 10_000,
+        };
+        let mut up = SchemaUpsert::new();
+        for i in 0..1_100 {
+            up.add("wide", &format!("{i:0>256}"), F64).unwrap();
+        }
+        let err = plan_upsert("db", &snapshot(), &limits, &up).unwrap_err();
+        assert_eq!(
+            err,
+            CatalogError::SchemaChangeLimit {
+                database: "db".into(),
+                bytes: 4 + 1_100 * 256,
+                limit: MAX_NEW_SCHEMA_BYTES,
+            }
+        );
+        assert!(
+            err.to_string()
+                .starts_with("service limit reached: this write adds")
+        );
     }
 
     #[test]

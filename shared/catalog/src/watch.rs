@@ -1,5 +1,6 @@
 //! The catalog's change feed: a consistent snapshot at a revision, then every change after it.
-//! Caches in routers and queriers load the snapshot and apply the changes (design.md §5).
+//! Caches in routers and queriers load the snapshot and apply the changes (docs/architecture.md,
+//! "The catalog").
 
 use std::collections::BTreeMap;
 

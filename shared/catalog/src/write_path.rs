@@ -1,5 +1,6 @@
 //! Records the write path keeps in the catalog: per-log-partition persisted offsets, Parquet file
-//! records grouped by (table, partition key), and ingester leases (design.md §4, §5).
+//! records grouped by (table, partition key), and ingester leases (docs/architecture.md, "The
+//! catalog" and "The ingester").
 
 use std::time::Duration;
 

@@ -1,5 +1,6 @@
-//! The etcd block: where the cluster catalog lives. Flattened into `quiver router` (and
-//! `quiver admin`), so every process of a cluster names etcd the same way.
+//! The etcd block: where the cluster catalog lives. Flattened into `quiver router`, `quiver
+//! ingester`, `quiver querier` (and `quiver admin`), so every process of a cluster names etcd
+//! the same way.
 //!
 //! ```text
 //! --etcd-endpoints http://a:2379,http://b:2379  (QUIVER_ETCD_ENDPOINTS) ──► endpoints

@@ -18,7 +18,7 @@
 //!                                  storage (--data-dir), format } }
 //!
 //! ObjectStoreArgs { --object-store file|s3|gcs|azure|memory, --bucket, --s3-* } is the block of
-//! the services that keep Parquet files (ingester, compactor, querier, serve); see
+//! the services that keep Parquet files (ingester, querier, serve; later the compactor); see
 //! `object_store.rs` for its defaults.
 //!
 //! Flag names are a contract (scripts, Helm charts and the test harness use them).

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! QueryServiceError ──► tonic::Status
-//!   InvalidTicket / UnknownQueryType / InvalidDatabaseName ──► INVALID_ARGUMENT
+//!   InvalidTicket / UnknownQueryType / InvalidDatabaseName / TooDeep ──► INVALID_ARGUMENT
 //!   Flight SQL: Missing/Conflicting/InvalidDatabaseHeader, InvalidCommand, InvalidHandle,
 //!     HandleDatabaseMismatch, InvalidParameters           ──► INVALID_ARGUMENT
 //!   Unauthenticated / MalformedCredentials                  ──► UNAUTHENTICATED
@@ -11,8 +11,13 @@
 //!   InfluxQlNotImplemented / Unimplemented / Unsupported / ReadOnly ──► UNIMPLEMENTED
 //!   Catalog                                                 ──► UNAVAILABLE
 //!   Arrow / Flight (building an answer)                     ──► INTERNAL
-//!   Query(DataFusionError) ──► datafusion_error_to_status (plan errors INVALID_ARGUMENT;
-//!     the ingesters or the catalog unreachable while scanning ──► UNAVAILABLE: retry, …)
+//!   Query(DataFusionError) ──► datafusion_error_to_status, by kind (through Context, Shared,
+//!     Diagnostic, Collection and External wrappers):
+//!     Plan / SQL / Schema / Configuration / Execution, Arrow cast / parse / compute /
+//!       divide by zero / overflow / invalid argument   ──► INVALID_ARGUMENT (the query's fault)
+//!     NotImplemented ──► UNIMPLEMENTED     ResourcesExhausted, Arrow memory ──► RESOURCE_EXHAUSTED
+//!     ObjectStore, External(ingesters unreachable | catalog) ──► UNAVAILABLE (retry)
+//!     Parquet / IO / Internal / join of a panicked task / other External ──► INTERNAL
 //! ```
 
 use arrow_flight::error::FlightError;
@@ -111,6 +116,9 @@ pub enum QueryServiceError {
     /// Session setup failed.
     #[error("{0}")]
     Session(#[from] query::QueryError),
+    /// The statement nests more deeply than the engine accepts.
+    #[error("{0}")]
+    TooDeep(#[from] query::nesting::NestingError),
     /// Planning or execution failed.
     #[error("{0}")]
     Query(#[from] DataFusionError),
@@ -129,7 +137,8 @@ impl From<QueryServiceError> for Status {
             | E::InvalidCommand(_)
             | E::InvalidHandle(_)
             | E::HandleDatabaseMismatch { .. }
-            | E::InvalidParameters(_) => Code::InvalidArgument,
+            | E::InvalidParameters(_)
+            | E::TooDeep(_) => Code::InvalidArgument,
             E::Unauthenticated | E::MalformedCredentials(_) => Code::Unauthenticated,
             E::InvalidToken | E::NotAuthorized { .. } => Code::PermissionDenied,
             E::DatabaseNotFound(_) => Code::NotFound,
@@ -152,24 +161,77 @@ pub fn datafusion_error_to_status(e: &DataFusionError) -> Status {
 
 fn datafusion_code(e: &DataFusionError) -> Code {
     match e {
-        DataFusionError::Context(_, inner) => datafusion_code(inner),
+        DataFusionError::Context(_, inner) | DataFusionError::Diagnostic(_, inner) => {
+            datafusion_code(inner)
+        }
         DataFusionError::Shared(inner) => datafusion_code(inner),
-        DataFusionError::Diagnostic(_, inner) => datafusion_code(inner),
+        DataFusionError::Collection(errors) => {
+            errors.first().map_or(Code::Internal, datafusion_code)
+        }
+        // The query's own mistakes: syntax, names, types, and what its functions refuse while
+        // running (`to_timestamp('x')`, a zero `date_bin` stride, …).
         DataFusionError::Plan(_)
         | DataFusionError::SQL(..)
         | DataFusionError::SchemaError(..)
-        | DataFusionError::Configuration(_) => Code::InvalidArgument,
+        | DataFusionError::Configuration(_)
+        | DataFusionError::Execution(_) => Code::InvalidArgument,
+        DataFusionError::ArrowError(inner, _) => arrow_code(inner),
         DataFusionError::NotImplemented(_) => Code::Unimplemented,
         DataFusionError::ResourcesExhausted(_) => Code::ResourceExhausted,
-        // A scan that could not reach the ingesters (no owner yet, timeout, unreachable) or the
-        // catalog: the query may succeed when retried.
-        DataFusionError::External(inner)
-            if inner.is::<UnpersistedError>() || inner.is::<CatalogError>() =>
-        {
-            Code::Unavailable
-        }
+        // The object store did not answer (or a file went away): a retry may succeed.
+        DataFusionError::ObjectStore(_) => Code::Unavailable,
+        DataFusionError::External(inner) => external_code(inner.as_ref()),
+        DataFusionError::ParquetError(_)
+        | DataFusionError::IoError(_)
+        | DataFusionError::Internal(_)
+        | DataFusionError::ExecutionJoin(_)
+        | DataFusionError::Substrait(_)
+        | DataFusionError::Ffi(_) => Code::Internal,
+    }
+}
+
+/// Errors of Arrow kernels: the ones a query's values cause (`1/0`, `CAST('abc' AS INT)`, a
+/// regular expression that does not compile) are the client's; the rest are Quiver's.
+fn arrow_code(e: &ArrowError) -> Code {
+    match e {
+        ArrowError::CastError(_)
+        | ArrowError::ParseError(_)
+        | ArrowError::ComputeError(_)
+        | ArrowError::DivideByZero
+        | ArrowError::ArithmeticOverflow(_)
+        | ArrowError::InvalidArgumentError(_)
+        | ArrowError::SchemaError(_) => Code::InvalidArgument,
+        ArrowError::NotYetImplemented(_) => Code::Unimplemented,
+        ArrowError::MemoryError(_)
+        | ArrowError::DictionaryKeyOverflowError
+        | ArrowError::RunEndIndexOverflowError
+        | ArrowError::OffsetOverflowError(_) => Code::ResourceExhausted,
+        ArrowError::ExternalError(inner) => external_code(inner.as_ref()),
         _ => Code::Internal,
     }
+}
+
+/// An error DataFusion or Arrow carries for someone else.
+fn external_code(inner: &(dyn std::error::Error + Send + Sync + 'static)) -> Code {
+    if let Some(e) = inner.downcast_ref::<DataFusionError>() {
+        return datafusion_code(e);
+    }
+    if let Some(e) = inner.downcast_ref::<ArrowError>() {
+        return arrow_code(e);
+    }
+    // A scan that could not reach the ingesters (no owner yet, timeout, unreachable) or the
+    // catalog: the query may succeed when retried.
+    if inner.is::<UnpersistedError>() || inner.is::<CatalogError>() {
+        return Code::Unavailable;
+    }
+    // A pattern that does not compile (the optimizer parses constant patterns first).
+    if inner.is::<query::nesting::NestingError>()
+        || inner.is::<regex::Error>()
+        || inner.is::<regex_syntax::Error>()
+    {
+        return Code::InvalidArgument;
+    }
+    Code::Internal
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
-//! The Arrow Flight query interface (design.md §6): the JSON tickets the InfluxDB 3 client
-//! libraries send to `DoGet`, bearer-token auth against the catalog, and the Flight service
-//! that runs the SQL on a `query::QueryDatabase` session.
+//! The Arrow Flight query interface (docs/architecture.md, "Queries"): the JSON tickets the
+//! InfluxDB 3 client libraries send to `DoGet`, bearer-token auth against the catalog, and the
+//! Flight service that runs the SQL on a `query::QueryDatabase` session.
 //!
 //! ```text
 //! DoGet(Ticket bytes, metadata `authorization: Bearer <token>`)

@@ -14,6 +14,7 @@
 //!        ──► FlightDataEncoder (schema message first, even for empty results; tags hydrated
 //!            to Utf8, field metadata iox::column::type kept)
 //! get_flight_info / do_put: cmd must be a Flight SQL Any (else INVALID_ARGUMENT) ──► SqlService
+//!   (a Flight SQL message that does not decode ──► INVALID_ARGUMENT, not arrow-flight's INTERNAL)
 //! handshake / do_action ──► SqlService; list_actions: the three actions Quiver answers
 //! list_flights / poll_flight_info / get_schema / do_exchange ──► UNIMPLEMENTED
 //! ```
@@ -137,6 +138,21 @@ fn check_descriptor(descriptor: &FlightDescriptor) -> Result<(), Status> {
     .into())
 }
 
+/// arrow-flight's Flight SQL dispatch answers a command or action whose protobuf does not
+/// decode (a known `type_url` around bytes that are not that message) with INTERNAL and the
+/// Arrow error's debug text; it is the client's request that is wrong: INVALID_ARGUMENT.
+fn undecodable_is_invalid(status: Status) -> Status {
+    const PREFIX: &str = "ParseError(\"Unable to decode";
+    if status.code() != tonic::Code::Internal || !status.message().starts_with(PREFIX) {
+        return status;
+    }
+    let detail = status
+        .message()
+        .trim_start_matches("ParseError(\"")
+        .trim_end_matches("\")");
+    QueryServiceError::InvalidCommand(detail.to_string()).into()
+}
+
 fn unimplemented<T>(method: &'static str) -> Result<T, Status> {
     Err(QueryServiceError::Unimplemented(method).into())
 }
@@ -156,7 +172,9 @@ impl FlightService for QueryFlightService {
         request: Request<Ticket>,
     ) -> Result<Response<Self::DoGetStream>, Status> {
         if is_flight_sql(&request.get_ref().ticket) {
-            return FlightService::do_get(&self.sql, request).await;
+            return FlightService::do_get(&self.sql, request)
+                .await
+                .map_err(undecodable_is_invalid);
         }
         let stream = self
             .execute_ticket(request.metadata(), &request.get_ref().ticket)
@@ -187,7 +205,9 @@ impl FlightService for QueryFlightService {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         check_descriptor(request.get_ref())?;
-        FlightService::get_flight_info(&self.sql, request).await
+        FlightService::get_flight_info(&self.sql, request)
+            .await
+            .map_err(undecodable_is_invalid)
     }
 
     async fn poll_flight_info(
@@ -208,7 +228,9 @@ impl FlightService for QueryFlightService {
         &self,
         request: Request<Streaming<FlightData>>,
     ) -> Result<Response<Self::DoPutStream>, Status> {
-        FlightService::do_put(&self.sql, request).await
+        FlightService::do_put(&self.sql, request)
+            .await
+            .map_err(undecodable_is_invalid)
     }
 
     async fn do_exchange(
@@ -222,7 +244,9 @@ impl FlightService for QueryFlightService {
         &self,
         request: Request<Action>,
     ) -> Result<Response<Self::DoActionStream>, Status> {
-        FlightService::do_action(&self.sql, request).await
+        FlightService::do_action(&self.sql, request)
+            .await
+            .map_err(undecodable_is_invalid)
     }
 
     async fn list_actions(

@@ -30,8 +30,8 @@ pub struct StageLabels {
     pub stage: &'static str,
 }
 
-/// The stages of a write request, in order (design.md §3), timed separately so an operator can
-/// tell where write latency goes.
+/// The stages of a write request, in order (docs/architecture.md, "The write path"), timed
+/// separately so an operator can tell where write latency goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteStage {
     /// Checking the parameters and the token, reading (and size-capping) the request body.

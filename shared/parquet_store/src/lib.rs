@@ -1,5 +1,5 @@
 //! Parquet files on object storage: the store the flags describe, the path layout, and writing
-//! and reading Quiver Parquet files (design.md §4).
+//! and reading Quiver Parquet files (docs/architecture.md, "Parquet files").
 //!
 //! ```text
 //! ObjectStoreArgs + --data-dir ──► object_store_from ──► Arc<dyn ObjectStore>

@@ -10,8 +10,8 @@
 //!   ──► ParquetData { schema, batches, meta, parquet_metadata }
 //! ```
 //!
-//! The querier (issue #5) reads through DataFusion's own Parquet source; this reader serves
-//! tests, tools and the compactor.
+//! The querier reads through DataFusion's own Parquet source; this reader serves tests and
+//! tools (and is meant for the planned compactor, issue #17).
 
 use std::ops::Range;
 use std::sync::Arc;

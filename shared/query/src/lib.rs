@@ -1,5 +1,5 @@
 //! SQL over a database's persisted data: one DataFusion session per query, one deduplicating
-//! table provider per table (design.md §6).
+//! table provider per table (docs/architecture.md, "Queries").
 //!
 //! ```text
 //! QueryDatabase::new(catalog, object store)
@@ -24,11 +24,13 @@
 mod dedup_exec;
 mod error;
 mod filters;
+pub mod nesting;
 mod overlap;
 mod session;
 pub mod system;
 mod table;
 pub mod unpersisted;
+mod yield_points;
 
 pub use dedup_exec::DedupExec;
 pub use error::QueryError;
@@ -39,6 +41,7 @@ pub use system::{
     register_system_schema,
 };
 pub use table::PersistedTable;
+pub use yield_points::YieldPoints;
 
 /// The DataFusion crate this crate is built against.
 pub use datafusion;

@@ -9,6 +9,7 @@
 //!         ├─ one QueryUnpersisted per session (high-water marks taken at the first scan)
 //!         ├─ SessionConfig: information_schema, catalog `public`, schema `iox`,
 //!         │  no file-scan repartitioning (DedupExec needs a partition key's files together)
+//!         ├─ DataFusion's physical optimizer rules, then YieldPoints (a cancelled query stops)
 //!         └─ catalog.database_schema(db.id) ──► register PersistedTable per table
 //! ```
 
@@ -16,6 +17,7 @@ use std::sync::Arc;
 
 use catalog::{Catalog, Database};
 use datafusion::common::TableReference;
+use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::prelude::{SessionConfig, SessionContext};
@@ -23,7 +25,7 @@ use object_store::ObjectStore;
 
 use crate::system::{QueryLog, register_system_schema};
 use crate::unpersisted::UnpersistedReader;
-use crate::{PersistedTable, QueryError};
+use crate::{PersistedTable, QueryError, YieldPoints};
 
 /// The URL under which the Parquet object store is registered in every session.
 pub const OBJECT_STORE_URL: &str = "quiver://objects/";
@@ -93,7 +95,13 @@ impl QueryDatabase {
                 "datafusion.execution.enable_file_stream_work_stealing",
                 false,
             );
-        let ctx = SessionContext::new_with_config_rt(config, Arc::clone(&self.runtime));
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(Arc::clone(&self.runtime))
+            .with_default_features()
+            .with_physical_optimizer_rule(Arc::new(YieldPoints))
+            .build();
+        let ctx = SessionContext::new_with_state(state);
         let unpersisted = self.unpersisted.as_ref().map(|r| Arc::new(r.for_query()));
         for (name, table) in &schema.tables {
             let mut provider =

@@ -3,6 +3,12 @@
 
 use std::fmt;
 
+/// Longest table, tag or field name accepted, in bytes (UTF-8, unescaped). A table at the
+/// default column limit (200) with names this long still fits one catalog value (64 KiB), and a
+/// name is never a payload: a longer one is refused with a 400 instead of growing the catalog,
+/// every Parquet footer and every query plan.
+pub const MAX_NAME_BYTES: usize = 256;
+
 /// Name of the timestamp column of every table.
 pub const TIME_COLUMN_NAME: &str = "time";
 

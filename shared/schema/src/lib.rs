@@ -47,8 +47,8 @@ pub use arrow_conventions::{
     sort_columns,
 };
 pub use column_type::{
-    COLUMN_TYPE_METADATA_KEY, InfluxColumnType, InfluxFieldType, MEASUREMENT_METADATA_KEY,
-    TIME_COLUMN_NAME,
+    COLUMN_TYPE_METADATA_KEY, InfluxColumnType, InfluxFieldType, MAX_NAME_BYTES,
+    MEASUREMENT_METADATA_KEY, TIME_COLUMN_NAME,
 };
 pub use convert::{
     ConversionStats, ConvertPool, ConvertedLines, LineErrorKind, LineRejection, LinesConverter,

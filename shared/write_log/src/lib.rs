@@ -13,7 +13,7 @@
 //!
 //! An append either returns a position (the write is in the log) or an error; a backend never
 //! drops a write silently. [`WriteLogError::is_retryable`] tells callers to answer 503 +
-//! `Retry-After`. The on-log record format is [`codec`]
+//! `Retry-After`, [`WriteLogError::is_too_large`] 413; anything else is a failure (500). The on-log record format is [`codec`]
 //! (protobuf `quiver.write_log.v1`, `proto/`).
 
 pub mod codec;
@@ -110,6 +110,17 @@ pub enum WriteLogError {
     /// A record could not be encoded (append) — nothing was appended.
     #[error("cannot encode write log record: {0}")]
     Encode(String),
+    /// A record larger than the log accepts — nothing was appended. Not retryable: the same
+    /// write fails again; the client must send smaller requests.
+    #[error(
+        "a write log record of {bytes} bytes is larger than {limit}: send smaller write requests"
+    )]
+    RecordTooLarge {
+        /// Encoded size of the refused record (for the memory log: its Arrow bytes).
+        bytes: usize,
+        /// The limit that refused it, in words (`the 16777216-byte record limit of …`).
+        limit: String,
+    },
     /// A record in the log could not be decoded (unknown format version, bad protobuf, bad
     /// Arrow IPC). Returned once by `LogReader::next_event`; the reader has moved past the record,
     /// so the next call continues with the following one. The caller decides whether to stop.
@@ -165,6 +176,11 @@ impl WriteLogError {
     /// caller calls `next_event` again after a short pause.
     pub fn is_retryable(&self) -> bool {
         matches!(self, Self::BudgetExceeded { .. } | Self::Unavailable(_))
+    }
+
+    /// True when the write itself is too large for the log (the router answers 413).
+    pub fn is_too_large(&self) -> bool {
+        matches!(self, Self::RecordTooLarge { .. })
     }
 }
 

@@ -186,6 +186,16 @@ impl WriteLog for MemWriteLog {
             });
         }
         let size = write.size_bytes();
+        if size > self.budget_bytes {
+            // Never fits, however much is persisted meanwhile: not worth a retry.
+            return Err(WriteLogError::RecordTooLarge {
+                bytes: size,
+                limit: format!(
+                    "the in-memory write log's budget of {} bytes",
+                    self.budget_bytes
+                ),
+            });
+        }
         let mut state = self.lock()?;
         if state.used_bytes.saturating_add(size) > self.budget_bytes {
             return Err(WriteLogError::BudgetExceeded {
@@ -662,6 +672,25 @@ mod tests {
         assert_eq!(behind.next_event().await.unwrap_err(), out_of_range(1));
         behind.seek(0, 4).await.unwrap();
         assert_eq!(next_offset(&mut behind).await, 4);
+    }
+
+    #[tokio::test]
+    async fn a_write_larger_than_the_whole_budget_is_too_large_not_retryable() {
+        let two = write("a", &[1, 2]);
+        let log = MemWriteLog::new(two.size_bytes() - 1);
+        let err = log.append(0, two.clone()).await.unwrap_err();
+        assert_eq!(
+            err,
+            WriteLogError::RecordTooLarge {
+                bytes: two.size_bytes(),
+                limit: format!(
+                    "the in-memory write log's budget of {} bytes",
+                    two.size_bytes() - 1
+                ),
+            }
+        );
+        assert!(err.is_too_large() && !err.is_retryable());
+        assert!(log.entries().is_empty());
     }
 
     #[tokio::test]

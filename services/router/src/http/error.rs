@@ -5,16 +5,31 @@
 //! Body: `{"code":"<code>","message":"<message>"}` plus `"line":<n>` for line protocol errors,
 //! `Content-Type: application/json`. 429 and 503 carry `Retry-After: 1`. On the v1 `/write`
 //! endpoint the message is also sent in the `X-Influxdb-Error` header.
+//!
+//! The write steps fail with their own [`WriteError`]; `From<WriteError>` below is where each
+//! becomes a row of this table (sources kept, so logs show the whole chain):
+//!
+//! ```text
+//! Rejected ──► 400 line protocol      DatabaseNotFound ──► 404     OutsideRetention ──► 422
+//! Catalog: SchemaConflict ──► 400, Table/ColumnLimit ──► 422, Unavailable ──► 503, … ──► 500
+//! Append: write log retryable (budget, unavailable) ──► 503 + Retry-After
+//!         record larger than the log accepts        ──► 413 (the message names the limit)
+//!         anything else (encoding, storage, …)      ──► 500, no Retry-After
+//! Convert / NoTimeColumn / ColumnType / Shard (bugs) ──► 500
+//! ```
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use catalog::CatalogError;
 use serde::Serialize;
+
+use crate::write::{AppendError, WriteError};
 
 /// Seconds clients are told to wait on 429 and 503.
 pub const RETRY_AFTER_SECONDS: &str = "1";
 
 /// Every error of the HTTP API.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     // ---- routing
     /// No route for the path.
@@ -148,18 +163,30 @@ pub enum ApiError {
     // ---- 7. schema
     /// Column type differs from the catalog's (message from the catalog).
     #[error("{0}")]
-    SchemaConflict(String),
+    SchemaConflict(#[source] CatalogError),
+    /// A table or column name over the length limit (message from the catalog).
+    #[error("{0}")]
+    NameTooLong(#[source] CatalogError),
     /// Table/column limit (message from the catalog, `service limit reached: …`).
     #[error("{0}")]
-    ServiceLimit(String),
+    ServiceLimit(#[source] CatalogError),
     /// The catalog cannot be reached.
     #[error("{0}")]
-    CatalogUnavailable(String),
+    CatalogUnavailable(#[source] CatalogError),
 
     // ---- 8. write log
-    /// The write log refused the append (full or unreachable).
+    /// The write log refused the append for now (full or unreachable): retry.
     #[error("{0}")]
-    WriteLogUnavailable(String),
+    WriteLogUnavailable(#[source] AppendError),
+    /// A record is larger than the write log accepts: send smaller requests.
+    #[error("{0}")]
+    WriteTooLarge(#[source] AppendError),
+    /// The write log failed in a way a retry does not fix (encoding, storage, a bug).
+    #[error("internal error: {0}")]
+    WriteLogFailed(#[source] AppendError),
+    /// A write step failed on something that is not the client's doing (a bug).
+    #[error("internal error: {0}")]
+    WriteFailed(#[source] WriteError),
 
     // ---- 9. management API (/api/v2/orgs, /api/v2/buckets, /api/v2/authorizations)
     /// A valid token that is not an operator token.
@@ -242,6 +269,7 @@ impl ApiError {
             | NotUtf8(_)
             | LineProtocol { .. }
             | SchemaConflict(_)
+            | NameTooLong(_)
             | InvalidId(_)
             | InvalidJsonBody(_)
             | BucketRename { .. }
@@ -254,10 +282,12 @@ impl ApiError {
             | WriteNotPermitted { .. }
             | OperatorRequired => StatusCode::UNAUTHORIZED,
             UnsupportedEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            BodyTooLarge { .. } | DecompressedBodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            BodyTooLarge { .. } | DecompressedBodyTooLarge { .. } | WriteTooLarge(_) => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             OutsideRetention { .. } | ServiceLimit(_) => StatusCode::UNPROCESSABLE_ENTITY,
             CatalogUnavailable(_) | WriteLogUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Internal(_) | WriteLogFailed(_) | WriteFailed(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -303,21 +333,34 @@ impl ApiError {
     }
 }
 
+/// Two errors are equal when they answer the same response: status (hence code), message and
+/// line. (Sources are not compared: a client sees none of them.)
+impl PartialEq for ApiError {
+    fn eq(&self, other: &Self) -> bool {
+        self.status() == other.status()
+            && self.line() == other.line()
+            && self.to_string() == other.to_string()
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.into_response_for(false)
     }
 }
 
-impl From<catalog::CatalogError> for ApiError {
-    fn from(e: catalog::CatalogError) -> Self {
-        use catalog::CatalogError as C;
+impl From<CatalogError> for ApiError {
+    fn from(e: CatalogError) -> Self {
+        use CatalogError as C;
         match e {
             C::InvalidDatabaseName(e) => Self::InvalidDatabaseName(e),
             C::DatabaseNotFound { name } => Self::DatabaseNotFound(name),
-            C::SchemaConflict { .. } => Self::SchemaConflict(e.to_string()),
-            C::TableLimit { .. } | C::ColumnLimit { .. } => Self::ServiceLimit(e.to_string()),
-            C::Unavailable(_) => Self::CatalogUnavailable(e.to_string()),
+            C::SchemaConflict { .. } => Self::SchemaConflict(e),
+            C::TableLimit { .. } | C::ColumnLimit { .. } | C::SchemaChangeLimit { .. } => {
+                Self::ServiceLimit(e)
+            }
+            C::NameTooLong { .. } => Self::NameTooLong(e),
+            C::Unavailable(_) => Self::CatalogUnavailable(e),
             C::DatabaseAlreadyExists { name } => Self::BucketAlreadyExists(name),
             C::DatabaseIdNotFound { id } => Self::BucketNotFound(format!("{id:016x}")),
             C::TokenNotFound { id } => Self::AuthorizationNotFound(format!("{id:016x}")),
@@ -329,9 +372,32 @@ impl From<catalog::CatalogError> for ApiError {
     }
 }
 
-impl From<write_log::WriteLogError> for ApiError {
-    fn from(e: write_log::WriteLogError) -> Self {
-        Self::WriteLogUnavailable(e.to_string())
+/// The one place a write step's error becomes a response (see the module doc).
+impl From<WriteError> for ApiError {
+    fn from(e: WriteError) -> Self {
+        match e {
+            WriteError::Rejected { message, line } => Self::LineProtocol { message, line },
+            WriteError::DatabaseNotFound(name) => Self::DatabaseNotFound(name),
+            WriteError::OutsideRetention {
+                table,
+                minimum,
+                observed,
+            } => Self::OutsideRetention {
+                table,
+                minimum,
+                observed,
+            },
+            WriteError::Catalog(e) => Self::from(e),
+            WriteError::Append(e) => match e.log_error() {
+                Some(log) if log.is_retryable() => Self::WriteLogUnavailable(e),
+                Some(log) if log.is_too_large() => Self::WriteTooLarge(e),
+                _ => Self::WriteLogFailed(e),
+            },
+            e @ (WriteError::Convert(_)
+            | WriteError::NoTimeColumn { .. }
+            | WriteError::ColumnType { .. }
+            | WriteError::Shard(_)) => Self::WriteFailed(e),
+        }
     }
 }
 
@@ -373,7 +439,20 @@ fn header_safe(message: &str) -> HeaderValue {
 
 #[cfg(test)]
 mod tests {
+    use std::error::Error as _;
+
+    use schema::{InfluxColumnType, InfluxFieldType};
+    use write_log::WriteLogError;
+
     use super::*;
+
+    fn append_failure(first: WriteLogError) -> WriteError {
+        WriteError::Append(AppendError::Log {
+            first,
+            failed: 1,
+            touched: 2,
+        })
+    }
 
     /// Every variant with its status, code and exact message: the table, pinned.
     #[test]
@@ -545,28 +624,61 @@ mod tests {
                 "data in table t is outside of the retention period: minimum acceptable timestamp is a, but observed timestamp b is older",
             ),
             (
-                ApiError::SchemaConflict("schema conflict: x".into()),
+                ApiError::from(CatalogError::SchemaConflict {
+                    table: "cpu".into(),
+                    column: "v".into(),
+                    existing: InfluxColumnType::Field(InfluxFieldType::Float),
+                    write: InfluxColumnType::Field(InfluxFieldType::Integer),
+                }),
                 400,
                 "invalid",
-                "schema conflict: x",
+                "schema conflict: table cpu, column v is type f64 but write has type i64",
             ),
             (
-                ApiError::ServiceLimit("service limit reached: x".into()),
+                ApiError::from(CatalogError::ColumnLimit {
+                    table: "cpu".into(),
+                    existing: 3,
+                    requested: 5,
+                    limit: 4,
+                }),
                 422,
                 "unprocessable entity",
-                "service limit reached: x",
+                "service limit reached: couldn't create columns in table cpu; table contains 3 existing column(s), applying this write would result in 5 columns, limit is 4",
             ),
             (
-                ApiError::CatalogUnavailable("catalog unavailable: x".into()),
+                ApiError::from(CatalogError::Unavailable("etcd down".into())),
                 503,
                 "unavailable",
-                "catalog unavailable: x",
+                "catalog unavailable: etcd down",
             ),
             (
-                ApiError::WriteLogUnavailable("write log unavailable: x".into()),
+                ApiError::from(append_failure(WriteLogError::Unavailable("x".into()))),
                 503,
                 "unavailable",
-                "write log unavailable: x",
+                "write log unavailable: x; 1 of 2 log partitions did not confirm the write, so part of it may already be in the log: retrying the whole write is safe (last write wins per point)",
+            ),
+            (
+                ApiError::from(append_failure(WriteLogError::RecordTooLarge {
+                    bytes: 20,
+                    limit: "the Kafka write log's record limit of 10 bytes".into(),
+                })),
+                413,
+                "request too large",
+                "a write log record of 20 bytes is larger than the Kafka write log's record limit of 10 bytes: send smaller write requests; 1 of 2 log partitions did not take the write, so part of it may already be in the log",
+            ),
+            (
+                ApiError::from(append_failure(WriteLogError::Encode("x".into()))),
+                500,
+                "internal error",
+                "internal error: cannot encode write log record: x; 1 of 2 log partitions did not take the write, so part of it may already be in the log",
+            ),
+            (
+                ApiError::from(WriteError::NoTimeColumn {
+                    table: "cpu".into(),
+                }),
+                500,
+                "internal error",
+                "internal error: table cpu has no nanosecond time column",
             ),
             (
                 ApiError::OperatorRequired,
@@ -652,6 +764,77 @@ mod tests {
             assert_eq!(error.status().as_u16(), status, "{error:?}");
             assert_eq!(error.code(), code, "{error:?}");
             assert_eq!(error.to_string(), message, "{error:?}");
+        }
+    }
+
+    /// Each write step's error lands on its row, keeps its source, and only retryable ones
+    /// tell the client to retry.
+    #[test]
+    fn write_errors_map_once_with_their_sources() {
+        let cases: Vec<(WriteError, u16, bool)> = vec![
+            (
+                WriteError::Rejected {
+                    message: "no data written".into(),
+                    line: 2,
+                },
+                400,
+                false,
+            ),
+            (WriteError::DatabaseNotFound("db".into()), 404, false),
+            (
+                WriteError::Catalog(CatalogError::Unavailable("down".into())),
+                503,
+                true,
+            ),
+            (
+                append_failure(WriteLogError::BudgetExceeded {
+                    budget: 1,
+                    used: 1,
+                    requested: 1,
+                }),
+                503,
+                true,
+            ),
+            (
+                append_failure(WriteLogError::RecordTooLarge {
+                    bytes: 2,
+                    limit: "1 byte".into(),
+                }),
+                413,
+                false,
+            ),
+            (
+                append_failure(WriteLogError::UnknownPartition {
+                    partition: 9,
+                    partition_count: 2,
+                }),
+                500,
+                false,
+            ),
+            (
+                append_failure(WriteLogError::Storage("disk".into())),
+                500,
+                false,
+            ),
+            (
+                WriteError::Shard(arrow::error::ArrowError::ComputeError("x".into())),
+                500,
+                false,
+            ),
+        ];
+        for (write_error, status, retry) in cases {
+            let label = format!("{write_error:?}");
+            let api = ApiError::from(write_error);
+            assert_eq!(api.status().as_u16(), status, "{label}");
+            if matches!(status, 413 | 500 | 503) {
+                assert!(api.source().is_some(), "{label}: source kept");
+            }
+            let response = api.into_response_for(false);
+            assert_eq!(
+                response.headers().contains_key(header::RETRY_AFTER),
+                retry,
+                "{label}"
+            );
         }
     }
 

@@ -1,4 +1,6 @@
-//! `POST /api/v2/write` and `POST /write`: the write path of design.md §3, steps in order.
+//! `POST /api/v2/write` and `POST /write`: the write path, steps in the order of the crate doc
+//! (1–4 here, in HTTP terms; 5–8 in `crate::write`, whose [`WriteError`] becomes an
+//! [`ApiError`] at the `?`).
 
 use std::sync::Arc;
 
@@ -15,7 +17,8 @@ use super::params::{WriteApi, parse_write_params};
 use crate::state::RouterState;
 use crate::time::now_ns;
 use crate::write::{
-    append_sharded, check_retention, convert_body, rejection_error, schema_upsert, shard_tables,
+    WriteError, append_sharded, check_retention, convert_body, rejection_error, schema_upsert,
+    shard_tables,
 };
 
 /// `POST /api/v2/write`.
@@ -83,7 +86,9 @@ async fn write(state: &RouterState, api: WriteApi, request: Request) -> Result<(
         };
         let text = into_utf8(bytes)?;
         let len = text.len();
-        convert_body(&pool, text, precision, default_time).map(|c| (c, len))
+        convert_body(&pool, text, precision, default_time)
+            .map(|c| (c, len))
+            .map_err(ApiError::from)
     })
     .await
     .map_err(|e| ApiError::Internal(format!("conversion task failed: {e}")))??;
@@ -93,7 +98,7 @@ async fn write(state: &RouterState, api: WriteApi, request: Request) -> Result<(
     let rejected = converted.stats.lines_rejected;
     state.metrics.write_rejected_lines.inc_by(rejected as u64);
     if rejected > 0 && (!params.accept_partial || converted.tables.is_empty()) {
-        return Err(rejection_error(&converted.rejections, None));
+        return Err(rejection_error(&converted.rejections, None).into());
     }
     if converted.tables.is_empty() {
         return Ok(()); // only blank lines and comments
@@ -101,23 +106,32 @@ async fn write(state: &RouterState, api: WriteApi, request: Request) -> Result<(
 
     // 6. Database, retention.
     let catalog = state.catalog.as_ref();
-    let database = match catalog.database_by_name(&params.database).await? {
+    let database = match catalog
+        .database_by_name(&params.database)
+        .await
+        .map_err(WriteError::Catalog)?
+    {
         Some(db) => db,
         None if state.settings.auto_create_databases => {
             let options = state.settings.new_database_options;
-            let (db, created) = get_or_create_database(catalog, &params.database, options).await?;
+            let (db, created) = get_or_create_database(catalog, &params.database, options)
+                .await
+                .map_err(WriteError::Catalog)?;
             if created {
                 tracing::info!(database = %db.name, id = db.id.0, "auto-created database");
             }
             db
         }
-        None => return Err(ApiError::DatabaseNotFound(params.database.to_string())),
+        None => return Err(WriteError::DatabaseNotFound(params.database.to_string()).into()),
     };
     check_retention(&converted.tables, database.retention_period_ns(), now_ns())?;
 
     // 7. Schema: additive, atomic upsert; conflicts and limits reject the whole write.
     let upsert = schema_upsert(&converted.tables)?;
-    catalog.upsert_schema(database.id, &upsert).await?;
+    catalog
+        .upsert_schema(database.id, &upsert)
+        .await
+        .map_err(WriteError::Catalog)?;
     times.end(WriteStage::Schema);
 
     // 8. Shard rows by series onto the log's partitions; per partition one record (more for
@@ -131,9 +145,11 @@ async fn write(state: &RouterState, api: WriteApi, request: Request) -> Result<(
         .collect();
     let log = state.write_log.as_ref();
     let sharded = shard_tables(database.name.as_ref(), tables, log.partition_count())
-        .map_err(|e| ApiError::Internal(format!("sharding rows onto log partitions: {e}")))?;
+        .map_err(WriteError::Shard)?;
     times.end(WriteStage::Shard);
-    append_sharded(log, database.name.as_ref(), sharded, traceparent.as_deref()).await?;
+    append_sharded(log, database.name.as_ref(), sharded, traceparent.as_deref())
+        .await
+        .map_err(WriteError::Append)?;
     times.end(WriteStage::Log);
     state.metrics.record_write(&times);
     let [body_ms, convert_ms, schema_ms, shard_ms, log_ms] = times.millis();
@@ -153,10 +169,7 @@ async fn write(state: &RouterState, api: WriteApi, request: Request) -> Result<(
     state.metrics.write_fields.inc_by(stats.field_values as u64);
 
     if rejected > 0 {
-        return Err(rejection_error(
-            &converted.rejections,
-            Some(stats.lines_accepted),
-        ));
+        return Err(rejection_error(&converted.rejections, Some(stats.lines_accepted)).into());
     }
     Ok(())
 }

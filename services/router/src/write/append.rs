@@ -1,4 +1,4 @@
-//! Step 10: append a request's rows to the write log and wait for every acknowledgement.
+//! Step 8c: append a request's rows to the write log and wait for every acknowledgement.
 //!
 //! ```text
 //! { partition → [(table, batch)] } ──► split_into_records (≤ 100 (table, day) groups each;
@@ -15,7 +15,6 @@ use write_log::{LogPartition, LogWrite, WriteLog, WriteLogError};
 
 use super::records::{RecordSplitError, Records, split_into_records};
 use super::shard::ShardedTables;
-use crate::http::error::ApiError;
 
 /// Why a request's rows are not (all) in the log.
 #[derive(Debug, thiserror::Error)]
@@ -24,10 +23,7 @@ pub enum AppendError {
     #[error("cutting rows into log records: {0}")]
     Split(#[from] RecordSplitError),
     /// At least one partition did not confirm all of its records.
-    #[error(
-        "{first}; {failed} of {touched} log partitions did not confirm the write, so part of it \
-         may already be in the log: retrying the whole write is safe (last write wins per point)"
-    )]
+    #[error("{first}; {failed} of {touched} log partitions {}", consequence(.first))]
     Log {
         /// The first error, in partition order.
         first: WriteLogError,
@@ -38,12 +34,23 @@ pub enum AppendError {
     },
 }
 
-impl From<AppendError> for ApiError {
-    fn from(e: AppendError) -> Self {
-        match e {
-            AppendError::Split(_) => Self::Internal(e.to_string()),
-            AppendError::Log { .. } => Self::WriteLogUnavailable(e.to_string()),
+impl AppendError {
+    /// The write log's error, when the log refused or failed (not for a split error).
+    pub fn log_error(&self) -> Option<&WriteLogError> {
+        match self {
+            Self::Split(_) => None,
+            Self::Log { first, .. } => Some(first),
         }
+    }
+}
+
+/// What a failed append means for the client.
+fn consequence(first: &WriteLogError) -> &'static str {
+    if first.is_retryable() {
+        "did not confirm the write, so part of it may already be in the log: retrying the whole \
+         write is safe (last write wins per point)"
+    } else {
+        "did not take the write, so part of it may already be in the log"
     }
 }
 
@@ -286,8 +293,7 @@ mod tests {
             "the first record was acked"
         );
         assert_eq!(*log.calls.lock().unwrap(), 2, "nothing after the failure");
-        let api: ApiError = err.into();
-        assert_eq!(api.status().as_u16(), 503);
+        assert!(err.log_error().is_some_and(WriteLogError::is_retryable));
     }
 
     #[tokio::test]
@@ -333,7 +339,6 @@ mod tests {
         let err = append_sharded(&log, "db", sharded, None).await.unwrap_err();
         assert!(matches!(err, AppendError::Split(_)), "{err:?}");
         assert_eq!(*log.calls.lock().unwrap(), 0);
-        let api: ApiError = err.into();
-        assert_eq!(api.status().as_u16(), 500);
+        assert!(err.log_error().is_none());
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use line_protocol::Precision;
 use schema::{ConvertPool, ConvertedLines, LineRejection};
 
-use crate::http::error::ApiError;
+use super::WriteError;
 
 /// Per-line errors listed in a response; the rest are counted.
 pub const MAX_REPORTED_LINE_ERRORS: usize = 100;
@@ -17,14 +17,14 @@ pub fn convert_body(
     body: String,
     precision: Precision,
     default_time_ns: i64,
-) -> Result<ConvertedLines, ApiError> {
+) -> Result<ConvertedLines, WriteError> {
     pool.convert(Arc::new(body), default_time_ns, precision)
-        .map_err(|e| ApiError::Internal(format!("building record batches: {e}")))
+        .map_err(WriteError::Convert)
 }
 
 /// The 400 for rejected lines. `written` = `None` in all-or-nothing mode (nothing written),
 /// `Some(n)` when `n` valid lines were written (partial mode). `rejections` must not be empty.
-pub fn rejection_error(rejections: &[LineRejection], written: Option<usize>) -> ApiError {
+pub fn rejection_error(rejections: &[LineRejection], written: Option<usize>) -> WriteError {
     let line = rejections.first().map_or(0, |r| r.line_number);
     let mut message = match written {
         Some(n) => format!(
@@ -43,7 +43,7 @@ pub fn rejection_error(rejections: &[LineRejection], written: Option<usize>) -> 
             rejections.len() - MAX_REPORTED_LINE_ERRORS
         ));
     }
-    ApiError::LineProtocol { message, line }
+    WriteError::Rejected { message, line }
 }
 
 #[cfg(test)]
@@ -64,7 +64,7 @@ mod tests {
     #[test]
     fn caps_the_report_at_100_and_counts_the_rest() {
         let rejections: Vec<_> = (1..=103).map(rejection).collect();
-        let ApiError::LineProtocol { message, line } = rejection_error(&rejections, None) else {
+        let WriteError::Rejected { message, line } = rejection_error(&rejections, None) else {
             panic!("wrong variant")
         };
         assert_eq!(line, 1);
@@ -89,6 +89,9 @@ mod tests {
             err.to_string(),
             "partial write: 2 line(s) written, 1 rejected; errors encountered on line(s):\nerror parsing line 4 (1-based): the tag 't4' is specified more than once with conflicting values"
         );
-        assert_eq!(err.line(), Some(4));
+        assert!(
+            matches!(err, WriteError::Rejected { line: 4, .. }),
+            "{err:?}"
+        );
     }
 }

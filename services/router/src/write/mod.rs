@@ -1,16 +1,19 @@
-//! The write pipeline after the HTTP layer (steps 5–10): convert, resolve the database, check
-//! retention, upsert the schema, shard onto the log's partitions, cut each partition's rows into
-//! records of at most 100 (table, day) groups and append them.
+//! The write pipeline after the HTTP layer (steps 5–8 of the crate doc): convert, resolve the
+//! database, check retention, upsert the schema, then (8a) shard onto the log's partitions, (8b)
+//! cut each partition's rows into records of at most 100 (table, day) groups and (8c) append
+//! them. Every step fails with [`WriteError`]; `http::error` maps it to a response.
 
 mod append;
 mod convert;
+mod error;
 mod records;
 mod retention;
 mod schema_check;
 mod shard;
 
-pub use append::append_sharded;
+pub use append::{AppendError, append_sharded};
 pub use convert::{convert_body, rejection_error};
+pub use error::WriteError;
 pub use retention::check_retention;
 pub use schema_check::schema_upsert;
 pub use shard::shard_tables;

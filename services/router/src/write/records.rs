@@ -1,4 +1,4 @@
-//! Step 9b: cut one partition's rows of a request into log records of at most
+//! Step 8b: cut one partition's rows of a request into log records of at most
 //! [`MAX_GROUPS_PER_RECORD`] (table, UTC day) groups. An ingester persists one Parquet file per
 //! (database, table, day) of what it buffered and commits them in one catalog transaction
 //! (etcd takes at most 127 operations); a bounded record keeps that commit bounded even for a

@@ -3,19 +3,19 @@
 use catalog::SchemaUpsert;
 use schema::{TableBatch, influx_column_type};
 
-use crate::http::error::ApiError;
+use super::WriteError;
 
 /// Every column of every table batch with its Influx type (read from the Arrow metadata).
-pub fn schema_upsert(tables: &[TableBatch]) -> Result<SchemaUpsert, ApiError> {
+pub fn schema_upsert(tables: &[TableBatch]) -> Result<SchemaUpsert, WriteError> {
     let mut upsert = SchemaUpsert::new();
     for table in tables {
         for field in table.batch.schema().fields() {
-            let column_type = influx_column_type(field).map_err(|e| {
-                ApiError::Internal(format!("converted batch of table {}: {e}", table.name))
-            })?;
-            upsert
-                .add(&table.name, field.name(), column_type)
-                .map_err(ApiError::from)?;
+            let column_type =
+                influx_column_type(field).map_err(|source| WriteError::ColumnType {
+                    table: table.name.clone(),
+                    source,
+                })?;
+            upsert.add(&table.name, field.name(), column_type)?;
         }
     }
     Ok(upsert)

@@ -1,4 +1,4 @@
-//! Step 9 of the write path: shard rows onto the write log's partitions, so that one series
+//! Step 8a of the write path: shard rows onto the write log's partitions, so that one series
 //! always lands on one partition and its writes stay ordered.
 //!
 //! ```text

@@ -1,5 +1,5 @@
 //! [`CachedCatalog`]: a catalog in front of another, answering lookups from memory and kept
-//! current by the backend's change feed (design.md §5).
+//! current by the backend's change feed (docs/architecture.md, "The catalog").
 //!
 //! ```text
 //! reads (databases, schemas, tokens) ──► View (memory)            ◄── sync task ◄── backend.watch

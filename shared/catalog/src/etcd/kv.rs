@@ -23,7 +23,7 @@ use crate::CatalogError;
 
 /// Upper bound on every etcd call, so a dead etcd never hangs a write.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(5);
-/// Largest value the backend writes (design.md §5).
+/// Largest value the backend writes (docs/architecture.md, "The catalog").
 pub const MAX_VALUE_BYTES: usize = 64 * 1024;
 /// etcd's default `--max-txn-ops`.
 pub const MAX_TXN_OPS: usize = 128;

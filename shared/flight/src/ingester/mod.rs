@@ -1,4 +1,5 @@
-//! The ingester query API over Arrow Flight (design.md §4, §6): the wire protocol of
+//! The ingester query API over Arrow Flight (docs/architecture.md, "Queries" and "The
+//! ingester"): the wire protocol of
 //! `proto/quiver/ingester/v1/query.proto`, the ingester's Flight service, the querier's client
 //! and the directory of ingesters from the catalog's leases.
 //!

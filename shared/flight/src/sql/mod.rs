@@ -1,5 +1,6 @@
-//! Flight SQL on the querier's Flight service (design.md §6), as the ADBC Flight SQL driver
-//! and arrow-flight's `FlightSqlServiceClient` use it.
+//! Flight SQL on the querier's Flight service (docs/architecture.md, "Queries"; calls and
+//! status codes in docs/compatibility.md), as the ADBC Flight SQL driver and arrow-flight's
+//! `FlightSqlServiceClient` use it.
 //!
 //! ```text
 //! gRPC ──► QueryFlightService (crate::service)

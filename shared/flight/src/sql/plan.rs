@@ -1,7 +1,8 @@
 //! Planning and streaming shared by the JSON-ticket path and Flight SQL.
 //!
 //! ```text
-//! plan_query(ctx, sql) ──► ctx.sql_with_options (queries only: no DDL, DML or SET)
+//! plan_query(ctx, sql) ──► nesting bound (query::nesting: deeper ──► INVALID_ARGUMENT, before
+//!   any tree is built) ──► ctx.sql_with_options (queries only: no DDL, DML or SET)
 //!   (parse / plan errors ──► INVALID_ARGUMENT with DataFusion's message)
 //! flight_schema(schema) ──► the schema clients receive: dictionary tags hydrated to their
 //!   value type, field metadata (iox::column::type) kept
@@ -24,6 +25,7 @@ use datafusion::arrow::ipc::writer::IpcWriteOptions;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::prelude::{DataFrame, SQLOptions, SessionContext};
 use futures::{Stream, TryStreamExt};
+use query::nesting::{MAX_SQL_NESTING, check_sql_nesting};
 use tonic::Status;
 
 use crate::{QueryServiceError, datafusion_error_to_status};
@@ -33,6 +35,7 @@ pub type FlightDataStream = Pin<Box<dyn Stream<Item = Result<FlightData, Status>
 
 /// Plans `sql` in `ctx`; only queries are allowed.
 pub async fn plan_query(ctx: &SessionContext, sql: &str) -> Result<DataFrame, QueryServiceError> {
+    check_sql_nesting(sql, MAX_SQL_NESTING)?;
     let options = SQLOptions::new()
         .with_allow_ddl(false)
         .with_allow_dml(false)

@@ -1,6 +1,6 @@
-//! System tables: schema `system` in every query session (design.md §6), shaped after InfluxDB 3
-//! Core/Enterprise (`system.queries`, `databases`, `tables`, `parquet_files`) and IOx
-//! (`SYSTEM_SCHEMA = "system"`).
+//! System tables: schema `system` in every query session (docs/architecture.md, "System
+//! tables"), shaped after InfluxDB 3 Core/Enterprise (`system.queries`, `databases`, `tables`,
+//! `parquet_files`) and IOx (`SYSTEM_SCHEMA = "system"`).
 //!
 //! ```text
 //! QueryDatabase::session(&db) ──► register_system_schema(ctx, catalog, &db, query_log)
@@ -32,8 +32,8 @@
 //! accounting yet) but adds `database_name`, `rows` and `error`; `databases`/`tables` have no
 //! `hard_deletion_time` and no cache counts (Quiver has neither) but add ids and limits;
 //! `parquet_files` adds the partition key, object id, log offsets and creation time (the
-//! exactly-once bookkeeping of design.md §4). `partitions` in `queries` counts the (table,
-//! partition key) pairs whose Parquet files the plan scans.
+//! exactly-once bookkeeping of docs/architecture.md, "The ingester"). `partitions` in `queries`
+//! counts the (table, partition key) pairs whose Parquet files the plan scans.
 
 mod databases;
 mod logged_stream;

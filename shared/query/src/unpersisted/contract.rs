@@ -1,5 +1,6 @@
-//! The contract between a querier and the ingesters for rows not yet persisted (design.md §4,
-//! §6): what a querier asks one ingester, what it answers, and how the querier finds whom to ask.
+//! The contract between a querier and the ingesters for rows not yet persisted
+//! (docs/architecture.md, "Queries"): what a querier asks one ingester, what it answers, and how
+//! the querier finds whom to ask.
 //!
 //! ```text
 //! querier ── UnpersistedRequest { database, table, columns, time bounds,

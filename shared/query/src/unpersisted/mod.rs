@@ -1,5 +1,5 @@
 //! Rows the ingesters hold but have not persisted yet: the querier side of the ingester query
-//! API (design.md §6).
+//! API (docs/architecture.md, "Queries").
 //!
 //! ```text
 //! contract: UnpersistedRequest / UnpersistedAnswer / UnpersistedSource (one ingester),

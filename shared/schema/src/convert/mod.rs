@@ -25,7 +25,7 @@ pub use parallel::{ConvertPool, MIN_CHUNK_BYTES};
 pub use rejection::{LineErrorKind, LineRejection};
 
 use crate::arrow_conventions::arrow_schema;
-use crate::column_type::{InfluxColumnType, TIME_COLUMN_NAME};
+use crate::column_type::{InfluxColumnType, MAX_NAME_BYTES, TIME_COLUMN_NAME};
 use series_cache::{Hit, Miss, SeriesCache};
 use table::{Scratch, TableBuilder};
 
@@ -122,7 +122,7 @@ impl LinesConverter {
 
     fn convert_line(&mut self, line: &ParsedLine<'_>) -> Result<usize, LineErrorKind> {
         let time = self.line_time(line)?;
-        let table = self.table_for(&line.measurement);
+        let table = self.table_for(&line.measurement)?;
         self.mark += 1;
         let appended = self.tables[table].write_line(line, time, self.mark, &mut self.scratch)?;
         self.lines_accepted += 1;
@@ -187,16 +187,24 @@ impl LinesConverter {
         Ok(())
     }
 
-    /// Index of the table named `measurement`, created when new.
+    /// Index of the table named `measurement`, created when new (refused when its name is
+    /// longer than [`MAX_NAME_BYTES`]).
     #[inline]
-    fn table_for(&mut self, measurement: &EscapedStr<'_>) -> usize {
+    fn table_for(&mut self, measurement: &EscapedStr<'_>) -> Result<usize, LineErrorKind> {
         if let Some(table) = self.tables.get(self.last_table)
             && !measurement.has_backslash()
             && bytes::bytes_eq(table.name.as_bytes(), measurement.raw().as_bytes())
         {
-            return self.last_table;
+            return Ok(self.last_table);
         }
         let name = measurement.unescaped();
+        if name.len() > MAX_NAME_BYTES {
+            return Err(LineErrorKind::NameTooLong {
+                role: "table",
+                bytes: name.len(),
+                limit: MAX_NAME_BYTES,
+            });
+        }
         let hash = self.hasher.hash_one(name.as_bytes());
         let tables = &self.tables;
         let found = self
@@ -215,7 +223,7 @@ impl LinesConverter {
             }
         };
         self.last_table = index;
-        index
+        Ok(index)
     }
 
     /// Rejections so far, in line order.

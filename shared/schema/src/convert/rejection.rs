@@ -60,6 +60,16 @@ pub enum LineErrorKind {
         /// Field key.
         name: String,
     },
+    /// A table, tag or field name longer than [`crate::MAX_NAME_BYTES`].
+    #[error("the {role} name of {bytes} bytes is longer than the limit of {limit} bytes")]
+    NameTooLong {
+        /// `table`, `tag` or `field`.
+        role: &'static str,
+        /// Its length in bytes.
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// A string or tag column would exceed the 2 GiB of value bytes an Arrow `Utf8` array holds.
     #[error("table {table}, column {column}: more than 2 GiB of string data in one write")]
     StringDataTooLarge {

@@ -14,7 +14,7 @@ use line_protocol::{EscapedStr, ParsedLine};
 use super::bytes::bytes_eq;
 use super::column::{ColumnBuilder, field_type};
 use super::rejection::LineErrorKind;
-use crate::column_type::{InfluxColumnType, TIME_COLUMN_NAME};
+use crate::column_type::{InfluxColumnType, MAX_NAME_BYTES, TIME_COLUMN_NAME};
 
 /// Marks a tag/field of a line that must not be appended (a repeated tag with the same value,
 /// or a repeated field overridden by a later one).
@@ -205,6 +205,18 @@ impl TableBuilder {
                 "field"
             };
             return Err(LineErrorKind::ReservedTimeColumn { role });
+        }
+        if name.len() > MAX_NAME_BYTES {
+            let role = if new_type == InfluxColumnType::Tag {
+                "tag"
+            } else {
+                "field"
+            };
+            return Err(LineErrorKind::NameTooLong {
+                role,
+                bytes: name.len(),
+                limit: MAX_NAME_BYTES,
+            });
         }
         let hash = self.hasher.hash_one(name.as_bytes());
         let columns = &self.columns;

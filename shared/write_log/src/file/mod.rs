@@ -190,11 +190,16 @@ impl FileWriteLog {
 
     /// Appends an already encoded record (benchmarks and tests; `append` encodes first).
     pub async fn append_encoded(&self, payload: Vec<u8>) -> Result<LogPosition, WriteLogError> {
-        if payload.is_empty() || payload.len() > MAX_PAYLOAD_BYTES {
-            return Err(WriteLogError::Encode(format!(
-                "record of {} bytes: must be 1 to {MAX_PAYLOAD_BYTES} bytes",
-                payload.len()
-            )));
+        if payload.len() > MAX_PAYLOAD_BYTES {
+            return Err(WriteLogError::RecordTooLarge {
+                bytes: payload.len(),
+                limit: format!("the file write log's record limit of {MAX_PAYLOAD_BYTES} bytes"),
+            });
+        }
+        if payload.is_empty() {
+            return Err(WriteLogError::Encode(
+                "an empty record cannot be appended".into(),
+            ));
         }
         let (reply, answer) = oneshot::channel();
         self.requests

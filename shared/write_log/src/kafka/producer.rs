@@ -130,12 +130,13 @@ impl Encoder {
         let payload = codec::encode(write, DEFAULT_ENCODING)
             .map_err(|e| WriteLogError::Encode(e.to_string()))?;
         if payload.len() > self.max_record_bytes {
-            return Err(WriteLogError::Encode(format!(
-                "record of {} bytes for partition {partition} exceeds the {} byte limit; send \
-                 smaller requests",
-                payload.len(),
-                self.max_record_bytes
-            )));
+            return Err(WriteLogError::RecordTooLarge {
+                bytes: payload.len(),
+                limit: format!(
+                    "the Kafka write log's record limit of {} bytes",
+                    self.max_record_bytes
+                ),
+            });
         }
         Ok(Prepared {
             partition,
@@ -200,10 +201,11 @@ impl KafkaWriteLog {
     fn delivered(
         &self,
         partition: LogPartition,
+        bytes: usize,
         result: Result<Delivery, KafkaError>,
     ) -> Result<LogPosition, WriteLogError> {
         let topic = self.config.topic.as_str();
-        let delivery = result.map_err(|e| produce_error(topic, partition, &e))?;
+        let delivery = result.map_err(|e| produce_error(topic, partition, bytes, &e))?;
         let offset = u64::try_from(delivery.offset).map_err(|_| {
             WriteLogError::Unavailable(format!(
                 "Kafka {topic}[{partition}] acknowledged with invalid offset {}",
@@ -241,12 +243,23 @@ fn headers(database: &str, traceparent: Option<&str>) -> OwnedHeaders {
     headers
 }
 
-fn produce_error(topic: &str, partition: LogPartition, e: &KafkaError) -> WriteLogError {
+fn produce_error(
+    topic: &str,
+    partition: LogPartition,
+    bytes: usize,
+    e: &KafkaError,
+) -> WriteLogError {
     match e {
+        // The broker's (or the topic's) `message.max.bytes` / `max.message.bytes` is lower than
+        // the producer's: the same record is refused again, whatever the retry.
         KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge) => {
-            WriteLogError::Encode(format!(
-                "record for {topic}[{partition}] is larger than the broker accepts: {e}"
-            ))
+            WriteLogError::RecordTooLarge {
+                bytes,
+                limit: format!(
+                    "what the Kafka broker accepts for {topic}[{partition}] (the topic's \
+                     max.message.bytes)"
+                ),
+            }
         }
         _ => unavailable(&format!("producing to Kafka {topic}[{partition}]"), e),
     }
@@ -269,7 +282,7 @@ impl WriteLog for KafkaWriteLog {
             .send(prepared.record(self), QUEUE_WAIT)
             .await
             .map_err(|(e, _)| e);
-        self.delivered(partition, result)
+        self.delivered(partition, prepared.payload.len(), result)
     }
 
     async fn append_each(
@@ -295,7 +308,7 @@ impl WriteLog for KafkaWriteLog {
                     .await
                     .map_err(|(e, _)| e),
             };
-            self.delivered(prepared.partition, result)
+            self.delivered(prepared.partition, prepared.payload.len(), result)
         });
         join_all(deliveries).await
     }
