@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use auth::TokenHash;
 use catalog::{Catalog, MemCatalog, NewToken};
-use observability::RouterMetrics;
+use router::RouterMetrics;
 use router::{RouterSettings, RouterState};
 use write_log::WriteLog;
 

@@ -74,10 +74,13 @@ fn every_metric_the_rules_name_is_exported() {
     let ingester = ingester::IngesterMetrics::new()
         .encode()
         .expect("ingester metrics");
-    let router = observability::RouterMetrics::new()
+    let router = router::RouterMetrics::new()
         .encode()
         .expect("router metrics");
-    let exported = format!("{ingester}{router}");
+    let querier = querier::QuerierMetrics::new()
+        .encode()
+        .expect("querier metrics");
+    let exported = format!("{ingester}{router}{querier}");
     let names = metric_names(&rules);
     assert!(names.len() >= 8, "{names:?}");
     for name in names {

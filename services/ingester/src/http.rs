@@ -1,32 +1,32 @@
-//! The ingester's port: HTTP endpoints `/health`, `/ready`, `/metrics` and the Flight query API
-//! (gRPC) on the same listener — axum serves HTTP/1.1 and HTTP/2 (h2c, prior knowledge, what
+//! The ingester's port: the service shell's `/health`, `/ready`, `/metrics` and the Flight query
+//! API (gRPC) on the same listener — axum serves HTTP/1.1 and HTTP/2 (h2c, prior knowledge, what
 //! gRPC clients speak over plain TCP) and routes by path.
 //!
 //! ```text
-//! GET /health  ──► 200 {"name":"quiver-ingester","status":"pass"}
-//! GET /ready   ──► 200 while consuming, 503 before start and once shutdown began
-//! GET /metrics ──► IngesterMetrics (OpenMetrics text)
+//! GET /health  ──► the shell (service "ingester")
+//! GET /ready   ──► the shell: 200 while consuming (the gate) and its checks pass; 503 before
+//!                  start and once shutdown began
+//! GET /metrics ──► process metrics + IngesterMetrics (OpenMetrics text)
 //! POST /arrow.flight.protocol.FlightService/<method> (gRPC)
 //!              ──► flight::ingester::IngesterFlightService over the IngesterQuery handle
 //! ```
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use axum::Router;
-use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use tokio::net::TcpListener;
-
 use flight::ingester::IngesterFlightService;
+use service_shell::Shell;
+use tokio::net::TcpListener;
 use tonic::server::NamedService;
 
 use crate::metrics::IngesterMetrics;
 use crate::query::IngesterQuery;
 
-/// What the handlers read.
+/// What `/health` says an ingester is ready for.
+pub const HEALTH_MESSAGE: &str = "ready to consume the write log and answer queriers";
+
+/// What the endpoints read.
 #[derive(Debug, Clone)]
 pub struct HttpState {
     /// Metrics to expose.
@@ -37,16 +37,21 @@ pub struct HttpState {
     pub query: IngesterQuery,
 }
 
-/// The routes: HTTP endpoints and the Flight service.
-pub fn router(state: HttpState) -> Router {
-    let flight = IngesterFlightService::new(Arc::new(state.query.clone())).into_server();
+impl HttpState {
+    /// The ingester's shell: ready while consuming, its metrics on `/metrics` (callers add the
+    /// dependency checks).
+    pub fn shell(&self) -> Shell {
+        Shell::new("ingester", HEALTH_MESSAGE)
+            .with_gate(Arc::clone(&self.ready))
+            .with_metrics(Arc::clone(&self.metrics) as Arc<dyn observability::MetricsText>)
+    }
+}
+
+/// The Flight query API, as routes (no fallback).
+pub fn flight_routes(query: IngesterQuery) -> Router {
+    let flight = IngesterFlightService::new(Arc::new(query)).into_server();
     let grpc_path = format!("/{}/{{*method}}", service_name(&flight));
-    Router::new()
-        .route("/health", get(health))
-        .route("/ready", get(ready))
-        .route("/metrics", get(metrics))
-        .with_state(state)
-        .route_service(&grpc_path, flight)
+    Router::new().route_service(&grpc_path, flight)
 }
 
 /// The gRPC service name (the first path segment of its methods).
@@ -54,47 +59,14 @@ fn service_name<S: NamedService>(_: &S) -> &'static str {
     S::NAME
 }
 
-/// Serves the routes on `listener` until `shutdown` resolves.
+/// Serves `shell`'s endpoints and the Flight query API on `listener` until `shutdown`
+/// resolves.
 pub async fn serve(
     listener: TcpListener,
     state: HttpState,
+    shell: Shell,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    service_shell::serve(listener, router(state), shutdown).await
-}
-
-async fn health() -> Response {
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "application/json")],
-        r#"{"name":"quiver-ingester","status":"pass"}"#,
-    )
-        .into_response()
-}
-
-async fn ready(State(state): State<HttpState>) -> Response {
-    if state.ready.load(Ordering::Acquire) {
-        (StatusCode::OK, "ready\n").into_response()
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "not ready\n").into_response()
-    }
-}
-
-async fn metrics(State(state): State<HttpState>) -> Response {
-    match state.metrics.encode() {
-        Ok(text) => (
-            StatusCode::OK,
-            [(
-                header::CONTENT_TYPE,
-                "application/openmetrics-text; version=1.0.0; charset=utf-8",
-            )],
-            text,
-        )
-            .into_response(),
-        Err(e) => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("encoding metrics: {e}\n"),
-        )
-            .into_response(),
-    }
+    let app = shell.routes().merge(flight_routes(state.query));
+    shell.serve(listener, app, shutdown).await
 }

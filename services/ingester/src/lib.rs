@@ -48,7 +48,7 @@ pub use buffer::{BufferKey, PartitionBuffer, PreparedWrite, TableBuffer};
 pub use consume::ShutdownReport;
 pub use cpu_pool::{CpuPool, PoolError, Priority};
 pub use directory::LocalDirectory;
-pub use http::{HttpState, router as http_router, serve as serve_http};
+pub use http::{HEALTH_MESSAGE, HttpState, flight_routes, serve as serve_http};
 pub use metrics::IngesterMetrics;
 pub use partition_key::{PartitionKeyError, day_key, split_by_day};
 pub use persist::{PersistJob, PersistOutcome, Persister};

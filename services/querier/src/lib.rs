@@ -8,18 +8,20 @@
 //! catalog leases ──► flight::ingester::CatalogIngesterDirectory ──────────┼─► UnpersistedReader
 //! QueryArgs (--query-ingester-wait, --query-ingester-deadline) ───────────┘
 //!   ──► query::QueryDatabase::with_unpersisted
-//!         ──► server::serve_app: Flight gRPC + /health, /ready on one port until shutdown
+//!         ──► server::serve_app: Flight gRPC + the shell's /health, /ready, /metrics
+//!             (QuerierMetrics: calls by status code, queries by outcome) on one port
 //! ```
 //!
-//! `quiver querier` (services/quiver/src/querier.rs) binds `--bind`, calls [`connect`] and
-//! [`serve`]; `quiver serve` merges [`flight_routes`] into its HTTP router.
+//! `quiver querier` binds `--bind`, calls [`connect`] (etcd and Kafka retried with the shell's
+//! policy while they come up) and [`serve_app`] with the connection's readiness checks;
+//! `quiver serve` merges [`flight_routes`] into its HTTP router.
 
+mod metrics;
 mod server;
 mod unpersisted;
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use catalog::{CachedCatalog, Catalog, CatalogError, EtcdCatalog};
 use config::{EtcdArgs, KafkaArgs, ObjectStoreArgs, QueryArgs};
@@ -27,65 +29,91 @@ use flight::ingester::{CatalogIngesterDirectory, IngesterClientSettings};
 use parquet_store::{StoreError, object_store_from};
 use query::QueryDatabase;
 use query::unpersisted::UnpersistedReader;
+use service_shell::{
+    Check, Dependency, MissingDependency, RetryPolicy, Shell, StartError, retry_start,
+};
 use tokio::net::TcpListener;
-use write_log::WriteLogError;
 use write_log::kafka::{KafkaConfig, KafkaWriteLog};
+use write_log::{WriteLog, WriteLogError};
 
-pub use server::{app, flight_routes, serve_app};
+pub use metrics::{GrpcMetricsLayer, QuerierMetrics};
+pub use server::{HEALTH_MESSAGE, app, flight_routes, serve_app, shell};
 pub use unpersisted::{LogWatermarks, unpersisted_settings};
-
-/// Attempts to open the Kafka topic at start (it may not exist yet while a cluster comes up).
-const KAFKA_ATTEMPTS: u32 = 30;
-/// Pause between those attempts.
-const KAFKA_RETRY: Duration = Duration::from_secs(1);
 
 /// Why the querier could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum QuerierError {
-    /// No `--etcd-endpoints`.
-    #[error(
-        "quiver querier needs the cluster catalog: set --etcd-endpoints (or QUIVER_ETCD_ENDPOINTS) to etcd's client URLs, e.g. http://etcd:2379"
-    )]
-    NoClusterCatalog,
-    /// No `--kafka-brokers`.
-    #[error(
-        "quiver querier needs the write log to see every acknowledged write: set --kafka-brokers (or QUIVER_KAFKA_BROKERS), e.g. kafka:9092"
-    )]
-    NoKafka,
-    /// The catalog could not be opened.
-    #[error("cannot open the cluster catalog: {0}")]
-    Catalog(#[from] CatalogError),
+    /// A dependency's flag is not set.
+    #[error(transparent)]
+    Missing(#[from] MissingDependency),
+    /// etcd could not be reached (or refused) at start.
+    #[error(transparent)]
+    Etcd(#[from] StartError<CatalogError>),
+    /// The Kafka topic could not be opened at start.
+    #[error(transparent)]
+    Kafka(#[from] StartError<WriteLogError>),
     /// The object store flags are wrong.
     #[error("cannot open the object store: {0}")]
     ObjectStore(#[from] StoreError),
-    /// The Kafka topic could not be opened.
-    #[error("cannot open the write log: {0}")]
-    Kafka(#[from] WriteLogError),
     /// The server failed.
     #[error("server failed: {0}")]
     Serve(#[from] std::io::Error),
 }
 
+/// A querier ready to serve: its query database and the readiness checks of its dependencies.
+#[derive(Debug)]
+pub struct Connected {
+    /// Parquet files ∪ the ingesters' rows, over the cached cluster catalog.
+    pub db: QueryDatabase,
+    /// etcd, Kafka and the object store (all required: a query needs each of them).
+    pub checks: Vec<Check>,
+}
+
 /// Opens the cluster catalog (cached, fed by etcd watches), the object store and the write
-/// log's high-water marks; queries ask the ingesters the catalog's leases list.
+/// log's high-water marks, retrying etcd and Kafka while they are not up yet; queries ask the
+/// ingesters the catalog's leases list.
 pub async fn connect(
     etcd: &EtcdArgs,
     kafka: &KafkaArgs,
     query: &QueryArgs,
     object_store: &ObjectStoreArgs,
     data_dir: Option<&Path>,
-) -> Result<QueryDatabase, QuerierError> {
+) -> Result<Connected, QuerierError> {
     if etcd.etcd_endpoints.is_empty() {
-        return Err(QuerierError::NoClusterCatalog);
+        return Err(Dependency::Etcd.missing("querier").into());
     }
-    let brokers = kafka.bootstrap_servers().ok_or(QuerierError::NoKafka)?;
+    let brokers = kafka
+        .bootstrap_servers()
+        .ok_or_else(|| Dependency::Kafka.missing("querier"))?;
     let store = object_store_from(object_store, data_dir)?;
-    let backend = EtcdCatalog::connect(&etcd.etcd_endpoints, &etcd.etcd_prefix).await?;
-    let cached = CachedCatalog::new(Arc::new(backend)).await?;
+    let backend = Arc::new(
+        EtcdCatalog::connect(&etcd.etcd_endpoints, &etcd.etcd_prefix)
+            .await
+            .map_err(|error| StartError::Failed {
+                dependency: Dependency::Etcd,
+                error,
+            })?,
+    );
+    let cached = retry_start(
+        Dependency::Etcd,
+        RetryPolicy::default(),
+        || CachedCatalog::new(Arc::clone(&backend) as Arc<dyn Catalog>),
+        |e| matches!(e, CatalogError::Unavailable(_)),
+    )
+    .await?;
     let catalog: Arc<dyn Catalog> = Arc::new(cached);
-    let log = open_log(KafkaConfig::new(brokers, kafka.kafka_topic.clone())).await?;
+    let config = KafkaConfig::new(brokers, kafka.kafka_topic.clone());
+    let log: Arc<dyn WriteLog> = Arc::new(
+        retry_start(
+            Dependency::Kafka,
+            RetryPolicy::default(),
+            || KafkaWriteLog::connect(config.clone()),
+            WriteLogError::is_retryable,
+        )
+        .await?,
+    );
     let reader = UnpersistedReader::new(
-        Arc::new(LogWatermarks(Arc::new(log))),
+        Arc::new(LogWatermarks(Arc::clone(&log))),
         Arc::new(CatalogIngesterDirectory::new(
             Arc::clone(&catalog),
             IngesterClientSettings::default(),
@@ -93,31 +121,49 @@ pub async fn connect(
         Arc::clone(&catalog),
         unpersisted_settings(query),
     );
-    Ok(QueryDatabase::new(catalog, store).with_unpersisted(reader))
-}
-
-/// The topic, retried while it does not exist yet or the brokers are not up.
-async fn open_log(config: KafkaConfig) -> Result<KafkaWriteLog, WriteLogError> {
-    let mut attempt = 1;
-    loop {
-        match KafkaWriteLog::connect(config.clone()).await {
-            Ok(log) => return Ok(log),
-            Err(e) if e.is_retryable() && attempt < KAFKA_ATTEMPTS => {
-                tracing::warn!(error = %e, attempt, "cannot open the Kafka topic yet; retrying");
-                attempt += 1;
-                tokio::time::sleep(KAFKA_RETRY).await;
+    let checks = vec![
+        Check::required(Dependency::Etcd.name(), move || {
+            let backend = Arc::clone(&backend);
+            async move { backend.ping().await.map_err(|e| e.to_string()) }
+        }),
+        Check::required(Dependency::Kafka.name(), move || {
+            let log = Arc::clone(&log);
+            async move {
+                log.high_watermarks()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
             }
-            Err(e) => return Err(e),
-        }
-    }
+        }),
+        store_check(Arc::clone(&store)),
+    ];
+    Ok(Connected {
+        db: QueryDatabase::new(catalog, store).with_unpersisted(reader),
+        checks,
+    })
 }
 
-/// Serves Flight and the HTTP endpoints over `db` on `listener` until `shutdown` resolves.
+/// The readiness check of an object store (required: queries read Parquet from it).
+pub fn store_check(store: Arc<dyn parquet_store::object_store::ObjectStore>) -> Check {
+    Check::required(Dependency::ObjectStore.name(), move || {
+        let store = Arc::clone(&store);
+        async move {
+            parquet_store::probe(store.as_ref())
+                .await
+                .map_err(|e| e.to_string())
+        }
+    })
+}
+
+/// Serves Flight and the shell's endpoints over `db` on `listener` until `shutdown` resolves
+/// (no readiness checks: tests and tools; `quiver querier` adds [`Connected::checks`]).
 pub async fn serve(
     listener: TcpListener,
     db: QueryDatabase,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), QuerierError> {
-    serve_app(listener, db, shutdown).await?;
+    let metrics = Arc::new(QuerierMetrics::new());
+    let shell: Shell = shell(&metrics);
+    serve_app(listener, db, shell, metrics, shutdown).await?;
     Ok(())
 }

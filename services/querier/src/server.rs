@@ -2,44 +2,54 @@
 //! HTTP/2 (h2c prior knowledge, what gRPC clients send over plain TCP) and routes by path.
 //!
 //! ```text
-//! POST /arrow.flight.protocol.FlightService/<method> ──► flight::QueryFlightService (gRPC)
-//! GET  /health ──► 200 {"name":"quiver-querier","status":"pass"}
-//! GET  /ready  ──► 200 while serving, 503 once shutdown began
+//! POST /arrow.flight.protocol.FlightService/<method> ──► GrpcMetricsLayer
+//!        ──► flight::QueryFlightService (gRPC); every query's end ──► QuerierMetrics
+//! GET  /health, /ready, /metrics ──► the service shell (service "querier")
 //! anything else ──► 404 {"code":"not found",…}
 //! ```
 //!
 //! [`flight_routes`] is what `quiver serve` merges into its own HTTP router for the same effect.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Router;
-use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use flight::QueryFlightService;
 use flight::arrow_flight::flight_service_server::FlightServiceServer;
 use query::QueryDatabase;
+use service_shell::Shell;
 use tokio::net::TcpListener;
 use tonic::server::NamedService;
+use tower::Layer;
 
-/// The Flight service over `db`, as routes (no fallback) to merge into an axum router.
-pub fn flight_routes(db: QueryDatabase) -> Router {
+use crate::metrics::{GrpcMetricsLayer, QuerierMetrics};
+
+/// What `/health` says a querier is ready for.
+pub const HEALTH_MESSAGE: &str = "ready for queries";
+
+/// The Flight service over `db`, as routes (no fallback) to merge into an axum router; its
+/// calls and every query `db` logs are counted in `metrics`.
+pub fn flight_routes(db: QueryDatabase, metrics: &Arc<QuerierMetrics>) -> Router {
+    db.query_log().observe(metrics.observer());
     let name = <FlightServiceServer<QueryFlightService> as NamedService>::NAME;
-    Router::new().route_service(
-        &format!("/{name}/{{*method}}"),
-        QueryFlightService::new(db).into_server(),
-    )
+    let service =
+        GrpcMetricsLayer::new(Arc::clone(metrics)).layer(QueryFlightService::new(db).into_server());
+    Router::new().route_service(&format!("/{name}/{{*method}}"), service)
 }
 
-/// Flight plus the querier's HTTP endpoints.
-pub fn app(db: QueryDatabase, ready: Arc<AtomicBool>) -> Router {
-    Router::new()
-        .route("/health", get(health))
-        .route("/ready", get(readiness))
-        .with_state(ready)
-        .merge(flight_routes(db))
+/// The shell of a querier: `/health`, `/ready` (no checks: callers add them) and `/metrics`
+/// with `metrics`.
+pub fn shell(metrics: &Arc<QuerierMetrics>) -> Shell {
+    Shell::new("querier", HEALTH_MESSAGE)
+        .with_metrics(Arc::clone(metrics) as Arc<dyn observability::MetricsText>)
+}
+
+/// Flight plus the shell's endpoints.
+pub fn app(db: QueryDatabase, shell: &Shell, metrics: &Arc<QuerierMetrics>) -> Router {
+    shell
+        .routes()
+        .merge(flight_routes(db, metrics))
         .fallback(not_found)
 }
 
@@ -47,42 +57,19 @@ pub fn app(db: QueryDatabase, ready: Arc<AtomicBool>) -> Router {
 pub async fn serve_app(
     listener: TcpListener,
     db: QueryDatabase,
+    shell: Shell,
+    metrics: Arc<QuerierMetrics>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let ready = Arc::new(AtomicBool::new(true));
-    let draining = Arc::clone(&ready);
-    let signal = async move {
-        shutdown.await;
-        draining.store(false, Ordering::Release);
-    };
-    service_shell::serve(listener, app(db, ready), signal).await
-}
-
-async fn health() -> Response {
-    json(
-        StatusCode::OK,
-        r#"{"name":"quiver-querier","message":"ready for queries","status":"pass"}"#,
-    )
-}
-
-async fn readiness(State(ready): State<Arc<AtomicBool>>) -> Response {
-    if ready.load(Ordering::Acquire) {
-        json(StatusCode::OK, r#"{"status":"ready"}"#)
-    } else {
-        json(
-            StatusCode::SERVICE_UNAVAILABLE,
-            r#"{"status":"shutting down"}"#,
-        )
-    }
+    let app = app(db, &shell, &metrics);
+    shell.serve(listener, app, shutdown).await
 }
 
 async fn not_found() -> Response {
-    json(
+    (
         StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "application/json")],
         r#"{"code":"not found","message":"not found"}"#,
     )
-}
-
-fn json(status: StatusCode, body: &'static str) -> Response {
-    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+        .into_response()
 }

@@ -104,7 +104,7 @@ async fn querier_reads_files_listed_in_etcd() {
         .await
         .unwrap();
 
-    let qdb = querier::connect(
+    let connected = querier::connect(
         &etcd_args,
         &kafka_args,
         &query_args(),
@@ -116,9 +116,22 @@ async fn querier_reads_files_listed_in_etcd() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(querier::serve(listener, qdb, async {
-        let _ = stopped.await;
-    }));
+    let metrics = std::sync::Arc::new(querier::QuerierMetrics::new());
+    let shell = connected
+        .checks
+        .into_iter()
+        .fold(querier::shell(&metrics), |shell, check| {
+            shell.with_check(check)
+        });
+    let server = tokio::spawn(querier::serve_app(
+        listener,
+        connected.db,
+        shell,
+        metrics,
+        async {
+            let _ = stopped.await;
+        },
+    ));
 
     let channel = tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{port}"))
         .unwrap()
@@ -146,13 +159,44 @@ async fn querier_reads_files_listed_in_etcd() {
         .await
         .unwrap();
     assert_eq!(health.status(), 200);
-    assert!(health.text().await.unwrap().contains("quiver-querier"));
+    let health: serde_json::Value = health.json().await.unwrap();
+    assert_eq!(
+        (&health["service"], &health["status"]),
+        (&serde_json::json!("querier"), &serde_json::json!("pass"))
+    );
+    // Every dependency is up: etcd, Kafka and the object store, each checked for real.
     let ready = http
         .get(format!("http://127.0.0.1:{port}/ready"))
         .send()
         .await
         .unwrap();
     assert_eq!(ready.status(), 200);
+    let ready: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(
+        ready["checks"],
+        serde_json::json!([
+            {"name": "etcd", "required": true, "status": "pass"},
+            {"name": "kafka", "required": true, "status": "pass"},
+            {"name": "object store", "required": true, "status": "pass"}
+        ])
+    );
+    // One query answered OK, counted by method and status, and by outcome.
+    let metrics = http
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "quiver_querier_requests_total{method=\"DoGet\",code=\"OK\"} 1\n",
+        "quiver_querier_queries_total{type=\"sql\",outcome=\"success\"} 1\n",
+        "quiver_querier_query_rows_total 2\n",
+        "process_resident_memory_bytes ",
+    ] {
+        assert!(metrics.contains(line), "{line} missing from {metrics}");
+    }
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
 }
@@ -177,7 +221,7 @@ async fn connect_needs_etcd_endpoints() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "quiver querier needs the cluster catalog: set --etcd-endpoints (or QUIVER_ETCD_ENDPOINTS) to etcd's client URLs, e.g. http://etcd:2379"
+        "quiver querier needs the cluster catalog: set --etcd-endpoints (or QUIVER_ETCD_ENDPOINTS) to etcd's client URLs, e.g. http://etcd:2379; `quiver serve` runs everything in one process without it"
     );
 }
 
@@ -201,6 +245,6 @@ async fn connect_needs_kafka_brokers() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "quiver querier needs the write log to see every acknowledged write: set --kafka-brokers (or QUIVER_KAFKA_BROKERS), e.g. kafka:9092"
+        "quiver querier needs the write log: set --kafka-brokers (or QUIVER_KAFKA_BROKERS) to Kafka's HOST:PORT[,…], e.g. kafka:9092; `quiver serve` runs everything in one process without it"
     );
 }

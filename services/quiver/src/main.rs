@@ -1,25 +1,20 @@
-//! `quiver`: the one binary. Subcommands start one service each (`router`) or all of them in one
-//! process (`serve`).
+//! `quiver`: the one binary. Each subcommand is one module of `subcommand/`; what they share is
+//! `common/` (logging, the listener, the cluster's dependencies, the one error type).
 //!
 //! ```text
-//! argv + QUIVER_* env ──► clap (config crate blocks) ──► Command
-//!   router | serve ──► start::run ──► logging, data dir, catalog + operator token
-//!                                     (router: etcd via cluster.rs; serve: in process),
-//!                                     write log ──► router::serve until SIGINT/SIGTERM
-//!   ingester       ──► ingest::run ──► etcd catalog, object store, Kafka consumer group,
-//!                                      ingester::Ingester until SIGINT/SIGTERM (then persist)
-//!   serve          ──► also write_path: file log + ingester in the same process
-//!   querier        ──► querier::run ──► etcd catalog (cached), object store, Flight DoGet
-//!   admin          ──► admin::main ──► catalog (etcd | data dir) ──► databases, tokens
+//! argv + QUIVER_* env ──► clap (config crate blocks) ──► Command (the process mode)
+//!   router   ──► subcommand::router   etcd (cached) + Kafka topic ──► router HTTP API
+//!   ingester ──► subcommand::ingester etcd + object store + Kafka consumer group ──► Parquet,
+//!                                     Flight query API for queriers
+//!   querier  ──► subcommand::querier  etcd (cached) + object store + Kafka marks ──► Flight
+//!   serve    ──► subcommand::serve    disk catalog + file log + ingester + querier, one port
+//!   admin    ──► subcommand::admin    catalog (etcd | a stopped serve's data dir), topics
+//! every service: service_shell (health, readiness, metrics, TCP_NODELAY, SIGINT/SIGTERM)
+//! on a runtime whose threads have query-sized stacks (query::nesting)
 //! ```
 
-mod admin;
-mod cluster;
-mod embedded;
-mod ingest;
-mod querier;
-mod start;
-mod write_path;
+mod common;
+mod subcommand;
 
 use std::process::ExitCode;
 
@@ -46,28 +41,19 @@ enum Command {
     /// Answer SQL over Arrow Flight (DoGet, JSON tickets) on the Parquet files in the cluster
     /// catalog.
     Querier(QuerierConfig),
-    /// Manage databases and tokens in the catalog (etcd, or a stopped `serve`'s data directory).
+    /// Manage databases and tokens in the catalog (etcd, or a stopped `serve`'s data directory),
+    /// and the Kafka topic.
     Admin(AdminConfig),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let settings =
-        match cli.command {
-            Command::Admin(c) => return admin::main(c),
-            Command::Router(c) => {
-                start::Settings::new("router", c.bind, c.auto_create_databases, c.common)
-                    .with_etcd(c.etcd)
-                    .with_kafka(c.kafka, c.kafka_create_topic_partitions)
-            }
-            Command::Serve(c) => {
-                start::Settings::new("serve", c.bind, c.auto_create_databases, c.common)
-                    .with_embedded(c.object_store, c.ingester, c.query)
-            }
-            Command::Ingester(c) => return block_on(ingest::run(c)),
-            Command::Querier(c) => return block_on(crate::querier::run(c)),
-        };
-    block_on(start::run(settings))
+    match Cli::parse().command {
+        Command::Admin(c) => subcommand::admin::main(c),
+        Command::Router(c) => block_on(subcommand::router::run(c)),
+        Command::Serve(c) => block_on(subcommand::serve::run(c)),
+        Command::Ingester(c) => block_on(subcommand::ingester::run(c)),
+        Command::Querier(c) => block_on(subcommand::querier::run(c)),
+    }
 }
 
 /// Runs a service on a multi-threaded runtime; errors go to stderr with exit code 1.

@@ -17,51 +17,40 @@
 //! with their own [`WriteError`], mapped to it there.
 
 pub mod http;
+mod metrics;
 mod state;
 pub mod time;
 mod write;
 
 use std::future::Future;
+use std::sync::Arc;
 
+pub use metrics::{
+    EndpointLabels, RequestLabels, RouterMetrics, StageLabels, StageTimes, WriteStage,
+};
+use service_shell::Shell;
+pub use service_shell::{BUILD_COMMIT, VERSION};
 pub use state::{RouterSettings, RouterState};
 use tokio::net::TcpListener;
 pub use write::{AppendError, WriteError};
 
-/// The version reported in `X-Influxdb-Version` and `/health`.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// What `/health` says a router is ready for (the text InfluxDB answers).
+pub const HEALTH_MESSAGE: &str = "ready for queries and writes";
 
-/// The commit reported by `/health` (`QUIVER_GIT_COMMIT` at build time).
-pub const BUILD_COMMIT: &str = match option_env!("QUIVER_GIT_COMMIT") {
-    Some(commit) => commit,
-    None => "unknown",
-};
+/// The shell of a router: `/health`, `/ready` (no dependency checks) and `/metrics` with the
+/// router's metrics. Callers add checks and other services' metrics to it.
+pub fn shell(state: &RouterState) -> Shell {
+    Shell::new("router", HEALTH_MESSAGE)
+        .with_metrics(Arc::clone(state.metrics()) as Arc<dyn observability::MetricsText>)
+}
 
-/// Serves the router on `listener` until `shutdown` resolves, then drains in-flight requests.
-/// `/ready` answers 200 from the start until `shutdown` resolves.
+/// Serves the router (with [`shell`]) on `listener` until `shutdown` resolves, then drains
+/// in-flight requests. `/ready` answers 200 from the start until `shutdown` resolves.
 pub async fn serve<F>(listener: TcpListener, state: RouterState, shutdown: F) -> std::io::Result<()>
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    serve_with(listener, state, axum::Router::new(), shutdown).await
-}
-
-/// Like [`serve`], with `extra` routes (without a fallback) served on the same port — how
-/// `quiver serve` answers Arrow Flight gRPC next to the HTTP API.
-pub async fn serve_with<F>(
-    listener: TcpListener,
-    state: RouterState,
-    extra: axum::Router,
-    shutdown: F,
-) -> std::io::Result<()>
-where
-    F: Future<Output = ()> + Send + 'static,
-{
-    state.set_ready(true);
-    let app = http::app(state.clone()).merge(extra);
-    let draining = state.clone();
-    let signal = async move {
-        shutdown.await;
-        draining.set_ready(false);
-    };
-    service_shell::serve(listener, app, signal).await
+    let shell = shell(&state);
+    let app = http::app(state, shell.routes());
+    shell.serve(listener, app, shutdown).await
 }

@@ -1,13 +1,13 @@
 //! What every request handler shares.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use catalog::{Catalog, DatabaseOptions};
-use observability::RouterMetrics;
 use schema::ConvertPool;
 use tokio::sync::Semaphore;
 use write_log::WriteLog;
+
+use crate::RouterMetrics;
 
 /// Behaviour switches and limits of the router.
 #[derive(Debug, Clone)]
@@ -46,7 +46,6 @@ pub struct RouterState {
     pub(crate) write_permits: Arc<Semaphore>,
     /// Converts large bodies on `settings.convert_threads` threads.
     pub(crate) convert_pool: Arc<ConvertPool>,
-    ready: Arc<AtomicBool>,
 }
 
 impl RouterState {
@@ -66,21 +65,11 @@ impl RouterState {
             settings: Arc::new(settings),
             write_permits,
             convert_pool,
-            ready: Arc::new(AtomicBool::new(false)),
         }
     }
 
     /// The metrics registry (for `/metrics` and tests).
     pub fn metrics(&self) -> &Arc<RouterMetrics> {
         &self.metrics
-    }
-
-    /// True while serving (between start and the shutdown signal).
-    pub fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::SeqCst)
-    }
-
-    pub(crate) fn set_ready(&self, ready: bool) {
-        self.ready.store(ready, Ordering::SeqCst);
     }
 }

@@ -63,7 +63,7 @@ pub use error::StoreError;
 pub use metadata::{FileMeta, QUIVER_METADATA_KEY, QUIVER_METADATA_VERSION, QuiverMetadata};
 pub use path::{PARQUET_SUFFIX, ParquetFilePath, parse_object_path};
 pub use read::{ParquetData, ReadOptions, read_parquet, read_parquet_path};
-pub use store::{OBJECTS_DIR, object_store_from, s3_store};
+pub use store::{OBJECTS_DIR, object_store_from, probe, s3_store};
 pub use write::{
     DEFAULT_MAX_ROW_GROUP_ROWS, DEFAULT_ZSTD_LEVEL, EncodedParquet, WriteOptions, encode_parquet,
     put_parquet, write_parquet, write_parquet_with,

@@ -26,6 +26,19 @@ use object_store::memory::InMemory;
 
 use crate::StoreError;
 
+/// Asks `store` for an object that need not exist: `Ok` when the store answers (found or not
+/// found), the store's error otherwise — what readiness checks ask.
+pub async fn probe(store: &dyn ObjectStore) -> Result<(), object_store::Error> {
+    use object_store::ObjectStoreExt;
+    match store
+        .head(&object_store::path::Path::from("quiver-readiness-probe"))
+        .await
+    {
+        Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// Sub-directory of `--data-dir` that holds the objects of `--object-store file`.
 pub const OBJECTS_DIR: &str = "objects";
 

@@ -37,7 +37,7 @@ pub use error::QueryError;
 pub use filters::TimeBounds;
 pub use session::{OBJECT_STORE_URL, QueryDatabase};
 pub use system::{
-    QueryLog, QueryLogEntry, QueryPhase, QueryRecord, QueryType, SYSTEM_SCHEMA,
+    QueryLog, QueryLogEntry, QueryObserver, QueryPhase, QueryRecord, QueryType, SYSTEM_SCHEMA,
     register_system_schema,
 };
 pub use table::PersistedTable;

@@ -1046,3 +1046,30 @@ fn entries_and_logs_can_cross_threads() {
     send_sync::<QueryLog>();
     send_sync::<QueryDatabase>();
 }
+
+#[tokio::test]
+async fn the_observer_sees_every_query_finish_once_even_beyond_capacity() {
+    let f = Fixture::new().await;
+    let log = f.qdb.query_log();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = Arc::clone(&seen);
+    log.observe(Arc::new(move |r: &query::QueryRecord| {
+        sink.lock()
+            .unwrap()
+            .push((r.query_text.clone(), r.phase, r.rows));
+    }));
+    log.set_capacity(0); // not kept in the ring: still observed
+    log.begin(&f.db, QueryType::Sql, "SELECT 1", None)
+        .finish_ok(Some(1));
+    log.begin(&f.db, QueryType::Sql, "SELECT x", None)
+        .finish_err("no column x");
+    drop(log.begin(&f.db, QueryType::Sql, "SELECT 2", None));
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [
+            ("SELECT 1".to_owned(), QueryPhase::Success, Some(1)),
+            ("SELECT x".to_owned(), QueryPhase::Fail, None),
+            ("SELECT 2".to_owned(), QueryPhase::Cancel, None),
+        ]
+    );
+}

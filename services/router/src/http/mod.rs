@@ -31,22 +31,21 @@ const ROUTES: [&str; 8] = [
     "/metrics",
 ];
 
-/// The router's HTTP application.
-pub fn app(state: RouterState) -> Router {
+/// The router's HTTP application; `system` is the service shell's `/health`, `/ready` and
+/// `/metrics`, served under the same middleware (version headers, request metrics).
+pub fn app(state: RouterState, system: Router) -> Router {
     Router::new()
         .route("/api/v2/write", post(write::write_v2))
         .route("/write", post(write::write_v1))
         .route("/api/v2/query", post(system::query_v2))
         .route("/api/v2/delete", post(system::delete_v2))
         .route("/ping", get(system::ping))
-        .route("/health", get(system::health))
-        .route("/ready", get(system::ready))
-        .route("/metrics", get(system::metrics))
         .merge(manage::routes(state.clone()))
+        .with_state(state.clone())
+        .merge(system)
         .fallback(system::not_found)
         .method_not_allowed_fallback(system::method_not_allowed)
-        .layer(middleware::from_fn_with_state(state.clone(), observe))
-        .with_state(state)
+        .layer(middleware::from_fn_with_state(state, observe))
 }
 
 /// Adds `X-Influxdb-Version`/`X-Influxdb-Build` to every response; counts requests by endpoint

@@ -8,12 +8,12 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use catalog::get_or_create_database;
-use observability::{StageTimes, WriteStage};
 
 use super::auth::authorize_write;
 use super::body::{BodyEncoding, body_encoding, gunzip_capped, into_utf8, read_capped};
 use super::error::ApiError;
 use super::params::{WriteApi, parse_write_params};
+use crate::metrics::{StageTimes, WriteStage};
 use crate::state::RouterState;
 use crate::time::now_ns;
 use crate::write::{

@@ -111,6 +111,13 @@ impl EtcdCatalog {
     pub fn prefix(&self) -> &str {
         self.keys.prefix()
     }
+
+    /// One read from etcd (a key that need not exist): `Ok` when etcd answers, what readiness
+    /// checks ask.
+    pub async fn ping(&self) -> Result<(), CatalogError> {
+        let key = format!("{}ping", self.keys.prefix());
+        self.kv.get_one(&key).await.map(|_| ())
+    }
 }
 
 #[async_trait]

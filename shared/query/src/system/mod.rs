@@ -54,7 +54,8 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::prelude::SessionContext;
 
 pub use query_log::{
-    DEFAULT_QUERY_LOG_SIZE, QueryLog, QueryLogEntry, QueryPhase, QueryRecord, QueryType,
+    DEFAULT_QUERY_LOG_SIZE, QueryLog, QueryLogEntry, QueryObserver, QueryPhase, QueryRecord,
+    QueryType,
 };
 
 use crate::QueryError;

@@ -10,6 +10,8 @@
 //!     ├─ entry.finish_ok(rows) / entry.finish_err(message)   (consume the entry)
 //!     └─ drop without finishing ──► phase cancel (client went away, task aborted, …)
 //! system.queries scan ──► log.entries() ──► QueryRecord snapshots, filtered by database id
+//! every finish (success, fail, cancel) ──► the observer set with `QueryLog::observe`, once,
+//!   with the final record (the querier's metrics)
 //! ```
 //!
 //! An entry owns an `Arc` of its shared state, so it stays finishable after the ring evicted it
@@ -179,10 +181,22 @@ struct Progress {
     error: Option<String>,
 }
 
-#[derive(Debug)]
+/// Called once with the final record of every query that finishes.
+pub type QueryObserver = Arc<dyn Fn(&QueryRecord) + Send + Sync>;
+
 struct Shared {
     fixed: Fixed,
     progress: Mutex<Progress>,
+    observer: Option<QueryObserver>,
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Shared")
+            .field("fixed", &self.fixed)
+            .field("progress", &self.progress)
+            .finish()
+    }
 }
 
 impl Shared {
@@ -216,15 +230,20 @@ impl Shared {
     /// Moves a running entry to its final phase; a finished entry stays as it is.
     fn finish(&self, phase: QueryPhase, rows: Option<u64>, error: Option<String>) {
         let now = Instant::now();
-        let mut p = self.progress();
-        if !p.phase.is_running() {
-            return;
+        {
+            let mut p = self.progress();
+            if !p.phase.is_running() {
+                return;
+            }
+            p.phase = phase;
+            p.end2end_duration = Some(now.duration_since(self.fixed.started));
+            p.execute_duration = p.planned_at.map(|t| now.duration_since(t));
+            p.rows = rows;
+            p.error = error;
         }
-        p.phase = phase;
-        p.end2end_duration = Some(now.duration_since(self.fixed.started));
-        p.execute_duration = p.planned_at.map(|t| now.duration_since(t));
-        p.rows = rows;
-        p.error = error;
+        if let Some(observer) = &self.observer {
+            observer(&self.record());
+        }
     }
 }
 
@@ -233,6 +252,7 @@ pub struct QueryLog {
     capacity: AtomicUsize,
     next_id: AtomicU64,
     entries: Mutex<VecDeque<Arc<Shared>>>,
+    observer: Mutex<Option<QueryObserver>>,
 }
 
 impl QueryLog {
@@ -242,7 +262,14 @@ impl QueryLog {
             capacity: AtomicUsize::new(capacity),
             next_id: AtomicU64::new(1),
             entries: Mutex::new(VecDeque::new()),
+            observer: Mutex::new(None),
         }
+    }
+
+    /// Calls `observer` with the final record of every query begun from now on, once, when it
+    /// finishes (succeeds, fails or is cancelled). Replaces an earlier observer.
+    pub fn observe(&self, observer: QueryObserver) {
+        *self.observer.lock().unwrap_or_else(PoisonError::into_inner) = Some(observer);
     }
 
     /// How many entries the log keeps.
@@ -288,6 +315,11 @@ impl QueryLog {
                 rows: None,
                 error: None,
             }),
+            observer: self
+                .observer
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone(),
         });
         let capacity = self.capacity();
         if capacity > 0 {

@@ -12,7 +12,6 @@
 //! ```
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,14 +22,16 @@ use ingester::{
     Registration, ShutdownReport,
 };
 use object_store::ObjectStore;
-use parquet_store::{StoreError, object_store_from};
+use parquet_store::object_store_from;
 use querier::{LogWatermarks, unpersisted_settings};
 use query::QueryDatabase;
 use query::unpersisted::UnpersistedReader;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use write_log::file::FileWriteLog;
-use write_log::{LogReader, MemWriteLog, WriteLog, WriteLogError};
+use write_log::{LogReader, MemWriteLog, WriteLog};
+
+use crate::common::RunError;
 
 /// The file log's directory inside `--data-dir`.
 pub const WAL_DIR: &str = "wal";
@@ -39,25 +40,6 @@ pub const WAL_DIR: &str = "wal";
 const SERVE_INGESTER_ID: &str = "serve";
 /// How long a graceful shutdown may spend persisting.
 const SHUTDOWN_PERSIST_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// Why the embedded write path cannot start.
-#[derive(Debug, thiserror::Error)]
-pub enum WritePathError {
-    /// The file log cannot be opened (or replayed).
-    #[error("cannot open the write log in {path}: {source}")]
-    Log {
-        /// Its directory.
-        path: PathBuf,
-        /// Cause.
-        source: WriteLogError,
-    },
-    /// The object store cannot be set up.
-    #[error("cannot open the object store: {0}")]
-    ObjectStore(#[from] StoreError),
-    /// The ingester's persist threads cannot be started.
-    #[error("cannot start the persist threads: {0}")]
-    PersistThreads(std::io::Error),
-}
 
 /// The persist knobs of the flags.
 pub fn persist_settings(args: &IngesterArgs) -> PersistSettings {
@@ -87,14 +69,14 @@ impl EmbeddedWritePath {
         common: &CommonArgs,
         object_store: &ObjectStoreArgs,
         ingester: &IngesterArgs,
-    ) -> Result<Self, WritePathError> {
+    ) -> Result<Self, RunError> {
         let data_dir = common.storage.data_dir.as_deref();
         let store = object_store_from(&object_store.or_default(data_dir), data_dir)?;
         let settings = persist_settings(ingester);
         match data_dir {
             Some(dir) => {
                 let path = dir.join(WAL_DIR);
-                let log = FileWriteLog::open(&path).map_err(|source| WritePathError::Log {
+                let log = FileWriteLog::open(&path).map_err(|source| RunError::FileLog {
                     path: path.clone(),
                     source,
                 })?;
@@ -133,9 +115,9 @@ impl EmbeddedWritePath {
         self,
         catalog: Arc<dyn Catalog>,
         addr: SocketAddr,
-    ) -> Result<RunningWritePath, WritePathError> {
+    ) -> Result<RunningWritePath, RunError> {
         let ingester = Ingester::new(Arc::clone(&catalog), Arc::clone(&self.store), self.settings)
-            .map_err(WritePathError::PersistThreads)?;
+            .map_err(RunError::PersistThreads)?;
         let query = ingester.query_handle();
         let metrics = ingester.metrics();
         let registration = Registration {
@@ -181,8 +163,13 @@ impl RunningWritePath {
     }
 
     /// The ingester's metrics (served on serve's `/metrics`).
-    pub fn metrics(&self) -> Arc<IngesterMetrics> {
-        Arc::clone(&self.metrics)
+    pub fn metrics(&self) -> Arc<dyn observability::MetricsText> {
+        Arc::clone(&self.metrics) as Arc<dyn observability::MetricsText>
+    }
+
+    /// The object store the Parquet files go to (for `/ready`'s check).
+    pub fn store(&self) -> Arc<dyn ObjectStore> {
+        Arc::clone(&self.store)
     }
 
     /// After the router stopped: flushes the log, persists everything, releases the lease.

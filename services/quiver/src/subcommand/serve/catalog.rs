@@ -16,18 +16,18 @@ use auth::{Token, generate_token};
 use catalog::{CachedCatalog, Catalog, DiskCatalog, MemCatalog, ensure_operator_token};
 use config::CommonArgs;
 
-use crate::start::StartError;
+use crate::common::RunError;
 
 /// The catalog directory inside `--data-dir`.
 pub const CATALOG_DIR: &str = "catalog";
 
 /// Opens `serve`'s catalog and makes sure an operator token exists.
-pub async fn serve_catalog(common: &CommonArgs) -> Result<Arc<dyn Catalog>, StartError> {
+pub async fn open(common: &CommonArgs) -> Result<Arc<dyn Catalog>, RunError> {
     let data_dir = common.storage.data_dir.as_deref();
     let backend: Arc<dyn Catalog> = match data_dir {
         Some(dir) => {
             let dir = dir.join(CATALOG_DIR);
-            let disk = DiskCatalog::open(&dir).map_err(|source| StartError::EmbeddedCatalog {
+            let disk = DiskCatalog::open(&dir).map_err(|source| RunError::EmbeddedCatalog {
                 path: dir.clone(),
                 source,
             })?;
@@ -39,7 +39,13 @@ pub async fn serve_catalog(common: &CommonArgs) -> Result<Arc<dyn Catalog>, Star
             Arc::new(MemCatalog::new())
         }
     };
-    let catalog: Arc<dyn Catalog> = Arc::new(CachedCatalog::new(backend).await?);
+    let cache = CachedCatalog::new(backend)
+        .await
+        .map_err(|source| RunError::EmbeddedCatalog {
+            path: data_dir.map_or_else(|| "memory".into(), |d| d.join(CATALOG_DIR)),
+            source,
+        })?;
+    let catalog: Arc<dyn Catalog> = Arc::new(cache);
     bootstrap(
         catalog.as_ref(),
         common.auth.operator_token.as_deref(),
@@ -53,7 +59,7 @@ async fn bootstrap(
     catalog: &dyn Catalog,
     configured: Option<&str>,
     data_dir: Option<&Path>,
-) -> Result<(), StartError> {
+) -> Result<(), RunError> {
     if let Some(value) = configured {
         let record = ensure_operator_token(catalog, value).await?;
         if record.revoked {

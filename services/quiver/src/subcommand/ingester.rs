@@ -1,10 +1,12 @@
 //! `quiver ingester`: consumes the Kafka topic in a consumer group and persists Parquet.
 //!
 //! ```text
-//! flags ──► logging ──► EtcdCatalog (--etcd-endpoints, --etcd-prefix)
+//! flags ──► logging ──► EtcdCatalog (--etcd-endpoints, --etcd-prefix; lazy)
 //!       ──► object store (--object-store …) ──► bind --bind: one port, HTTP/1.1 + HTTP/2
-//!             /health, /ready, /metrics  +  gRPC Flight query API (queriers' DoGet)
-//!       ──► KafkaLogReader (--kafka-brokers, --kafka-topic, group "quiver-ingesters")
+//!             shell: /health, /ready (consuming; etcd and object store checks), /metrics
+//!             + gRPC Flight query API (queriers' DoGet)
+//!       ──► KafkaLogReader (--kafka-brokers, --kafka-topic, group "quiver-ingesters";
+//!             retried while Kafka comes up)
 //!       ──► Ingester::run(reader, Registration { id, http://host:port }, SIGINT/SIGTERM)
 //!             SIGTERM ──► persist every buffer (queries still answered) ──► release the lease
 //!             ──► leave the group ──► stop serving (bounded)
@@ -18,17 +20,16 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use catalog::{Catalog, CatalogError, DEFAULT_INGESTER_LEASE_TTL, EtcdCatalog};
-use config::{IngesterConfig, LogFormat};
+use catalog::{Catalog, DEFAULT_INGESTER_LEASE_TTL};
+use config::IngesterConfig;
 use ingester::{Identity, Ingester, Registration};
-use observability::{LoggingError, init_logging};
-use parquet_store::{StoreError, object_store_from};
-use tokio::net::TcpListener;
+use parquet_store::object_store_from;
+use service_shell::{Dependency, RetryPolicy, retry_start, shutdown_signal};
 use write_log::WriteLogError;
 use write_log::kafka::{KafkaConfig, KafkaLogReader};
 
-use crate::start::shutdown_signal;
-use crate::write_path::persist_settings;
+use super::serve::persist_settings;
+use crate::common::{RunError, announce, cluster, listen, start_logging};
 
 /// The Kafka consumer group every ingester of a cluster joins.
 pub const CONSUMER_GROUP: &str = "quiver-ingesters";
@@ -36,92 +37,46 @@ pub const CONSUMER_GROUP: &str = "quiver-ingesters";
 /// How long the server may wait for open connections (queries) after the ingester stopped.
 const HTTP_STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Why `quiver ingester` could not start or stopped with an error.
-#[derive(Debug, thiserror::Error)]
-pub enum IngesterError {
-    /// Bad log filter.
-    #[error(transparent)]
-    Logging(#[from] LoggingError),
-    /// No `--etcd-endpoints`.
-    #[error(
-        "quiver ingester needs the cluster catalog: set --etcd-endpoints (or QUIVER_ETCD_ENDPOINTS) to etcd's client URLs, e.g. http://etcd:2379"
-    )]
-    NoClusterCatalog,
-    /// No `--kafka-brokers`.
-    #[error(
-        "quiver ingester needs the write log: set --kafka-brokers (or QUIVER_KAFKA_BROKERS), e.g. kafka:9092"
-    )]
-    NoKafka,
-    /// The etcd client could not be set up.
-    #[error("cannot open the cluster catalog: {0}")]
-    Catalog(CatalogError),
-    /// The object store flags are wrong.
-    #[error("cannot open the object store: {0}")]
-    ObjectStore(#[from] StoreError),
-    /// The consumer could not be created.
-    #[error("cannot consume the write log: {0}")]
-    Kafka(WriteLogError),
-    /// The persist threads cannot be started.
-    #[error("cannot start the persist threads: {0}")]
-    PersistThreads(std::io::Error),
-    /// The address cannot be bound.
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        /// The `--bind` value.
-        addr: String,
-        /// Cause.
-        source: std::io::Error,
-    },
-}
-
 /// Runs the ingester until SIGINT or SIGTERM, then persists and leaves.
-pub async fn run(config: IngesterConfig) -> Result<(), IngesterError> {
-    init_logging(
-        config.logging.log_filter.as_deref(),
-        config.logging.log_format == LogFormat::Json,
-    )?;
-    if config.etcd.etcd_endpoints.is_empty() {
-        return Err(IngesterError::NoClusterCatalog);
-    }
-    let brokers = config.kafka.kafka_brokers.join(",");
-    if brokers.is_empty() {
-        return Err(IngesterError::NoKafka);
-    }
-    let catalog = EtcdCatalog::connect(&config.etcd.etcd_endpoints, &config.etcd.etcd_prefix)
-        .await
-        .map_err(IngesterError::Catalog)?;
-    let catalog: Arc<dyn Catalog> = Arc::new(catalog);
+pub async fn run(config: IngesterConfig) -> Result<(), RunError> {
+    start_logging(&config.logging)?;
+    let backend = cluster::etcd("ingester", &config.etcd).await?;
+    let brokers = config
+        .kafka
+        .bootstrap_servers()
+        .ok_or_else(|| Dependency::Kafka.missing("ingester"))?;
+    let catalog: Arc<dyn Catalog> = Arc::clone(&backend) as Arc<dyn Catalog>;
     let data_dir = config.storage.data_dir.as_deref();
     let store = object_store_from(&config.object_store, data_dir)?;
-
-    let bind_error = |source| IngesterError::Bind {
-        addr: config.bind.clone(),
-        source,
-    };
-    let listener = TcpListener::bind(&config.bind).await.map_err(bind_error)?;
-    let addr = listener.local_addr().map_err(bind_error)?;
+    let (listener, addr) = listen(&config.bind).await?;
     let identity = identity(config.ingester_id.clone(), addr);
-
     let mut kafka = KafkaConfig::new(brokers, config.kafka.kafka_topic.clone());
     kafka.decode_priority = config.consume_priority;
-    let reader = KafkaLogReader::connect(kafka, CONSUMER_GROUP)
-        .await
-        .map_err(IngesterError::Kafka)?;
-
-    let ingester = Ingester::new(catalog, store, persist_settings(&config.ingester))
-        .map_err(IngesterError::PersistThreads)?;
+    let reader = retry_start(
+        Dependency::Kafka,
+        RetryPolicy::default(),
+        || KafkaLogReader::connect(kafka.clone(), CONSUMER_GROUP),
+        WriteLogError::is_retryable,
+    )
+    .await?;
+    let ingester = Ingester::new(
+        catalog,
+        Arc::clone(&store),
+        persist_settings(&config.ingester),
+    )
+    .map_err(RunError::PersistThreads)?;
+    let state = ingester.http_state();
+    let shell = state
+        .shell()
+        .with_check(cluster::etcd_check(&backend, true))
+        .with_check(querier::store_check(store));
     let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
-    let http = tokio::spawn(ingester::serve_http(
-        listener,
-        ingester.http_state(),
-        async {
-            let _ = http_stopped.await;
-        },
-    ));
-    println!("quiver listening on http://{addr}");
+    let http = tokio::spawn(ingester::serve_http(listener, state, shell, async {
+        let _ = http_stopped.await;
+    }));
+    announce("ingester", addr);
     tracing::info!(
         id = %identity.id,
-        %addr,
         topic = %config.kafka.kafka_topic,
         group = CONSUMER_GROUP,
         "ingester started"

@@ -1,0 +1,44 @@
+//! What the service subcommands share: logging, the listener, the one error type, and the
+//! cluster's dependencies (`cluster`).
+//!
+//! ```text
+//! LoggingArgs ──► start_logging ──► observability::init_logging (text | JSON on stderr)
+//! --bind ──► listen ──► (TcpListener, bound address) ──► announce: "quiver listening on …"
+//! ```
+
+pub mod cluster;
+mod error;
+
+use std::net::SocketAddr;
+
+use config::{LogFormat, LoggingArgs};
+use observability::init_logging;
+use tokio::net::TcpListener;
+
+pub use error::RunError;
+
+/// Installs the log subscriber the flags ask for.
+pub fn start_logging(logging: &LoggingArgs) -> Result<(), RunError> {
+    init_logging(
+        logging.log_filter.as_deref(),
+        logging.log_format == LogFormat::Json,
+    )?;
+    Ok(())
+}
+
+/// Binds `bind` (`127.0.0.1:0` picks a free port).
+pub async fn listen(bind: &str) -> Result<(TcpListener, SocketAddr), RunError> {
+    let bind_error = |source| RunError::Bind {
+        addr: bind.to_owned(),
+        source,
+    };
+    let listener = TcpListener::bind(bind).await.map_err(bind_error)?;
+    let addr = listener.local_addr().map_err(bind_error)?;
+    Ok((listener, addr))
+}
+
+/// The start-up line scripts and tests wait for (stdout), and its log event.
+pub fn announce(service: &'static str, addr: SocketAddr) {
+    println!("quiver listening on http://{addr}");
+    tracing::info!(service, %addr, "listening");
+}

@@ -1,0 +1,74 @@
+//! `quiver serve`: every service in one process, on one port, on embedded stand-ins — the disk
+//! catalog instead of etcd, the file log instead of Kafka, the local file system (or memory)
+//! instead of S3.
+//!
+//! ```text
+//! flags ──► logging ──► mkdir --data-dir ──► catalog::open (DiskCatalog | MemCatalog, cached;
+//!           operator token) ──► write_path::EmbeddedWritePath::open (file log | memory log,
+//!           object store) ──► bind --bind
+//!       ──► start the ingester (reads the embedded log, persists Parquet)
+//!       ──► one axum router: router HTTP API + shell (/health, /ready, /metrics: router,
+//!           ingester and querier metrics) + Flight gRPC (querier::flight_routes)
+//!       ──► until SIGINT/SIGTERM ──► drain ──► ingester persists everything ──► flush the log
+//! ```
+
+mod catalog;
+mod write_path;
+
+use std::sync::Arc;
+
+use config::ServeConfig;
+use querier::QuerierMetrics;
+use router::{RouterMetrics, RouterSettings, RouterState};
+use service_shell::shutdown_signal;
+
+use crate::common::{RunError, announce, listen, start_logging};
+use write_path::EmbeddedWritePath;
+pub use write_path::persist_settings;
+
+/// Runs everything until SIGINT or SIGTERM.
+pub async fn run(config: ServeConfig) -> Result<(), RunError> {
+    let common = &config.common;
+    start_logging(&common.logging)?;
+    if let Some(dir) = &common.storage.data_dir {
+        std::fs::create_dir_all(dir).map_err(|source| RunError::DataDir {
+            path: dir.clone(),
+            source,
+        })?;
+    }
+    let catalog = catalog::open(common).await?;
+    let path = EmbeddedWritePath::open(common, &config.object_store, &config.ingester)?;
+    let write_log = path.log();
+    let settings = RouterSettings {
+        max_request_bytes: common.write_api.max_http_request_size,
+        max_concurrent_writes: common.write_api.max_concurrent_writes,
+        convert_threads: common.write_api.write_convert_threads,
+        auto_create_databases: config.auto_create_databases,
+        ..RouterSettings::default()
+    };
+    let (listener, addr) = listen(&config.bind).await?;
+    announce("serve", addr);
+
+    let running = path.start_ingester(Arc::clone(&catalog), addr)?;
+    let state = RouterState::new(
+        catalog,
+        Arc::clone(&write_log),
+        Arc::new(RouterMetrics::new()),
+        settings,
+    );
+    let querier_metrics = Arc::new(QuerierMetrics::new());
+    let shell = router::shell(&state)
+        .with_metrics(running.metrics())
+        .with_metrics(Arc::clone(&querier_metrics) as Arc<dyn observability::MetricsText>)
+        .with_check(querier::store_check(running.store()));
+    // Queries over Flight gRPC on the same port as the HTTP API.
+    let flight = querier::flight_routes(running.query_database(&config.query), &querier_metrics);
+    let app = router::http::app(state, shell.routes()).merge(flight);
+    shell
+        .serve(listener, app, shutdown_signal())
+        .await
+        .map_err(RunError::Serve)?;
+    running.stop().await;
+    tracing::info!("stopped");
+    Ok(())
+}
