@@ -1,46 +1,76 @@
-//! A small Quiver cluster for end-to-end tests: one real etcd, one real Kafka-protocol broker
-//! (tansu) and `n` real `quiver router` processes on them, plus a catalog client on the same
-//! etcd for setting things up directly.
+//! The cluster harness of the end-to-end tests: real etcd, a real Kafka-protocol broker
+//! (tansu), routers, ingesters and queriers as `quiver` processes, and a moto S3 server (or a
+//! shared local directory) for the Parquet files — one type for every cluster shape.
 //!
 //! ```text
-//! Cluster::start(n) ──► EtcdProcess (free ports, temp dir), TansuProcess (free port, sqlite)
-//!                   ──► n × `quiver router --bind 127.0.0.1:0 --etcd-endpoints … --operator-token …
-//!                          --kafka-brokers … --kafka-create-topic-partitions 4`
-//!                   ──► EtcdCatalog on the same endpoint and prefix (the test's admin handle)
+//! Cluster::start(n)                 etcd + tansu + n routers; the routers create the topic
+//!                                   (--kafka-create-topic-partitions 4), no auto-create
+//! Cluster::ingest(n, p, age)        etcd + tansu (topic of p partitions) + moto + 1 router
+//!                                   (--auto-create-databases) + n ingesters (ing-<i>, S3)
+//! Cluster::ingest_on_files(n, p, a) the same, Parquet in a shared local directory instead of S3
+//!   start_ingester(i) / stop_ingester(i) (SIGTERM) / kill_ingester(i) (kill -9), start_querier()
+//!   wait_persisted(t) ──► Kafka high-water marks vs catalog persisted offsets
+//!   wait_applied(i, t) ──► ingester i's applied offsets (its /metrics) vs high-water marks
+//!   account(db) ──► every Parquet file of db.acct in the catalog, read from the store
 //! write_lp(router, db, token, body) ──► POST /api/v2/write ──► (status, Retry-After, body)
 //! write_acked(…) ──► the same, must be 204
 //! ```
+//!
+//! Everything is killed by PID when the cluster is dropped.
 
-use catalog::EtcdCatalog;
-use test_support::{EtcdProcess, TansuProcess};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use catalog::{Catalog, EtcdCatalog};
+use config::{ObjectStoreArgs, ObjectStoreKind};
+use object_store::ObjectStore;
+use object_store::aws::AmazonS3Builder;
+use test_support::{EtcdProcess, MotoProcess, TansuProcess};
+use write_log::WriteLog;
+use write_log::kafka::{KafkaConfig, KafkaWriteLog};
 
 use crate::QuiverProcess;
+use crate::accounting::{Accounting, account};
 
 /// Operator token every router of a [`Cluster`] is started with.
 pub const CLUSTER_OPERATOR_TOKEN: &str = "qvr_cluster-e2e-operator";
 
-/// Partitions of the write log topic the routers create.
+/// Partitions of the write log topic of [`Cluster::start`] (created by its routers).
 pub const CLUSTER_LOG_PARTITIONS: u32 = 4;
 
-/// One etcd, one broker and the routers. Everything is killed by PID on drop.
+/// The topic of every cluster.
+pub const TOPIC: &str = "quiver-writes";
+
+/// The bucket of every cluster with ingesters.
+pub const BUCKET: &str = "quiver-e2e";
+
+/// The processes of one cluster (see the module doc).
 pub struct Cluster {
-    /// The etcd (kill/restart it to test outages).
-    pub etcd: EtcdProcess,
-    /// The Kafka-protocol broker holding the write log (topic `quiver-writes`).
-    pub kafka: TansuProcess,
+    // Fields drop in order: clients first, so nothing logs about a vanished broker at the end.
+    /// Ingester slots (`None` while stopped).
+    pub ingesters: Vec<Option<QuiverProcess>>,
     /// The routers, in start order.
     pub routers: Vec<QuiverProcess>,
-    /// A catalog client on the routers' etcd and prefix.
+    /// A catalog client on the cluster's etcd and prefix (the test's admin handle).
     pub catalog: EtcdCatalog,
+    /// The Kafka-protocol broker holding the write log (kill/restart it to test outages).
+    pub kafka: TansuProcess,
+    /// The S3 server (clusters with ingesters).
+    moto: Option<MotoProcess>,
+    /// etcd (kill/restart it to test outages).
+    pub etcd: EtcdProcess,
+    persist_max_age: String,
+    /// `Some(dir)`: ingesters and queriers share a local `file` object store in `dir` instead
+    /// of moto's bucket (S3 through moto costs tens of ms per request).
+    file_store: Option<tempfile::TempDir>,
 }
 
 impl Cluster {
-    /// Starts etcd, the broker and `routers` routers (each with [`CLUSTER_OPERATOR_TOKEN`]).
+    /// etcd, the broker and `routers` routers (each with [`CLUSTER_OPERATOR_TOKEN`]); the
+    /// routers create the topic with [`CLUSTER_LOG_PARTITIONS`] partitions.
     pub async fn start(routers: usize) -> Self {
         let etcd = EtcdProcess::start().expect("etcd starts");
         let kafka = TansuProcess::start().expect("tansu starts");
-        let endpoint = etcd.endpoint();
-        let brokers = kafka.bootstrap();
         let partitions = CLUSTER_LOG_PARTITIONS.to_string();
         let routers = (0..routers)
             .map(|_| {
@@ -49,31 +79,283 @@ impl Cluster {
                     "--bind",
                     "127.0.0.1:0",
                     "--etcd-endpoints",
-                    &endpoint,
+                    &etcd.endpoint(),
                     "--operator-token",
                     CLUSTER_OPERATOR_TOKEN,
                     "--kafka-brokers",
-                    &brokers,
+                    &kafka.bootstrap(),
                     "--kafka-create-topic-partitions",
                     &partitions,
                 ])
             })
             .collect();
-        let catalog = EtcdCatalog::connect(&[endpoint], catalog::DEFAULT_ETCD_PREFIX)
-            .await
-            .expect("catalog client");
+        let catalog = catalog_client(&etcd).await;
         Self {
-            etcd,
-            kafka,
+            ingesters: Vec::new(),
             routers,
             catalog,
+            kafka,
+            moto: None,
+            etcd,
+            persist_max_age: "1s".to_owned(),
+            file_store: None,
         }
+    }
+
+    /// The whole write path: a topic of `partitions` partitions, one router (auto-creating
+    /// databases) and `ingesters` ingesters persisting to moto's S3 bucket after
+    /// `persist_max_age`.
+    pub async fn ingest(ingesters: usize, partitions: u32, persist_max_age: &str) -> Self {
+        Self::ingest_with(ingesters, partitions, persist_max_age, None).await
+    }
+
+    /// Like [`Cluster::ingest`], with a local `file` object store shared by the ingesters and
+    /// queriers instead of moto's S3 bucket.
+    pub async fn ingest_on_files(ingesters: usize, partitions: u32, persist_max_age: &str) -> Self {
+        let dir = tempfile::tempdir().expect("object store dir");
+        Self::ingest_with(ingesters, partitions, persist_max_age, Some(dir)).await
+    }
+
+    async fn ingest_with(
+        ingesters: usize,
+        partitions: u32,
+        persist_max_age: &str,
+        file_store: Option<tempfile::TempDir>,
+    ) -> Self {
+        let etcd = EtcdProcess::start().expect("etcd starts");
+        let kafka = TansuProcess::start().expect("tansu starts");
+        kafka
+            .create_topic(TOPIC, partitions)
+            .expect("topic created");
+        let moto = MotoProcess::start(BUCKET).expect("moto starts");
+        let router = QuiverProcess::start(&[
+            "router",
+            "--bind",
+            "127.0.0.1:0",
+            "--etcd-endpoints",
+            &etcd.endpoint(),
+            "--operator-token",
+            CLUSTER_OPERATOR_TOKEN,
+            "--auto-create-databases",
+            "--kafka-brokers",
+            &kafka.bootstrap(),
+            "--kafka-topic",
+            TOPIC,
+        ]);
+        let catalog = catalog_client(&etcd).await;
+        let mut cluster = Self {
+            ingesters: (0..ingesters).map(|_| None).collect(),
+            routers: vec![router],
+            catalog,
+            kafka,
+            moto: Some(moto),
+            etcd,
+            persist_max_age: persist_max_age.to_owned(),
+            file_store,
+        };
+        for i in 0..ingesters {
+            cluster.start_ingester(i);
+        }
+        cluster
     }
 
     /// Base URL of router `i`.
     pub fn url(&self, i: usize) -> &str {
         &self.routers[i].url
     }
+
+    /// The S3 server of a cluster with ingesters.
+    pub fn moto(&self) -> &MotoProcess {
+        self.moto
+            .as_ref()
+            .expect("a cluster started with Cluster::ingest has an S3 server")
+    }
+
+    /// The object store flags of ingesters and queriers.
+    fn store_args(&self) -> Vec<String> {
+        match &self.file_store {
+            Some(dir) => vec![
+                "--object-store".into(),
+                "file".into(),
+                "--data-dir".into(),
+                dir.path().display().to_string(),
+            ],
+            None => vec![
+                "--object-store".into(),
+                "s3".into(),
+                "--bucket".into(),
+                BUCKET.into(),
+                "--s3-endpoint".into(),
+                self.moto().endpoint(),
+                "--s3-allow-http".into(),
+            ],
+        }
+    }
+
+    /// Starts ingester `i` (id `ing-<i>`: the same id across restarts).
+    pub fn start_ingester(&mut self, i: usize) {
+        assert!(self.ingesters[i].is_none(), "ingester {i} is running");
+        let id = format!("ing-{i}");
+        let args = [
+            "ingester",
+            "--bind",
+            "127.0.0.1:0",
+            "--ingester-id",
+            &id,
+            "--etcd-endpoints",
+            &self.etcd.endpoint(),
+            "--kafka-brokers",
+            &self.kafka.bootstrap(),
+            "--kafka-topic",
+            TOPIC,
+            "--persist-max-age",
+            &self.persist_max_age,
+        ];
+        let store = self.store_args();
+        let args: Vec<&str> = args
+            .into_iter()
+            .chain(store.iter().map(String::as_str))
+            .collect();
+        let env = self.moto().aws_env();
+        self.ingesters[i] = Some(QuiverProcess::start_with_env(&args, &env));
+    }
+
+    /// Starts a `quiver querier` on the cluster (Flight + HTTP on one port).
+    pub fn start_querier(&self) -> QuiverProcess {
+        let args = [
+            "querier",
+            "--bind",
+            "127.0.0.1:0",
+            "--etcd-endpoints",
+            &self.etcd.endpoint(),
+            "--kafka-brokers",
+            &self.kafka.bootstrap(),
+            "--kafka-topic",
+            TOPIC,
+        ];
+        let store = self.store_args();
+        let args: Vec<&str> = args
+            .into_iter()
+            .chain(store.iter().map(String::as_str))
+            .collect();
+        QuiverProcess::start_with_env(&args, &self.moto().aws_env())
+    }
+
+    /// kill -9 of ingester `i`.
+    pub fn kill_ingester(&mut self, i: usize) {
+        drop(self.ingesters[i].take().expect("ingester running"));
+    }
+
+    /// SIGTERM to ingester `i`; waits for its exit and checks it was clean.
+    pub fn stop_ingester(&mut self, i: usize) {
+        let status = self.ingesters[i]
+            .take()
+            .expect("ingester running")
+            .terminate();
+        assert!(status.success(), "ingester {i} exited with {status}");
+    }
+
+    /// The bucket, as the ingesters see it.
+    pub fn store(&self) -> Arc<dyn ObjectStore> {
+        if let Some(dir) = &self.file_store {
+            let args = ObjectStoreArgs {
+                object_store: Some(ObjectStoreKind::File),
+                ..ObjectStoreArgs::default()
+            };
+            return parquet_store::object_store_from(&args, Some(dir.path())).expect("file store");
+        }
+        let args = ObjectStoreArgs {
+            object_store: Some(ObjectStoreKind::S3),
+            bucket: Some(BUCKET.to_owned()),
+            s3_endpoint: Some(self.moto().endpoint()),
+            s3_region: Some(self.moto().region().to_owned()),
+            s3_allow_http: true,
+        };
+        let base = AmazonS3Builder::new()
+            .with_access_key_id(self.moto().access_key_id())
+            .with_secret_access_key(self.moto().secret_access_key());
+        parquet_store::s3_store(&args, base).expect("S3 store")
+    }
+
+    /// Waits (up to `timeout`) until every partition's persisted offset reached the topic's
+    /// high-water mark; returns how long it took.
+    pub async fn wait_persisted(&self, timeout: Duration) -> Duration {
+        let started = Instant::now();
+        let log = KafkaWriteLog::connect(KafkaConfig::new(self.kafka.bootstrap(), TOPIC))
+            .await
+            .expect("Kafka client");
+        let mut last = String::new();
+        while started.elapsed() < timeout {
+            let (marks, persisted) = match (
+                log.high_watermarks().await,
+                self.catalog.persisted_offsets().await,
+            ) {
+                (Ok(m), Ok(p)) => (m, p),
+                (m, p) => {
+                    last = format!("{m:?} / {p:?}");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    continue;
+                }
+            };
+            let done = marks.iter().all(|(part, &next)| {
+                next == 0 || persisted.get(part).is_some_and(|&o| o + 1 >= next)
+            });
+            if done {
+                return started.elapsed();
+            }
+            last = format!("high-water marks {marks:?}, persisted {persisted:?}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("not persisted within {timeout:?}: {last}");
+    }
+
+    /// Waits (up to `timeout`) until ingester `i` — the only one running — reports (on
+    /// `/metrics`) every record below the topic's high-water marks as applied.
+    pub async fn wait_applied(&self, i: usize, timeout: Duration) {
+        let url = &self.ingesters[i].as_ref().expect("ingester running").url;
+        let log = KafkaWriteLog::connect(KafkaConfig::new(self.kafka.bootstrap(), TOPIC))
+            .await
+            .expect("Kafka client");
+        let client = reqwest::Client::new();
+        let started = Instant::now();
+        let mut last = String::new();
+        while started.elapsed() < timeout {
+            let marks = log.high_watermarks().await.unwrap_or_default();
+            let text = match client.get(format!("{url}/metrics")).send().await {
+                Ok(r) => r.text().await.unwrap_or_default(),
+                Err(e) => e.to_string(),
+            };
+            let applied: Vec<(u32, u64)> = text
+                .lines()
+                .filter_map(|l| {
+                    let rest = l.strip_prefix("quiver_ingester_applied_offset{partition=\"")?;
+                    let (p, v) = rest.split_once("\"} ")?;
+                    Some((p.parse().ok()?, v.trim().parse().ok()?))
+                })
+                .collect();
+            let caught_up = !marks.is_empty()
+                && marks.iter().all(|(&p, &next)| {
+                    next == 0 || applied.iter().any(|&(q, o)| q == p && o + 1 >= next)
+                });
+            if caught_up {
+                return;
+            }
+            last = format!("marks {marks:?}, applied {applied:?}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("ingester {i} did not catch up within {timeout:?}: {last}");
+    }
+
+    /// Counts the points of `db`.acct in Parquet.
+    pub async fn account(&self, db: &str) -> Accounting {
+        account(&self.catalog as &dyn Catalog, &self.store(), db).await
+    }
+}
+
+async fn catalog_client(etcd: &EtcdProcess) -> EtcdCatalog {
+    EtcdCatalog::connect(&[etcd.endpoint()], catalog::DEFAULT_ETCD_PREFIX)
+        .await
+        .expect("catalog client")
 }
 
 /// `POST {router}/api/v2/write?bucket={db}` with `Authorization: Token {token}`; returns the

@@ -6,7 +6,8 @@
 //!                                     killed (by PID) when dropped
 //!      ──► InProcessRouter::start     the router in this process (tests that read its log)
 //!      ──► Cluster::start(n)          one etcd + one tansu (test_support) + n `quiver router`s
-//!      ──► IngestCluster::start(n, p)  etcd + tansu + moto + `quiver router` + n `quiver ingester`
+//!      ──► Cluster::ingest(n, p, age) etcd + tansu + moto + `quiver router` + n `quiver ingester`
+//!                                     (+ `start_querier`); `ingest_on_files`: Parquet on disk
 //!      ──► accounting::{write_load, account}  known points in, each found once in Parquet
 //!      ──► python(action, args, env)  tests/python/clients.py with the real InfluxDB clients
 //!                                     (influxdb-client, influxdb) → one JSON document back
@@ -18,14 +19,14 @@ pub mod accounting;
 mod cluster;
 mod flight_clients;
 mod in_process;
-mod ingest_cluster;
 mod process;
 mod python;
 
-pub use cluster::{CLUSTER_OPERATOR_TOKEN, Cluster, write_acked, write_lp};
+pub use cluster::{
+    BUCKET, CLUSTER_LOG_PARTITIONS, CLUSTER_OPERATOR_TOKEN, Cluster, TOPIC, write_acked, write_lp,
+};
 pub use flight_clients::{check_flight_clients, dup_body};
 pub use in_process::InProcessRouter;
-pub use ingest_cluster::{BUCKET, IngestCluster, TOPIC};
 pub use process::{QuiverProcess, quiver_binary};
 pub use python::{python, python_interpreter, python_script, python_script_env};
 

@@ -1,28 +1,9 @@
 //! Runs `tests/python/clients.py` with the interpreter that has the InfluxDB clients installed.
 
 use std::path::PathBuf;
-use std::process::Command;
 
-/// The Python interpreter with the packages of `tests/python/requirements.txt`:
-/// `$QUIVER_PYTHON` (set by `.ci/run`), else the venv `.ci/run` creates, else an error telling
-/// how to get one.
-pub fn python_interpreter() -> PathBuf {
-    if let Some(p) = std::env::var_os("QUIVER_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let cache = std::env::var_os("QUIVER_CI_CACHE")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/quiver-ci")));
-    if let Some(venv) = cache.map(|c| c.join("venv/bin/python"))
-        && venv.exists()
-    {
-        return venv;
-    }
-    panic!(
-        "no Python with the InfluxDB clients: run `bash .ci/run` once (it creates the venv) \
-         or set QUIVER_PYTHON to an interpreter with tests/python/requirements.txt installed"
-    );
-}
+use std::process::Command;
+pub use test_support::python_interpreter;
 
 /// Runs one action of `clients.py` against `url` and returns the JSON document it printed.
 /// Panics (failing the test) with the script's stderr when it exits non-zero.

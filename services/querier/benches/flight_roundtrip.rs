@@ -13,7 +13,6 @@
 //! `QUIVER_BENCH_ITERATIONS=20 cargo test -p querier --bench flight_roundtrip`.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use arrow_flight::{FlightClient, Ticket};
@@ -110,7 +109,8 @@ async fn main() {
 
     let plain = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let plain_addr = plain.local_addr().expect("addr");
-    let app = querier::app(db, Arc::new(AtomicBool::new(true)));
+    let metrics = Arc::new(querier::QuerierMetrics::new());
+    let app = querier::app(db, &querier::shell(&metrics), &metrics);
     tokio::spawn(async move { axum::serve(plain, app).await });
 
     let mut with_nodelay = client(shell_addr).await;

@@ -432,11 +432,7 @@ async fn nesting_is_bounded_and_the_limit_is_safe_on_query_stacks() {
 }
 
 fn python() -> PathBuf {
-    match std::env::var_os("QUIVER_PYTHON") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(std::env::var_os("HOME").unwrap())
-            .join(".cache/quiver-ci/venv/bin/python"),
-    }
+    test_support::python_interpreter()
 }
 
 /// Runs flight_client.py in a blocking thread (the server runs on this test's runtime).

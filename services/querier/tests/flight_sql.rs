@@ -1,10 +1,10 @@
-//! Flight SQL on the querier's Flight port, end to end over a real etcd (support::Cluster):
+//! Flight SQL on the querier's Flight port, end to end over a real etcd (support::Fixture):
 //! arrow-flight's `FlightSqlServiceClient` for the happy paths, the raw `FlightServiceClient`
 //! for exact gRPC status codes on every path, and the real ADBC Flight SQL driver (Go, via
 //! `adbc_driver_flightsql` in Python, see tests/python/adbc_client.py).
 //!
 //! ```text
-//! support::Cluster (etcd: db "db" with cpu, db "other" with mem; tokens) ──► querier
+//! support::Fixture (etcd: db "db" with cpu, db "other" with mem; tokens) ──► querier
 //!   ◄── FlightSqlServiceClient: handshake, GetSqlInfo, statement, prepared + DoPut params,
 //!       GetCatalogs/GetDbSchemas/GetTables(include_schema)/GetTableTypes, CloseSession
 //!   ◄── raw client: each path × (no token, wrong, revoked, token of another db, no header,
@@ -39,7 +39,7 @@ use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use prost::Message;
 use serde_json::{Value, json};
-use support::{Cluster, OPERATOR, OTHER, READER, REVOKED};
+use support::{Fixture, OPERATOR, OTHER, READER, REVOKED};
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 
@@ -67,7 +67,7 @@ fn column_types(schema: &Schema) -> Vec<String> {
         .collect()
 }
 
-async fn sql_client(cluster: &Cluster) -> FlightSqlServiceClient<Channel> {
+async fn sql_client(cluster: &Fixture) -> FlightSqlServiceClient<Channel> {
     let mut client = FlightSqlServiceClient::new(cluster.channel().await);
     client.set_header("database", "db");
     client
@@ -86,7 +86,7 @@ async fn fetch(client: &mut FlightSqlServiceClient<Channel>, info: FlightInfo) -
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flight_sql_client_end_to_end() {
-    let cluster = Cluster::start().await;
+    let cluster = Fixture::start().await;
     let mut client = sql_client(&cluster).await;
 
     // Handshake: Basic user:token ──► Bearer token for every later call.
@@ -672,7 +672,7 @@ const MISMATCH: &str =
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_path_answers_the_right_status() {
-    let cluster = Cluster::start().await;
+    let cluster = Fixture::start().await;
     let mut raw = FlightServiceClient::new(cluster.channel().await);
     let fx = Fixtures::new(&mut raw).await;
 
@@ -772,7 +772,7 @@ async fn status_of<T>(result: Result<T, Status>) -> (Code, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statement_handshake_and_request_errors() {
-    let cluster = Cluster::start().await;
+    let cluster = Fixture::start().await;
     let mut raw = FlightServiceClient::new(cluster.channel().await);
     let statement = |sql: &str| {
         cmd(&CommandStatementQuery {
@@ -1075,7 +1075,7 @@ async fn adbc(args: Vec<String>) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn adbc_driver_connects_executes_binds_and_lists() {
-    let cluster = Cluster::start().await;
+    let cluster = Fixture::start().await;
     let port = cluster.port.to_string();
     for auth in ["bearer", "basic"] {
         let out = adbc(vec![

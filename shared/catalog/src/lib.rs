@@ -11,8 +11,9 @@
 //!                                                  └─ plan_upsert: conflicts / limits ──► CatalogError
 //! ```
 //!
-//! Every backend answers the same [`conformance`] suite. Schema changes are planned by the pure
-//! [`plan_upsert`] against a snapshot and applied only if the snapshot is still current
+//! Every backend answers the same `conformance` suite (feature `testing`, with the
+//! `testing::FaultyCatalog` wrapper tests use to make a catalog fail or count its calls).
+//! Schema changes are planned by the pure [`plan_upsert`] against a snapshot and applied only if the snapshot is still current
 //! (compare-and-swap), so a backend never needs in-process locks to be correct.
 
 mod bootstrap;
@@ -27,7 +28,10 @@ mod upsert;
 mod watch;
 mod write_path;
 
+#[cfg(feature = "testing")]
 pub mod conformance;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::collections::BTreeMap;
 
@@ -56,7 +60,7 @@ pub use write_path::{
 
 /// The catalog of a Quiver cluster. Object-safe: use it as `Arc<dyn Catalog>`.
 ///
-/// Semantics every backend must keep (checked by [`conformance`]):
+/// Semantics every backend must keep (checked by the `conformance` suite, feature `testing`):
 /// - names are unique; creating an existing database fails with
 ///   [`CatalogError::DatabaseAlreadyExists`] (the loser of a race sees that error);
 /// - [`Catalog::upsert_schema`] is additive and atomic: either every new table and column of the

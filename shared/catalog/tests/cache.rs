@@ -179,7 +179,7 @@ async fn every_change_kind_reaches_another_cache_within_a_second() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn known_schema_and_conflicts_are_answered_without_the_backend() {
     let switch = Arc::new(Switch::new(Arc::new(MemCatalog::new())));
-    let cache = CachedCatalog::new(switch.clone()).await.unwrap();
+    let cache = CachedCatalog::new(switch.catalog.clone()).await.unwrap();
     let db = cache
         .create_database(&name("quiet"), DatabaseOptions::default())
         .await
@@ -246,7 +246,7 @@ async fn get_or_create_finds_a_database_another_router_just_created() {
 async fn warm_cache_serves_while_the_backend_is_down_and_recovers() {
     let inner = Arc::new(MemCatalog::new());
     let switch = Arc::new(Switch::new(Arc::clone(&inner)));
-    let cache = CachedCatalog::new(switch.clone()).await.unwrap();
+    let cache = CachedCatalog::new(switch.catalog.clone()).await.unwrap();
     let db = cache
         .create_database(&name("warm"), DatabaseOptions::default())
         .await

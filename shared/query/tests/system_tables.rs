@@ -1,4 +1,4 @@
-//! The `system` schema over a `MemCatalog` (wrapped to count catalog reads) and Parquet files
+//! The `system` schema over a `MemCatalog` (in a `FaultyCatalog`, to count catalog reads) and Parquet files
 //! written with `parquet_store` into a local directory, for two databases.
 //!
 //! ```text
@@ -17,6 +17,7 @@ use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, TimeUnit};
 use arrow::util::display::array_value_to_string;
 use async_trait::async_trait;
+use catalog::testing::{FaultyCatalog, Method};
 use catalog::{
     Catalog, CatalogError, CatalogSnapshot, ChangeStream, Database, DatabaseId, DatabaseName,
     DatabaseOptions, DatabaseSchema, DatabaseUpdate, IngesterInfo, IngesterLease, LogPartition,
@@ -34,136 +35,18 @@ use query::{QueryDatabase, QueryLog, QueryLogEntry, QueryPhase, QueryType};
 
 const DAY: i64 = 86_400_000_000_000;
 
-/// Catalog reads the system tables make, counted.
-#[derive(Debug, Default)]
-struct Reads {
-    database_by_id: AtomicUsize,
-    database_schema: AtomicUsize,
-    parquet_files: AtomicUsize,
-}
-
-impl Reads {
-    fn get(&self) -> [usize; 3] {
-        [
-            self.database_by_id.load(Ordering::SeqCst),
-            self.database_schema.load(Ordering::SeqCst),
-            self.parquet_files.load(Ordering::SeqCst),
-        ]
-    }
-}
-
-/// A `MemCatalog` that counts the reads above.
-#[derive(Debug)]
-struct CountingCatalog {
-    inner: MemCatalog,
-    reads: Reads,
-}
-
-#[async_trait]
-impl Catalog for CountingCatalog {
-    async fn create_database(
-        &self,
-        name: &DatabaseName,
-        options: DatabaseOptions,
-    ) -> Result<Database, CatalogError> {
-        self.inner.create_database(name, options).await
-    }
-    async fn database_by_name(
-        &self,
-        name: &DatabaseName,
-    ) -> Result<Option<Database>, CatalogError> {
-        self.inner.database_by_name(name).await
-    }
-    async fn list_databases(&self) -> Result<Vec<Database>, CatalogError> {
-        self.inner.list_databases().await
-    }
-    async fn database_schema(&self, id: DatabaseId) -> Result<DatabaseSchema, CatalogError> {
-        self.reads.database_schema.fetch_add(1, Ordering::SeqCst);
-        self.inner.database_schema(id).await
-    }
-    async fn upsert_schema(
-        &self,
-        id: DatabaseId,
-        upsert: &SchemaUpsert,
-    ) -> Result<DatabaseSchema, CatalogError> {
-        self.inner.upsert_schema(id, upsert).await
-    }
-    async fn create_token(&self, token: NewToken) -> Result<TokenRecord, CatalogError> {
-        self.inner.create_token(token).await
-    }
-    async fn token_by_hash(
-        &self,
-        hash: &auth::TokenHash,
-    ) -> Result<Option<TokenRecord>, CatalogError> {
-        self.inner.token_by_hash(hash).await
-    }
-    async fn list_tokens(&self) -> Result<Vec<TokenRecord>, CatalogError> {
-        self.inner.list_tokens().await
-    }
-    async fn revoke_token(&self, id: TokenId) -> Result<TokenRecord, CatalogError> {
-        self.inner.revoke_token(id).await
-    }
-    async fn database_by_id(&self, id: DatabaseId) -> Result<Option<Database>, CatalogError> {
-        self.reads.database_by_id.fetch_add(1, Ordering::SeqCst);
-        self.inner.database_by_id(id).await
-    }
-    async fn update_database(
-        &self,
-        id: DatabaseId,
-        update: DatabaseUpdate,
-    ) -> Result<Database, CatalogError> {
-        self.inner.update_database(id, update).await
-    }
-    async fn delete_database(&self, id: DatabaseId) -> Result<Database, CatalogError> {
-        self.inner.delete_database(id).await
-    }
-    async fn token_by_id(&self, id: TokenId) -> Result<Option<TokenRecord>, CatalogError> {
-        self.inner.token_by_id(id).await
-    }
-    async fn update_token(
-        &self,
-        id: TokenId,
-        update: TokenUpdate,
-    ) -> Result<TokenRecord, CatalogError> {
-        self.inner.update_token(id, update).await
-    }
-    async fn delete_token(&self, id: TokenId) -> Result<(), CatalogError> {
-        self.inner.delete_token(id).await
-    }
-    async fn snapshot(&self) -> Result<CatalogSnapshot, CatalogError> {
-        self.inner.snapshot().await
-    }
-    async fn watch(&self, after_revision: u64) -> Result<ChangeStream, CatalogError> {
-        self.inner.watch(after_revision).await
-    }
-    async fn persisted_offsets(&self) -> Result<BTreeMap<LogPartition, u64>, CatalogError> {
-        self.inner.persisted_offsets().await
-    }
-    async fn commit_persist(&self, commit: PersistCommit) -> Result<(), CatalogError> {
-        self.inner.commit_persist(commit).await
-    }
-    async fn parquet_files(
-        &self,
-        database_id: DatabaseId,
-        table_id: TableId,
-    ) -> Result<BTreeMap<String, Vec<ParquetFileRecord>>, CatalogError> {
-        self.reads.parquet_files.fetch_add(1, Ordering::SeqCst);
-        self.inner.parquet_files(database_id, table_id).await
-    }
-    async fn register_ingester(
-        &self,
-        info: IngesterInfo,
-        ttl: Duration,
-    ) -> Result<Box<dyn IngesterLease>, CatalogError> {
-        self.inner.register_ingester(info, ttl).await
-    }
-    async fn ingesters(&self) -> Result<Vec<IngesterInfo>, CatalogError> {
-        self.inner.ingesters().await
-    }
+/// The catalog reads the system tables make: database by id, database schema, Parquet files.
+fn reads(catalog: &FaultyCatalog) -> [usize; 3] {
+    [
+        catalog.calls(Method::DatabaseById),
+        catalog.calls(Method::DatabaseSchema),
+        catalog.calls(Method::ParquetFiles),
+    ]
 }
 
 struct Fixture {
-    catalog: Arc<CountingCatalog>,
+    /// A `MemCatalog` that counts its calls.
+    catalog: Arc<FaultyCatalog>,
     store: Arc<dyn ObjectStore>,
     qdb: QueryDatabase,
     /// Database "db", retention 7 days.
@@ -181,10 +64,7 @@ impl Fixture {
             ..Default::default()
         };
         let store = object_store_from(&args, Some(dir.path())).unwrap();
-        let catalog = Arc::new(CountingCatalog {
-            inner: MemCatalog::new(),
-            reads: Reads::default(),
-        });
+        let catalog = Arc::new(FaultyCatalog::new(Arc::new(MemCatalog::new())));
         let week = DatabaseOptions {
             retention_period: Some(Duration::from_secs(7 * 86_400)),
             limits: None,
@@ -512,7 +392,7 @@ async fn parquet_files_match_the_catalog_records() {
 async fn parquet_files_where_table_name_lists_only_that_table() {
     let f = Fixture::new().await.with_data().await;
     let ctx = f.session(&f.db).await;
-    let before = f.catalog.reads.get();
+    let before = reads(&f.catalog);
     let batches = ctx
         .sql(
             "SELECT table_name, row_count FROM system.parquet_files WHERE table_name = 'cpu' \
@@ -531,7 +411,7 @@ async fn parquet_files_where_table_name_lists_only_that_table() {
             strings(["cpu", "1"])
         ]
     );
-    let after = f.catalog.reads.get();
+    let after = reads(&f.catalog);
     assert_eq!(after[2] - before[2], 1, "only cpu's files were listed");
     // Without the filter every table is listed; other predicates still apply.
     let out = f
@@ -554,10 +434,10 @@ async fn parquet_files_where_table_name_lists_only_that_table() {
 #[tokio::test]
 async fn system_tables_read_nothing_until_scanned() {
     let f = Fixture::new().await.with_data().await;
-    let start = f.catalog.reads.get();
+    let start = reads(&f.catalog);
     let ctx = f.session(&f.db).await;
     // Building the session reads the schema once (for the user tables), nothing else.
-    assert_eq!(f.catalog.reads.get(), [start[0], start[1] + 1, start[2]]);
+    assert_eq!(reads(&f.catalog), [start[0], start[1] + 1, start[2]]);
     // A normal query lists its own table's files only; information_schema reads nothing.
     ctx.sql("SELECT count(*) FROM cpu")
         .await
@@ -571,10 +451,7 @@ async fn system_tables_read_nothing_until_scanned() {
         .collect()
         .await
         .unwrap();
-    assert_eq!(
-        f.catalog.reads.get(),
-        [start[0], start[1] + 1, start[2] + 1]
-    );
+    assert_eq!(reads(&f.catalog), [start[0], start[1] + 1, start[2] + 1]);
     ctx.sql("SELECT * FROM system.databases")
         .await
         .unwrap()
@@ -582,7 +459,7 @@ async fn system_tables_read_nothing_until_scanned() {
         .await
         .unwrap();
     assert_eq!(
-        f.catalog.reads.get(),
+        reads(&f.catalog),
         [start[0] + 1, start[1] + 1, start[2] + 1]
     );
     ctx.sql("SELECT * FROM system.parquet_files")
@@ -592,7 +469,7 @@ async fn system_tables_read_nothing_until_scanned() {
         .await
         .unwrap();
     assert_eq!(
-        f.catalog.reads.get(),
+        reads(&f.catalog),
         [start[0] + 1, start[1] + 2, start[2] + 3]
     );
 }

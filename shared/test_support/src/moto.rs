@@ -20,8 +20,6 @@ use std::time::{Duration, Instant};
 
 use crate::free_port;
 
-/// The venv `.ci/run` prepares when `QUIVER_PYTHON` is not set.
-const DEFAULT_VENV_BIN: &str = ".cache/quiver-ci/venv/bin";
 /// How long `start` waits for the server to answer.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Fresh ports tried when the server exits right after spawning (someone took the port).
@@ -255,7 +253,8 @@ impl Drop for MotoProcess {
     }
 }
 
-/// `moto_server` next to `$QUIVER_PYTHON`, else in the CI venv under `$HOME`.
+/// `moto_server` next to `$QUIVER_PYTHON`, else in the CI venv (`$QUIVER_CI_CACHE`, else
+/// `~/.cache/quiver-ci`).
 fn find_binary() -> Result<PathBuf, MotoError> {
     let mut candidates = Vec::new();
     if let Some(python) = std::env::var_os("QUIVER_PYTHON")
@@ -263,8 +262,8 @@ fn find_binary() -> Result<PathBuf, MotoError> {
     {
         candidates.push(dir.join("moto_server"));
     }
-    if let Some(home) = std::env::var_os("HOME") {
-        candidates.push(Path::new(&home).join(DEFAULT_VENV_BIN).join("moto_server"));
+    if let Some(cache) = crate::python::ci_cache() {
+        candidates.push(cache.join("venv/bin/moto_server"));
     }
     match candidates.iter().find(|p| p.is_file()) {
         Some(found) => Ok(found.clone()),

@@ -1,4 +1,5 @@
-//! A querier over a real etcd (test_support::EtcdProcess) with two databases of persisted
+//! The Flight SQL tests' fixture (not a cluster: one in-process querier, no router or ingester):
+//! a querier over a real etcd (test_support::EtcdProcess) with two databases of persisted
 //! Parquet files, for the Flight SQL tests.
 //!
 //! ```text
@@ -41,7 +42,7 @@ pub const CPU: &str = "cpu,host=a usage=1,idle=10 1\ncpu,host=b usage=2 1\ncpu,h
 pub const MEM: &str = "mem,host=x used=3i 1\n";
 
 /// A running querier over etcd.
-pub struct Cluster {
+pub struct Fixture {
     /// The querier's Flight port.
     pub port: u16,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -50,7 +51,7 @@ pub struct Cluster {
     _dir: tempfile::TempDir,
 }
 
-impl Cluster {
+impl Fixture {
     /// Starts etcd, writes the catalog and files, starts the querier.
     pub async fn start() -> Self {
         let etcd = EtcdProcess::start().unwrap();
@@ -197,11 +198,7 @@ impl Writer<'_> {
     }
 }
 
-/// The Python of the CI venv (`QUIVER_PYTHON`, else ~/.cache/quiver-ci/venv).
+/// The Python with the InfluxDB clients.
 pub fn python() -> PathBuf {
-    match std::env::var_os("QUIVER_PYTHON") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(std::env::var_os("HOME").unwrap())
-            .join(".cache/quiver-ci/venv/bin/python"),
-    }
+    test_support::python_interpreter()
 }

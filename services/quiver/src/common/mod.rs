@@ -4,14 +4,17 @@
 //! ```text
 //! LoggingArgs ──► start_logging ──► observability::init_logging (text | JSON on stderr)
 //! --bind ──► listen ──► (TcpListener, bound address) ──► announce: "quiver listening on …"
+//! IngesterArgs ──► persist_settings (the ingester of `quiver ingester` and of `serve`)
 //! ```
 
 pub mod cluster;
 mod error;
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
-use config::{LogFormat, LoggingArgs};
+use config::{IngesterArgs, LogFormat, LoggingArgs};
+use ingester::PersistSettings;
 use observability::init_logging;
 use tokio::net::TcpListener;
 
@@ -41,4 +44,20 @@ pub async fn listen(bind: &str) -> Result<(TcpListener, SocketAddr), RunError> {
 pub fn announce(service: &'static str, addr: SocketAddr) {
     println!("quiver listening on http://{addr}");
     tracing::info!(service, %addr, "listening");
+}
+
+/// How long a graceful shutdown may spend persisting.
+const SHUTDOWN_PERSIST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The persist knobs of the flags.
+pub fn persist_settings(args: &IngesterArgs) -> PersistSettings {
+    PersistSettings {
+        max_rows: args.persist_max_rows,
+        max_bytes: args.persist_max_bytes,
+        max_age: args.persist_max_age,
+        memory_budget: args.memory_budget,
+        shutdown_timeout: SHUTDOWN_PERSIST_TIMEOUT,
+        threads: args.persist_threads(),
+        priority: args.persist_nice,
+    }
 }

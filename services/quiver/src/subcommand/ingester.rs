@@ -28,8 +28,7 @@ use service_shell::{Dependency, RetryPolicy, retry_start, shutdown_signal};
 use write_log::WriteLogError;
 use write_log::kafka::{KafkaConfig, KafkaLogReader};
 
-use super::serve::persist_settings;
-use crate::common::{RunError, announce, cluster, listen, start_logging};
+use crate::common::{RunError, announce, cluster, listen, persist_settings, start_logging};
 
 /// The Kafka consumer group every ingester of a cluster joins.
 pub const CONSUMER_GROUP: &str = "quiver-ingesters";

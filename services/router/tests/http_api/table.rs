@@ -12,7 +12,7 @@ use tokio::net::TcpStream;
 use write_log::WriteLogError;
 
 use crate::common::*;
-use crate::stubs::{FailingCatalog, FailingLog};
+use crate::stubs::{FailingLog, failing_catalog};
 
 /// How the server of a row is set up.
 #[derive(Debug, Clone)]
@@ -180,7 +180,7 @@ async fn server_for(setup: &Setup) -> (TestServer, usize) {
         }
         Setup::Catalog(e) => {
             TestServer::with(Options {
-                catalog: Some(Arc::new(FailingCatalog(e.clone()))),
+                catalog: Some(Arc::new(failing_catalog(e.clone()))),
                 ..Options::default()
             })
             .await

@@ -14,6 +14,9 @@
 //! Nothing here relies on one backend's details: ids are opaque, revisions only increase (and
 //! may skip values), lease expiry is checked with TTLs of whole seconds and bounded waits.
 
+// A test suite: a failed `unwrap`/`expect` is its report (behind the `testing` feature only).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod databases;
 mod feed;
 mod schema;

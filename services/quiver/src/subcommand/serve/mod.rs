@@ -24,7 +24,6 @@ use service_shell::shutdown_signal;
 
 use crate::common::{RunError, announce, listen, start_logging};
 use write_path::EmbeddedWritePath;
-pub use write_path::persist_settings;
 
 /// Runs everything until SIGINT or SIGTERM.
 pub async fn run(config: ServeConfig) -> Result<(), RunError> {

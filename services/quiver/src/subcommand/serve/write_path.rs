@@ -13,7 +13,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use catalog::{Catalog, DEFAULT_INGESTER_LEASE_TTL};
 use config::{CommonArgs, IngesterArgs, ObjectStoreArgs, QueryArgs};
@@ -31,29 +30,13 @@ use tokio::task::JoinHandle;
 use write_log::file::FileWriteLog;
 use write_log::{LogReader, MemWriteLog, WriteLog};
 
-use crate::common::RunError;
+use crate::common::{RunError, persist_settings};
 
 /// The file log's directory inside `--data-dir`.
 pub const WAL_DIR: &str = "wal";
 
 /// The id of serve's embedded ingester.
 const SERVE_INGESTER_ID: &str = "serve";
-/// How long a graceful shutdown may spend persisting.
-const SHUTDOWN_PERSIST_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// The persist knobs of the flags.
-pub fn persist_settings(args: &IngesterArgs) -> PersistSettings {
-    PersistSettings {
-        max_rows: args.persist_max_rows,
-        max_bytes: args.persist_max_bytes,
-        max_age: args.persist_max_age,
-        memory_budget: args.memory_budget,
-        shutdown_timeout: SHUTDOWN_PERSIST_TIMEOUT,
-        threads: args.persist_threads(),
-        priority: args.persist_nice,
-    }
-}
-
 /// The log of `serve` (for the router) and what the ingester will read it with.
 pub struct EmbeddedWritePath {
     log: Arc<dyn WriteLog>,

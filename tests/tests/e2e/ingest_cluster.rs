@@ -6,14 +6,14 @@
 use std::time::Duration;
 
 use end_to_end::accounting::{LoadReport, LoadSpec, body, write_load};
-use end_to_end::{CLUSTER_OPERATOR_TOKEN, IngestCluster, write_lp};
+use end_to_end::{CLUSTER_OPERATOR_TOKEN, Cluster, write_lp};
 
 const DB: &str = "acct_db";
 const PARTITIONS: u32 = 4;
 
-fn load(cluster: &IngestCluster, points: u64, pause_ms: u64) -> LoadSpec {
+fn load(cluster: &Cluster, points: u64, pause_ms: u64) -> LoadSpec {
     LoadSpec {
-        urls: vec![cluster.router.url.clone()],
+        urls: vec![cluster.url(0).to_owned()],
         token: CLUSTER_OPERATOR_TOKEN.to_owned(),
         db: DB.to_owned(),
         ids: 0..points,
@@ -45,7 +45,7 @@ fn assert_mid_load(spec: &LoadSpec, total: u64) {
     );
 }
 
-async fn finish(cluster: &IngestCluster, points: u64, report: &LoadReport) {
+async fn finish(cluster: &Cluster, points: u64, report: &LoadReport) {
     assert!(
         report.gave_up.is_empty(),
         "requests never acked: {:?}",
@@ -67,7 +67,7 @@ async fn finish(cluster: &IngestCluster, points: u64, report: &LoadReport) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn steady_load_every_point_once() {
-    let cluster = IngestCluster::start(2, PARTITIONS, "1s").await;
+    let cluster = Cluster::ingest(2, PARTITIONS, "1s").await;
     let report = write_load(load(&cluster, 20_000, 10)).await;
     assert!(
         report.retried.is_empty(),
@@ -92,7 +92,7 @@ async fn steady_load_every_point_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_of_an_ingester_mid_load_loses_and_duplicates_nothing() {
-    let mut cluster = IngestCluster::start(2, PARTITIONS, "1s").await;
+    let mut cluster = Cluster::ingest(2, PARTITIONS, "1s").await;
     let spec = load(&cluster, 30_000, 150);
     let writer = tokio::spawn(write_load(spec.clone()));
     wait_acked(&spec, 5_000).await;
@@ -106,7 +106,7 @@ async fn kill_9_of_an_ingester_mid_load_loses_and_duplicates_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stopping_and_starting_an_ingester_rebalances_without_loss() {
-    let mut cluster = IngestCluster::start(2, PARTITIONS, "1s").await;
+    let mut cluster = Cluster::ingest(2, PARTITIONS, "1s").await;
     let spec = load(&cluster, 50_000, 150);
     let writer = tokio::spawn(write_load(spec.clone()));
     wait_acked(&spec, 5_000).await;
@@ -121,11 +121,11 @@ async fn stopping_and_starting_an_ingester_rebalances_without_loss() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broker_restart_mid_load_loses_nothing_acked() {
-    let mut cluster = IngestCluster::start(2, PARTITIONS, "1s").await;
+    let mut cluster = Cluster::ingest(2, PARTITIONS, "1s").await;
     let spec = load(&cluster, 30_000, 150);
     let writer = tokio::spawn(write_load(spec.clone()));
     wait_acked(&spec, 5_000).await;
-    cluster.tansu.restart().expect("tansu restarts");
+    cluster.kafka.restart().expect("tansu restarts");
     assert_mid_load(&spec, 30_000);
     let report = writer.await.unwrap();
     finish(&cluster, 30_000, &report).await;
@@ -134,18 +134,12 @@ async fn broker_restart_mid_load_loses_nothing_acked() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_points_written_twice_are_stored_once() {
     // A long persist age: both copies are in the same persist (at SIGTERM), where dedup applies.
-    let mut cluster = IngestCluster::start(1, 2, "1h").await;
+    let mut cluster = Cluster::ingest(1, 2, "1h").await;
     let client = reqwest::Client::new();
     let points = body(0..2_000);
     for _ in 0..2 {
-        let (status, _, text) = write_lp(
-            &client,
-            &cluster.router.url,
-            DB,
-            CLUSTER_OPERATOR_TOKEN,
-            &points,
-        )
-        .await;
+        let (status, _, text) =
+            write_lp(&client, cluster.url(0), DB, CLUSTER_OPERATOR_TOKEN, &points).await;
         assert_eq!(status, 204, "{text}");
     }
     cluster.wait_applied(0, Duration::from_secs(30)).await;

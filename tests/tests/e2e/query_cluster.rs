@@ -16,12 +16,12 @@
 use std::time::{Duration, Instant};
 
 use end_to_end::{
-    CLUSTER_OPERATOR_TOKEN, IngestCluster, QuiverProcess, check_flight_clients, dup_body,
+    CLUSTER_OPERATOR_TOKEN, Cluster, QuiverProcess, check_flight_clients, dup_body,
     python_script_env, write_acked,
 };
 
 fn query(
-    cluster: &IngestCluster,
+    cluster: &Cluster,
     querier: &QuiverProcess,
     db: &str,
     action: &str,
@@ -31,7 +31,7 @@ fn query(
         "query_clients.py",
         action,
         args,
-        &cluster.router.url,
+        cluster.url(0),
         CLUSTER_OPERATOR_TOKEN,
         db,
         &[("QUIVER_QUERY_URL", querier.url.as_str())],
@@ -42,7 +42,7 @@ fn query(
 async fn cluster_queries_see_every_acknowledged_write_once() {
     // Persist age 10 s: the loop keeps both Parquet and buffers in play without one file per
     // write (every query reads every file: there is no compactor yet).
-    let mut cluster = IngestCluster::start_on_files(2, 4, "10s").await;
+    let mut cluster = Cluster::ingest_on_files(2, 4, "10s").await;
     let querier = cluster.start_querier();
 
     let iterations = std::env::var("QUIVER_E2E_ITERATIONS").unwrap_or_else(|_| "1000".into());
@@ -53,7 +53,7 @@ async fn cluster_queries_see_every_acknowledged_write_once() {
 
     // ADBC through the querier; a token for one database denied on another on every path.
     check_flight_clients(
-        &cluster.router.url,
+        cluster.url(0),
         &querier.url,
         CLUSTER_OPERATOR_TOKEN,
         "adbc_a",
@@ -63,7 +63,7 @@ async fn cluster_queries_see_every_acknowledged_write_once() {
 
     // Dedup across a persisted file and the ingesters' buffers.
     write_acked(
-        &cluster.router.url,
+        cluster.url(0),
         "dups",
         CLUSTER_OPERATOR_TOKEN,
         &dup_body(0..200, 1),
@@ -71,7 +71,7 @@ async fn cluster_queries_see_every_acknowledged_write_once() {
     .await;
     cluster.wait_persisted(Duration::from_secs(60)).await;
     write_acked(
-        &cluster.router.url,
+        cluster.url(0),
         "dups",
         CLUSTER_OPERATOR_TOKEN,
         &dup_body(50..150, 2),
@@ -91,7 +91,7 @@ async fn cluster_queries_see_every_acknowledged_write_once() {
     // never answers a count that misses the dead ingester's rows. (Without the restart, tansu
     // 0.6 never gave the survivor the partitions back within 4 min: see the issue notes.)
     write_acked(
-        &cluster.router.url,
+        cluster.url(0),
         "dups",
         CLUSTER_OPERATOR_TOKEN,
         &dup_body(200..300, 3),
