@@ -24,6 +24,8 @@
 //! the half-load step at N rows/s instead of half of step 1's rate; the router inherits the bench's
 //! environment, so `QUIVER_*` variables (e.g. `QUIVER_WRITE_CONVERT_THREADS=1`) set its flags.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -9,6 +9,8 @@
 //! Run: `cargo bench -p end_to_end --bench router_rss [-- REQUESTS CONCURRENCY]`
 //! (defaults 200 requests per encoding, 4 in flight). Bounded by count and by 10 minutes.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Arc;

@@ -15,6 +15,8 @@
 //!      ──► check_flight_clients(…)     ADBC and a one-database token through every query path
 //! ```
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 pub mod accounting;
 mod cluster;
 mod flight_clients;

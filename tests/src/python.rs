@@ -1,7 +1,5 @@
 //! Runs `tests/python/clients.py` with the interpreter that has the InfluxDB clients installed.
 
-use std::path::PathBuf;
-
 use std::process::Command;
 pub use test_support::python_interpreter;
 

@@ -117,7 +117,7 @@ pub struct ShutdownReport {
 }
 
 /// The loop's state. Owns the reader.
-pub struct Consumer<R: LogReader> {
+pub(crate) struct Consumer<R: LogReader> {
     reader: R,
     persister: Arc<Persister>,
     metrics: Arc<IngesterMetrics>,
@@ -137,7 +137,7 @@ pub struct Consumer<R: LogReader> {
 
 impl<R: LogReader> Consumer<R> {
     /// A loop over `reader`, publishing what it applies in `live`.
-    pub fn new(
+    pub(crate) fn new(
         reader: R,
         catalog: Arc<dyn Catalog>,
         persister: Arc<Persister>,
@@ -168,7 +168,7 @@ impl<R: LogReader> Consumer<R> {
 
     /// Consumes until `shutdown` resolves, then persists everything pending (bounded by
     /// `shutdown_timeout`) and returns the reader (drop it to leave the consumer group).
-    pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> (R, ShutdownReport) {
+    pub(crate) async fn run(mut self, shutdown: impl Future<Output = ()>) -> (R, ShutdownReport) {
         tokio::pin!(shutdown);
         let tick = self.tick();
         loop {

@@ -22,14 +22,14 @@ const RELEASE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The background task keeping the registration alive.
 #[derive(Debug)]
-pub struct LeaseTask {
+pub(crate) struct LeaseTask {
     stop: oneshot::Sender<()>,
     handle: JoinHandle<()>,
 }
 
 impl LeaseTask {
     /// Registers `identity` with the partitions `ownership` reports, and keeps it alive.
-    pub fn spawn(
+    pub(crate) fn spawn(
         catalog: Arc<dyn Catalog>,
         identity: Identity,
         ownership: watch::Receiver<Vec<LogPartition>>,
@@ -41,7 +41,7 @@ impl LeaseTask {
     }
 
     /// Stops keeping the lease alive and releases it (bounded wait).
-    pub async fn release(self) {
+    pub(crate) async fn release(self) {
         let _ = self.stop.send(());
         if tokio::time::timeout(RELEASE_TIMEOUT, self.handle)
             .await

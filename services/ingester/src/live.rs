@@ -42,7 +42,7 @@ struct LivePartition {
 
 /// What [`Live::apply`] did with a record.
 #[derive(Debug)]
-pub enum Apply {
+pub(crate) enum Apply {
     /// Buffered; `applied` is its offset now.
     Applied,
     /// At or below `applied` (already persisted or applied): ignored.
@@ -56,7 +56,7 @@ pub enum Apply {
 
 /// Size and age of a partition's buffer (not counting a running persist's snapshot).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct BufferStats {
+pub(crate) struct BufferStats {
     /// Rows.
     pub rows: usize,
     /// Arrow bytes.
@@ -67,7 +67,7 @@ pub struct BufferStats {
 
 /// What a query sees of one partition.
 #[derive(Debug)]
-pub enum PartitionView {
+pub(crate) enum PartitionView {
     /// Not owned by this ingester.
     NotOwned,
     /// Owned, but the catalog's persisted offset is still being read: nothing to answer with.
@@ -90,7 +90,7 @@ pub enum PartitionView {
 
 /// The shared state. Cheap to read; written by the consume loop only.
 #[derive(Debug, Default)]
-pub struct Live {
+pub(crate) struct Live {
     partitions: Mutex<BTreeMap<LogPartition, LivePartition>>,
     changed: Notify,
 }
@@ -105,7 +105,7 @@ impl Live {
     }
 
     /// Resolves at the next change after it was created (and `enable`d or first polled).
-    pub fn changed(&self) -> Notified<'_> {
+    pub(crate) fn changed(&self) -> Notified<'_> {
         self.changed.notified()
     }
 
@@ -114,13 +114,13 @@ impl Live {
     }
 
     /// `p` is assigned; its rows are not known until [`Live::ready`]. Drops what was buffered.
-    pub fn assigning(&self, p: LogPartition) {
+    pub(crate) fn assigning(&self, p: LogPartition) {
         self.lock().insert(p, LivePartition::default());
         self.notify();
     }
 
     /// `p` is consumed from the record after `persisted`.
-    pub fn ready(&self, p: LogPartition, persisted: Option<u64>) {
+    pub(crate) fn ready(&self, p: LogPartition, persisted: Option<u64>) {
         self.lock().insert(
             p,
             LivePartition {
@@ -133,25 +133,25 @@ impl Live {
     }
 
     /// `p` is no longer owned: drops its rows.
-    pub fn remove(&self, p: LogPartition) {
+    pub(crate) fn remove(&self, p: LogPartition) {
         self.lock().remove(&p);
         self.notify();
     }
 
     /// Nothing is owned any more (the ingester stopped).
-    pub fn clear(&self) {
+    pub(crate) fn clear(&self) {
         self.lock().clear();
         self.notify();
     }
 
     /// The owned partitions (sought or not).
-    pub fn owned(&self) -> Vec<LogPartition> {
+    pub(crate) fn owned(&self) -> Vec<LogPartition> {
         self.lock().keys().copied().collect()
     }
 
     /// Buffers the record at `offset` of `p` (an empty `prepared` only advances `applied`), unless
     /// the buffer already spans keys and would then span more than `max_keys`.
-    pub fn apply(
+    pub(crate) fn apply(
         &self,
         p: LogPartition,
         offset: u64,
@@ -178,7 +178,7 @@ impl Live {
 
     /// Moves `p`'s buffer into the persisting snapshot; returns the snapshot and the offset it
     /// covers up to. `None` when nothing is pending or a persist is running.
-    pub fn start_persist(&self, p: LogPartition) -> Option<(u64, Arc<PartitionBuffer>)> {
+    pub(crate) fn start_persist(&self, p: LogPartition) -> Option<(u64, Arc<PartitionBuffer>)> {
         let mut partitions = self.lock();
         let live = partitions.get_mut(&p).filter(|l| l.ready)?;
         if live.persisting.is_some() || !live.buffer.is_pending() {
@@ -191,14 +191,14 @@ impl Live {
     }
 
     /// `p`'s running persist committed: its snapshot is in the catalog now.
-    pub fn persisted(&self, p: LogPartition) {
+    pub(crate) fn persisted(&self, p: LogPartition) {
         if let Some(live) = self.lock().get_mut(&p) {
             live.persisting = None;
         }
     }
 
     /// Buffer sizes of the sought partitions (for the persist triggers).
-    pub fn buffer_stats(&self) -> Vec<(LogPartition, BufferStats)> {
+    pub(crate) fn buffer_stats(&self) -> Vec<(LogPartition, BufferStats)> {
         self.lock()
             .iter()
             .filter(|(_, l)| l.ready)
@@ -214,13 +214,13 @@ impl Live {
     }
 
     /// True when `p`'s buffer holds records not persisted (or being persisted) yet.
-    pub fn is_pending(&self, p: LogPartition) -> bool {
+    pub(crate) fn is_pending(&self, p: LogPartition) -> bool {
         self.lock().get(&p).is_some_and(|l| l.buffer.is_pending())
     }
 
     /// What a query for `database`.`table` sees of each `(partition, wanted offset)`, all read
     /// at one instant. Batches are only cloned for partitions that reached their offset.
-    pub fn views(
+    pub(crate) fn views(
         &self,
         partitions: impl IntoIterator<Item = (LogPartition, Option<u64>)>,
         database: &str,

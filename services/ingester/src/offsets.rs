@@ -31,7 +31,7 @@ type Fetched = (u64, BTreeMap<LogPartition, u64>);
 
 /// Pending reads of persisted offsets.
 #[derive(Debug)]
-pub struct OffsetReads {
+pub(crate) struct OffsetReads {
     catalog: Arc<dyn Catalog>,
     /// Partitions waiting, with the generation of the read they need.
     waiting: BTreeMap<LogPartition, u64>,
@@ -44,7 +44,7 @@ pub struct OffsetReads {
 
 impl OffsetReads {
     /// No partition waiting.
-    pub fn new(catalog: Arc<dyn Catalog>) -> Self {
+    pub(crate) fn new(catalog: Arc<dyn Catalog>) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         Self {
             catalog,
@@ -57,7 +57,7 @@ impl OffsetReads {
     }
 
     /// `p` needs its persisted offset, read from now on.
-    pub fn request(&mut self, p: LogPartition) {
+    pub(crate) fn request(&mut self, p: LogPartition) {
         self.waiting.insert(p, self.generation + 1);
         if self.running.is_none() {
             self.start();
@@ -65,12 +65,12 @@ impl OffsetReads {
     }
 
     /// `p` no longer needs its offset (revoked).
-    pub fn forget(&mut self, p: LogPartition) {
+    pub(crate) fn forget(&mut self, p: LogPartition) {
         self.waiting.remove(&p);
     }
 
     /// The next finished read. Cancel-safe; pending forever while no read runs.
-    pub async fn next(&mut self) -> Fetched {
+    pub(crate) async fn next(&mut self) -> Fetched {
         match self.rx.recv().await {
             Some(fetched) => fetched,
             // Unreachable: `self` holds a sender.
@@ -80,7 +80,7 @@ impl OffsetReads {
 
     /// Hands out the offsets of the partitions `fetched` serves (`None`: nothing persisted yet);
     /// starts another read for those that need a newer one.
-    pub fn complete(&mut self, fetched: Fetched) -> Vec<(LogPartition, Option<u64>)> {
+    pub(crate) fn complete(&mut self, fetched: Fetched) -> Vec<(LogPartition, Option<u64>)> {
         let (generation, offsets) = fetched;
         if generation == self.generation {
             self.running = None;

@@ -2,6 +2,8 @@
 //! seek positions, replay without duplicates, dedup, day split, revoke, conflict, memory
 //! pause/resume, lease publication.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 mod support;
 
 use std::sync::Arc;

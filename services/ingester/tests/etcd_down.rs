@@ -3,6 +3,8 @@
 //! nothing to wait for), shutdown is prompt, and once etcd is back the partition is consumed and
 //! a waiting query answered.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 mod support;
 
 use std::sync::Arc;

@@ -3,6 +3,8 @@
 //! in order and the other partitions keep being consumed; a record over the cap on its own is
 //! still persisted whole.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 mod support;
 
 use std::collections::BTreeMap;

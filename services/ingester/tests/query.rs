@@ -2,6 +2,8 @@
 //! an offset, timeouts, ownership, projection, time bounds, partition keys, and the agreement of
 //! `applied` with the rows while records and persists race the queries.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 mod support;
 
 use std::collections::BTreeSet;

@@ -12,6 +12,8 @@
 //! Run: `cargo bench -p querier --bench flight_roundtrip` (release), or a quick debug check:
 //! `QUIVER_BENCH_ITERATIONS=20 cargo test -p querier --bench flight_roundtrip`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -9,6 +9,8 @@
 //!   ◄── FlightClient DoGet (Bearer token) ──► the persisted rows;  GET /health, /ready
 //! ```
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 use arrow::util::pretty::pretty_format_batches;
 use arrow_flight::{FlightClient, Ticket};
 use auth::{Action, Permission, TokenHash};

@@ -7,6 +7,8 @@
 //!   ◄── DoGet from Rust / pyarrow / influxdb3-python ──► rows, metadata, status codes
 //! ```
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;

@@ -12,6 +12,8 @@
 //!   ◄── tests/python/adbc_client.py (ADBC driver) ──► JSON report
 //! ```
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 mod support;
 
 use std::process::Command;

@@ -24,6 +24,8 @@
 //! `QUIVER_BENCH_PLANS=1` prints every plan with its metrics, `QUIVER_BENCH_QUERIES=double` runs
 //! only the queries whose name contains `double` (for profiling).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -510,11 +512,14 @@ async fn count(qdb: &QueryDatabase, db: &Database, sql: &str) -> Result<i64, Ben
     Ok(value.as_primitive::<Int64Type>().value(0))
 }
 
+/// Checks the answer of iteration `i` against the expected aggregates.
+type Check = dyn Fn(usize, &[RecordBatch], &Expected) -> Result<(), String>;
+
 /// One benchmarked query: its SQL for iteration `i` and the check of its answer.
 struct QueryCase {
     name: &'static str,
     sql: Box<dyn Fn(usize) -> String>,
-    check: Box<dyn Fn(usize, &[RecordBatch], &Expected) -> Result<(), String>>,
+    check: Box<Check>,
 }
 
 fn lastpoint(name: &'static str, sql: &'static str) -> QueryCase {
@@ -690,17 +695,17 @@ struct ReadStats {
 
 fn read_stats(plan: &Arc<dyn ExecutionPlan>, stats: &mut ReadStats) {
     let metrics = plan.metrics();
-    if plan.name() == "DataSourceExec" {
-        if let Some(m) = &metrics {
-            stats.parquet_rows += m.output_rows().unwrap_or(0);
-            stats.parquet_bytes += m.sum_by_name("bytes_scanned").map_or(0, |v| v.as_usize());
-        }
+    if plan.name() == "DataSourceExec"
+        && let Some(m) = &metrics
+    {
+        stats.parquet_rows += m.output_rows().unwrap_or(0);
+        stats.parquet_bytes += m.sum_by_name("bytes_scanned").map_or(0, |v| v.as_usize());
     }
     for child in plan.children() {
-        if child.name() == "DedupExec" {
-            if let Some(rows) = metrics.as_ref().and_then(|m| m.output_rows()) {
-                *stats.scan_rows.get_or_insert(0) += rows;
-            }
+        if child.name() == "DedupExec"
+            && let Some(rows) = metrics.as_ref().and_then(|m| m.output_rows())
+        {
+            *stats.scan_rows.get_or_insert(0) += rows;
         }
         read_stats(child, stats);
     }

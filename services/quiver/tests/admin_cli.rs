@@ -2,6 +2,8 @@
 //! output formats, exit codes and messages, the lock held by a running `serve`, and tokens
 //! created offline working once `serve` starts on that directory.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;

@@ -1,6 +1,8 @@
 //! The `quiver` binary: flags and their `QUIVER_*` variables parse, the listening line and the
 //! generated operator token are printed, the server answers, and SIGTERM stops it cleanly.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;

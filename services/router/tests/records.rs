@@ -9,6 +9,8 @@
 //!       every row exactly once, records of a partition in ascending day order
 //! ```
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 #[path = "support/mod.rs"]
 mod common;
 

@@ -209,11 +209,13 @@ impl<'de> Deserialize<'de> for DatabaseName {
 mod column_type_serde {
     use super::*;
 
-    pub fn serialize<S: Serializer>(t: &InfluxColumnType, s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(t: &InfluxColumnType, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(t.short_name())
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<InfluxColumnType, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<InfluxColumnType, D::Error> {
         let name = <std::borrow::Cow<'de, str>>::deserialize(d)?;
         [InfluxColumnType::Tag, InfluxColumnType::Timestamp]
             .into_iter()

@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// Longest allowed database name, in characters.
-pub const MAX_DATABASE_NAME_LEN: usize = 64;
+pub(crate) const MAX_DATABASE_NAME_LEN: usize = 64;
 
 /// A validated database name. `db/rp` (v1 database + retention policy) is one name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -2,6 +2,8 @@
 //! read-your-writes, answers without backend calls, warm cache while the backend is down, and
 //! recovery.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 mod support;
 
 use std::future::Future;

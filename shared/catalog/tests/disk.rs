@@ -1,6 +1,8 @@
 //! The embedded disk backend: conformance, durability across reopen (with and without
 //! compaction), torn-tail recovery, corruption detection, and the directory lock.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;

@@ -2,6 +2,8 @@
 //! on free loopback ports): the conformance suite, then what only etcd has — value size limit,
 //! concurrent clients, the watch, leases, an etcd that dies and comes back.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -6,11 +6,11 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 /// Default `--max-http-request-size`: 10 MiB.
-pub const DEFAULT_MAX_HTTP_REQUEST_SIZE: usize = 10 * 1024 * 1024;
+pub(crate) const DEFAULT_MAX_HTTP_REQUEST_SIZE: usize = 10 * 1024 * 1024;
 /// Default `--max-concurrent-writes`.
-pub const DEFAULT_MAX_CONCURRENT_WRITES: usize = 200;
+pub(crate) const DEFAULT_MAX_CONCURRENT_WRITES: usize = 200;
 /// Default `--write-log-memory-budget`: 1 GiB.
-pub const DEFAULT_WRITE_LOG_MEMORY_BUDGET: usize = 1024 * 1024 * 1024;
+pub(crate) const DEFAULT_WRITE_LOG_MEMORY_BUDGET: usize = 1024 * 1024 * 1024;
 
 /// Blocks every server subcommand has.
 #[derive(Debug, Clone, Args)]

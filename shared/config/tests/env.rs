@@ -1,6 +1,8 @@
 //! Every flag is also read from its `QUIVER_*` environment variable, and flags win.
 //! One test in its own process: environment variables are process-global.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 use clap::Parser;
 use config::{LogFormat, ServeConfig};
 

@@ -3,6 +3,8 @@
 //!
 //! `cargo bench -p line_protocol --bench parse_throughput [-- ROWS]`
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,8 @@
 //! Replays every file of the fuzz corpus (`fuzz/corpus/parse/`) through the fuzz target's check,
 //! so CI re-checks past findings without cargo-fuzz.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 #[test]
 fn replay_fuzz_corpus() {
     // The manifest dir at run time (cargo and nextest set it), not the one baked in at compile

@@ -1,5 +1,7 @@
 //! Every error message, table-driven, and recovery after bad lines.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 mod common;
 
 use common::parse_all;

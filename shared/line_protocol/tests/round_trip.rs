@@ -1,5 +1,7 @@
 //! Property: any representable point → writer → parser → the same point (unescaped).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 use line_protocol::{FieldValue, LineParser, OwnedFieldValue, Point, write_points};
 use proptest::prelude::*;
 

@@ -1,5 +1,7 @@
 //! Every accepted syntax rule, table-driven: input line → rendered parse.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 mod common;
 
 use common::{parse_all, render};

@@ -1,5 +1,7 @@
 //! The parser on TSBS generator output: counts, shapes and a few exact values.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 use line_protocol::{FieldValue, LineParser, ParsedLine};
 
 #[test]

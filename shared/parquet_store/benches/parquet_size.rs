@@ -12,6 +12,8 @@
 //! runtime; each timing is the best of 3). Default data: 100 hosts × 1 day at 10 s = 864 000
 //! rows; `QUIVER_BENCH_ROUNDS=N` changes the number of 10 s rounds.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -7,6 +7,8 @@
 //! `target/release/examples/persist_cost [PASSES] [RECORDS]` (defaults 5, 125), or under
 //! `valgrind --tool=callgrind` with one pass for instruction counts.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 use std::time::{Duration, Instant};
 
 use catalog::{DatabaseId, TableId};

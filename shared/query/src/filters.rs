@@ -19,7 +19,7 @@ use schema::TIME_COLUMN_NAME;
 /// The string values `column` must have in every row matching all `filters`, from conjuncts
 /// `column = 'v'`, `'v' = column`, `column IN ('v', …)` and ORs of those (the first such
 /// conjunct); `None` when no conjunct restricts it that way.
-pub fn string_values(filters: &[Expr], column: &str) -> Option<Vec<String>> {
+pub(crate) fn string_values(filters: &[Expr], column: &str) -> Option<Vec<String>> {
     filters.iter().find_map(|f| conjunct_values(f, column))
 }
 
@@ -130,7 +130,7 @@ fn timestamp_ns(expr: &Expr) -> Option<i64> {
 
 /// Whether `filter` references only columns in `key_columns` (tags and `time`) and at least
 /// one of them: such a filter gives the same answer for every duplicate of a row.
-pub fn is_key_only(filter: &Expr, key_columns: &HashSet<String>) -> bool {
+pub(crate) fn is_key_only(filter: &Expr, key_columns: &HashSet<String>) -> bool {
     let refs = filter.column_refs();
     !refs.is_empty() && refs.iter().all(|c| key_columns.contains(&c.name))
 }

@@ -93,10 +93,8 @@ fn sql_nesting(tokens: &[Token]) -> usize {
     for token in tokens {
         match token {
             Token::LParen | Token::LBracket | Token::LBrace => groups.push(Group::default()),
-            Token::RParen | Token::RBracket | Token::RBrace => {
-                if groups.len() > 1 {
-                    close_group(&mut groups);
-                }
+            Token::RParen | Token::RBracket | Token::RBrace if groups.len() > 1 => {
+                close_group(&mut groups);
             }
             Token::Comma | Token::SemiColon => {
                 if let Some(group) = groups.last_mut() {
@@ -234,7 +232,7 @@ mod tests {
 
     #[test]
     fn set_operations_and_joins_nest() {
-        let unions = vec!["SELECT 1"; 5].join(" UNION ALL ");
+        let unions = ["SELECT 1"; 5].join(" UNION ALL ");
         assert_eq!(depth(&unions), 4);
         // Two JOINs, two `=`, and the `*` (an operator token: over-counting is safe).
         assert_eq!(

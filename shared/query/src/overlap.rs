@@ -17,7 +17,7 @@ use schema::TIME_COLUMN_NAME as TIME_COLUMN;
 
 /// Files and unpersisted batches of one partition key read (and deduplicated) together.
 #[derive(Debug, Default)]
-pub struct ScanGroup {
+pub(crate) struct ScanGroup {
     /// In write order.
     pub files: Vec<ParquetFileRecord>,
     /// In applied order.
@@ -27,7 +27,7 @@ pub struct ScanGroup {
 impl ScanGroup {
     /// One file is sorted and deduplicated already; anything more (or any buffered rows, which
     /// the ingester keeps as written) must be merged.
-    pub fn needs_dedup(&self) -> bool {
+    pub(crate) fn needs_dedup(&self) -> bool {
         self.files.len() > 1 || !self.batches.is_empty()
     }
 }
@@ -57,7 +57,10 @@ enum Member {
 }
 
 /// Groups `files` and `batches` (applied order) of one partition key; see the module doc.
-pub fn overlap_groups(files: Vec<ParquetFileRecord>, batches: Vec<RecordBatch>) -> Vec<ScanGroup> {
+pub(crate) fn overlap_groups(
+    files: Vec<ParquetFileRecord>,
+    batches: Vec<RecordBatch>,
+) -> Vec<ScanGroup> {
     let mut members: Vec<(i64, i64, Member)> = files
         .into_iter()
         .map(|f| (f.min_time_ns, f.max_time_ns, Member::File(f)))
@@ -73,7 +76,9 @@ pub fn overlap_groups(files: Vec<ParquetFileRecord>, batches: Vec<RecordBatch>) 
         )
         .collect();
     members.sort_by_key(|(lo, _, _)| *lo);
-    let mut groups: Vec<(i64, Vec<ParquetFileRecord>, Vec<(usize, RecordBatch)>)> = Vec::new();
+    // (end of the group's time range, its files, its batches with their input index)
+    type Group = (i64, Vec<ParquetFileRecord>, Vec<(usize, RecordBatch)>);
+    let mut groups: Vec<Group> = Vec::new();
     for (lo, hi, member) in members {
         match groups.last_mut() {
             Some((end, files, batches)) if lo <= *end => {

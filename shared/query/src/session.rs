@@ -31,11 +31,15 @@ use crate::{PersistedTable, QueryError, YieldPoints};
 pub const OBJECT_STORE_URL: &str = "quiver://objects/";
 
 /// DataFusion's default catalog name in Quiver sessions (as in InfluxDB 3).
-pub const DEFAULT_CATALOG: &str = "public";
+pub(crate) const DEFAULT_CATALOG: &str = "public";
 /// DataFusion's default schema name in Quiver sessions (as in InfluxDB 3).
-pub const DEFAULT_SCHEMA: &str = "iox";
+pub(crate) const DEFAULT_SCHEMA: &str = "iox";
 
 /// [`OBJECT_STORE_URL`] parsed.
+#[expect(
+    clippy::expect_used,
+    reason = "a constant URL: it parses or every test of this crate fails"
+)]
 pub(crate) fn objects_url() -> ObjectStoreUrl {
     ObjectStoreUrl::parse(OBJECT_STORE_URL).expect("OBJECT_STORE_URL is a valid URL")
 }

@@ -5,6 +5,8 @@
 //!   ──► catalog.upsert_schema + commit_persist ──► QueryDatabase::session ──► SQL ──► rows
 //! ```
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 mod common;
 
 use std::sync::Arc;

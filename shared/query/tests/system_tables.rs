@@ -8,21 +8,18 @@
 //! query log: QueryLog::begin ──► planned(plan) ──► track(execute_stream) ──► finish / drop
 //! ```
 
-use std::collections::BTreeMap;
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, TimeUnit};
 use arrow::util::display::array_value_to_string;
-use async_trait::async_trait;
 use catalog::testing::{FaultyCatalog, Method};
 use catalog::{
-    Catalog, CatalogError, CatalogSnapshot, ChangeStream, Database, DatabaseId, DatabaseName,
-    DatabaseOptions, DatabaseSchema, DatabaseUpdate, IngesterInfo, IngesterLease, LogPartition,
-    MemCatalog, NewToken, ParquetFileRecord, PersistCommit, SchemaUpsert, TableId, TokenId,
-    TokenRecord, TokenUpdate,
+    Catalog, Database, DatabaseName, DatabaseOptions, MemCatalog, ParquetFileRecord, PersistCommit,
+    SchemaUpsert,
 };
 use config::{ObjectStoreArgs, ObjectStoreKind};
 use futures::TryStreamExt;

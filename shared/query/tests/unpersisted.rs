@@ -1,6 +1,8 @@
 //! SQL over Parquet files merged with an ingester's unpersisted rows (a fake ingester in process;
 //! the real one is tested end to end): dedup across both, keys only one side has, filters.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 mod common;
 
 use std::collections::BTreeMap;

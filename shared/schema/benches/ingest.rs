@@ -6,6 +6,9 @@
 //! Run: `cargo bench -p schema --bench ingest`. Throughput is in bytes; lines/s = bytes/s ÷
 //! the average line length printed at start.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+#![allow(missing_docs)] // criterion_main! generates an undocumented `main`
+
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};

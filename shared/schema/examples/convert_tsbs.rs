@@ -6,6 +6,8 @@
 //! `perf stat -e cycles:u,instructions:u target/release/examples/convert_tsbs [parse|convert|parallel] [N]`
 //! (`parallel`: `schema::ConvertPool` of 2 threads)
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Instant;

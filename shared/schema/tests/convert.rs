@@ -1,5 +1,7 @@
 //! LinesConverter rules: types, order, metadata, nulls, time, and every per-line rejection.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 mod common;
 
 use arrow::datatypes::{DataType, TimeUnit};

@@ -4,6 +4,8 @@
 //! accepted lines' values row by row, the rejected line numbers, and only the columns that
 //! accepted lines created.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 mod common;
 
 use std::collections::{BTreeMap, HashMap};

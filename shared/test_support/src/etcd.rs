@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use crate::free_port;
 
 /// The etcd binary of the Debian `etcd-server` package.
-pub const ETCD_BINARY: &str = "/usr/bin/etcd";
+pub(crate) const ETCD_BINARY: &str = "/usr/bin/etcd";
 /// How long `start`/`restart` wait for `/health`.
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(20);
 /// Fresh port pairs tried when etcd exits right after spawning (someone took a port).

@@ -1,6 +1,8 @@
 //! The etcd harness against the real binary: start, health, kill, restart on the same ports
 //! with the data kept.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;

@@ -7,6 +7,9 @@
 //!
 //! Run: `cargo bench -p write_log --bench payload_encoding`
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+#![allow(missing_docs)] // criterion_main! generates an undocumented `main`
+
 use std::hint::black_box;
 use std::time::Duration;
 

@@ -6,6 +6,8 @@
 //! `cargo build --profile bench -p write_log --example decode_memory`, then
 //! `target/release/examples/decode_memory ENCODING [RECORDS] [COPIES]` (ENCODING 4 or 5)
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 use line_protocol::Precision;
 use schema::LinesConverter;
 use write_log::codec::{PayloadEncoding, decode_batch, encode_batch};

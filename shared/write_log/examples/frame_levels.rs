@@ -5,6 +5,8 @@
 //! `cargo build --profile bench -p write_log --example frame_levels`, then
 //! `target/release/examples/frame_levels [ROWS]`
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 use std::hint::black_box;
 use std::time::Instant;
 

@@ -11,6 +11,8 @@
 //! of the run (does it grow with the log?) and how many slow round trips overlap the consumer
 //! receiving records.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};

@@ -1,6 +1,8 @@
 //! The embedded file log on real files: order, reopen, torn tail, corruption, group commit,
 //! segment deletion, a reader following appends, and a writer process killed with SIGKILL.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};

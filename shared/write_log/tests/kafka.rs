@@ -3,6 +3,8 @@
 //! once), seek and pause, a consumer group that
 //! rebalances, and a broker restart mid-stream with nothing acknowledged lost.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -149,7 +151,11 @@ async fn appends_to_every_partition_read_back_in_order() {
     // Even rounds are wide (encoded in parallel on the blocking pool), odd ones encoded inline.
     let round_value = |p: u32, round: u64| {
         let value = u64::from(p) * 1000 + 500 + round;
-        if round % 2 == 0 { value | WIDE } else { value }
+        if round.is_multiple_of(2) {
+            value | WIDE
+        } else {
+            value
+        }
     };
     for round in 0..10u64 {
         let mut writes: Vec<(LogPartition, LogWrite)> = (0..PARTITIONS)

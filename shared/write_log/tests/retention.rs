@@ -8,6 +8,8 @@
 //!   append ──► offset 60 (offsets never restart); persisted(lower) ──► nothing changes
 //! ```
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -6,6 +6,8 @@
 //! Run one area with nextest's filter, e.g. `cargo nextest run --workspace -E
 //! 'test(serve_query::)'`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 mod clients_exact_rows;
 mod cluster_etcd_outage;
 mod cluster_routers;

@@ -44,11 +44,11 @@ use write_log::{
 };
 
 /// One point as found in Parquet: (host tag, time, v field).
-pub type Point = (String, i64, i64);
+pub(crate) type Point = (String, i64, i64);
 
 /// An in-memory store whose writes wait while the gate is closed.
 #[derive(Debug)]
-pub struct GatedStore {
+pub(crate) struct GatedStore {
     inner: InMemory,
     open: watch::Sender<bool>,
     held: AtomicUsize,
@@ -64,12 +64,12 @@ impl GatedStore {
     }
 
     /// Holds every write until [`GatedStore::open`].
-    pub fn close(&self) {
+    pub(crate) fn close(&self) {
         self.open.send_replace(false);
     }
 
     /// Lets writes through again.
-    pub fn open(&self) {
+    pub(crate) fn open(&self) {
         self.open.send_replace(true);
     }
 
@@ -84,12 +84,12 @@ impl GatedStore {
     }
 
     /// Writes waiting for the gate right now (a persist is stuck writing).
-    pub fn held_writes(&self) -> usize {
+    pub(crate) fn held_writes(&self) -> usize {
         self.held.load(Ordering::SeqCst)
     }
 
     /// Number of objects stored.
-    pub async fn object_count(&self) -> usize {
+    pub(crate) async fn object_count(&self) -> usize {
         use futures::StreamExt;
         self.inner.list(None).count().await
     }
@@ -164,7 +164,7 @@ impl ObjectStore for GatedStore {
 }
 
 /// Log, catalog and store of one test.
-pub struct Bench {
+pub(crate) struct Bench {
     pub log: Arc<MemWriteLog>,
     pub catalog: Arc<MemCatalog>,
     pub store: Arc<GatedStore>,
@@ -172,10 +172,10 @@ pub struct Bench {
 }
 
 /// An ingester running in a task over a reader of the bench's log.
-pub type Running = RunningWith<MemLogReader>;
+pub(crate) type Running = RunningWith<MemLogReader>;
 
 /// Settings that never persist on their own (tests trigger persists explicitly).
-pub fn lazy() -> PersistSettings {
+pub(crate) fn lazy() -> PersistSettings {
     PersistSettings {
         max_rows: usize::MAX,
         max_bytes: usize::MAX,
@@ -188,7 +188,7 @@ pub fn lazy() -> PersistSettings {
 
 impl Bench {
     /// An empty log and catalog with database `db`.
-    pub async fn new() -> Self {
+    pub(crate) async fn new() -> Self {
         let catalog = Arc::new(MemCatalog::new());
         let db = catalog
             .create_database(
@@ -207,13 +207,13 @@ impl Bench {
 
     /// Converts `lp` (ns precision), adds its columns to the catalog and appends it as one
     /// record; returns its offset.
-    pub async fn write(&self, lp: &str) -> u64 {
+    pub(crate) async fn write(&self, lp: &str) -> u64 {
         let write = self.convert(lp).await;
         self.log.append(0, write).await.unwrap().offset
     }
 
     /// Converts `lp` (ns precision) and adds its columns to the catalog: one log write.
-    pub async fn convert(&self, lp: &str) -> LogWrite {
+    pub(crate) async fn convert(&self, lp: &str) -> LogWrite {
         let mut converter = schema::LinesConverter::new(0, Precision::Nanoseconds);
         converter.write_lp(lp);
         let converted = converter.finish().unwrap();
@@ -243,12 +243,12 @@ impl Bench {
     }
 
     /// Starts an ingester over a new reader of the log.
-    pub fn start(&self, settings: PersistSettings) -> Running {
+    pub(crate) fn start(&self, settings: PersistSettings) -> Running {
         self.start_with(self.log.reader(), settings, None)
     }
 
     /// Starts an ingester over `reader`.
-    pub fn start_with<R: LogReader>(
+    pub(crate) fn start_with<R: LogReader>(
         &self,
         reader: R,
         settings: PersistSettings,
@@ -271,7 +271,7 @@ impl Bench {
     }
 
     /// The persisted offset of partition 0.
-    pub async fn persisted(&self) -> Option<u64> {
+    pub(crate) async fn persisted(&self) -> Option<u64> {
         self.catalog
             .persisted_offsets()
             .await
@@ -281,7 +281,7 @@ impl Bench {
     }
 
     /// Every file record of every table of `db`.
-    pub async fn files(&self) -> Vec<ParquetFileRecord> {
+    pub(crate) async fn files(&self) -> Vec<ParquetFileRecord> {
         let schema = self.catalog.database_schema(self.db.id).await.unwrap();
         let mut files = Vec::new();
         for table in schema.tables.values() {
@@ -296,7 +296,7 @@ impl Bench {
     }
 
     /// Every point of every file the catalog lists, sorted.
-    pub async fn points(&self) -> Vec<Point> {
+    pub(crate) async fn points(&self) -> Vec<Point> {
         let store: Arc<dyn ObjectStore> = self.store.clone();
         let mut points = Vec::new();
         for record in self.files().await {
@@ -311,7 +311,7 @@ impl Bench {
 }
 
 /// [`Running`] over any reader.
-pub struct RunningWith<R> {
+pub(crate) struct RunningWith<R> {
     pub metrics: Arc<IngesterMetrics>,
     pub query: IngesterQuery,
     stop: tokio::sync::oneshot::Sender<()>,
@@ -320,7 +320,7 @@ pub struct RunningWith<R> {
 
 impl<R> RunningWith<R> {
     /// Graceful shutdown; returns the reader and the report.
-    pub async fn stop(self) -> (R, ShutdownReport) {
+    pub(crate) async fn stop(self) -> (R, ShutdownReport) {
         let _ = self.stop.send(());
         tokio::time::timeout(Duration::from_secs(30), self.handle)
             .await
@@ -331,28 +331,28 @@ impl<R> RunningWith<R> {
 
 /// The test's end of a [`ScriptedReader`].
 #[derive(Clone)]
-pub struct Script {
+pub(crate) struct Script {
     events: mpsc::UnboundedSender<Result<LogEvent, WriteLogError>>,
     seeks: Arc<Mutex<Vec<(LogPartition, u64)>>>,
 }
 
 impl Script {
     /// Delivers `Assigned(partitions)`.
-    pub fn assign(&self, partitions: &[LogPartition]) {
+    pub(crate) fn assign(&self, partitions: &[LogPartition]) {
         self.events
             .send(Ok(LogEvent::Assigned(partitions.to_vec())))
             .unwrap();
     }
 
     /// Delivers `Revoked(partitions)`.
-    pub fn revoke(&self, partitions: &[LogPartition]) {
+    pub(crate) fn revoke(&self, partitions: &[LogPartition]) {
         self.events
             .send(Ok(LogEvent::Revoked(partitions.to_vec())))
             .unwrap();
     }
 
     /// Delivers the record `write` at `partition`/`offset`.
-    pub fn record(&self, partition: LogPartition, offset: u64, write: LogWrite) {
+    pub(crate) fn record(&self, partition: LogPartition, offset: u64, write: LogWrite) {
         let position = LogPosition { partition, offset };
         self.events
             .send(Ok(LogEvent::Record(LogRecord { position, write })))
@@ -360,17 +360,17 @@ impl Script {
     }
 
     /// Makes the next read fail with `error`.
-    pub fn fail(&self, error: WriteLogError) {
+    pub(crate) fn fail(&self, error: WriteLogError) {
         self.events.send(Err(error)).unwrap();
     }
 
     /// The seeks the ingester made, in order.
-    pub fn seeks(&self) -> Vec<(LogPartition, u64)> {
+    pub(crate) fn seeks(&self) -> Vec<(LogPartition, u64)> {
         self.seeks.lock().unwrap().clone()
     }
 
     /// Waits until the ingester sought `partition`.
-    pub async fn wait_sought(&self, partition: LogPartition) {
+    pub(crate) async fn wait_sought(&self, partition: LogPartition) {
         wait_until("partition sought", || async {
             self.seeks().iter().any(|(p, _)| *p == partition)
         })
@@ -379,13 +379,13 @@ impl Script {
 }
 
 /// A reader delivering what its [`Script`] sends (pause/resume are ignored).
-pub struct ScriptedReader {
+pub(crate) struct ScriptedReader {
     events: mpsc::UnboundedReceiver<Result<LogEvent, WriteLogError>>,
     seeks: Arc<Mutex<Vec<(LogPartition, u64)>>>,
 }
 
 /// A scripted reader and its script.
-pub fn script() -> (Script, ScriptedReader) {
+pub(crate) fn script() -> (Script, ScriptedReader) {
     let (tx, rx) = mpsc::unbounded_channel();
     let seeks = Arc::new(Mutex::new(Vec::new()));
     (
@@ -421,7 +421,7 @@ impl LogReader for ScriptedReader {
 }
 
 /// (host, time, v) of each row.
-pub fn batch_points(batch: &RecordBatch) -> Vec<Point> {
+pub(crate) fn batch_points(batch: &RecordBatch) -> Vec<Point> {
     let host = cast(batch.column_by_name("host").unwrap(), &DataType::Utf8).unwrap();
     let host = host.as_any().downcast_ref::<StringArray>().unwrap();
     let v = batch.column_by_name("v").unwrap();
@@ -440,20 +440,20 @@ pub fn batch_points(batch: &RecordBatch) -> Vec<Point> {
 }
 
 /// Line protocol of points `ids` (host h{id % 3}, time = id, v = id).
-pub fn lp(ids: Range<i64>) -> String {
+pub(crate) fn lp(ids: Range<i64>) -> String {
     ids.map(|i| format!("cpu,host=h{} v={i}i {i}\n", i % 3))
         .collect()
 }
 
 /// The points [`lp`] writes.
-pub fn expected(ids: Range<i64>) -> Vec<Point> {
+pub(crate) fn expected(ids: Range<i64>) -> Vec<Point> {
     let mut p: Vec<Point> = ids.map(|i| (format!("h{}", i % 3), i, i)).collect();
     p.sort();
     p
 }
 
 /// Polls `cond` every 10 ms for up to 10 s.
-pub async fn wait_until<F, Fut>(what: &str, mut cond: F)
+pub(crate) async fn wait_until<F, Fut>(what: &str, mut cond: F)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
@@ -468,7 +468,7 @@ where
 }
 
 /// Reads a metric's value from the encoded text (`name` without labels).
-pub fn metric(metrics: &IngesterMetrics, name: &str) -> i64 {
+pub(crate) fn metric(metrics: &IngesterMetrics, name: &str) -> i64 {
     let text = metrics.encode().unwrap();
     text.lines()
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())

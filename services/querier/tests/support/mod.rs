@@ -28,21 +28,22 @@ use tokio::net::TcpListener;
 use tonic::transport::Channel;
 
 /// Reads database "db".
-pub const READER: &str = "reader-token";
+pub(crate) const READER: &str = "reader-token";
 /// Reads database "other" only.
-pub const OTHER: &str = "other-db-token";
+pub(crate) const OTHER: &str = "other-db-token";
 /// Operator: everything.
-pub const OPERATOR: &str = "operator-token";
+pub(crate) const OPERATOR: &str = "operator-token";
 /// Read on "db", revoked.
-pub const REVOKED: &str = "revoked-token";
+pub(crate) const REVOKED: &str = "revoked-token";
 
 /// Rows of `cpu` in "db" (after dedup: a@1 usage 1 idle 10, a@2 usage 7, b@1 usage 2).
-pub const CPU: &str = "cpu,host=a usage=1,idle=10 1\ncpu,host=b usage=2 1\ncpu,host=a usage=7 2\n";
+pub(crate) const CPU: &str =
+    "cpu,host=a usage=1,idle=10 1\ncpu,host=b usage=2 1\ncpu,host=a usage=7 2\n";
 /// Rows of `mem` in "other".
-pub const MEM: &str = "mem,host=x used=3i 1\n";
+pub(crate) const MEM: &str = "mem,host=x used=3i 1\n";
 
 /// A running querier over etcd.
-pub struct Fixture {
+pub(crate) struct Fixture {
     /// The querier's Flight port.
     pub port: u16,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -53,7 +54,7 @@ pub struct Fixture {
 
 impl Fixture {
     /// Starts etcd, writes the catalog and files, starts the querier.
-    pub async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let etcd = EtcdProcess::start().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let store_args = ObjectStoreArgs {
@@ -122,7 +123,7 @@ impl Fixture {
     }
 
     /// A fresh gRPC channel to the querier.
-    pub async fn channel(&self) -> Channel {
+    pub(crate) async fn channel(&self) -> Channel {
         Channel::from_shared(format!("http://127.0.0.1:{}", self.port))
             .unwrap()
             .connect()
@@ -131,7 +132,7 @@ impl Fixture {
     }
 
     /// Stops the querier and checks it stopped cleanly.
-    pub async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
             stop.send(()).unwrap();
         }
@@ -199,6 +200,6 @@ impl Writer<'_> {
 }
 
 /// The Python with the InfluxDB clients.
-pub fn python() -> PathBuf {
+pub(crate) fn python() -> PathBuf {
     test_support::python_interpreter()
 }

@@ -33,7 +33,10 @@ const BOOTSTRAP_RETRY: Duration = Duration::from_secs(1);
 const CREATED_TOPIC_RETENTION: Duration = Duration::from_secs(7 * 86_400);
 
 /// The etcd backend for `service` (the connection is lazy: etcd may still be down).
-pub async fn etcd(service: &'static str, etcd: &EtcdArgs) -> Result<Arc<EtcdCatalog>, RunError> {
+pub(crate) async fn etcd(
+    service: &'static str,
+    etcd: &EtcdArgs,
+) -> Result<Arc<EtcdCatalog>, RunError> {
     if etcd.etcd_endpoints.is_empty() {
         return Err(Dependency::Etcd.missing(service).into());
     }
@@ -52,7 +55,7 @@ pub async fn etcd(service: &'static str, etcd: &EtcdArgs) -> Result<Arc<EtcdCata
 }
 
 /// `backend` behind the watch-fed cache, its first snapshot retried while etcd comes up.
-pub async fn cached(backend: &Arc<EtcdCatalog>) -> Result<Arc<dyn Catalog>, RunError> {
+pub(crate) async fn cached(backend: &Arc<EtcdCatalog>) -> Result<Arc<dyn Catalog>, RunError> {
     let cache = retry_start(
         Dependency::Etcd,
         RetryPolicy::default(),
@@ -64,7 +67,7 @@ pub async fn cached(backend: &Arc<EtcdCatalog>) -> Result<Arc<dyn Catalog>, RunE
 }
 
 /// `/ready`'s etcd check: one read.
-pub fn etcd_check(backend: &Arc<EtcdCatalog>, required: bool) -> Check {
+pub(crate) fn etcd_check(backend: &Arc<EtcdCatalog>, required: bool) -> Check {
     let backend = Arc::clone(backend);
     let probe = move || {
         let backend = Arc::clone(&backend);
@@ -79,7 +82,7 @@ pub fn etcd_check(backend: &Arc<EtcdCatalog>, required: bool) -> Check {
 
 /// The Kafka write log of `service` (the topic created first when `create_partitions` is
 /// given), retried while the brokers or the topic are not there yet.
-pub async fn kafka_log(
+pub(crate) async fn kafka_log(
     service: &'static str,
     kafka: &KafkaArgs,
     create_partitions: Option<u32>,
@@ -115,7 +118,7 @@ async fn open_topic(
 
 /// `/ready`'s check of a write log: its high-water marks (required: nothing is written or
 /// read-after-write without it).
-pub fn log_check(log: &Arc<dyn WriteLog>) -> Check {
+pub(crate) fn log_check(log: &Arc<dyn WriteLog>) -> Check {
     let log = Arc::clone(log);
     Check::required(Dependency::Kafka.name(), move || {
         let log = Arc::clone(&log);
@@ -130,7 +133,7 @@ pub fn log_check(log: &Arc<dyn WriteLog>) -> Check {
 
 /// Stores the configured operator token (by hash) in the cluster catalog. When etcd is
 /// unreachable, keeps trying in the background; any other failure stops the start.
-pub async fn bootstrap_operator_token(
+pub(crate) async fn bootstrap_operator_token(
     catalog: Arc<dyn Catalog>,
     token: Token,
 ) -> Result<(), RunError> {

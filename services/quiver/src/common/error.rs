@@ -11,7 +11,7 @@ use write_log::WriteLogError;
 
 /// A failed start or run.
 #[derive(Debug, thiserror::Error)]
-pub enum RunError {
+pub(crate) enum RunError {
     /// Bad log filter, or logging set up twice.
     #[error(transparent)]
     Logging(#[from] LoggingError),

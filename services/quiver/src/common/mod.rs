@@ -7,7 +7,7 @@
 //! IngesterArgs ──► persist_settings (the ingester of `quiver ingester` and of `serve`)
 //! ```
 
-pub mod cluster;
+pub(crate) mod cluster;
 mod error;
 
 use std::net::SocketAddr;
@@ -18,10 +18,10 @@ use ingester::PersistSettings;
 use observability::init_logging;
 use tokio::net::TcpListener;
 
-pub use error::RunError;
+pub(crate) use error::RunError;
 
 /// Installs the log subscriber the flags ask for.
-pub fn start_logging(logging: &LoggingArgs) -> Result<(), RunError> {
+pub(crate) fn start_logging(logging: &LoggingArgs) -> Result<(), RunError> {
     init_logging(
         logging.log_filter.as_deref(),
         logging.log_format == LogFormat::Json,
@@ -30,7 +30,7 @@ pub fn start_logging(logging: &LoggingArgs) -> Result<(), RunError> {
 }
 
 /// Binds `bind` (`127.0.0.1:0` picks a free port).
-pub async fn listen(bind: &str) -> Result<(TcpListener, SocketAddr), RunError> {
+pub(crate) async fn listen(bind: &str) -> Result<(TcpListener, SocketAddr), RunError> {
     let bind_error = |source| RunError::Bind {
         addr: bind.to_owned(),
         source,
@@ -41,7 +41,7 @@ pub async fn listen(bind: &str) -> Result<(TcpListener, SocketAddr), RunError> {
 }
 
 /// The start-up line scripts and tests wait for (stdout), and its log event.
-pub fn announce(service: &'static str, addr: SocketAddr) {
+pub(crate) fn announce(service: &'static str, addr: SocketAddr) {
     println!("quiver listening on http://{addr}");
     tracing::info!(service, %addr, "listening");
 }
@@ -50,7 +50,7 @@ pub fn announce(service: &'static str, addr: SocketAddr) {
 const SHUTDOWN_PERSIST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The persist knobs of the flags.
-pub fn persist_settings(args: &IngesterArgs) -> PersistSettings {
+pub(crate) fn persist_settings(args: &IngesterArgs) -> PersistSettings {
     PersistSettings {
         max_rows: args.persist_max_rows,
         max_bytes: args.persist_max_bytes,

@@ -31,13 +31,13 @@ use write_log::kafka::{KafkaConfig, KafkaLogReader};
 use crate::common::{RunError, announce, cluster, listen, persist_settings, start_logging};
 
 /// The Kafka consumer group every ingester of a cluster joins.
-pub const CONSUMER_GROUP: &str = "quiver-ingesters";
+pub(crate) const CONSUMER_GROUP: &str = "quiver-ingesters";
 
 /// How long the server may wait for open connections (queries) after the ingester stopped.
 const HTTP_STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Runs the ingester until SIGINT or SIGTERM, then persists and leaves.
-pub async fn run(config: IngesterConfig) -> Result<(), RunError> {
+pub(crate) async fn run(config: IngesterConfig) -> Result<(), RunError> {
     start_logging(&config.logging)?;
     let backend = cluster::etcd("ingester", &config.etcd).await?;
     let brokers = config

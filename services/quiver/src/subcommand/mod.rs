@@ -1,7 +1,7 @@
 //! One module per subcommand: each takes its configuration block and runs one process mode.
 
-pub mod admin;
-pub mod ingester;
-pub mod querier;
-pub mod router;
-pub mod serve;
+pub(crate) mod admin;
+pub(crate) mod ingester;
+pub(crate) mod querier;
+pub(crate) mod router;
+pub(crate) mod serve;

@@ -16,7 +16,7 @@ use service_shell::shutdown_signal;
 use crate::common::{RunError, announce, listen, start_logging};
 
 /// Runs the querier until SIGINT or SIGTERM.
-pub async fn run(config: QuerierConfig) -> Result<(), RunError> {
+pub(crate) async fn run(config: QuerierConfig) -> Result<(), RunError> {
     start_logging(&config.logging)?;
     let (listener, addr) = listen(&config.bind).await?;
     let connected = connect(

@@ -18,7 +18,7 @@ use service_shell::shutdown_signal;
 use crate::common::{RunError, announce, cluster, listen, start_logging};
 
 /// Runs the router until SIGINT or SIGTERM.
-pub async fn run(config: RouterConfig) -> Result<(), RunError> {
+pub(crate) async fn run(config: RouterConfig) -> Result<(), RunError> {
     let common = &config.common;
     start_logging(&common.logging)?;
     let backend = cluster::etcd("router", &config.etcd).await?;

@@ -22,12 +22,12 @@ use crate::write::{
 };
 
 /// `POST /api/v2/write`.
-pub async fn write_v2(State(state): State<RouterState>, request: Request) -> Response {
+pub(super) async fn write_v2(State(state): State<RouterState>, request: Request) -> Response {
     respond(write(&state, WriteApi::V2, request).await, false)
 }
 
 /// `POST /write`.
-pub async fn write_v1(State(state): State<RouterState>, request: Request) -> Response {
+pub(super) async fn write_v1(State(state): State<RouterState>, request: Request) -> Response {
     respond(write(&state, WriteApi::V1, request).await, true)
 }
 

@@ -57,7 +57,7 @@ fn consequence(first: &WriteLogError) -> &'static str {
 /// Appends `sharded` (one request's rows of `database`) as records of at most
 /// [`super::records::MAX_GROUPS_PER_RECORD`] (table, day) groups. Returns the number of records
 /// appended once every one is acknowledged.
-pub async fn append_sharded(
+pub(crate) async fn append_sharded(
     log: &dyn WriteLog,
     database: &str,
     sharded: ShardedTables,

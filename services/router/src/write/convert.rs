@@ -9,10 +9,10 @@ use schema::{ConvertPool, ConvertedLines, LineRejection};
 use super::WriteError;
 
 /// Per-line errors listed in a response; the rest are counted.
-pub const MAX_REPORTED_LINE_ERRORS: usize = 100;
+pub(super) const MAX_REPORTED_LINE_ERRORS: usize = 100;
 
 /// Converts a whole body with `pool`. Lines without a timestamp get `default_time_ns`.
-pub fn convert_body(
+pub(crate) fn convert_body(
     pool: &ConvertPool,
     body: String,
     precision: Precision,
@@ -24,7 +24,7 @@ pub fn convert_body(
 
 /// The 400 for rejected lines. `written` = `None` in all-or-nothing mode (nothing written),
 /// `Some(n)` when `n` valid lines were written (partial mode). `rejections` must not be empty.
-pub fn rejection_error(rejections: &[LineRejection], written: Option<usize>) -> WriteError {
+pub(crate) fn rejection_error(rejections: &[LineRejection], written: Option<usize>) -> WriteError {
     let line = rejections.first().map_or(0, |r| r.line_number);
     let mut message = match written {
         Some(n) => format!(

@@ -11,9 +11,10 @@ mod retention;
 mod schema_check;
 mod shard;
 
-pub use append::{AppendError, append_sharded};
-pub use convert::{convert_body, rejection_error};
+pub use append::AppendError;
+pub(crate) use append::append_sharded;
+pub(crate) use convert::{convert_body, rejection_error};
 pub use error::WriteError;
-pub use retention::check_retention;
-pub use schema_check::schema_upsert;
-pub use shard::shard_tables;
+pub(crate) use retention::check_retention;
+pub(crate) use schema_check::schema_upsert;
+pub(crate) use shard::shard_tables;

@@ -23,13 +23,13 @@ use arrow::record_batch::RecordBatch;
 use schema::TIME_COLUMN_NAME;
 
 /// Most (table, UTC day) groups one log record carries.
-pub const MAX_GROUPS_PER_RECORD: usize = 100;
+pub(super) const MAX_GROUPS_PER_RECORD: usize = 100;
 
 /// Nanoseconds in a day.
 const DAY_NS: i64 = 86_400_000_000_000;
 
 /// Batches per table, in request order: the content of one log record.
-pub type Tables = Vec<(String, RecordBatch)>;
+pub(super) type Tables = Vec<(String, RecordBatch)>;
 
 /// Why a partition's rows cannot be cut into records.
 #[derive(Debug, thiserror::Error)]
@@ -60,7 +60,7 @@ pub enum RecordSplitError {
 
 /// The records of one partition, to append in order.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Records {
+pub(super) enum Records {
     /// At most [`MAX_GROUPS_PER_RECORD`] groups: the tables as they came, one record.
     One(Tables),
     /// More: two or more records, each with at most [`MAX_GROUPS_PER_RECORD`] groups.
@@ -69,7 +69,7 @@ pub enum Records {
 
 impl Records {
     /// Number of records.
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         match self {
             Self::One(_) => 1,
             Self::Split(records) => records.len(),
@@ -92,7 +92,7 @@ impl IntoIterator for Records {
 /// Cuts `tables` (one partition's rows of one request) into records of at most
 /// [`MAX_GROUPS_PER_RECORD`] (table, UTC day) groups, keeping the groups in order: tables as
 /// given, each table's days ascending. Every row lands in exactly one record.
-pub fn split_into_records(tables: Tables) -> Result<Records, RecordSplitError> {
+pub(super) fn split_into_records(tables: Tables) -> Result<Records, RecordSplitError> {
     let mut groups = 0usize;
     for (table, batch) in &tables {
         groups += match day_span(table, batch)? {

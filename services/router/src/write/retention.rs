@@ -7,7 +7,7 @@ use super::WriteError;
 use crate::time::rfc3339;
 
 /// Fails with 422 when any row of any table is older than `now_ns - retention_ns`.
-pub fn check_retention(
+pub(crate) fn check_retention(
     tables: &[TableBatch],
     retention_ns: Option<i64>,
     now_ns: i64,

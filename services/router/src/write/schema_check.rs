@@ -6,7 +6,7 @@ use schema::{TableBatch, influx_column_type};
 use super::WriteError;
 
 /// Every column of every table batch with its Influx type (read from the Arrow metadata).
-pub fn schema_upsert(tables: &[TableBatch]) -> Result<SchemaUpsert, WriteError> {
+pub(crate) fn schema_upsert(tables: &[TableBatch]) -> Result<SchemaUpsert, WriteError> {
     let mut upsert = SchemaUpsert::new();
     for table in tables {
         for field in table.batch.schema().fields() {

@@ -30,11 +30,11 @@ use write_log::LogPartition;
 use xxhash_rust::xxh3::xxh3_64;
 
 /// Rows of one request split by log partition: partition → tables (in request order).
-pub type ShardedTables = BTreeMap<LogPartition, Vec<(String, RecordBatch)>>;
+pub(super) type ShardedTables = BTreeMap<LogPartition, Vec<(String, RecordBatch)>>;
 
 /// Splits every table's batch by the partition of each row's series. Each row lands in exactly
 /// one partition; row order within a table and partition is kept.
-pub fn shard_tables(
+pub(crate) fn shard_tables(
     database: &str,
     tables: Vec<(String, RecordBatch)>,
     partition_count: u32,

@@ -1,5 +1,7 @@
 //! The router over real HTTP: statuses, exact bodies and headers, and what landed in the log.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 mod auth;
 mod body;
 #[path = "../support/mod.rs"]

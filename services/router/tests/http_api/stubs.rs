@@ -10,7 +10,7 @@ use catalog::{CatalogError, LogPartition, MemCatalog};
 use write_log::{LogPosition, LogWrite, WriteLog, WriteLogError};
 
 /// A catalog on which every call fails with `error`.
-pub fn failing_catalog(error: CatalogError) -> FaultyCatalog {
+pub(crate) fn failing_catalog(error: CatalogError) -> FaultyCatalog {
     let catalog = FaultyCatalog::new(Arc::new(MemCatalog::new()));
     catalog.fail_all(error);
     catalog
@@ -18,7 +18,7 @@ pub fn failing_catalog(error: CatalogError) -> FaultyCatalog {
 
 /// Every append fails with the same error.
 #[derive(Debug)]
-pub struct FailingLog(pub WriteLogError);
+pub(crate) struct FailingLog(pub WriteLogError);
 
 #[async_trait]
 impl WriteLog for FailingLog {

@@ -16,7 +16,7 @@ use crate::stubs::{FailingLog, failing_catalog};
 
 /// How the server of a row is set up.
 #[derive(Debug, Clone)]
-pub enum Setup {
+pub(crate) enum Setup {
     /// Auto-create on, 10 MiB cap.
     Default,
     /// Auto-create off.
@@ -39,7 +39,7 @@ pub enum Setup {
 
 /// How the request is sent.
 #[derive(Debug, Clone)]
-pub enum Send {
+pub(crate) enum Send {
     /// reqwest: path and query, headers, body.
     Http {
         query: &'static str,
@@ -57,7 +57,7 @@ pub enum Send {
 
 /// One row: the request, and the exact answer.
 #[derive(Debug, Clone)]
-pub struct Row {
+pub(crate) struct Row {
     pub name: &'static str,
     pub setup: Setup,
     pub method: &'static str,
@@ -69,7 +69,7 @@ pub struct Row {
     pub line: Option<usize>,
 }
 
-pub fn http(
+pub(crate) fn http(
     query: &'static str,
     headers: &[(&'static str, &'static str)],
     body: impl AsRef<[u8]>,
@@ -81,10 +81,10 @@ pub fn http(
     }
 }
 
-pub const AUTH: (&str, &str) = ("authorization", "Token op-token");
+pub(crate) const AUTH: (&str, &str) = ("authorization", "Token op-token");
 
 /// Runs every row against `path`; `v1` expects the `X-Influxdb-Error` header.
-pub async fn run(path: &str, v1: bool, rows: Vec<Row>) {
+pub(crate) async fn run(path: &str, v1: bool, rows: Vec<Row>) {
     for row in rows {
         let (server, expect_log_rows) = server_for(&row.setup).await;
         let answer = match &row.send {
@@ -257,7 +257,7 @@ async fn raw(server: &TestServer, method: &str, path: &str, head: &str, body: &[
 }
 
 /// Parses a non-chunked HTTP/1.1 response.
-pub fn parse_response(bytes: &[u8]) -> Answer {
+pub(crate) fn parse_response(bytes: &[u8]) -> Answer {
     let text = String::from_utf8_lossy(bytes);
     let (head, body) = text
         .split_once("\r\n\r\n")

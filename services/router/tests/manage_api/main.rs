@@ -1,6 +1,8 @@
 //! The management API over real HTTP with an in-process router: every endpoint, every error
 //! row, pagination, redaction, and tokens created here used on the write API.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
 #[path = "../support/mod.rs"]
 mod common;
 
@@ -13,12 +15,17 @@ use common::{Answer, OPERATOR, TestServer};
 use serde_json::Value;
 
 /// Sends `method path` with the operator token and an optional JSON body.
-pub async fn op(server: &TestServer, method: &str, path: &str, body: Option<Value>) -> Answer {
+pub(crate) async fn op(
+    server: &TestServer,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> Answer {
     as_token(server, OPERATOR, method, path, body).await
 }
 
 /// Sends `method path` with `token` and an optional JSON body.
-pub async fn as_token(
+pub(crate) async fn as_token(
     server: &TestServer,
     token: &str,
     method: &str,
@@ -39,7 +46,7 @@ pub async fn as_token(
 
 /// Asserts status and the exact `{"code","message"}` body.
 #[track_caller]
-pub fn assert_error(answer: &Answer, status: u16, code: &str, message: &str) {
+pub(crate) fn assert_error(answer: &Answer, status: u16, code: &str, message: &str) {
     assert_eq!(answer.status, status, "{answer:?}");
     assert_eq!(
         answer.json(),
@@ -50,7 +57,11 @@ pub fn assert_error(answer: &Answer, status: u16, code: &str, message: &str) {
 }
 
 /// Creates a bucket and returns its JSON.
-pub async fn create_bucket(server: &TestServer, name: &str, every_seconds: Option<u64>) -> Value {
+pub(crate) async fn create_bucket(
+    server: &TestServer,
+    name: &str,
+    every_seconds: Option<u64>,
+) -> Value {
     let mut body = serde_json::json!({"orgID": ORG_ID, "name": name});
     if let Some(s) = every_seconds {
         body["retentionRules"] = serde_json::json!([{"type": "expire", "everySeconds": s}]);

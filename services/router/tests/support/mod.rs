@@ -18,16 +18,16 @@ use tokio::sync::oneshot;
 use write_log::{MemWriteLog, WriteLog};
 
 /// Operator token (everything).
-pub const OPERATOR: &str = "op-token";
+pub(crate) const OPERATOR: &str = "op-token";
 /// Write on `mydb` only.
-pub const MYDB_WRITER: &str = "mydb-writer";
+pub(crate) const MYDB_WRITER: &str = "mydb-writer";
 /// Read on every database.
-pub const READER: &str = "reader";
+pub(crate) const READER: &str = "reader";
 /// Revoked; had write on every database.
-pub const REVOKED: &str = "revoked-token";
+pub(crate) const REVOKED: &str = "revoked-token";
 
 /// A running router.
-pub struct TestServer {
+pub(crate) struct TestServer {
     pub base: String,
     pub client: reqwest::Client,
     pub catalog: Arc<MemCatalog>,
@@ -38,7 +38,7 @@ pub struct TestServer {
 
 /// A response, fully read.
 #[derive(Debug)]
-pub struct Answer {
+pub(crate) struct Answer {
     pub status: u16,
     pub headers: HeaderMap,
     pub body: String,
@@ -46,18 +46,18 @@ pub struct Answer {
 
 impl Answer {
     /// The body as JSON.
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
     }
 
     /// A header as text.
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).map(|v| v.to_str().unwrap())
     }
 }
 
-pub struct Options {
+pub(crate) struct Options {
     pub settings: RouterSettings,
     pub catalog: Option<Arc<dyn Catalog>>,
     pub log: Option<Arc<dyn WriteLog>>,
@@ -80,11 +80,11 @@ impl Default for Options {
 
 impl TestServer {
     /// Auto-create on, default limits.
-    pub async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         Self::with(Options::default()).await
     }
 
-    pub async fn with_settings(settings: RouterSettings) -> Self {
+    pub(crate) async fn with_settings(settings: RouterSettings) -> Self {
         Self::with(Options {
             settings,
             ..Options::default()
@@ -92,7 +92,7 @@ impl TestServer {
         .await
     }
 
-    pub async fn with(options: Options) -> Self {
+    pub(crate) async fn with(options: Options) -> Self {
         let catalog = Arc::new(MemCatalog::new());
         for (token, operator, permissions) in [
             (OPERATOR, true, vec![]),
@@ -158,12 +158,12 @@ impl TestServer {
         }
     }
 
-    pub fn addr(&self) -> &str {
+    pub(crate) fn addr(&self) -> &str {
         self.base.trim_start_matches("http://")
     }
 
     /// Sends `method path` with headers and body.
-    pub async fn send(
+    pub(crate) async fn send(
         &self,
         method: &str,
         path: &str,
@@ -190,7 +190,7 @@ impl TestServer {
     }
 
     /// POST with `Authorization: Token <token>`.
-    pub async fn write(&self, path: &str, token: &str, body: &str) -> Answer {
+    pub(crate) async fn write(&self, path: &str, token: &str, body: &str) -> Answer {
         let auth = format!("Token {token}");
         self.send(
             "POST",
@@ -201,7 +201,7 @@ impl TestServer {
         .await
     }
 
-    pub async fn create_database(&self, name: &str, options: DatabaseOptions) {
+    pub(crate) async fn create_database(&self, name: &str, options: DatabaseOptions) {
         self.catalog
             .create_database(&DatabaseName::new(name).unwrap(), options)
             .await
@@ -210,7 +210,7 @@ impl TestServer {
 
     /// Every row appended to the log for `database`, per table: `table: col=value …` with
     /// columns in batch order, nulls left out, `time` as integer nanoseconds.
-    pub fn rows(&self, database: &str) -> Vec<String> {
+    pub(crate) fn rows(&self, database: &str) -> Vec<String> {
         let mut out = Vec::new();
         for entry in self.log.entries() {
             if entry.write.database != database {
@@ -257,7 +257,7 @@ fn render(table: &str, batch: &arrow::record_batch::RecordBatch) -> Vec<String> 
 }
 
 /// `{"code": code, "message": message}` (plus `line` when given), exactly.
-pub fn error_body(code: &str, message: &str, line: Option<usize>) -> serde_json::Value {
+pub(crate) fn error_body(code: &str, message: &str, line: Option<usize>) -> serde_json::Value {
     match line {
         Some(line) => serde_json::json!({"code": code, "message": message, "line": line}),
         None => serde_json::json!({"code": code, "message": message}),
@@ -265,7 +265,7 @@ pub fn error_body(code: &str, message: &str, line: Option<usize>) -> serde_json:
 }
 
 /// Gzips `data`.
-pub fn gzip(data: &[u8]) -> Vec<u8> {
+pub(crate) fn gzip(data: &[u8]) -> Vec<u8> {
     use std::io::Write;
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     enc.write_all(data).unwrap();

@@ -25,7 +25,10 @@ const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
 /// Loads a snapshot and opens the feed after it; installs the snapshot in `shared`.
-pub async fn connect(backend: &dyn Catalog, shared: &Shared) -> Result<ChangeStream, CatalogError> {
+pub(super) async fn connect(
+    backend: &dyn Catalog,
+    shared: &Shared,
+) -> Result<ChangeStream, CatalogError> {
     let snapshot = backend.snapshot().await?;
     let stream = backend.watch(snapshot.revision).await?;
     let revision = snapshot.revision;
@@ -36,7 +39,7 @@ pub async fn connect(backend: &dyn Catalog, shared: &Shared) -> Result<ChangeStr
 }
 
 /// Follows `stream`, reconnecting forever; ends only when the task is aborted.
-pub async fn run(backend: Arc<dyn Catalog>, shared: Arc<Shared>, mut stream: ChangeStream) {
+pub(super) async fn run(backend: Arc<dyn Catalog>, shared: Arc<Shared>, mut stream: ChangeStream) {
     loop {
         let reason = follow(&shared, &mut stream).await;
         shared.set_connected(false);

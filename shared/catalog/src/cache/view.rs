@@ -24,7 +24,7 @@ use crate::{
 };
 
 /// How long a written record shadows older feed changes if its confirmation never comes.
-pub const OVERRIDE_TTL: Duration = Duration::from_secs(5);
+pub(super) const OVERRIDE_TTL: Duration = Duration::from_secs(5);
 
 #[derive(Debug)]
 struct Override<T> {
@@ -41,7 +41,7 @@ impl<T: PartialEq> Override<T> {
 }
 
 #[derive(Debug, Default)]
-pub struct View {
+pub(super) struct View {
     revision: u64,
     databases: BTreeMap<DatabaseName, Database>,
     names: HashMap<DatabaseId, DatabaseName>,
@@ -52,7 +52,7 @@ pub struct View {
 }
 
 impl View {
-    pub fn from_snapshot(snapshot: CatalogSnapshot) -> Self {
+    pub(super) fn from_snapshot(snapshot: CatalogSnapshot) -> Self {
         let mut view = Self {
             revision: snapshot.revision,
             ..Self::default()
@@ -73,20 +73,20 @@ impl View {
 
     // ---- reads ------------------------------------------------------------------------------
 
-    pub fn database_by_name(&self, name: &DatabaseName) -> Option<Database> {
+    pub(super) fn database_by_name(&self, name: &DatabaseName) -> Option<Database> {
         self.databases.get(name).cloned()
     }
 
-    pub fn database_by_id(&self, id: DatabaseId) -> Option<Database> {
+    pub(super) fn database_by_id(&self, id: DatabaseId) -> Option<Database> {
         self.databases.get(self.names.get(&id)?).cloned()
     }
 
-    pub fn list_databases(&self) -> Vec<Database> {
+    pub(super) fn list_databases(&self) -> Vec<Database> {
         self.databases.values().cloned().collect()
     }
 
     /// The schema of a live database.
-    pub fn database_schema(&self, id: DatabaseId) -> Option<DatabaseSchema> {
+    pub(super) fn database_schema(&self, id: DatabaseId) -> Option<DatabaseSchema> {
         self.names.get(&id)?;
         Some(
             self.schemas
@@ -97,7 +97,7 @@ impl View {
     }
 
     /// Compares against every token (constant-time comparisons, no early exit on a match).
-    pub fn token_by_hash(&self, hash: &TokenHash) -> Option<TokenRecord> {
+    pub(super) fn token_by_hash(&self, hash: &TokenHash) -> Option<TokenRecord> {
         let mut found = None;
         for token in self.tokens.values() {
             if token.hash == *hash {
@@ -107,18 +107,18 @@ impl View {
         found.cloned()
     }
 
-    pub fn token_by_id(&self, id: TokenId) -> Option<TokenRecord> {
+    pub(super) fn token_by_id(&self, id: TokenId) -> Option<TokenRecord> {
         self.tokens.get(&id).cloned()
     }
 
-    pub fn list_tokens(&self) -> Vec<TokenRecord> {
+    pub(super) fn list_tokens(&self) -> Vec<TokenRecord> {
         self.tokens.values().cloned().collect()
     }
 
     // ---- the feed ---------------------------------------------------------------------------
 
     /// Applies a fed change; returns false when its revision was already applied.
-    pub fn apply(&mut self, change: CatalogChange) -> bool {
+    pub(super) fn apply(&mut self, change: CatalogChange) -> bool {
         if change.revision() <= self.revision {
             return false;
         }
@@ -158,7 +158,7 @@ impl View {
 
     // ---- results of writes made through the cache -------------------------------------------
 
-    pub fn local_database(&mut self, db: Database) {
+    pub(super) fn local_database(&mut self, db: Database) {
         self.database_overrides.insert(
             db.id,
             Override {
@@ -170,13 +170,13 @@ impl View {
     }
 
     /// A database read from the backend (not written by us): added only if unknown here.
-    pub fn learned_database(&mut self, db: Database) {
+    pub(super) fn learned_database(&mut self, db: Database) {
         if !self.names.contains_key(&db.id) && !self.database_overrides.contains_key(&db.id) {
             self.put_database(db);
         }
     }
 
-    pub fn local_database_deleted(&mut self, id: DatabaseId) {
+    pub(super) fn local_database_deleted(&mut self, id: DatabaseId) {
         self.database_overrides.insert(
             id,
             Override {
@@ -187,11 +187,11 @@ impl View {
         self.remove_database(id);
     }
 
-    pub fn local_schema(&mut self, schema: DatabaseSchema) {
+    pub(super) fn local_schema(&mut self, schema: DatabaseSchema) {
         self.merge_schema(schema);
     }
 
-    pub fn local_token(&mut self, token: TokenRecord) {
+    pub(super) fn local_token(&mut self, token: TokenRecord) {
         self.token_overrides.insert(
             token.id,
             Override {
@@ -202,7 +202,7 @@ impl View {
         self.tokens.insert(token.id, token);
     }
 
-    pub fn local_token_deleted(&mut self, id: TokenId) {
+    pub(super) fn local_token_deleted(&mut self, id: TokenId) {
         self.token_overrides.insert(
             id,
             Override {

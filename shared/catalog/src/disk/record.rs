@@ -21,7 +21,7 @@ const HEADER: usize = 8;
 const MAX_RECORD: usize = 256 * 1024 * 1024;
 
 /// Frames `value` as one record.
-pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, CatalogError> {
+pub(super) fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, CatalogError> {
     let payload = serde_json::to_vec(value)
         .map_err(|e| CatalogError::Internal(format!("cannot encode a catalog record: {e}")))?;
     let len = u32::try_from(payload.len())
@@ -42,7 +42,7 @@ pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, CatalogError> {
 
 /// How a scanned file ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum End {
+pub(super) enum End {
     /// Every byte belongs to a valid record.
     Clean,
     /// A torn tail starts at this byte offset; truncate there.
@@ -53,7 +53,10 @@ pub enum End {
 }
 
 /// Decodes every record of `bytes` (the contents of `file`, named in errors).
-pub fn scan<T: DeserializeOwned>(file: &str, bytes: &[u8]) -> Result<(Vec<T>, End), CatalogError> {
+pub(super) fn scan<T: DeserializeOwned>(
+    file: &str,
+    bytes: &[u8],
+) -> Result<(Vec<T>, End), CatalogError> {
     let mut values = Vec::new();
     let mut pos = 0usize;
     while pos < bytes.len() {

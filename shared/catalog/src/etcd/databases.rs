@@ -15,7 +15,7 @@ use super::kv::{
 use super::{last_id, now_ns};
 use crate::{CatalogError, Database, DatabaseId, DatabaseName, DatabaseOptions, DatabaseUpdate};
 
-pub async fn create(
+pub(super) async fn create(
     kv: &Kv,
     keys: &Keys,
     name: &DatabaseName,
@@ -52,7 +52,7 @@ pub async fn create(
     Err(contention("create database"))
 }
 
-pub async fn by_name(
+pub(super) async fn by_name(
     kv: &Kv,
     keys: &Keys,
     name: &DatabaseName,
@@ -64,11 +64,15 @@ pub async fn by_name(
     by_id(kv, keys, id).await
 }
 
-pub async fn by_id(kv: &Kv, keys: &Keys, id: DatabaseId) -> Result<Option<Database>, CatalogError> {
+pub(super) async fn by_id(
+    kv: &Kv,
+    keys: &Keys,
+    id: DatabaseId,
+) -> Result<Option<Database>, CatalogError> {
     Ok(read_live(kv, keys, id).await?.map(|(db, _)| db))
 }
 
-pub async fn list(kv: &Kv, keys: &Keys) -> Result<Vec<Database>, CatalogError> {
+pub(super) async fn list(kv: &Kv, keys: &Keys) -> Result<Vec<Database>, CatalogError> {
     let (kvs, _) = kv.range(&keys.databases(), 0).await?;
     let mut out = Vec::with_capacity(kvs.len());
     for kv in &kvs {
@@ -81,7 +85,7 @@ pub async fn list(kv: &Kv, keys: &Keys) -> Result<Vec<Database>, CatalogError> {
     Ok(out)
 }
 
-pub async fn update(
+pub(super) async fn update(
     kv: &Kv,
     keys: &Keys,
     id: DatabaseId,
@@ -109,7 +113,7 @@ pub async fn update(
     Err(contention("update database"))
 }
 
-pub async fn delete(kv: &Kv, keys: &Keys, id: DatabaseId) -> Result<Database, CatalogError> {
+pub(super) async fn delete(kv: &Kv, keys: &Keys, id: DatabaseId) -> Result<Database, CatalogError> {
     let key = keys.database(id);
     for attempt in 0..MAX_CAS_ATTEMPTS {
         let (mut db, rev) = read_live(kv, keys, id)
@@ -130,7 +134,7 @@ pub async fn delete(kv: &Kv, keys: &Keys, id: DatabaseId) -> Result<Database, Ca
 }
 
 /// The live record of `id` and its mod revision.
-pub async fn read_live(
+pub(super) async fn read_live(
     kv: &Kv,
     keys: &Keys,
     id: DatabaseId,

@@ -24,7 +24,7 @@ use crate::{
     DatabaseSchema, TableSchema, TokenRecord,
 };
 
-pub async fn snapshot(kv: &Kv, keys: &Keys) -> Result<CatalogSnapshot, CatalogError> {
+pub(super) async fn snapshot(kv: &Kv, keys: &Keys) -> Result<CatalogSnapshot, CatalogError> {
     let (db_kvs, revision) = kv.range(&keys.databases(), 0).await?;
     let (table_kvs, _) = kv.range(&keys.schemas(), revision).await?;
     let (token_kvs, _) = kv.range(&keys.tokens(), revision).await?;
@@ -63,7 +63,7 @@ pub async fn snapshot(kv: &Kv, keys: &Keys) -> Result<CatalogSnapshot, CatalogEr
     })
 }
 
-pub async fn watch(kv: &Kv, keys: &Keys, after: u64) -> Result<ChangeStream, CatalogError> {
+pub(super) async fn watch(kv: &Kv, keys: &Keys, after: u64) -> Result<ChangeStream, CatalogError> {
     let start = i64::try_from(after.saturating_add(1))
         .map_err(|_| CatalogError::Internal(format!("watch revision {after} is out of range")))?;
     let options = WatchOptions::new().with_prefix().with_start_revision(start);

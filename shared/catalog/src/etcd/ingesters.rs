@@ -16,7 +16,7 @@ use super::keys::Keys;
 use super::kv::{Kv, bounded, decode, encode};
 use crate::{CatalogError, IngesterInfo, IngesterLease};
 
-pub async fn register(
+pub(super) async fn register(
     kv: &Kv,
     keys: &Keys,
     info: IngesterInfo,
@@ -35,7 +35,7 @@ pub async fn register(
     Ok(Box::new(registration))
 }
 
-pub async fn list(kv: &Kv, keys: &Keys) -> Result<Vec<IngesterInfo>, CatalogError> {
+pub(super) async fn list(kv: &Kv, keys: &Keys) -> Result<Vec<IngesterInfo>, CatalogError> {
     let (kvs, _) = kv.range(&keys.ingesters(), 0).await?;
     kvs.iter().map(decode::<IngesterInfo>).collect()
 }

@@ -5,13 +5,13 @@ use crate::{DatabaseId, TokenId};
 
 /// Builds and parses keys under one prefix (always ending in `/`).
 #[derive(Debug, Clone)]
-pub struct Keys {
+pub(super) struct Keys {
     prefix: String,
 }
 
 /// What a key under the prefix names (only what the change feed needs).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeyKind {
+pub(super) enum KeyKind {
     /// `db/id/<id>`
     Database(DatabaseId),
     /// `schema/<db_id>/<table>`
@@ -24,7 +24,7 @@ pub enum KeyKind {
 
 impl Keys {
     /// `prefix` gets a trailing `/` when it has none.
-    pub fn new(prefix: &str) -> Self {
+    pub(super) fn new(prefix: &str) -> Self {
         let mut prefix = prefix.to_owned();
         if !prefix.ends_with('/') {
             prefix.push('/');
@@ -32,67 +32,67 @@ impl Keys {
         Self { prefix }
     }
 
-    pub fn prefix(&self) -> &str {
+    pub(super) fn prefix(&self) -> &str {
         &self.prefix
     }
 
-    pub fn last_id(&self) -> String {
+    pub(super) fn last_id(&self) -> String {
         format!("{}ids/last", self.prefix)
     }
 
-    pub fn database_name(&self, name: &str) -> String {
+    pub(super) fn database_name(&self, name: &str) -> String {
         format!("{}db/name/{name}", self.prefix)
     }
 
-    pub fn databases(&self) -> String {
+    pub(super) fn databases(&self) -> String {
         format!("{}db/id/", self.prefix)
     }
 
-    pub fn database(&self, id: DatabaseId) -> String {
+    pub(super) fn database(&self, id: DatabaseId) -> String {
         format!("{}db/id/{}", self.prefix, id.0)
     }
 
-    pub fn schema_version(&self, id: DatabaseId) -> String {
+    pub(super) fn schema_version(&self, id: DatabaseId) -> String {
         format!("{}schemaver/{}", self.prefix, id.0)
     }
 
-    pub fn schemas(&self) -> String {
+    pub(super) fn schemas(&self) -> String {
         format!("{}schema/", self.prefix)
     }
 
-    pub fn tables(&self, id: DatabaseId) -> String {
+    pub(super) fn tables(&self, id: DatabaseId) -> String {
         format!("{}schema/{}/", self.prefix, id.0)
     }
 
-    pub fn table(&self, id: DatabaseId, table: &str) -> String {
+    pub(super) fn table(&self, id: DatabaseId, table: &str) -> String {
         format!("{}schema/{}/{table}", self.prefix, id.0)
     }
 
-    pub fn token_hash(&self, hash: &auth::TokenHash) -> String {
+    pub(super) fn token_hash(&self, hash: &auth::TokenHash) -> String {
         format!("{}token/hash/{}", self.prefix, hash.to_hex())
     }
 
-    pub fn tokens(&self) -> String {
+    pub(super) fn tokens(&self) -> String {
         format!("{}token/id/", self.prefix)
     }
 
-    pub fn token(&self, id: TokenId) -> String {
+    pub(super) fn token(&self, id: TokenId) -> String {
         format!("{}token/id/{}", self.prefix, id.0)
     }
 
-    pub fn offsets(&self) -> String {
+    pub(super) fn offsets(&self) -> String {
         format!("{}offset/", self.prefix)
     }
 
-    pub fn offset(&self, partition: u32) -> String {
+    pub(super) fn offset(&self, partition: u32) -> String {
         format!("{}offset/{partition}", self.prefix)
     }
 
-    pub fn table_files(&self, db: DatabaseId, table: crate::TableId) -> String {
+    pub(super) fn table_files(&self, db: DatabaseId, table: crate::TableId) -> String {
         format!("{}files/{}/{}/", self.prefix, db.0, table.0)
     }
 
-    pub fn file(&self, record: &crate::ParquetFileRecord) -> String {
+    pub(super) fn file(&self, record: &crate::ParquetFileRecord) -> String {
         format!(
             "{}files/{}/{}/{}/{}",
             self.prefix,
@@ -103,29 +103,29 @@ impl Keys {
         )
     }
 
-    pub fn ingesters(&self) -> String {
+    pub(super) fn ingesters(&self) -> String {
         format!("{}ingester/", self.prefix)
     }
 
-    pub fn ingester(&self, id: &str) -> String {
+    pub(super) fn ingester(&self, id: &str) -> String {
         format!("{}ingester/{id}", self.prefix)
     }
 
     /// The database and table name of a `schema/<db_id>/<table>` key.
-    pub fn parse_table(&self, key: &[u8]) -> Option<(DatabaseId, String)> {
+    pub(super) fn parse_table(&self, key: &[u8]) -> Option<(DatabaseId, String)> {
         let rest = std::str::from_utf8(key.strip_prefix(self.prefix.as_bytes())?).ok()?;
         let (db, table) = rest.strip_prefix("schema/")?.split_once('/')?;
         Some((DatabaseId(db.parse().ok()?), table.to_owned()))
     }
 
     /// The partition of an `offset/<partition>` key.
-    pub fn parse_offset(&self, key: &[u8]) -> Option<u32> {
+    pub(super) fn parse_offset(&self, key: &[u8]) -> Option<u32> {
         let rest = std::str::from_utf8(key.strip_prefix(self.prefix.as_bytes())?).ok()?;
         rest.strip_prefix("offset/")?.parse().ok()
     }
 
     /// Classifies a key seen by the watch.
-    pub fn kind(&self, key: &[u8]) -> KeyKind {
+    pub(super) fn kind(&self, key: &[u8]) -> KeyKind {
         let Some(rest) = key.strip_prefix(self.prefix.as_bytes()) else {
             return KeyKind::Other;
         };

@@ -26,29 +26,29 @@ pub const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 /// Largest value the backend writes (docs/architecture.md, "The catalog").
 pub const MAX_VALUE_BYTES: usize = 64 * 1024;
 /// etcd's default `--max-txn-ops`.
-pub const MAX_TXN_OPS: usize = 128;
+pub(super) const MAX_TXN_OPS: usize = 128;
 /// Keys per page of a range read.
 const PAGE_SIZE: i64 = 500;
 /// Attempts of a compare-and-swap loop before giving up.
-pub const MAX_CAS_ATTEMPTS: u32 = 64;
+pub(super) const MAX_CAS_ATTEMPTS: u32 = 64;
 
 /// A cheap handle on the etcd client (clones share the connection).
 #[derive(Clone)]
-pub struct Kv {
+pub(super) struct Kv {
     client: Client,
 }
 
 impl Kv {
-    pub fn new(client: Client) -> Self {
+    pub(super) fn new(client: Client) -> Self {
         Self { client }
     }
 
-    pub fn client(&self) -> Client {
+    pub(super) fn client(&self) -> Client {
         self.client.clone()
     }
 
     /// The value and mod revision of one key (`None` when absent).
-    pub async fn get_one(&self, key: &str) -> Result<Option<KeyValue>, CatalogError> {
+    pub(super) async fn get_one(&self, key: &str) -> Result<Option<KeyValue>, CatalogError> {
         let mut client = self.client.clone();
         let mut resp = bounded("get", client.get(key, None)).await?;
         Ok(resp.take_kvs().into_iter().next())
@@ -56,7 +56,7 @@ impl Kv {
 
     /// Every key under `prefix`, read in pages at one revision. `revision` 0 = the current
     /// one. Returns the key-values (in key order) and the revision they reflect.
-    pub async fn range(
+    pub(super) async fn range(
         &self,
         prefix: &str,
         revision: i64,
@@ -91,14 +91,14 @@ impl Kv {
     }
 
     /// Runs a transaction.
-    pub async fn txn(&self, txn: Txn) -> Result<TxnResponse, CatalogError> {
+    pub(super) async fn txn(&self, txn: Txn) -> Result<TxnResponse, CatalogError> {
         let mut client = self.client.clone();
         bounded("txn", client.txn(txn)).await
     }
 
     /// Reads several single keys at one revision (a transaction of gets). Returns, per key,
     /// its key-value if present, and the revision.
-    pub async fn read_keys(
+    pub(super) async fn read_keys(
         &self,
         keys: &[String],
     ) -> Result<(Vec<Option<KeyValue>>, i64), CatalogError> {
@@ -121,7 +121,7 @@ impl Kv {
 }
 
 /// Awaits an etcd call for at most [`CALL_TIMEOUT`], mapping errors.
-pub async fn bounded<T>(
+pub(super) async fn bounded<T>(
     what: &str,
     call: impl Future<Output = Result<T, etcd_client::Error>>,
 ) -> Result<T, CatalogError> {
@@ -135,7 +135,7 @@ pub async fn bounded<T>(
 }
 
 /// Connection problems and timeouts are `Unavailable` (retry later); the rest `Internal`.
-pub fn map_error(what: &str, e: etcd_client::Error) -> CatalogError {
+pub(super) fn map_error(what: &str, e: etcd_client::Error) -> CatalogError {
     use etcd_client::Error as E;
     use tonic::Code;
     match &e {
@@ -158,21 +158,21 @@ pub fn map_error(what: &str, e: etcd_client::Error) -> CatalogError {
 }
 
 /// The store revision in a range response header.
-pub fn header_revision(resp: &GetResponse) -> Result<i64, CatalogError> {
+pub(super) fn header_revision(resp: &GetResponse) -> Result<i64, CatalogError> {
     resp.header()
         .map(|h| h.revision())
         .ok_or_else(|| CatalogError::Internal("etcd response without a header".into()))
 }
 
 /// The store revision after a transaction.
-pub fn txn_revision(resp: &TxnResponse) -> Result<i64, CatalogError> {
+pub(super) fn txn_revision(resp: &TxnResponse) -> Result<i64, CatalogError> {
     resp.header()
         .map(|h| h.revision())
         .ok_or_else(|| CatalogError::Internal("etcd transaction response without a header".into()))
 }
 
 /// JSON of `value`, rejected when over [`MAX_VALUE_BYTES`].
-pub fn encode<T: Serialize>(what: &str, value: &T) -> Result<Vec<u8>, CatalogError> {
+pub(super) fn encode<T: Serialize>(what: &str, value: &T) -> Result<Vec<u8>, CatalogError> {
     let bytes = serde_json::to_vec(value)
         .map_err(|e| CatalogError::Internal(format!("cannot encode {what}: {e}")))?;
     if bytes.len() > MAX_VALUE_BYTES {
@@ -186,7 +186,7 @@ pub fn encode<T: Serialize>(what: &str, value: &T) -> Result<Vec<u8>, CatalogErr
 }
 
 /// Decodes a stored JSON value; undecodable bytes are [`CatalogError::Corrupt`].
-pub fn decode<T: DeserializeOwned>(kv: &KeyValue) -> Result<T, CatalogError> {
+pub(super) fn decode<T: DeserializeOwned>(kv: &KeyValue) -> Result<T, CatalogError> {
     serde_json::from_slice(kv.value()).map_err(|e| CatalogError::Corrupt {
         key: String::from_utf8_lossy(kv.key()).into_owned(),
         reason: e.to_string(),
@@ -194,17 +194,17 @@ pub fn decode<T: DeserializeOwned>(kv: &KeyValue) -> Result<T, CatalogError> {
 }
 
 /// `key` unchanged since `revision` (0 = still absent).
-pub fn unchanged(key: &str, revision: i64) -> Compare {
+pub(super) fn unchanged(key: &str, revision: i64) -> Compare {
     Compare::mod_revision(key, CompareOp::Equal, revision)
 }
 
 /// `key` does not exist.
-pub fn absent(key: &str) -> Compare {
+pub(super) fn absent(key: &str) -> Compare {
     Compare::create_revision(key, CompareOp::Equal, 0)
 }
 
 /// A put of JSON bytes.
-pub fn put(key: &str, value: Vec<u8>) -> TxnOp {
+pub(super) fn put(key: &str, value: Vec<u8>) -> TxnOp {
     TxnOp::put(key, value, None)
 }
 
@@ -221,7 +221,7 @@ fn prefix_end(prefix: &[u8]) -> Vec<u8> {
 }
 
 /// Sleeps a little before retrying a lost compare-and-swap (grows with the attempt number).
-pub async fn backoff(attempt: u32) {
+pub(super) async fn backoff(attempt: u32) {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
@@ -232,7 +232,7 @@ pub async fn backoff(attempt: u32) {
 }
 
 /// Error after [`MAX_CAS_ATTEMPTS`] lost compare-and-swaps.
-pub fn contention(what: &str) -> CatalogError {
+pub(super) fn contention(what: &str) -> CatalogError {
     CatalogError::Unavailable(format!(
         "{what}: lost {MAX_CAS_ATTEMPTS} compare-and-swap attempts to concurrent catalog changes"
     ))

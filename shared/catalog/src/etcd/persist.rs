@@ -16,7 +16,10 @@ use super::keys::Keys;
 use super::kv::{Kv, MAX_TXN_OPS, absent, decode, encode, put};
 use crate::{CatalogError, DatabaseId, LogPartition, ParquetFileRecord, PersistCommit, TableId};
 
-pub async fn offsets(kv: &Kv, keys: &Keys) -> Result<BTreeMap<LogPartition, u64>, CatalogError> {
+pub(super) async fn offsets(
+    kv: &Kv,
+    keys: &Keys,
+) -> Result<BTreeMap<LogPartition, u64>, CatalogError> {
     let (kvs, _) = kv.range(&keys.offsets(), 0).await?;
     let mut out = BTreeMap::new();
     for found in &kvs {
@@ -27,7 +30,11 @@ pub async fn offsets(kv: &Kv, keys: &Keys) -> Result<BTreeMap<LogPartition, u64>
     Ok(out)
 }
 
-pub async fn commit(kv: &Kv, keys: &Keys, commit: PersistCommit) -> Result<(), CatalogError> {
+pub(super) async fn commit(
+    kv: &Kv,
+    keys: &Keys,
+    commit: PersistCommit,
+) -> Result<(), CatalogError> {
     if commit.files.len() + 1 > MAX_TXN_OPS {
         return Err(CatalogError::Internal(format!(
             "a persist commit holds {} file records, more than the {} one etcd transaction takes; commit in smaller batches",
@@ -78,7 +85,7 @@ pub async fn commit(kv: &Kv, keys: &Keys, commit: PersistCommit) -> Result<(), C
     })
 }
 
-pub async fn files(
+pub(super) async fn files(
     kv: &Kv,
     keys: &Keys,
     database_id: DatabaseId,

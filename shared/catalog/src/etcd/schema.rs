@@ -28,12 +28,16 @@ use crate::{
 const TABLES_PER_TXN: usize = MAX_TXN_OPS - 2;
 
 /// The schema of a live database.
-pub async fn read(kv: &Kv, keys: &Keys, id: DatabaseId) -> Result<DatabaseSchema, CatalogError> {
+pub(super) async fn read(
+    kv: &Kv,
+    keys: &Keys,
+    id: DatabaseId,
+) -> Result<DatabaseSchema, CatalogError> {
     Ok(read_state(kv, keys, id).await?.schema)
 }
 
 /// The tables of `id` as of `revision` (0 = now).
-pub async fn tables_at(
+pub(super) async fn tables_at(
     kv: &Kv,
     keys: &Keys,
     id: DatabaseId,
@@ -88,7 +92,7 @@ async fn read_state(kv: &Kv, keys: &Keys, id: DatabaseId) -> Result<State, Catal
     })
 }
 
-pub async fn upsert(
+pub(super) async fn upsert(
     kv: &Kv,
     keys: &Keys,
     id: DatabaseId,

@@ -15,7 +15,11 @@ use super::kv::{
 use super::{last_id, now_ns};
 use crate::{CatalogError, NewToken, TokenId, TokenRecord, TokenUpdate};
 
-pub async fn create(kv: &Kv, keys: &Keys, token: NewToken) -> Result<TokenRecord, CatalogError> {
+pub(super) async fn create(
+    kv: &Kv,
+    keys: &Keys,
+    token: NewToken,
+) -> Result<TokenRecord, CatalogError> {
     let hash_key = keys.token_hash(&token.hash);
     let last_key = keys.last_id();
     for attempt in 0..MAX_CAS_ATTEMPTS {
@@ -48,7 +52,7 @@ pub async fn create(kv: &Kv, keys: &Keys, token: NewToken) -> Result<TokenRecord
     Err(contention("create token"))
 }
 
-pub async fn by_hash(
+pub(super) async fn by_hash(
     kv: &Kv,
     keys: &Keys,
     hash: &auth::TokenHash,
@@ -60,11 +64,15 @@ pub async fn by_hash(
     by_id(kv, keys, id).await
 }
 
-pub async fn by_id(kv: &Kv, keys: &Keys, id: TokenId) -> Result<Option<TokenRecord>, CatalogError> {
+pub(super) async fn by_id(
+    kv: &Kv,
+    keys: &Keys,
+    id: TokenId,
+) -> Result<Option<TokenRecord>, CatalogError> {
     Ok(read(kv, keys, id).await?.map(|(record, _)| record))
 }
 
-pub async fn list(kv: &Kv, keys: &Keys) -> Result<Vec<TokenRecord>, CatalogError> {
+pub(super) async fn list(kv: &Kv, keys: &Keys) -> Result<Vec<TokenRecord>, CatalogError> {
     let (kvs, _) = kv.range(&keys.tokens(), 0).await?;
     let mut out = kvs
         .iter()
@@ -74,7 +82,7 @@ pub async fn list(kv: &Kv, keys: &Keys) -> Result<Vec<TokenRecord>, CatalogError
     Ok(out)
 }
 
-pub async fn update(
+pub(super) async fn update(
     kv: &Kv,
     keys: &Keys,
     id: TokenId,
@@ -102,7 +110,7 @@ pub async fn update(
     Err(contention("update token"))
 }
 
-pub async fn delete(kv: &Kv, keys: &Keys, id: TokenId) -> Result<(), CatalogError> {
+pub(super) async fn delete(kv: &Kv, keys: &Keys, id: TokenId) -> Result<(), CatalogError> {
     let key = keys.token(id);
     for attempt in 0..MAX_CAS_ATTEMPTS {
         let (record, rev) = read(kv, keys, id)

@@ -64,7 +64,7 @@ impl History {
 }
 
 #[derive(Debug)]
-pub struct Feed {
+pub(super) struct Feed {
     history: Arc<Mutex<History>>,
     latest: watch::Sender<u64>,
 }
@@ -86,7 +86,7 @@ fn lock(history: &Mutex<History>) -> MutexGuard<'_, History> {
 
 impl Feed {
     /// Records `change` and wakes the watchers. Call in revision order (under the state lock).
-    pub fn publish(&self, change: CatalogChange) {
+    pub(super) fn publish(&self, change: CatalogChange) {
         let revision = change.revision();
         {
             let mut h = lock(&self.history);
@@ -103,7 +103,7 @@ impl Feed {
     }
 
     /// A stream of every change after `after`, as they are published.
-    pub fn subscribe(&self, after: u64) -> ChangeStream {
+    pub(super) fn subscribe(&self, after: u64) -> ChangeStream {
         let state = Watcher {
             history: Arc::clone(&self.history),
             latest: self.latest.subscribe(),

@@ -32,7 +32,7 @@ struct Table {
 
 /// The lease table of one catalog.
 #[derive(Debug, Clone, Default)]
-pub struct Leases {
+pub(super) struct Leases {
     table: Arc<Mutex<Table>>,
 }
 
@@ -43,7 +43,7 @@ fn lock(table: &Mutex<Table>) -> Result<MutexGuard<'_, Table>, CatalogError> {
 }
 
 impl Leases {
-    pub fn register(
+    pub(super) fn register(
         &self,
         info: IngesterInfo,
         ttl: Duration,
@@ -68,7 +68,7 @@ impl Leases {
         }))
     }
 
-    pub fn alive(&self) -> Result<Vec<IngesterInfo>, CatalogError> {
+    pub(super) fn alive(&self) -> Result<Vec<IngesterInfo>, CatalogError> {
         let mut table = lock(&self.table)?;
         let now = Instant::now();
         table.by_ingester.retain(|_, e| e.deadline > now);

@@ -31,7 +31,7 @@ use crate::{
 };
 use feed::Feed;
 use leases::Leases;
-pub use state::{Fact, State};
+pub(crate) use state::{Fact, State};
 
 /// Makes a fact durable before it is applied. Implemented by the disk backend's log.
 pub trait Journal: Send + std::fmt::Debug + 'static {

@@ -8,18 +8,18 @@ use catalog::testing::{FaultyCatalog, Method};
 use catalog::{CatalogError, MemCatalog};
 
 #[derive(Debug)]
-pub struct Switch {
+pub(crate) struct Switch {
     pub catalog: Arc<FaultyCatalog>,
 }
 
 impl Switch {
-    pub fn new(inner: Arc<MemCatalog>) -> Self {
+    pub(crate) fn new(inner: Arc<MemCatalog>) -> Self {
         Self {
             catalog: Arc::new(FaultyCatalog::new(inner)),
         }
     }
 
-    pub fn set_down(&self, down: bool) {
+    pub(crate) fn set_down(&self, down: bool) {
         if down {
             self.catalog.fail_all(CatalogError::Unavailable(
                 "switched down by the test".into(),
@@ -30,7 +30,7 @@ impl Switch {
     }
 
     /// Calls received so far (failed ones included), except the feed's `snapshot` and `watch`.
-    pub fn calls(&self) -> usize {
+    pub(crate) fn calls(&self) -> usize {
         self.catalog.calls_where(|m: Method| !m.is_feed())
     }
 }

@@ -28,7 +28,7 @@ use crate::sql::plan::flight_schema;
 pub const TABLE_TYPES: [&str; 2] = ["BASE TABLE", "VIEW"];
 
 /// `GetCatalogs`.
-pub fn catalogs(ctx: &SessionContext) -> Result<RecordBatch, QueryServiceError> {
+pub(super) fn catalogs(ctx: &SessionContext) -> Result<RecordBatch, QueryServiceError> {
     let mut builder = GetCatalogsBuilder::new();
     for name in ctx.catalog_names() {
         builder.append(name);
@@ -37,7 +37,7 @@ pub fn catalogs(ctx: &SessionContext) -> Result<RecordBatch, QueryServiceError> 
 }
 
 /// `GetDbSchemas`.
-pub fn db_schemas(
+pub(super) fn db_schemas(
     ctx: &SessionContext,
     command: CommandGetDbSchemas,
 ) -> Result<RecordBatch, QueryServiceError> {
@@ -51,12 +51,12 @@ pub fn db_schemas(
 }
 
 /// The schema of a `GetDbSchemas` answer.
-pub fn db_schemas_schema() -> Arc<Schema> {
+pub(super) fn db_schemas_schema() -> Arc<Schema> {
     GetDbSchemasBuilder::new(None::<String>, None::<String>).schema()
 }
 
 /// `GetTables` (with `include_schema`: each table's schema as DoGet would send it).
-pub async fn tables(
+pub(super) async fn tables(
     ctx: &SessionContext,
     command: CommandGetTables,
 ) -> Result<RecordBatch, QueryServiceError> {
@@ -110,7 +110,7 @@ fn schemas(ctx: &SessionContext, catalog_name: &str) -> Vec<(String, Arc<dyn Sch
 }
 
 /// The schema of a `GetTables` answer.
-pub fn tables_schema(include_schema: bool) -> Arc<Schema> {
+pub(super) fn tables_schema(include_schema: bool) -> Arc<Schema> {
     GetTablesBuilder::new(
         None::<String>,
         None::<String>,
@@ -122,7 +122,7 @@ pub fn tables_schema(include_schema: bool) -> Arc<Schema> {
 }
 
 /// `GetTableTypes`.
-pub fn table_types() -> Result<RecordBatch, QueryServiceError> {
+pub(super) fn table_types() -> Result<RecordBatch, QueryServiceError> {
     let mut builder = CommandGetTableTypes {}.into_builder();
     for table_type in TABLE_TYPES {
         builder.append(table_type);
@@ -131,12 +131,12 @@ pub fn table_types() -> Result<RecordBatch, QueryServiceError> {
 }
 
 /// The schema of a `GetTableTypes` answer.
-pub fn table_types_schema() -> Arc<Schema> {
+pub(super) fn table_types_schema() -> Arc<Schema> {
     CommandGetTableTypes {}.into_builder().schema()
 }
 
 /// The schema of a `GetCatalogs` answer.
-pub fn catalogs_schema() -> Arc<Schema> {
+pub(super) fn catalogs_schema() -> Arc<Schema> {
     GetCatalogsBuilder::new().schema()
 }
 

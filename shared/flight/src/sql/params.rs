@@ -28,7 +28,7 @@ use crate::QueryServiceError;
 
 /// A placeholder of the statement, in parameter order.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Placeholder {
+pub(crate) struct Placeholder {
     /// As written in the SQL, with its `$`.
     pub id: String,
     /// The type DataFusion inferred from the context, if any.
@@ -36,7 +36,7 @@ pub struct Placeholder {
 }
 
 /// The statement's placeholders: `$1, $2, …` in numeric order, or named ones by name.
-pub fn placeholders(plan: &LogicalPlan) -> Result<Vec<Placeholder>, QueryServiceError> {
+pub(crate) fn placeholders(plan: &LogicalPlan) -> Result<Vec<Placeholder>, QueryServiceError> {
     let fields: HashMap<String, Option<FieldRef>> = plan.get_parameter_fields()?;
     let mut placeholders: Vec<Placeholder> = fields
         .into_iter()
@@ -53,7 +53,7 @@ pub fn placeholders(plan: &LogicalPlan) -> Result<Vec<Placeholder>, QueryService
 }
 
 /// The `parameter_schema` of a prepared statement.
-pub fn parameter_schema(placeholders: &[Placeholder]) -> Schema {
+pub(crate) fn parameter_schema(placeholders: &[Placeholder]) -> Schema {
     Schema::new(
         placeholders
             .iter()
@@ -69,7 +69,7 @@ pub fn parameter_schema(placeholders: &[Placeholder]) -> Schema {
 }
 
 /// The values `batch` binds to `placeholders`.
-pub fn bind(
+pub(crate) fn bind(
     placeholders: &[Placeholder],
     batch: &RecordBatch,
 ) -> Result<ParamValues, QueryServiceError> {
@@ -137,7 +137,7 @@ pub fn bind(
 }
 
 /// Fails when a statement with placeholders is run without values for all of them.
-pub fn check_all_bound(
+pub(crate) fn check_all_bound(
     placeholders: &[Placeholder],
     bound: impl Fn(&str) -> bool,
     hint: &str,
@@ -158,7 +158,7 @@ pub fn check_all_bound(
 }
 
 /// `batch` as Arrow IPC stream bytes.
-pub fn batch_to_ipc(batch: &RecordBatch) -> Result<Bytes, QueryServiceError> {
+pub(crate) fn batch_to_ipc(batch: &RecordBatch) -> Result<Bytes, QueryServiceError> {
     let mut out = Vec::new();
     let mut writer = StreamWriter::try_new(&mut out, &batch.schema())?;
     writer.write(batch)?;
@@ -168,7 +168,7 @@ pub fn batch_to_ipc(batch: &RecordBatch) -> Result<Bytes, QueryServiceError> {
 }
 
 /// The single batch of Arrow IPC stream bytes written by [`batch_to_ipc`].
-pub fn batch_from_ipc(bytes: &[u8]) -> Result<RecordBatch, QueryServiceError> {
+pub(crate) fn batch_from_ipc(bytes: &[u8]) -> Result<RecordBatch, QueryServiceError> {
     let reader = StreamReader::try_new(bytes, None)
         .map_err(|e| invalid(format!("bound parameters cannot be read: {e}")))?;
     let schema = reader.schema();

@@ -68,7 +68,7 @@ pub fn record_batch_stream(stream: SendableRecordBatchStream) -> FlightDataStrea
 }
 
 /// Streams one batch (a metadata answer) as Flight data.
-pub fn one_batch(batch: RecordBatch) -> FlightDataStream {
+pub(super) fn one_batch(batch: RecordBatch) -> FlightDataStream {
     let schema: SchemaRef = batch.schema();
     let flight = FlightDataEncoderBuilder::new()
         .with_schema(schema)
@@ -78,7 +78,7 @@ pub fn one_batch(batch: RecordBatch) -> FlightDataStream {
 }
 
 /// A `FlightInfo` whose single endpoint is `ticket` on this server.
-pub fn flight_info(
+pub(super) fn flight_info(
     schema: &Schema,
     descriptor: FlightDescriptor,
     ticket: impl Into<bytes::Bytes>,
@@ -95,13 +95,13 @@ pub fn flight_info(
 }
 
 /// `schema` as the IPC message Flight SQL puts in `dataset_schema` / `parameter_schema`.
-pub fn schema_bytes(schema: &Schema) -> Result<bytes::Bytes, QueryServiceError> {
+pub(super) fn schema_bytes(schema: &Schema) -> Result<bytes::Bytes, QueryServiceError> {
     let IpcMessage(bytes) = SchemaAsIpc::new(schema, &IpcWriteOptions::default()).try_into()?;
     Ok(bytes)
 }
 
 /// The Flight schema of a planned query.
-pub fn frame_schema(frame: &DataFrame) -> Arc<Schema> {
+pub(super) fn frame_schema(frame: &DataFrame) -> Arc<Schema> {
     Arc::new(flight_schema(frame.schema().as_arrow()))
 }
 

@@ -4,7 +4,7 @@ use line_protocol::{FieldValue, LineParser, ParsedLine};
 
 /// `measurement | k=v,k=v | f=1i,g=2.5f | ts` with names and strings unescaped; strings in
 /// double quotes, floats with an `f` suffix, no timestamp as `-`.
-pub fn render(line: &ParsedLine<'_>) -> String {
+pub(crate) fn render(line: &ParsedLine<'_>) -> String {
     let tags: Vec<String> = line.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let fields: Vec<String> = line
         .fields
@@ -30,7 +30,7 @@ pub fn render(line: &ParsedLine<'_>) -> String {
 }
 
 /// Every line of `body`: `Ok("line_number: rendered")` or `Err(display of the error)`.
-pub fn parse_all(body: &str) -> Vec<Result<String, String>> {
+pub(crate) fn parse_all(body: &str) -> Vec<Result<String, String>> {
     LineParser::new(body)
         .map(|r| {
             r.map(|l| format!("{}: {}", l.line_number, render(&l)))

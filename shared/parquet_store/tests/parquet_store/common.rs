@@ -18,7 +18,7 @@ use schema::{COLUMN_TYPE_METADATA_KEY, MEASUREMENT_METADATA_KEY};
 
 /// Line protocol covering tags (with nulls and repeats), every field type (with nulls), and
 /// duplicate primary keys (last write wins).
-pub const LINES: &str = "\
+pub(crate) const LINES: &str = "\
 weather,city=paris,station=a temp=12.5,count=3i,ok=true,note=\"first\",big=18446744073709551615u 1700000000000000000
 weather,city=paris temp=13.5,count=4i 1700000000000000000
 weather,city=oslo,station=b temp=-4.25,note=\"snow \\\"heavy\\\"\" 1700000060000000000
@@ -28,7 +28,7 @@ weather,city=rome count=-7i 1699999999000000000
 ";
 
 /// The converted, sorted and deduplicated batch of [`LINES`] (5 rows).
-pub fn weather_batch() -> RecordBatch {
+pub(crate) fn weather_batch() -> RecordBatch {
     let mut converter = schema::LinesConverter::new(0, Precision::Nanoseconds);
     converter.write_lp(LINES);
     let converted = converter.finish().unwrap();
@@ -42,7 +42,7 @@ pub fn weather_batch() -> RecordBatch {
     batch
 }
 
-pub fn file_meta(partition_key: &str) -> FileMeta {
+pub(crate) fn file_meta(partition_key: &str) -> FileMeta {
     FileMeta {
         database_id: DatabaseId(11),
         database_name: "db-1".into(),
@@ -57,7 +57,7 @@ pub fn file_meta(partition_key: &str) -> FileMeta {
 
 /// Checks everything about one written file: the record, the object, the footer (ZSTD,
 /// statistics, page index, sorting columns, quiver:metadata), and the round trip.
-pub async fn check_written(
+pub(crate) async fn check_written(
     store: &Arc<dyn ObjectStore>,
     meta: &FileMeta,
     record: &ParquetFileRecord,

@@ -22,7 +22,7 @@ use parquet_store::{FileMeta, object_store_from, write_parquet};
 use query::QueryDatabase;
 
 /// Converts `lp` into one Arrow batch per table, registering the columns in the catalog.
-pub async fn convert(
+pub(crate) async fn convert(
     catalog: &MemCatalog,
     db: &Database,
     lp: &str,
@@ -49,7 +49,7 @@ pub async fn convert(
     out
 }
 
-pub struct Fixture {
+pub(crate) struct Fixture {
     pub catalog: Arc<MemCatalog>,
     pub store: Arc<dyn ObjectStore>,
     pub db: Database,
@@ -57,7 +57,7 @@ pub struct Fixture {
 }
 
 impl Fixture {
-    pub async fn new() -> Self {
+    pub(crate) async fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let args = ObjectStoreArgs {
             object_store: Some(ObjectStoreKind::File),
@@ -82,7 +82,7 @@ impl Fixture {
 
     /// Persists `lp` as one file per table in `partition_key`, from log partition 0 at the next
     /// offset (so later calls are later writes).
-    pub async fn persist(&self, partition_key: &str, lp: &str) {
+    pub(crate) async fn persist(&self, partition_key: &str, lp: &str) {
         let tables = convert(&self.catalog, &self.db, lp).await;
         let offsets = self.catalog.persisted_offsets().await.unwrap();
         let expected = offsets.get(&0).copied();
@@ -111,18 +111,18 @@ impl Fixture {
         self.catalog.commit_persist(commit).await.unwrap();
     }
 
-    pub async fn sql(&self, sql: &str) -> String {
+    pub(crate) async fn sql(&self, sql: &str) -> String {
         let batches = self.batches(sql).await;
         pretty_format_batches(&batches).unwrap().to_string()
     }
 
-    pub async fn batches(&self, sql: &str) -> Vec<RecordBatch> {
+    pub(crate) async fn batches(&self, sql: &str) -> Vec<RecordBatch> {
         let qdb = QueryDatabase::new(self.catalog.clone(), Arc::clone(&self.store));
         self.batches_with(&qdb, sql).await
     }
 
     /// Runs `sql` on a session of `qdb`.
-    pub async fn batches_with(&self, qdb: &QueryDatabase, sql: &str) -> Vec<RecordBatch> {
+    pub(crate) async fn batches_with(&self, qdb: &QueryDatabase, sql: &str) -> Vec<RecordBatch> {
         let ctx = qdb.session(&self.db).await.unwrap();
         ctx.sql(sql).await.unwrap().collect().await.unwrap()
     }

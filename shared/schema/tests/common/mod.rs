@@ -14,7 +14,7 @@ use schema::{ConvertedLines, LinesConverter};
 
 /// One cell of a converted batch.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
+pub(crate) enum Cell {
     Tag(String),
     F64(f64),
     I64(i64),
@@ -24,19 +24,19 @@ pub enum Cell {
     Time(i64),
 }
 
-pub const DEFAULT_TIME: i64 = 1_700_000_000_000_000_000;
+pub(crate) const DEFAULT_TIME: i64 = 1_700_000_000_000_000_000;
 
-pub fn convert(body: &str) -> ConvertedLines {
+pub(crate) fn convert(body: &str) -> ConvertedLines {
     convert_with(body, Precision::Nanoseconds)
 }
 
-pub fn convert_with(body: &str, precision: Precision) -> ConvertedLines {
+pub(crate) fn convert_with(body: &str, precision: Precision) -> ConvertedLines {
     let mut converter = LinesConverter::new(DEFAULT_TIME, precision);
     converter.write_lp(body);
     converter.finish().unwrap()
 }
 
-pub fn batch<'c>(converted: &'c ConvertedLines, table: &str) -> &'c RecordBatch {
+pub(crate) fn batch<'c>(converted: &'c ConvertedLines, table: &str) -> &'c RecordBatch {
     &converted
         .tables
         .iter()
@@ -45,7 +45,7 @@ pub fn batch<'c>(converted: &'c ConvertedLines, table: &str) -> &'c RecordBatch 
         .batch
 }
 
-pub fn column_names(batch: &RecordBatch) -> Vec<String> {
+pub(crate) fn column_names(batch: &RecordBatch) -> Vec<String> {
     batch
         .schema()
         .fields()
@@ -55,7 +55,7 @@ pub fn column_names(batch: &RecordBatch) -> Vec<String> {
 }
 
 /// The cell at (`column`, `row`); `None` for null.
-pub fn cell(batch: &RecordBatch, column: &str, row: usize) -> Option<Cell> {
+pub(crate) fn cell(batch: &RecordBatch, column: &str, row: usize) -> Option<Cell> {
     let array = batch.column_by_name(column).unwrap();
     if array.is_null(row) {
         return None;
@@ -79,7 +79,7 @@ pub fn cell(batch: &RecordBatch, column: &str, row: usize) -> Option<Cell> {
 }
 
 /// Every row as a map of its non-null cells.
-pub fn rows(batch: &RecordBatch) -> Vec<BTreeMap<String, Cell>> {
+pub(crate) fn rows(batch: &RecordBatch) -> Vec<BTreeMap<String, Cell>> {
     let names = column_names(batch);
     (0..batch.num_rows())
         .map(|row| {
@@ -92,6 +92,6 @@ pub fn rows(batch: &RecordBatch) -> Vec<BTreeMap<String, Cell>> {
 }
 
 /// Rejections rendered with their `error parsing line N (1-based): ` prefix.
-pub fn rejection_texts(converted: &ConvertedLines) -> Vec<String> {
+pub(crate) fn rejection_texts(converted: &ConvertedLines) -> Vec<String> {
     converted.rejections.iter().map(|r| r.to_string()).collect()
 }

@@ -16,7 +16,7 @@ use config::AdminTarget;
 use super::error::AdminError;
 
 /// Opens the catalog `target` names.
-pub async fn open(target: &AdminTarget) -> Result<Arc<dyn Catalog>, AdminError> {
+pub(super) async fn open(target: &AdminTarget) -> Result<Arc<dyn Catalog>, AdminError> {
     let etcd = &target.etcd;
     match (&target.storage.data_dir, etcd.etcd_endpoints.is_empty()) {
         (None, true) => Err(AdminError::NoCatalog),

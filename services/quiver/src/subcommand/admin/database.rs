@@ -16,7 +16,10 @@ use super::output::{Output, table};
 use super::rfc3339;
 
 /// Runs one database command.
-pub async fn run(catalog: &dyn Catalog, command: DatabaseCommand) -> Result<Output, AdminError> {
+pub(super) async fn run(
+    catalog: &dyn Catalog,
+    command: DatabaseCommand,
+) -> Result<Output, AdminError> {
     match command {
         DatabaseCommand::Create {
             name, retention, ..

@@ -6,7 +6,7 @@ use catalog::{CatalogError, DatabaseNameError};
 
 /// A failed admin command.
 #[derive(Debug, thiserror::Error)]
-pub enum AdminError {
+pub(crate) enum AdminError {
     /// Neither backend named.
     #[error(
         "no catalog given: use --etcd-endpoints URL[,URL…] for a cluster, or --data-dir DIR for the data directory of a stopped `quiver serve`"

@@ -19,11 +19,11 @@ use std::process::ExitCode;
 
 use config::{AdminCommand, AdminConfig};
 
-pub use error::AdminError;
+pub(crate) use error::AdminError;
 pub(crate) use router::time::rfc3339;
 
 /// Runs one admin command to completion.
-pub fn main(config: AdminConfig) -> ExitCode {
+pub(crate) fn main(config: AdminConfig) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -13,7 +13,7 @@ use super::error::AdminError;
 
 /// What a command prints, in both forms.
 #[derive(Debug)]
-pub struct Output {
+pub(super) struct Output {
     /// The `--format json` document.
     pub json: Value,
     /// The `--format table` text (without the final newline).
@@ -22,7 +22,11 @@ pub struct Output {
 
 impl Output {
     /// Writes the chosen form and a newline.
-    pub fn print(&self, format: OutputFormat, out: &mut impl Write) -> Result<(), AdminError> {
+    pub(super) fn print(
+        &self,
+        format: OutputFormat,
+        out: &mut impl Write,
+    ) -> Result<(), AdminError> {
         match format {
             OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&self.json)?)?,
             OutputFormat::Table => writeln!(out, "{}", self.text)?,
@@ -33,7 +37,7 @@ impl Output {
 }
 
 /// Columns padded to their widest cell, two spaces apart; a header line first.
-pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+pub(super) fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {

@@ -18,7 +18,10 @@ use super::output::{Output, table};
 use super::rfc3339;
 
 /// Runs one token command.
-pub async fn run(catalog: &dyn Catalog, command: TokenCommand) -> Result<Output, AdminError> {
+pub(super) async fn run(
+    catalog: &dyn Catalog,
+    command: TokenCommand,
+) -> Result<Output, AdminError> {
     match command {
         TokenCommand::Create {
             read,

@@ -13,7 +13,7 @@ use super::error::AdminError;
 use super::output::Output;
 
 /// Runs `quiver admin topic …`.
-pub async fn run(command: TopicCommand) -> Result<Output, AdminError> {
+pub(super) async fn run(command: TopicCommand) -> Result<Output, AdminError> {
     match command {
         TopicCommand::Create {
             kafka,

@@ -19,10 +19,10 @@ use config::CommonArgs;
 use crate::common::RunError;
 
 /// The catalog directory inside `--data-dir`.
-pub const CATALOG_DIR: &str = "catalog";
+pub(super) const CATALOG_DIR: &str = "catalog";
 
 /// Opens `serve`'s catalog and makes sure an operator token exists.
-pub async fn open(common: &CommonArgs) -> Result<Arc<dyn Catalog>, RunError> {
+pub(super) async fn open(common: &CommonArgs) -> Result<Arc<dyn Catalog>, RunError> {
     let data_dir = common.storage.data_dir.as_deref();
     let backend: Arc<dyn Catalog> = match data_dir {
         Some(dir) => {

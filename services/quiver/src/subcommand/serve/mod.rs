@@ -26,7 +26,7 @@ use crate::common::{RunError, announce, listen, start_logging};
 use write_path::EmbeddedWritePath;
 
 /// Runs everything until SIGINT or SIGTERM.
-pub async fn run(config: ServeConfig) -> Result<(), RunError> {
+pub(crate) async fn run(config: ServeConfig) -> Result<(), RunError> {
     let common = &config.common;
     start_logging(&common.logging)?;
     if let Some(dir) = &common.storage.data_dir {

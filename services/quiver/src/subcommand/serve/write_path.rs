@@ -33,12 +33,12 @@ use write_log::{LogReader, MemWriteLog, WriteLog};
 use crate::common::{RunError, persist_settings};
 
 /// The file log's directory inside `--data-dir`.
-pub const WAL_DIR: &str = "wal";
+pub(super) const WAL_DIR: &str = "wal";
 
 /// The id of serve's embedded ingester.
 const SERVE_INGESTER_ID: &str = "serve";
 /// The log of `serve` (for the router) and what the ingester will read it with.
-pub struct EmbeddedWritePath {
+pub(super) struct EmbeddedWritePath {
     log: Arc<dyn WriteLog>,
     start: Box<dyn FnOnce(Ingester, Registration) -> EmbeddedIngester + Send>,
     store: Arc<dyn ObjectStore>,
@@ -48,7 +48,7 @@ pub struct EmbeddedWritePath {
 impl EmbeddedWritePath {
     /// Opens the log and the object store (file log under `<data-dir>/wal`, objects under
     /// `<data-dir>/objects`; memory for both without `--data-dir`).
-    pub fn open(
+    pub(super) fn open(
         common: &CommonArgs,
         object_store: &ObjectStoreArgs,
         ingester: &IngesterArgs,
@@ -89,12 +89,12 @@ impl EmbeddedWritePath {
     }
 
     /// The log the router appends to.
-    pub fn log(&self) -> Arc<dyn WriteLog> {
+    pub(super) fn log(&self) -> Arc<dyn WriteLog> {
         Arc::clone(&self.log)
     }
 
     /// Starts the ingester on `catalog`, registered as `serve` at `addr`.
-    pub fn start_ingester(
+    pub(super) fn start_ingester(
         self,
         catalog: Arc<dyn Catalog>,
         addr: SocketAddr,
@@ -122,7 +122,7 @@ impl EmbeddedWritePath {
 }
 
 /// The log and the running ingester.
-pub struct RunningWritePath {
+pub(super) struct RunningWritePath {
     log: Arc<dyn WriteLog>,
     store: Arc<dyn ObjectStore>,
     catalog: Arc<dyn Catalog>,
@@ -134,7 +134,7 @@ pub struct RunningWritePath {
 impl RunningWritePath {
     /// Queries over this process's Parquet files and its ingester's buffers, read-after-write up
     /// to the embedded log's high-water marks.
-    pub fn query_database(&self, args: &QueryArgs) -> QueryDatabase {
+    pub(super) fn query_database(&self, args: &QueryArgs) -> QueryDatabase {
         let reader = UnpersistedReader::new(
             Arc::new(LogWatermarks(Arc::clone(&self.log))),
             Arc::new(LocalDirectory::new(SERVE_INGESTER_ID, self.query.clone())),
@@ -146,17 +146,17 @@ impl RunningWritePath {
     }
 
     /// The ingester's metrics (served on serve's `/metrics`).
-    pub fn metrics(&self) -> Arc<dyn observability::MetricsText> {
+    pub(super) fn metrics(&self) -> Arc<dyn observability::MetricsText> {
         Arc::clone(&self.metrics) as Arc<dyn observability::MetricsText>
     }
 
     /// The object store the Parquet files go to (for `/ready`'s check).
-    pub fn store(&self) -> Arc<dyn ObjectStore> {
+    pub(super) fn store(&self) -> Arc<dyn ObjectStore> {
         Arc::clone(&self.store)
     }
 
     /// After the router stopped: flushes the log, persists everything, releases the lease.
-    pub async fn stop(self) {
+    pub(super) async fn stop(self) {
         if let Err(error) = self.log.flush().await {
             tracing::warn!(%error, "flushing the write log failed");
         }

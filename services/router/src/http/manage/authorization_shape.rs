@@ -19,12 +19,12 @@ use super::ids::{ORG_ID, ORG_NAME, format_id};
 use crate::time::rfc3339;
 
 /// What GET and list answers show instead of a token value.
-pub const REDACTED: &str = "redacted";
+pub(super) const REDACTED: &str = "redacted";
 
 /// Token status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Status {
+pub(super) enum Status {
     /// Authenticates.
     Active,
     /// Revoked: authenticates nothing.
@@ -34,7 +34,7 @@ pub enum Status {
 /// An authorization, as v2 clients parse it.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Authorization {
+pub(super) struct Authorization {
     id: String,
     token: String,
     status: Status,
@@ -76,7 +76,7 @@ struct ResourceOut {
 impl Authorization {
     /// The v2 view of a token. `token` is the value (only right after creation) or `None` for
     /// [`REDACTED`]. `bucket_ids` maps live database names to ids, to show the ids of grants.
-    pub fn from_record(
+    pub(super) fn from_record(
         record: &TokenRecord,
         token: Option<&str>,
         bucket_ids: &BTreeMap<String, u64>,
@@ -143,7 +143,7 @@ fn permissions_out(record: &TokenRecord, bucket_ids: &BTreeMap<String, u64>) -> 
 
 /// A permission of a create request.
 #[derive(Debug, Deserialize)]
-pub struct PermissionIn {
+pub(super) struct PermissionIn {
     /// `read` or `write`.
     pub action: String,
     /// What it applies to.
@@ -152,7 +152,7 @@ pub struct PermissionIn {
 
 /// The resource of a permission.
 #[derive(Debug, Deserialize)]
-pub struct ResourceIn {
+pub(super) struct ResourceIn {
     /// Only `buckets`.
     #[serde(rename = "type")]
     pub kind: String,
@@ -169,7 +169,7 @@ pub struct ResourceIn {
 
 /// `POST /api/v2/authorizations`.
 #[derive(Debug, Deserialize)]
-pub struct PostAuthorization {
+pub(super) struct PostAuthorization {
     /// The one organization (may be omitted).
     #[serde(rename = "orgID")]
     pub org_id: Option<String>,
@@ -186,7 +186,7 @@ pub struct PostAuthorization {
 
 /// `PATCH /api/v2/authorizations/{id}`; other fields of a whole object sent back are ignored.
 #[derive(Debug, Deserialize)]
-pub struct PatchAuthorization {
+pub(super) struct PatchAuthorization {
     /// New status.
     pub status: Option<Status>,
     /// New description.
@@ -194,7 +194,7 @@ pub struct PatchAuthorization {
 }
 
 /// The action of a permission.
-pub fn action(text: &str) -> Option<Action> {
+pub(super) fn action(text: &str) -> Option<Action> {
     match text {
         "read" => Some(Action::Read),
         "write" => Some(Action::Write),
@@ -203,7 +203,7 @@ pub fn action(text: &str) -> Option<Action> {
 }
 
 /// `permission` with duplicates removed, order kept.
-pub fn dedup(permissions: Vec<Permission>) -> Vec<Permission> {
+pub(super) fn dedup(permissions: Vec<Permission>) -> Vec<Permission> {
     let mut out: Vec<Permission> = Vec::with_capacity(permissions.len());
     for p in permissions {
         if !out.contains(&p) {

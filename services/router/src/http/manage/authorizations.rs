@@ -33,13 +33,13 @@ use crate::state::RouterState;
 
 /// `{"links":{…},"authorizations":[…]}`.
 #[derive(Debug, Serialize)]
-pub struct Authorizations {
+pub(super) struct Authorizations {
     links: ListLinks,
     authorizations: Vec<Authorization>,
 }
 
 /// `GET /api/v2/authorizations`. Quiver has no users: a `user`/`userID` filter matches nothing.
-pub async fn list(
+pub(super) async fn list(
     State(state): State<RouterState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Authorizations>, ApiError> {
@@ -74,7 +74,7 @@ pub async fn list(
 }
 
 /// `POST /api/v2/authorizations`: the answer is the only place the token value appears.
-pub async fn create(
+pub(super) async fn create(
     State(state): State<RouterState>,
     headers: HeaderMap,
     body: Body,
@@ -116,7 +116,7 @@ pub async fn create(
 }
 
 /// `GET /api/v2/authorizations/{id}`.
-pub async fn get(
+pub(super) async fn get(
     State(state): State<RouterState>,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Authorization>, ApiError> {
@@ -126,7 +126,7 @@ pub async fn get(
 }
 
 /// `PATCH /api/v2/authorizations/{id}`: `status` and `description`.
-pub async fn patch(
+pub(super) async fn patch(
     State(state): State<RouterState>,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
@@ -155,7 +155,7 @@ pub async fn patch(
 }
 
 /// `DELETE /api/v2/authorizations/{id}`.
-pub async fn delete(
+pub(super) async fn delete(
     State(state): State<RouterState>,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {

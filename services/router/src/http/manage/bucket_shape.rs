@@ -20,7 +20,7 @@ use crate::time::rfc3339;
 /// A bucket, as v2 clients parse it.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Bucket {
+pub(super) struct Bucket {
     id: String,
     #[serde(rename = "type")]
     kind: &'static str,
@@ -53,7 +53,7 @@ struct BucketLinks {
 
 impl Bucket {
     /// The v2 view of a database.
-    pub fn from_database(db: &Database) -> Self {
+    pub(super) fn from_database(db: &Database) -> Self {
         let id = format_id(db.id.0);
         let created = rfc3339(db.created_at_ns);
         Self {
@@ -88,7 +88,7 @@ impl Bucket {
 /// A retention rule of a request.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RetentionRuleIn {
+pub(super) struct RetentionRuleIn {
     /// Only `expire` (the default).
     #[serde(rename = "type")]
     kind: Option<String>,
@@ -102,7 +102,7 @@ pub struct RetentionRuleIn {
 /// `POST /api/v2/buckets`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PostBucket {
+pub(super) struct PostBucket {
     /// Owning organization (the one organization; may be omitted).
     #[serde(rename = "orgID")]
     pub org_id: Option<String>,
@@ -122,7 +122,7 @@ pub struct PostBucket {
 /// `PATCH /api/v2/buckets/{id}`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PatchBucket {
+pub(super) struct PatchBucket {
     /// Must be the current name: buckets cannot be renamed.
     pub name: Option<String>,
     /// Must be empty: descriptions are not stored.
@@ -132,7 +132,9 @@ pub struct PatchBucket {
 }
 
 /// The retention period of a list of rules: `None` = no rule given; `Some(None)` = forever.
-pub fn retention(rules: Option<&[RetentionRuleIn]>) -> Result<Option<Option<Duration>>, ApiError> {
+pub(super) fn retention(
+    rules: Option<&[RetentionRuleIn]>,
+) -> Result<Option<Option<Duration>>, ApiError> {
     let rules = rules.unwrap_or_default();
     let rule = match rules {
         [] => return Ok(None),
@@ -160,7 +162,7 @@ pub fn retention(rules: Option<&[RetentionRuleIn]>) -> Result<Option<Option<Dura
 }
 
 /// Rejects a non-empty bucket description (Quiver does not store one).
-pub fn check_description(description: Option<&str>) -> Result<(), ApiError> {
+pub(super) fn check_description(description: Option<&str>) -> Result<(), ApiError> {
     match description {
         Some(d) if !d.is_empty() => Err(ApiError::UnsupportedField {
             field: "description".to_owned(),
@@ -171,7 +173,7 @@ pub fn check_description(description: Option<&str>) -> Result<(), ApiError> {
 }
 
 /// Rejects schema types other than `implicit`.
-pub fn check_schema_type(schema_type: Option<&str>) -> Result<(), ApiError> {
+pub(super) fn check_schema_type(schema_type: Option<&str>) -> Result<(), ApiError> {
     match schema_type {
         Some(t) if t != "implicit" => Err(ApiError::UnsupportedField {
             field: "schemaType".to_owned(),

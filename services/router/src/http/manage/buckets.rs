@@ -27,13 +27,13 @@ use crate::state::RouterState;
 
 /// `{"links":{…},"buckets":[…]}`.
 #[derive(Debug, Serialize)]
-pub struct Buckets {
+pub(super) struct Buckets {
     links: ListLinks,
     buckets: Vec<Bucket>,
 }
 
 /// `GET /api/v2/buckets`.
-pub async fn list(
+pub(super) async fn list(
     State(state): State<RouterState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Buckets>, ApiError> {
@@ -79,7 +79,7 @@ pub async fn list(
 }
 
 /// `POST /api/v2/buckets`.
-pub async fn create(
+pub(super) async fn create(
     State(state): State<RouterState>,
     headers: HeaderMap,
     body: Body,
@@ -100,7 +100,7 @@ pub async fn create(
 }
 
 /// `GET /api/v2/buckets/{id}`.
-pub async fn get(
+pub(super) async fn get(
     State(state): State<RouterState>,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Bucket>, ApiError> {
@@ -109,7 +109,7 @@ pub async fn get(
 }
 
 /// `PATCH /api/v2/buckets/{id}`: retention only (renames and descriptions are refused).
-pub async fn patch(
+pub(super) async fn patch(
     State(state): State<RouterState>,
     path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
@@ -140,7 +140,7 @@ pub async fn patch(
 }
 
 /// `DELETE /api/v2/buckets/{id}`: soft delete; the name may be reused.
-pub async fn delete(
+pub(super) async fn delete(
     State(state): State<RouterState>,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {

@@ -14,12 +14,12 @@ pub const ORG_NAME: &str = "quiver";
 pub const ORG_ID: &str = "7175697665720001";
 
 /// A catalog id as a v2 id.
-pub fn format_id(id: u64) -> String {
+pub(super) fn format_id(id: u64) -> String {
     format!("{id:016x}")
 }
 
 /// A v2 id (exactly 16 hex digits, either case) back to a catalog id.
-pub fn parse_id(text: &str) -> Result<u64, ApiError> {
+pub(super) fn parse_id(text: &str) -> Result<u64, ApiError> {
     if text.len() != 16 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ApiError::InvalidId(text.to_owned()));
     }
@@ -27,7 +27,7 @@ pub fn parse_id(text: &str) -> Result<u64, ApiError> {
 }
 
 /// Checks an `org`/`orgID` given in a query or a body: absent or the one organization.
-pub fn check_org(org: Option<&str>, org_id: Option<&str>) -> Result<(), ApiError> {
+pub(super) fn check_org(org: Option<&str>, org_id: Option<&str>) -> Result<(), ApiError> {
     if let Some(name) = org.filter(|n| *n != ORG_NAME) {
         return Err(ApiError::OrganizationNotFound(format!("name {name:?}")));
     }

@@ -16,7 +16,7 @@ use super::request::{Query, path_id};
 
 /// The organization, as v2 clients parse it.
 #[derive(Debug, Serialize)]
-pub struct Organization {
+pub(super) struct Organization {
     id: &'static str,
     name: &'static str,
     description: &'static str,
@@ -33,14 +33,14 @@ struct OrganizationLinks {
 
 /// `{"links":{…},"orgs":[…]}`.
 #[derive(Debug, Serialize)]
-pub struct Organizations {
+pub(super) struct Organizations {
     links: ListLinks,
     orgs: Vec<Organization>,
 }
 
 /// `links` of a list answer.
 #[derive(Debug, Serialize)]
-pub struct ListLinks {
+pub(super) struct ListLinks {
     /// This page.
     #[serde(rename = "self")]
     pub self_: String,
@@ -53,7 +53,7 @@ pub struct ListLinks {
 }
 
 /// The one organization.
-pub fn organization() -> Organization {
+pub(super) fn organization() -> Organization {
     Organization {
         id: ORG_ID,
         name: ORG_NAME,
@@ -67,7 +67,7 @@ pub fn organization() -> Organization {
 }
 
 /// `GET /api/v2/orgs`.
-pub async fn list(RawQuery(raw): RawQuery) -> Result<Json<Organizations>, ApiError> {
+pub(super) async fn list(RawQuery(raw): RawQuery) -> Result<Json<Organizations>, ApiError> {
     let query = Query::parse(raw.as_deref())?;
     check_org(query.get("org"), query.get("orgID"))?;
     let page = query.page()?;
@@ -82,7 +82,7 @@ pub async fn list(RawQuery(raw): RawQuery) -> Result<Json<Organizations>, ApiErr
 }
 
 /// `GET /api/v2/orgs/{id}`.
-pub async fn get(
+pub(super) async fn get(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Organization>, ApiError> {
     let id = format_id(path_id(path)?);

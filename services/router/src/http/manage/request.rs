@@ -19,13 +19,13 @@ use super::super::params::decode_query;
 use super::ids::parse_id;
 
 /// Default `limit` of list endpoints.
-pub const DEFAULT_LIMIT: usize = 20;
+pub(super) const DEFAULT_LIMIT: usize = 20;
 /// Largest accepted `limit`.
-pub const MAX_LIMIT: usize = 100;
+pub(super) const MAX_LIMIT: usize = 100;
 
 /// Reads the body (at most `limit` bytes) and decodes it as JSON. Unknown fields are ignored
 /// (clients send whole objects back on PATCH).
-pub async fn json_body<T: DeserializeOwned>(
+pub(super) async fn json_body<T: DeserializeOwned>(
     headers: &HeaderMap,
     body: Body,
     limit: usize,
@@ -38,7 +38,7 @@ pub async fn json_body<T: DeserializeOwned>(
 }
 
 /// The `{id}` path segment as a catalog id.
-pub fn path_id(path: Result<Path<String>, PathRejection>) -> Result<u64, ApiError> {
+pub(super) fn path_id(path: Result<Path<String>, PathRejection>) -> Result<u64, ApiError> {
     match path {
         Ok(Path(id)) => parse_id(&id),
         Err(e) => Err(ApiError::InvalidId(e.body_text())),
@@ -47,13 +47,13 @@ pub fn path_id(path: Result<Path<String>, PathRejection>) -> Result<u64, ApiErro
 
 /// Decoded query parameters; for a repeated parameter the first occurrence counts.
 #[derive(Debug, Default)]
-pub struct Query {
+pub(super) struct Query {
     pairs: Vec<(String, String)>,
 }
 
 impl Query {
     /// Decodes the raw query string.
-    pub fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
+    pub(super) fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
         Ok(Self {
             pairs: match raw {
                 Some(q) => decode_query(q)?,
@@ -63,7 +63,7 @@ impl Query {
     }
 
     /// The first value of `name`.
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub(super) fn get(&self, name: &str) -> Option<&str> {
         self.pairs
             .iter()
             .find(|(k, _)| k == name)
@@ -71,7 +71,7 @@ impl Query {
     }
 
     /// `limit` (1..=100, default 20) and `offset` (≥ 0, default 0).
-    pub fn page(&self) -> Result<Page, ApiError> {
+    pub(super) fn page(&self) -> Result<Page, ApiError> {
         let limit = match self.get("limit") {
             None => DEFAULT_LIMIT,
             Some(v) => match v.parse::<usize>() {
@@ -97,7 +97,7 @@ impl Query {
 
 /// One page of a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Page {
+pub(super) struct Page {
     /// Most records returned.
     pub limit: usize,
     /// Records skipped.
@@ -106,13 +106,13 @@ pub struct Page {
 
 impl Page {
     /// The records of this page out of `all`.
-    pub fn slice<T>(&self, all: Vec<T>) -> Vec<T> {
+    pub(super) fn slice<T>(&self, all: Vec<T>) -> Vec<T> {
         all.into_iter().skip(self.offset).take(self.limit).collect()
     }
 }
 
 /// Percent-encodes a query value for a link.
-pub fn encode(value: &str) -> String {
+pub(super) fn encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
