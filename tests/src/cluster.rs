@@ -8,6 +8,9 @@
 //! Cluster::ingest(n, p, age)        etcd + tansu (topic of p partitions) + moto + 1 router
 //!                                   (--auto-create-databases) + n ingesters (ing-<i>, S3)
 //! Cluster::ingest_on_files(n, p, a) the same, Parquet in a shared local directory instead of S3
+//! Cluster::query_only()             etcd + tansu (topic of 1 partition) + a local object store;
+//!                                   persist_lp(db, lp) writes what an ingester would have
+//!                                   (Parquet + commit); start_querier() reads it
 //!   start_ingester(i) / stop_ingester(i) (SIGTERM) / kill_ingester(i) (kill -9), start_querier()
 //!   wait_persisted(t) ──► Kafka high-water marks vs catalog persisted offsets
 //!   wait_applied(i, t) ──► ingester i's applied offsets (its /metrics) vs high-water marks
@@ -21,10 +24,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use catalog::{Catalog, EtcdCatalog};
+use catalog::{Catalog, Database, EtcdCatalog, PersistCommit, SchemaUpsert};
 use config::{ObjectStoreArgs, ObjectStoreKind};
+use line_protocol::Precision;
 use object_store::ObjectStore;
 use object_store::aws::AmazonS3Builder;
+use parquet_store::{FileMeta, write_parquet};
 use test_support::{EtcdProcess, MotoProcess, TansuProcess};
 use write_log::WriteLog;
 use write_log::kafka::{KafkaConfig, KafkaWriteLog};
@@ -63,6 +68,8 @@ pub struct Cluster {
     /// `Some(dir)`: ingesters and queriers share a local `file` object store in `dir` instead
     /// of moto's bucket (S3 through moto costs tens of ms per request).
     file_store: Option<tempfile::TempDir>,
+    /// The next log offset `persist_lp` commits (log partition 0).
+    next_offset: u64,
 }
 
 impl Cluster {
@@ -99,7 +106,88 @@ impl Cluster {
             etcd,
             persist_max_age: "1s".to_owned(),
             file_store: None,
+            next_offset: 0,
         }
+    }
+
+    /// etcd, the broker (a topic of one partition) and a local object store directory, no
+    /// router and no ingester: for tests that write the catalog and the Parquet files
+    /// themselves ([`Cluster::persist_lp`]) and query them through [`Cluster::start_querier`].
+    pub async fn query_only() -> Self {
+        let etcd = EtcdProcess::start().expect("etcd starts");
+        let kafka = TansuProcess::start().expect("tansu starts");
+        kafka.create_topic(TOPIC, 1).expect("topic created");
+        let catalog = catalog_client(&etcd).await;
+        Self {
+            ingesters: Vec::new(),
+            routers: Vec::new(),
+            catalog,
+            kafka,
+            moto: None,
+            etcd,
+            persist_max_age: "1s".to_owned(),
+            file_store: Some(tempfile::tempdir().expect("object store dir")),
+            next_offset: 0,
+        }
+    }
+
+    /// Persists `lp` into `db` as an ingester would have: the schema upserted, one Parquet file
+    /// per table (sorted and deduplicated) in partition key `1970-01-01`, committed for log
+    /// partition 0 at the next offset.
+    pub async fn persist_lp(&mut self, db: &Database, lp: &str) {
+        let mut converter = schema::LinesConverter::new(0, Precision::Nanoseconds);
+        converter.write_lp(lp);
+        let converted = converter.finish().expect("line protocol converts");
+        assert!(
+            converted.rejections.is_empty(),
+            "{:?}",
+            converted.rejections
+        );
+        let offset = self.next_offset;
+        let store = self.store();
+        let mut files = Vec::new();
+        for table in &converted.tables {
+            let mut upsert = SchemaUpsert::new();
+            for field in table.batch.schema().fields() {
+                let column_type = schema::influx_column_type(field).expect("Influx column");
+                upsert
+                    .add(&table.name, field.name(), column_type)
+                    .expect("one type per column");
+            }
+            let schema = self
+                .catalog
+                .upsert_schema(db.id, &upsert)
+                .await
+                .expect("schema upserted");
+            let batch = schema::dedup::sort_dedup(std::slice::from_ref(&table.batch))
+                .expect("sorted and deduplicated");
+            let meta = FileMeta {
+                database_id: db.id,
+                database_name: db.name.as_str().into(),
+                table_id: schema.tables[&table.name].id,
+                table_name: table.name.clone(),
+                partition_key: "1970-01-01".into(),
+                log_partition: 0,
+                min_offset: offset,
+                max_offset: offset,
+            };
+            files.push(
+                write_parquet(&store, &meta, &batch)
+                    .await
+                    .expect("Parquet written"),
+            );
+        }
+        let commit = PersistCommit {
+            log_partition: 0,
+            expected_offset: offset.checked_sub(1),
+            new_offset: offset,
+            files,
+        };
+        self.catalog
+            .commit_persist(commit)
+            .await
+            .expect("persist committed");
+        self.next_offset += 1;
     }
 
     /// The whole write path: a topic of `partitions` partitions, one router (auto-creating
@@ -152,6 +240,7 @@ impl Cluster {
             etcd,
             persist_max_age: persist_max_age.to_owned(),
             file_store,
+            next_offset: 0,
         };
         for i in 0..ingesters {
             cluster.start_ingester(i);
@@ -169,6 +258,14 @@ impl Cluster {
         self.moto
             .as_ref()
             .expect("a cluster started with Cluster::ingest has an S3 server")
+    }
+
+    /// The S3 credentials of moto for the processes (none without an S3 server).
+    fn aws_env(&self) -> Vec<(&'static str, String)> {
+        self.moto
+            .as_ref()
+            .map(|moto| moto.aws_env().to_vec())
+            .unwrap_or_default()
     }
 
     /// The object store flags of ingesters and queriers.
@@ -216,7 +313,7 @@ impl Cluster {
             .into_iter()
             .chain(store.iter().map(String::as_str))
             .collect();
-        let env = self.moto().aws_env();
+        let env = self.aws_env();
         self.ingesters[i] = Some(QuiverProcess::start_with_env(&args, &env));
     }
 
@@ -238,7 +335,7 @@ impl Cluster {
             .into_iter()
             .chain(store.iter().map(String::as_str))
             .collect();
-        QuiverProcess::start_with_env(&args, &self.moto().aws_env())
+        QuiverProcess::start_with_env(&args, &self.aws_env())
     }
 
     /// kill -9 of ingester `i`.

@@ -126,20 +126,27 @@ pub async fn connect(
             let backend = Arc::clone(&backend);
             async move { backend.ping().await.map_err(|e| e.to_string()) }
         }),
-        Check::required(Dependency::Kafka.name(), move || {
-            let log = Arc::clone(&log);
-            async move {
-                log.high_watermarks()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
-            }
-        }),
+        log_check(&log),
         store_check(Arc::clone(&store)),
     ];
     Ok(Connected {
         db: QueryDatabase::new(catalog, store).with_unpersisted(reader),
         checks,
+    })
+}
+
+/// The readiness check of a write log: its high-water marks (required: nothing is written, nor
+/// read after writing, without it).
+pub fn log_check(log: &Arc<dyn WriteLog>) -> Check {
+    let log = Arc::clone(log);
+    Check::required(Dependency::Kafka.name(), move || {
+        let log = Arc::clone(&log);
+        async move {
+            log.high_watermarks()
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }
     })
 }
 

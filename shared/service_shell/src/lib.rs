@@ -2,7 +2,7 @@
 //! same way around its own routes, in the spirit of IOx's `ioxd_common`.
 //!
 //! ```text
-//! quiver <service> ──► logging (observability::init_logging, once)
+//! quiver <service> ──► start_logging (once) ──► bind --bind ──► announce "quiver listening on …"
 //!   ──► dependencies: Dependency::missing(service) for an unset flag; retry_start(dependency,
 //!       RetryPolicy) while etcd / Kafka are not up yet (then a clear error naming it)
 //!   ──► Shell::new(service, message)
@@ -19,9 +19,11 @@ mod metrics;
 mod serve;
 mod shell;
 mod signal;
+mod start;
 
 pub use dependency::{Dependency, MissingDependency, RetryPolicy, StartError, retry_start};
 pub use metrics::{ProcessMetrics, encode_all};
 pub use serve::serve;
 pub use shell::{BUILD_COMMIT, Check, PROBE_TIMEOUT, Shell, VERSION};
 pub use signal::shutdown_signal;
+pub use start::{BindError, LoggingError, announce, bind, start_logging};

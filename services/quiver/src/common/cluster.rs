@@ -116,21 +116,6 @@ async fn open_topic(
     KafkaWriteLog::connect(config).await
 }
 
-/// `/ready`'s check of a write log: its high-water marks (required: nothing is written or
-/// read-after-write without it).
-pub(crate) fn log_check(log: &Arc<dyn WriteLog>) -> Check {
-    let log = Arc::clone(log);
-    Check::required(Dependency::Kafka.name(), move || {
-        let log = Arc::clone(&log);
-        async move {
-            log.high_watermarks()
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        }
-    })
-}
-
 /// Stores the configured operator token (by hash) in the cluster catalog. When etcd is
 /// unreachable, keeps trying in the background; any other failure stops the start.
 pub(crate) async fn bootstrap_operator_token(

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use catalog::CatalogError;
-use observability::LoggingError;
 use parquet_store::StoreError;
+use service_shell::LoggingError;
 use service_shell::{MissingDependency, StartError};
 use write_log::WriteLogError;
 
@@ -58,13 +58,8 @@ pub(crate) enum RunError {
     #[error("cannot start the persist threads: {0}")]
     PersistThreads(std::io::Error),
     /// The address cannot be bound.
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        /// The `--bind` value.
-        addr: String,
-        /// Cause.
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Bind(#[from] service_shell::BindError),
     /// The querier could not connect or serve.
     #[error(transparent)]
     Querier(#[from] querier::QuerierError),

@@ -1,10 +1,12 @@
-//! What the service subcommands share: logging, the listener, the one error type, and the
-//! cluster's dependencies (`cluster`).
+//! What the service subcommands share on top of the service shell: the flags' view of
+//! logging and the listener, the persist settings, the one error type, and the cluster's
+//! dependencies (`cluster`).
 //!
 //! ```text
-//! LoggingArgs ──► start_logging ──► observability::init_logging (text | JSON on stderr)
+//! LoggingArgs ──► start_logging ──► service_shell::start_logging (text | JSON on stderr)
 //! --bind ──► listen ──► (TcpListener, bound address) ──► announce: "quiver listening on …"
 //! IngesterArgs ──► persist_settings (the ingester of `quiver ingester` and of `serve`)
+//! CommonArgs ──► router_settings (the router of `quiver router` and of `serve`)
 //! ```
 
 pub(crate) mod cluster;
@@ -13,16 +15,16 @@ mod error;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use config::{IngesterArgs, LogFormat, LoggingArgs};
+use config::{CommonArgs, IngesterArgs, LogFormat, LoggingArgs};
 use ingester::PersistSettings;
-use observability::init_logging;
+use router::RouterSettings;
 use tokio::net::TcpListener;
 
 pub(crate) use error::RunError;
 
 /// Installs the log subscriber the flags ask for.
 pub(crate) fn start_logging(logging: &LoggingArgs) -> Result<(), RunError> {
-    init_logging(
+    service_shell::start_logging(
         logging.log_filter.as_deref(),
         logging.log_format == LogFormat::Json,
     )?;
@@ -31,19 +33,20 @@ pub(crate) fn start_logging(logging: &LoggingArgs) -> Result<(), RunError> {
 
 /// Binds `bind` (`127.0.0.1:0` picks a free port).
 pub(crate) async fn listen(bind: &str) -> Result<(TcpListener, SocketAddr), RunError> {
-    let bind_error = |source| RunError::Bind {
-        addr: bind.to_owned(),
-        source,
-    };
-    let listener = TcpListener::bind(bind).await.map_err(bind_error)?;
-    let addr = listener.local_addr().map_err(bind_error)?;
-    Ok((listener, addr))
+    Ok(service_shell::bind(bind).await?)
 }
 
-/// The start-up line scripts and tests wait for (stdout), and its log event.
-pub(crate) fn announce(service: &'static str, addr: SocketAddr) {
-    println!("quiver listening on http://{addr}");
-    tracing::info!(service, %addr, "listening");
+pub(crate) use service_shell::announce;
+
+/// The router's settings from the flags (`quiver router` and `quiver serve`).
+pub(crate) fn router_settings(common: &CommonArgs, auto_create_databases: bool) -> RouterSettings {
+    RouterSettings {
+        max_request_bytes: common.write_api.max_http_request_size,
+        max_concurrent_writes: common.write_api.max_concurrent_writes,
+        convert_threads: common.write_api.write_convert_threads,
+        auto_create_databases,
+        ..RouterSettings::default()
+    }
 }
 
 /// How long a graceful shutdown may spend persisting.

@@ -12,10 +12,10 @@ use std::sync::Arc;
 
 use auth::Token;
 use config::RouterConfig;
-use router::{RouterMetrics, RouterSettings, RouterState};
+use router::{RouterMetrics, RouterState};
 use service_shell::shutdown_signal;
 
-use crate::common::{RunError, announce, cluster, listen, start_logging};
+use crate::common::{RunError, announce, cluster, listen, router_settings, start_logging};
 
 /// Runs the router until SIGINT or SIGTERM.
 pub(crate) async fn run(config: RouterConfig) -> Result<(), RunError> {
@@ -32,13 +32,7 @@ pub(crate) async fn run(config: RouterConfig) -> Result<(), RunError> {
         config.kafka_create_topic_partitions,
     )
     .await?;
-    let settings = RouterSettings {
-        max_request_bytes: common.write_api.max_http_request_size,
-        max_concurrent_writes: common.write_api.max_concurrent_writes,
-        convert_threads: common.write_api.write_convert_threads,
-        auto_create_databases: config.auto_create_databases,
-        ..RouterSettings::default()
-    };
+    let settings = router_settings(common, config.auto_create_databases);
     let (listener, addr) = listen(&config.bind).await?;
     announce("router", addr);
     let state = RouterState::new(
@@ -48,7 +42,7 @@ pub(crate) async fn run(config: RouterConfig) -> Result<(), RunError> {
         settings,
     );
     let shell = router::shell(&state)
-        .with_check(cluster::log_check(&write_log))
+        .with_check(querier::log_check(&write_log))
         .with_check(cluster::etcd_check(&backend, false));
     let app = router::http::app(state, shell.routes());
     shell

@@ -147,18 +147,9 @@ pub enum ApiError {
     /// Unknown database and auto-creation off.
     #[error("database not found: {0:?}")]
     DatabaseNotFound(String),
-    /// Rows older than the retention period.
-    #[error(
-        "data in table {table} is outside of the retention period: minimum acceptable timestamp is {minimum}, but observed timestamp {observed} is older"
-    )]
-    OutsideRetention {
-        /// Table name.
-        table: String,
-        /// Oldest accepted time (RFC 3339).
-        minimum: String,
-        /// Oldest time of the write (RFC 3339).
-        observed: String,
-    },
+    /// Rows older than the retention period (the write step's error, message included).
+    #[error("{0}")]
+    OutsideRetention(#[source] WriteError),
 
     // ---- 7. schema
     /// Column type differs from the catalog's (message from the catalog).
@@ -285,7 +276,7 @@ impl ApiError {
             BodyTooLarge { .. } | DecompressedBodyTooLarge { .. } | WriteTooLarge(_) => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
-            OutsideRetention { .. } | ServiceLimit(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            OutsideRetention(_) | ServiceLimit(_) => StatusCode::UNPROCESSABLE_ENTITY,
             CatalogUnavailable(_) | WriteLogUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Internal(_) | WriteLogFailed(_) | WriteFailed(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -378,15 +369,7 @@ impl From<WriteError> for ApiError {
         match e {
             WriteError::Rejected { message, line } => Self::LineProtocol { message, line },
             WriteError::DatabaseNotFound(name) => Self::DatabaseNotFound(name),
-            WriteError::OutsideRetention {
-                table,
-                minimum,
-                observed,
-            } => Self::OutsideRetention {
-                table,
-                minimum,
-                observed,
-            },
+            e @ WriteError::OutsideRetention { .. } => Self::OutsideRetention(e),
             WriteError::Catalog(e) => Self::from(e),
             WriteError::Append(e) => match e.log_error() {
                 Some(log) if log.is_retryable() => Self::WriteLogUnavailable(e),
@@ -614,11 +597,11 @@ mod tests {
                 "database not found: \"db\"",
             ),
             (
-                ApiError::OutsideRetention {
+                ApiError::from(WriteError::OutsideRetention {
                     table: "t".into(),
                     minimum: "a".into(),
                     observed: "b".into(),
-                },
+                }),
                 422,
                 "unprocessable entity",
                 "data in table t is outside of the retention period: minimum acceptable timestamp is a, but observed timestamp b is older",

@@ -19,10 +19,10 @@ use std::sync::Arc;
 
 use config::ServeConfig;
 use querier::QuerierMetrics;
-use router::{RouterMetrics, RouterSettings, RouterState};
+use router::{RouterMetrics, RouterState};
 use service_shell::shutdown_signal;
 
-use crate::common::{RunError, announce, listen, start_logging};
+use crate::common::{RunError, announce, listen, router_settings, start_logging};
 use write_path::EmbeddedWritePath;
 
 /// Runs everything until SIGINT or SIGTERM.
@@ -38,13 +38,7 @@ pub(crate) async fn run(config: ServeConfig) -> Result<(), RunError> {
     let catalog = catalog::open(common).await?;
     let path = EmbeddedWritePath::open(common, &config.object_store, &config.ingester)?;
     let write_log = path.log();
-    let settings = RouterSettings {
-        max_request_bytes: common.write_api.max_http_request_size,
-        max_concurrent_writes: common.write_api.max_concurrent_writes,
-        convert_threads: common.write_api.write_convert_threads,
-        auto_create_databases: config.auto_create_databases,
-        ..RouterSettings::default()
-    };
+    let settings = router_settings(common, config.auto_create_databases);
     let (listener, addr) = listen(&config.bind).await?;
     announce("serve", addr);
 

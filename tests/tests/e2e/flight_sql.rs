@@ -1,20 +1,17 @@
-//! Flight SQL on the querier's Flight port, end to end over a real etcd (support::Fixture):
+//! Flight SQL on a `quiver querier` process, end to end over the cluster harness (`Fixture`
+//! below: `Cluster::query_only`, data persisted as an ingester would have, a querier process):
 //! arrow-flight's `FlightSqlServiceClient` for the happy paths, the raw `FlightServiceClient`
 //! for exact gRPC status codes on every path, and the real ADBC Flight SQL driver (Go, via
 //! `adbc_driver_flightsql` in Python, see tests/python/adbc_client.py).
 //!
 //! ```text
-//! support::Fixture (etcd: db "db" with cpu, db "other" with mem; tokens) ──► querier
+//! Fixture (etcd: db "db" with cpu, db "other" with mem; tokens) ──► `quiver querier`
 //!   ◄── FlightSqlServiceClient: handshake, GetSqlInfo, statement, prepared + DoPut params,
 //!       GetCatalogs/GetDbSchemas/GetTables(include_schema)/GetTableTypes, CloseSession
 //!   ◄── raw client: each path × (no token, wrong, revoked, token of another db, no header,
 //!       unknown db, good) ──► expected code and message
 //!   ◄── tests/python/adbc_client.py (ADBC driver) ──► JSON report
 //! ```
-
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
-
-mod support;
 
 use std::process::Command;
 use std::sync::Arc;
@@ -37,13 +34,106 @@ use arrow_flight::sql::{
     DoPutPreparedStatementResult, ProstMessageExt, SqlInfo,
 };
 use arrow_flight::{Action, FlightData, FlightDescriptor, FlightInfo, IpcMessage, Ticket};
+use auth::{Action as Grant, Permission, TokenHash};
 use bytes::Bytes;
+use catalog::{Catalog, DatabaseName, DatabaseOptions, NewToken};
+use end_to_end::{Cluster, QuiverProcess, python_interpreter, workspace_root};
 use futures::{StreamExt, TryStreamExt};
 use prost::Message;
 use serde_json::{Value, json};
-use support::{Fixture, OPERATOR, OTHER, READER, REVOKED};
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
+
+/// Reads database "db".
+const READER: &str = "reader-token";
+/// Reads database "other" only.
+const OTHER: &str = "other-db-token";
+/// Operator: everything.
+const OPERATOR: &str = "operator-token";
+/// Read on "db", revoked.
+const REVOKED: &str = "revoked-token";
+
+/// Rows of `cpu` in "db" (after dedup: a@1 usage 1 idle 10, a@2 usage 7, b@1 usage 2).
+const CPU: &str = "cpu,host=a usage=1,idle=10 1\ncpu,host=b usage=2 1\ncpu,host=a usage=7 2\n";
+/// Rows of `mem` in "other".
+const MEM: &str = "mem,host=x used=3i 1\n";
+
+/// A `quiver querier` over a cluster's etcd and broker, with databases "db" (table cpu) and
+/// "other" (table mem) persisted as an ingester would have, and the four tokens above.
+struct Fixture {
+    // Dropped first: the querier stops before the cluster it reads.
+    querier: QuiverProcess,
+    /// The querier's Flight port.
+    port: u16,
+    _cluster: Cluster,
+}
+
+impl Fixture {
+    async fn start() -> Self {
+        let mut cluster = Cluster::query_only().await;
+        let mut databases = Vec::new();
+        for name in ["db", "other"] {
+            let db = cluster
+                .catalog
+                .create_database(
+                    &DatabaseName::new(name).unwrap(),
+                    DatabaseOptions::default(),
+                )
+                .await
+                .unwrap();
+            databases.push(db);
+        }
+        for (token, operator, database) in [
+            (READER, false, "db"),
+            (OTHER, false, "other"),
+            (OPERATOR, true, "db"),
+            (REVOKED, false, "db"),
+        ] {
+            let record = cluster
+                .catalog
+                .create_token(NewToken {
+                    hash: TokenHash::of(token),
+                    description: token.into(),
+                    operator,
+                    permissions: vec![Permission::database(Grant::Read, database)],
+                })
+                .await
+                .unwrap();
+            if token == REVOKED {
+                cluster.catalog.revoke_token(record.id).await.unwrap();
+            }
+        }
+        cluster.persist_lp(&databases[0], CPU).await;
+        cluster.persist_lp(&databases[1], MEM).await;
+        let querier = cluster.start_querier();
+        let port = querier
+            .url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap();
+        Self {
+            querier,
+            port,
+            _cluster: cluster,
+        }
+    }
+
+    /// A fresh gRPC channel to the querier.
+    async fn channel(&self) -> Channel {
+        Channel::from_shared(format!("http://127.0.0.1:{}", self.port))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap()
+    }
+
+    /// Stops the querier (SIGTERM) and checks it stopped cleanly.
+    async fn stop(self) {
+        let status = self.querier.terminate();
+        assert!(status.success(), "the querier exited with {status}");
+    }
+}
 
 const CPU_SQL: &str = "SELECT host, idle, usage, time FROM cpu ORDER BY host, time";
 
@@ -1052,13 +1142,8 @@ async fn statement_handshake_and_request_errors() {
 
 async fn adbc(args: Vec<String>) -> Value {
     let out = tokio::task::spawn_blocking(move || {
-        let script = std::env::var_os("CARGO_MANIFEST_DIR")
-            .map_or_else(
-                || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
-                std::path::PathBuf::from,
-            )
-            .join("../../tests/python/adbc_client.py");
-        Command::new(support::python())
+        let script = workspace_root().join("tests/python/adbc_client.py");
+        Command::new(python_interpreter())
             .arg(script)
             .args(&args)
             .output()
