@@ -53,40 +53,7 @@ pub async fn check_flight_clients(write_url: &str, query_url: &str, token: &str,
 
     let adbc = run(write_url, query_url, token, a, "adbc", &[]);
     for auth in ["bearer", "basic"] {
-        let ok = &adbc[auth];
-        assert_eq!(
-            ok["query"]["host"],
-            json!(["a", "a", "b"]),
-            "{auth}: {adbc}"
-        );
-        assert_eq!(
-            ok["query"]["usage"],
-            json!([1.0, 7.0, 2.0]),
-            "{auth}: {adbc}"
-        );
-        assert_eq!(
-            ok["query_meta"]["host"]["iox::column::type"],
-            "iox::column_type::tag"
-        );
-        assert_eq!(ok["bound"]["usage"], json!([7.0]), "{auth}: {adbc}");
-        assert_eq!(ok["bound_again"]["usage"], json!([2.0]), "{auth}: {adbc}");
-        assert_eq!(ok["table_types"], json!(["BASE TABLE", "VIEW"]));
-        assert_eq!(ok["info"]["vendor_name"], "Quiver");
-        assert_eq!(
-            ok["table_schema"],
-            json!([
-                ["host", "string", "iox::column_type::tag"],
-                ["idle", "double", "iox::column_type::field::float"],
-                ["usage", "double", "iox::column_type::field::float"],
-                ["time", "timestamp[ns]", "iox::column_type::timestamp"]
-            ]),
-            "{auth}: {adbc}"
-        );
-        assert_eq!(
-            ok["objects"]["public"]["iox"]["cpu"],
-            json!(["host", "idle", "usage", "time"]),
-            "{auth}: {adbc}"
-        );
+        check_adbc_session(&adbc[auth], &format!("{auth}: {adbc}"));
     }
 
     let scoped = run(write_url, query_url, token, a, "scoped", &[a, b]);
@@ -113,4 +80,36 @@ pub async fn check_flight_clients(write_url: &str, query_url: &str, token: &str,
             "{path} on {b} must be denied: {scoped}"
         );
     }
+}
+
+/// Checks the report of one ADBC session (`adbc_client.py`, `query_clients.py adbc`) over
+/// table `cpu` holding [`CPU_A`]: rows and Influx metadata, bound parameters (twice), table
+/// types, vendor, table schema and the objects listing. `label` says where it came from.
+pub fn check_adbc_session(ok: &Value, label: &str) {
+    assert!(ok.is_object(), "{label}");
+    assert_eq!(ok["query"]["host"], json!(["a", "a", "b"]), "{label}");
+    assert_eq!(ok["query"]["usage"], json!([1.0, 7.0, 2.0]), "{label}");
+    assert_eq!(
+        ok["query_meta"]["host"]["iox::column::type"], "iox::column_type::tag",
+        "{label}"
+    );
+    assert_eq!(ok["bound"]["usage"], json!([7.0]), "{label}");
+    assert_eq!(ok["bound_again"]["usage"], json!([2.0]), "{label}");
+    assert_eq!(ok["table_types"], json!(["BASE TABLE", "VIEW"]), "{label}");
+    assert_eq!(ok["info"]["vendor_name"], "Quiver", "{label}");
+    assert_eq!(
+        ok["table_schema"],
+        json!([
+            ["host", "string", "iox::column_type::tag"],
+            ["idle", "double", "iox::column_type::field::float"],
+            ["usage", "double", "iox::column_type::field::float"],
+            ["time", "timestamp[ns]", "iox::column_type::timestamp"]
+        ]),
+        "{label}"
+    );
+    assert_eq!(
+        ok["objects"]["public"]["iox"]["cpu"],
+        json!(["host", "idle", "usage", "time"]),
+        "{label}"
+    );
 }

@@ -27,7 +27,7 @@ mod python;
 pub use cluster::{
     BUCKET, CLUSTER_LOG_PARTITIONS, CLUSTER_OPERATOR_TOKEN, Cluster, TOPIC, write_acked, write_lp,
 };
-pub use flight_clients::{check_flight_clients, dup_body};
+pub use flight_clients::{check_adbc_session, check_flight_clients, dup_body};
 pub use in_process::InProcessRouter;
 pub use process::{QuiverProcess, quiver_binary};
 pub use python::{python, python_interpreter, python_script, python_script_env};

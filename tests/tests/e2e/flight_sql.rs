@@ -37,7 +37,7 @@ use arrow_flight::{Action, FlightData, FlightDescriptor, FlightInfo, IpcMessage,
 use auth::{Action as Grant, Permission, TokenHash};
 use bytes::Bytes;
 use catalog::{Catalog, DatabaseName, DatabaseOptions, NewToken};
-use end_to_end::{Cluster, QuiverProcess, python_interpreter, workspace_root};
+use end_to_end::{Cluster, QuiverProcess, check_adbc_session, python_interpreter, workspace_root};
 use futures::{StreamExt, TryStreamExt};
 use prost::Message;
 use serde_json::{Value, json};
@@ -1174,37 +1174,12 @@ async fn adbc_driver_connects_executes_binds_and_lists() {
         ])
         .await;
         let ok = &out["ok"];
-        assert!(ok.is_object(), "{auth}: {out}");
-        assert_eq!(ok["query"]["host"], json!(["a", "a", "b"]), "{auth}: {out}");
-        assert_eq!(ok["query"]["usage"], json!([1.0, 7.0, 2.0]));
-        assert_eq!(
-            ok["query_meta"]["host"]["iox::column::type"],
-            "iox::column_type::tag"
-        );
-        assert_eq!(ok["bound"]["usage"], json!([7.0]), "{out}");
-        assert_eq!(ok["bound_again"]["usage"], json!([2.0]), "{out}");
-        assert_eq!(ok["table_types"], json!(["BASE TABLE", "VIEW"]));
-        assert_eq!(ok["info"]["vendor_name"], "Quiver");
+        check_adbc_session(ok, &format!("{auth}: {out}"));
         assert_eq!(
             ok["info"]["vendor_arrow_version"],
             flight::sql::ARROW_VERSION
         );
-        assert_eq!(
-            ok["table_schema"],
-            json!([
-                ["host", "string", "iox::column_type::tag"],
-                ["idle", "double", "iox::column_type::field::float"],
-                ["usage", "double", "iox::column_type::field::float"],
-                ["time", "timestamp[ns]", "iox::column_type::timestamp"]
-            ])
-        );
-        let iox = &ok["objects"]["public"]["iox"];
-        assert_eq!(
-            iox["cpu"],
-            json!(["host", "idle", "usage", "time"]),
-            "{out}"
-        );
-        assert!(iox.get("mem").is_none(), "{out}");
+        assert!(ok["objects"]["public"]["iox"].get("mem").is_none(), "{out}");
         assert!(ok["objects"]["public"]["information_schema"]["tables"].is_array());
     }
 
