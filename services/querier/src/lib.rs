@@ -19,6 +19,7 @@
 mod metrics;
 mod server;
 mod unpersisted;
+mod v1;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -39,6 +40,7 @@ use write_log::{WriteLog, WriteLogError};
 pub use metrics::{GrpcMetricsLayer, QuerierMetrics};
 pub use server::{HEALTH_MESSAGE, app, flight_routes, serve_app, shell};
 pub use unpersisted::{LogWatermarks, unpersisted_settings};
+pub use v1::{V1Error, ping_routes, v1_routes};
 
 /// Why the querier could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]

@@ -5,6 +5,7 @@
 //! POST /arrow.flight.protocol.FlightService/<method> ──► GrpcMetricsLayer
 //!        ──► flight::QueryFlightService (gRPC); every query's end ──► QuerierMetrics
 //! GET  /health, /ready, /metrics ──► the service shell (service "querier")
+//! GET|POST /query, GET|HEAD /ping ──► the v1 query API (InfluxQL; v1::v1_routes)
 //! anything else ──► 404 {"code":"not found",…}
 //! ```
 //!
@@ -49,7 +50,9 @@ pub fn shell(metrics: &Arc<QuerierMetrics>) -> Shell {
 pub fn app(db: QueryDatabase, shell: &Shell, metrics: &Arc<QuerierMetrics>) -> Router {
     shell
         .routes()
-        .merge(flight_routes(db, metrics))
+        .merge(flight_routes(db.clone(), metrics))
+        .merge(crate::v1::v1_routes(db))
+        .merge(crate::v1::ping_routes())
         .fallback(not_found)
 }
 

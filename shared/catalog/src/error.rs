@@ -103,6 +103,38 @@ pub enum CatalogError {
         /// The id.
         id: u64,
     },
+    /// A DBRP mapping breaking a naming rule.
+    #[error("DBRP provided is invalid: {reason}")]
+    InvalidDbrp {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The (database, retention policy) pair is already mapped.
+    #[error(
+        "a DBRP mapping of database {database:?} and retention policy {retention_policy:?} already exists"
+    )]
+    DbrpAlreadyExists {
+        /// The v1 database.
+        database: String,
+        /// The retention policy.
+        retention_policy: String,
+    },
+    /// No DBRP mapping with this id.
+    #[error("DBRP mapping id {id} not found")]
+    DbrpNotFound {
+        /// The id.
+        id: u64,
+    },
+    /// A database named by too many mappings.
+    #[error(
+        "service limit reached: database id {target} is already named by {limit} DBRP mappings, the most one database may have"
+    )]
+    DbrpLimit {
+        /// The database.
+        target: u64,
+        /// The limit.
+        limit: usize,
+    },
     /// A persist commit lost its compare-and-swap: another ingester moved the offset.
     #[error(
         "persisted offset of log partition {partition} is {actual:?}, expected {expected:?}: another ingester took over the partition"

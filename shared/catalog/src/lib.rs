@@ -9,6 +9,7 @@
 //! write: DatabaseName::new ──► get_or_create_database ──► Database {id, retention, limits}
 //!        columns of the write ──► SchemaUpsert ──► upsert_schema (additive, atomic)
 //!                                                  └─ plan_upsert: conflicts / limits ──► CatalogError
+//! v1:    (db, rp) ──► resolve_v1_database ──► DBRP mapping's database | `db` / `db/rp` by name
 //! ```
 //!
 //! Every backend answers the same `conformance` suite (feature `testing`, with the
@@ -18,6 +19,7 @@
 
 mod bootstrap;
 mod cache;
+mod dbrp;
 mod disk;
 mod error;
 mod etcd;
@@ -39,6 +41,11 @@ use async_trait::async_trait;
 
 pub use bootstrap::{BOOTSTRAP_TOKEN_DESCRIPTION, ensure_operator_token};
 pub use cache::CachedCatalog;
+pub use dbrp::{
+    Dbrp, DbrpChanges, DbrpFilter, DbrpId, DbrpUpdate, MAX_DBRP_NAME_BYTES,
+    MAX_DBRPS_PER_DATABASE, NewDbrp, V1Database, is_default_retention_policy,
+    resolve_v1_database, v1_database_name,
+};
 pub use disk::{DiskCatalog, DiskOptions};
 pub use error::CatalogError;
 pub use etcd::{
@@ -65,7 +72,9 @@ pub use write_path::{
 ///   [`CatalogError::DatabaseAlreadyExists`] (the loser of a race sees that error);
 /// - [`Catalog::upsert_schema`] is additive and atomic: either every new table and column of the
 ///   request is added or none is; existing columns never change type;
-/// - tokens are stored by hash only.
+/// - tokens are stored by hash only;
+/// - DBRP mappings follow the rules of the `dbrp` module (unique pairs, one default per v1
+///   database, deleted with the database they name).
 #[async_trait]
 pub trait Catalog: Send + Sync + std::fmt::Debug + 'static {
     /// Creates a database. Fails when the name is taken.
@@ -122,7 +131,8 @@ pub trait Catalog: Send + Sync + std::fmt::Debug + 'static {
 
     /// Soft-deletes a database: it disappears from lookups and listings, its name may be used
     /// again by a new database (with a new id), its record stays (with `deleted_at_ns`) so the
-    /// planned garbage collector (issue #17) can remove its data. Returns the deleted record.
+    /// planned garbage collector (issue #17) can remove its data. The DBRP mappings naming it
+    /// are deleted with it (atomically). Returns the deleted record.
     async fn delete_database(&self, id: DatabaseId) -> Result<Database, CatalogError>;
 
     /// Looks a token record up by id.
@@ -139,9 +149,28 @@ pub trait Catalog: Send + Sync + std::fmt::Debug + 'static {
     /// Deletes a token record for good.
     async fn delete_token(&self, id: TokenId) -> Result<(), CatalogError>;
 
+    // ---- DBRP mappings (v1 database + retention policy ──► database) ---------------------
+
+    /// Creates a mapping naming a live database. Fails with
+    /// [`CatalogError::DbrpAlreadyExists`], [`CatalogError::InvalidDbrp`],
+    /// [`CatalogError::DbrpLimit`] or [`CatalogError::DatabaseIdNotFound`].
+    async fn create_dbrp(&self, new: NewDbrp) -> Result<Dbrp, CatalogError>;
+
+    /// The mappings `filter` accepts, ordered by id.
+    async fn list_dbrps(&self, filter: &DbrpFilter) -> Result<Vec<Dbrp>, CatalogError>;
+
+    /// Looks a mapping up by id.
+    async fn dbrp_by_id(&self, id: DbrpId) -> Result<Option<Dbrp>, CatalogError>;
+
+    /// Changes a mapping's retention policy and/or default flag; returns the new record.
+    async fn update_dbrp(&self, id: DbrpId, update: DbrpUpdate) -> Result<Dbrp, CatalogError>;
+
+    /// Deletes a mapping (its v1 database's default moves on); returns the deleted record.
+    async fn delete_dbrp(&self, id: DbrpId) -> Result<Dbrp, CatalogError>;
+
     // ---- issue 3: change feed for caches -------------------------------------------------
 
-    /// A consistent snapshot of databases, schemas and tokens at one revision.
+    /// A consistent snapshot of databases, schemas, tokens and DBRP mappings at one revision.
     async fn snapshot(&self) -> Result<CatalogSnapshot, CatalogError>;
 
     /// Every change with a revision greater than `after_revision`, in order, as it happens.

@@ -21,9 +21,9 @@ use tokio::sync::watch;
 
 use crate::{
     Catalog, CatalogError, CatalogSnapshot, ChangeStream, Database, DatabaseId, DatabaseName,
-    DatabaseOptions, DatabaseSchema, DatabaseUpdate, IngesterInfo, IngesterLease, LogPartition,
-    NewToken, ParquetFileRecord, PersistCommit, SchemaUpsert, TableId, TokenId, TokenRecord,
-    TokenUpdate,
+    DatabaseOptions, DatabaseSchema, DatabaseUpdate, Dbrp, DbrpFilter, DbrpId, DbrpUpdate,
+    IngesterInfo, IngesterLease, LogPartition, NewDbrp, NewToken, ParquetFileRecord,
+    PersistCommit, SchemaUpsert, TableId, TokenId, TokenRecord, TokenUpdate,
 };
 
 /// A [`Catalog`] method.
@@ -45,6 +45,11 @@ pub enum Method {
     TokenById,
     UpdateToken,
     DeleteToken,
+    CreateDbrp,
+    ListDbrps,
+    DbrpById,
+    UpdateDbrp,
+    DeleteDbrp,
     Snapshot,
     Watch,
     PersistedOffsets,
@@ -56,7 +61,7 @@ pub enum Method {
 
 impl Method {
     /// Every method.
-    pub const ALL: [Self; 22] = [
+    pub const ALL: [Self; 27] = [
         Self::CreateDatabase,
         Self::DatabaseByName,
         Self::ListDatabases,
@@ -72,6 +77,11 @@ impl Method {
         Self::TokenById,
         Self::UpdateToken,
         Self::DeleteToken,
+        Self::CreateDbrp,
+        Self::ListDbrps,
+        Self::DbrpById,
+        Self::UpdateDbrp,
+        Self::DeleteDbrp,
         Self::Snapshot,
         Self::Watch,
         Self::PersistedOffsets,
@@ -95,7 +105,7 @@ pub struct FaultyCatalog {
     fault: Arc<Mutex<Option<Fault>>>,
     /// Bumped on every fault change (open watch streams re-check).
     changed: watch::Sender<u64>,
-    calls: [AtomicUsize; 22],
+    calls: [AtomicUsize; Method::ALL.len()],
 }
 
 impl std::fmt::Debug for FaultyCatalog {
@@ -272,6 +282,31 @@ impl Catalog for FaultyCatalog {
     async fn delete_token(&self, id: TokenId) -> Result<(), CatalogError> {
         self.enter(Method::DeleteToken)?;
         self.inner.delete_token(id).await
+    }
+
+    async fn create_dbrp(&self, new: NewDbrp) -> Result<Dbrp, CatalogError> {
+        self.enter(Method::CreateDbrp)?;
+        self.inner.create_dbrp(new).await
+    }
+
+    async fn list_dbrps(&self, filter: &DbrpFilter) -> Result<Vec<Dbrp>, CatalogError> {
+        self.enter(Method::ListDbrps)?;
+        self.inner.list_dbrps(filter).await
+    }
+
+    async fn dbrp_by_id(&self, id: DbrpId) -> Result<Option<Dbrp>, CatalogError> {
+        self.enter(Method::DbrpById)?;
+        self.inner.dbrp_by_id(id).await
+    }
+
+    async fn update_dbrp(&self, id: DbrpId, update: DbrpUpdate) -> Result<Dbrp, CatalogError> {
+        self.enter(Method::UpdateDbrp)?;
+        self.inner.update_dbrp(id, update).await
+    }
+
+    async fn delete_dbrp(&self, id: DbrpId) -> Result<Dbrp, CatalogError> {
+        self.enter(Method::DeleteDbrp)?;
+        self.inner.delete_dbrp(id).await
     }
 
     async fn snapshot(&self) -> Result<CatalogSnapshot, CatalogError> {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use futures::stream::BoxStream;
 
-use crate::{CatalogError, Database, DatabaseId, DatabaseSchema, TokenId, TokenRecord};
+use crate::{CatalogError, Database, DatabaseId, DatabaseSchema, Dbrp, TokenId, TokenRecord};
 
 /// Everything a cache needs, as of `revision`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +19,8 @@ pub struct CatalogSnapshot {
     pub schemas: BTreeMap<DatabaseId, DatabaseSchema>,
     /// Every token record (revoked ones included).
     pub tokens: Vec<TokenRecord>,
+    /// Every DBRP mapping, ordered by id.
+    pub dbrps: Vec<Dbrp>,
 }
 
 /// One change, carrying the revision that made it.
@@ -59,6 +61,16 @@ pub enum CatalogChange {
         /// The token.
         id: TokenId,
     },
+    /// DBRP mappings were created, changed or deleted (every mapping after the change, ordered
+    /// by id: one operation may touch several, and mappings are few). A database deletion that
+    /// takes mappings with it delivers this right after its `DatabaseDeleted`, at the same
+    /// revision.
+    DbrpsChanged {
+        /// Revision of the change.
+        revision: u64,
+        /// Every mapping.
+        dbrps: Vec<Dbrp>,
+    },
 }
 
 impl CatalogChange {
@@ -69,7 +81,8 @@ impl CatalogChange {
             | Self::DatabaseDeleted { revision, .. }
             | Self::SchemaChanged { revision, .. }
             | Self::TokenUpserted { revision, .. }
-            | Self::TokenDeleted { revision, .. } => *revision,
+            | Self::TokenDeleted { revision, .. }
+            | Self::DbrpsChanged { revision, .. } => *revision,
         }
     }
 }

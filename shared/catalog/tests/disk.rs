@@ -11,8 +11,8 @@ use std::time::Duration;
 use auth::{Action, Permission, TokenHash};
 use catalog::{
     Catalog, CatalogError, CatalogSnapshot, DatabaseId, DatabaseName, DatabaseOptions,
-    DatabaseUpdate, DiskCatalog, DiskOptions, NewToken, ParquetFileRecord, PersistCommit,
-    SchemaUpsert, TableId,
+    DatabaseUpdate, DbrpUpdate, DiskCatalog, DiskOptions, NewDbrp, NewToken, ParquetFileRecord,
+    PersistCommit, SchemaUpsert, TableId,
 };
 use schema::{InfluxColumnType, InfluxFieldType};
 
@@ -99,6 +99,23 @@ async fn populate(catalog: &DiskCatalog) -> (DatabaseId, TableId) {
         .create_database(&name("gone"), DatabaseOptions::default())
         .await
         .unwrap();
+    // DBRP mappings: one updated, one deleted, one taken along by its database's deletion.
+    let mapping = |rp: &str, target: DatabaseId| NewDbrp {
+        database: "v1db".into(),
+        retention_policy: rp.into(),
+        default: false,
+        target,
+    };
+    catalog.create_dbrp(mapping("autogen", keep.id)).await.unwrap();
+    let weekly = catalog.create_dbrp(mapping("weekly", keep.id)).await.unwrap();
+    let promote = DbrpUpdate {
+        retention_policy: Some("seven_days".into()),
+        default: Some(true),
+    };
+    catalog.update_dbrp(weekly.id, promote).await.unwrap();
+    let dropped = catalog.create_dbrp(mapping("dropped", keep.id)).await.unwrap();
+    catalog.delete_dbrp(dropped.id).await.unwrap();
+    catalog.create_dbrp(mapping("on_gone", gone.id)).await.unwrap();
     catalog.delete_database(gone.id).await.unwrap();
     let mut up = SchemaUpsert::new();
     up.add("cpu", "host", InfluxColumnType::Tag).unwrap();
@@ -135,6 +152,13 @@ async fn reopen_keeps_everything() {
         "databases, schema, tokens, offsets, files, revision"
     );
     assert_eq!(before.snapshot.tokens.len(), 2);
+    let mappings: Vec<(&str, bool)> = before
+        .snapshot
+        .dbrps
+        .iter()
+        .map(|d| (d.retention_policy.as_str(), d.default))
+        .collect();
+    assert_eq!(mappings, [("autogen", false), ("seven_days", true)]);
     assert!(before.snapshot.tokens.iter().any(|t| t.revoked));
     assert_eq!(before.files.len(), 1);
 

@@ -228,6 +228,11 @@ pub enum ApiError {
     #[error("invalid permission: {0}")]
     InvalidPermission(String),
 
+    /// A DBRP mapping request the catalog refused (invalid 400, duplicate 409, unknown 404,
+    /// over the per-database limit 422).
+    #[error("{0}")]
+    Dbrp(#[source] CatalogError),
+
     /// A bug or an unexpected backend failure.
     #[error("internal error: {0}")]
     Internal(String),
@@ -278,6 +283,12 @@ impl ApiError {
             }
             OutsideRetention(_) | ServiceLimit(_) => StatusCode::UNPROCESSABLE_ENTITY,
             CatalogUnavailable(_) | WriteLogUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Dbrp(e) => match e {
+                CatalogError::DbrpAlreadyExists { .. } => StatusCode::CONFLICT,
+                CatalogError::DbrpNotFound { .. } => StatusCode::NOT_FOUND,
+                CatalogError::DbrpLimit { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                _ => StatusCode::BAD_REQUEST,
+            },
             Internal(_) | WriteLogFailed(_) | WriteFailed(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -355,6 +366,10 @@ impl From<CatalogError> for ApiError {
             C::DatabaseAlreadyExists { name } => Self::BucketAlreadyExists(name),
             C::DatabaseIdNotFound { id } => Self::BucketNotFound(format!("{id:016x}")),
             C::TokenNotFound { id } => Self::AuthorizationNotFound(format!("{id:016x}")),
+            C::InvalidDbrp { .. }
+            | C::DbrpAlreadyExists { .. }
+            | C::DbrpNotFound { .. }
+            | C::DbrpLimit { .. } => Self::Dbrp(e),
             C::TokenAlreadyExists
             | C::OffsetConflict { .. }
             | C::Corrupt { .. }

@@ -2,9 +2,11 @@
 //! current by the backend's change feed (docs/architecture.md, "The catalog").
 //!
 //! ```text
-//! reads (databases, schemas, tokens) ──► View (memory)            ◄── sync task ◄── backend.watch
+//! reads (databases, schemas, tokens,  ──► View (memory)            ◄── sync task ◄── backend.watch
+//!        DBRP mappings)
 //! upsert_schema, nothing new         ──► View (no backend call)
-//! other writes ──► backend ──► result applied to View at once (read-your-writes)
+//! other writes ──► backend ──► result applied to View at once (read-your-writes; a mapping's
+//!                               default moves as `dbrp::plan` says, the backend's own rule)
 //! write-path APIs, snapshot, watch   ──► backend
 //! ```
 //!
@@ -25,11 +27,12 @@ use async_trait::async_trait;
 use auth::TokenHash;
 use tokio::task::JoinHandle;
 
+use crate::dbrp::plan;
 use crate::{
     Catalog, CatalogChange, CatalogError, CatalogSnapshot, ChangeStream, Database, DatabaseId,
-    DatabaseName, DatabaseOptions, DatabaseSchema, DatabaseUpdate, IngesterInfo, IngesterLease,
-    LogPartition, NewToken, ParquetFileRecord, PersistCommit, SchemaUpsert, TableId, TokenId,
-    TokenRecord, TokenUpdate, plan_upsert,
+    DatabaseName, DatabaseOptions, DatabaseSchema, DatabaseUpdate, Dbrp, DbrpFilter, DbrpId,
+    DbrpUpdate, IngesterInfo, IngesterLease, LogPartition, NewDbrp, NewToken, ParquetFileRecord,
+    PersistCommit, SchemaUpsert, TableId, TokenId, TokenRecord, TokenUpdate, plan_upsert,
 };
 use view::View;
 
@@ -256,7 +259,11 @@ impl Catalog for CachedCatalog {
     async fn delete_database(&self, id: DatabaseId) -> Result<Database, CatalogError> {
         self.require_connected()?;
         let db = self.backend.delete_database(id).await?;
-        self.shared.write(|v| v.local_database_deleted(id))?;
+        self.shared.write(|v| {
+            v.local_database_deleted(id);
+            let gone = plan::delete_target(v.dbrps(), id);
+            v.local_dbrps(&gone);
+        })?;
         Ok(db)
     }
 
@@ -279,6 +286,44 @@ impl Catalog for CachedCatalog {
         self.require_connected()?;
         self.backend.delete_token(id).await?;
         self.shared.write(|v| v.local_token_deleted(id))
+    }
+
+    async fn create_dbrp(&self, new: NewDbrp) -> Result<Dbrp, CatalogError> {
+        self.require_connected()?;
+        let dbrp = self.backend.create_dbrp(new).await?;
+        self.shared.write(|v| {
+            let changes = plan::settle_written(v.dbrps(), &dbrp);
+            v.local_dbrps(&changes);
+        })?;
+        Ok(dbrp)
+    }
+
+    async fn list_dbrps(&self, filter: &DbrpFilter) -> Result<Vec<Dbrp>, CatalogError> {
+        self.shared.read(|v| v.list_dbrps(filter))
+    }
+
+    async fn dbrp_by_id(&self, id: DbrpId) -> Result<Option<Dbrp>, CatalogError> {
+        self.shared.read(|v| v.dbrp_by_id(id))
+    }
+
+    async fn update_dbrp(&self, id: DbrpId, update: DbrpUpdate) -> Result<Dbrp, CatalogError> {
+        self.require_connected()?;
+        let dbrp = self.backend.update_dbrp(id, update).await?;
+        self.shared.write(|v| {
+            let changes = plan::settle_written(v.dbrps(), &dbrp);
+            v.local_dbrps(&changes);
+        })?;
+        Ok(dbrp)
+    }
+
+    async fn delete_dbrp(&self, id: DbrpId) -> Result<Dbrp, CatalogError> {
+        self.require_connected()?;
+        let dbrp = self.backend.delete_dbrp(id).await?;
+        self.shared.write(|v| {
+            let changes = plan::settle_deleted(v.dbrps(), &dbrp);
+            v.local_dbrps(&changes);
+        })?;
+        Ok(dbrp)
     }
 
     async fn snapshot(&self) -> Result<CatalogSnapshot, CatalogError> {

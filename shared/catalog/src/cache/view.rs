@@ -1,9 +1,11 @@
-//! The cached copy of the catalog: databases, schemas and tokens, fed by a snapshot, the change
-//! feed, and the results of writes made through this cache.
+//! The cached copy of the catalog: databases, schemas, tokens and DBRP mappings, fed by a
+//! snapshot, the change feed, and the results of writes made through this cache.
 //!
 //! ```text
 //! load(snapshot)      ──► replace everything, revision = snapshot.revision
 //! apply(change)       ──► skip if revision ≤ ours; else apply, respecting local overrides
+//!                         (DbrpsChanged: its own revision, since a database deletion delivers
+//!                         DatabaseDeleted and DbrpsChanged at the same revision)
 //! local_*(result)     ──► apply now (read-your-writes) + override until the feed confirms
 //! ```
 //!
@@ -18,9 +20,10 @@ use std::time::{Duration, Instant};
 
 use auth::TokenHash;
 
+use crate::dbrp::plan::Dbrps;
 use crate::{
-    CatalogChange, CatalogSnapshot, Database, DatabaseId, DatabaseName, DatabaseSchema, TokenId,
-    TokenRecord,
+    CatalogChange, CatalogSnapshot, Database, DatabaseId, DatabaseName, DatabaseSchema, Dbrp,
+    DbrpChanges, DbrpFilter, DbrpId, TokenId, TokenRecord,
 };
 
 /// How long a written record shadows older feed changes if its confirmation never comes.
@@ -47,16 +50,22 @@ pub(super) struct View {
     names: HashMap<DatabaseId, DatabaseName>,
     schemas: HashMap<DatabaseId, DatabaseSchema>,
     tokens: BTreeMap<TokenId, TokenRecord>,
+    dbrps: Dbrps,
+    /// Revision of the last `DbrpsChanged` applied (or of the snapshot).
+    dbrp_revision: u64,
     database_overrides: HashMap<DatabaseId, Override<Database>>,
     token_overrides: HashMap<TokenId, Override<TokenRecord>>,
+    dbrp_overrides: HashMap<DbrpId, Override<Dbrp>>,
 }
 
 impl View {
     pub(super) fn from_snapshot(snapshot: CatalogSnapshot) -> Self {
         let mut view = Self {
             revision: snapshot.revision,
+            dbrp_revision: snapshot.revision,
             ..Self::default()
         };
+        view.dbrps = snapshot.dbrps.into_iter().map(|d| (d.id, d)).collect();
         for db in snapshot.databases {
             view.put_database(db);
         }
@@ -115,10 +124,34 @@ impl View {
         self.tokens.values().cloned().collect()
     }
 
+    pub(super) fn dbrps(&self) -> &Dbrps {
+        &self.dbrps
+    }
+
+    pub(super) fn list_dbrps(&self, filter: &DbrpFilter) -> Vec<Dbrp> {
+        self.dbrps
+            .values()
+            .filter(|d| filter.matches(d))
+            .cloned()
+            .collect()
+    }
+
+    pub(super) fn dbrp_by_id(&self, id: DbrpId) -> Option<Dbrp> {
+        self.dbrps.get(&id).cloned()
+    }
+
     // ---- the feed ---------------------------------------------------------------------------
 
     /// Applies a fed change; returns false when its revision was already applied.
     pub(super) fn apply(&mut self, change: CatalogChange) -> bool {
+        if let CatalogChange::DbrpsChanged { revision, dbrps } = change {
+            if revision <= self.dbrp_revision {
+                return false;
+            }
+            self.dbrp_revision = revision;
+            self.replace_dbrps(dbrps);
+            return true;
+        }
         if change.revision() <= self.revision {
             return false;
         }
@@ -152,8 +185,25 @@ impl View {
                 self.token_overrides.remove(&id);
                 self.tokens.remove(&id);
             }
+            CatalogChange::DbrpsChanged { .. } => {} // handled above
         }
         true
+    }
+
+    /// The fed mappings, with the overrides of local writes not yet confirmed laid over them.
+    fn replace_dbrps(&mut self, fed: Vec<Dbrp>) {
+        let mut dbrps: Dbrps = fed.into_iter().map(|d| (d.id, d)).collect();
+        self.dbrp_overrides.retain(|id, o| {
+            if o.yields_to(dbrps.get(id)) {
+                return false;
+            }
+            match &o.value {
+                Some(dbrp) => dbrps.insert(*id, dbrp.clone()),
+                None => dbrps.remove(id),
+            };
+            true
+        });
+        self.dbrps = dbrps;
     }
 
     // ---- results of writes made through the cache -------------------------------------------
@@ -211,6 +261,20 @@ impl View {
             },
         );
         self.tokens.remove(&id);
+    }
+
+    /// Mapping changes made through this cache (or derived from a database deletion made
+    /// through it).
+    pub(super) fn local_dbrps(&mut self, changes: &DbrpChanges) {
+        let at = Instant::now();
+        for dbrp in &changes.put {
+            let value = Some(dbrp.clone());
+            self.dbrp_overrides.insert(dbrp.id, Override { value, at });
+        }
+        for id in &changes.deleted {
+            self.dbrp_overrides.insert(*id, Override { value: None, at });
+        }
+        changes.apply_to(&mut self.dbrps);
     }
 
     // ---- helpers ----------------------------------------------------------------------------

@@ -9,6 +9,8 @@
 //!     ──► tokens    (create, lookups, update, revoke, delete)
 //!     ──► feed      (snapshot contents, watch order/content/promptness, replay after a revision)
 //!     ──► write_path (persist CAS, file grouping, offsets, ingester leases)
+//!     ──► dbrps     (create, default rule, filters, update, delete, deleted databases, the v1
+//!                    resolution rule, feed, limit, races)
 //! ```
 //!
 //! Nothing here relies on one backend's details: ids are opaque, revisions only increase (and
@@ -18,6 +20,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod databases;
+mod dbrps;
 mod feed;
 mod schema;
 mod tokens;
@@ -34,6 +37,7 @@ pub async fn run(catalog: Arc<dyn Catalog>) {
     tokens::run(catalog.as_ref()).await;
     feed::run(catalog.as_ref()).await;
     write_path::run(Arc::clone(&catalog)).await;
+    dbrps::run(catalog).await;
 }
 
 fn name(s: &str) -> DatabaseName {

@@ -332,3 +332,44 @@ impl Journal for DiskJournal {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Catalog, DatabaseName, DbrpFilter};
+
+    /// A log written before DBRP mappings existed (records as that version encoded them)
+    /// opens, and the catalog then takes mappings.
+    #[tokio::test]
+    async fn a_log_from_before_dbrp_mappings_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let old_facts = [
+            r#"{"database_put":{"id":1,"name":"old","retention_period":{"secs":3600,"nanos":0},"limits":{"max_tables":500,"max_columns_per_table":200},"created_at_ns":5,"deleted_at_ns":null}}"#,
+            r#"{"database_put":{"id":2,"name":"gone","retention_period":null,"limits":{"max_tables":500,"max_columns_per_table":200},"created_at_ns":6,"deleted_at_ns":7}}"#,
+        ];
+        let mut log = Vec::new();
+        for fact in old_facts {
+            let value: serde_json::Value = serde_json::from_str(fact).unwrap();
+            log.extend(record::encode(&value).unwrap());
+        }
+        std::fs::write(dir.path().join("log.0"), log).unwrap();
+
+        let catalog = DiskCatalog::open(dir.path()).unwrap();
+        let old = DatabaseName::new("old").unwrap();
+        let db = catalog.database_by_name(&old).await.unwrap().unwrap();
+        assert_eq!(db.id.0, 1);
+        assert_eq!(catalog.list_databases().await.unwrap().len(), 1);
+        let mapping = crate::NewDbrp {
+            database: "v1".into(),
+            retention_policy: "autogen".into(),
+            default: false,
+            target: db.id,
+        };
+        let created = catalog.create_dbrp(mapping).await.unwrap();
+        assert_eq!(created.id.0, 3, "ids continue after the old records");
+        drop(catalog);
+        let catalog = DiskCatalog::open(dir.path()).unwrap();
+        let all = catalog.list_dbrps(&DbrpFilter::default()).await.unwrap();
+        assert_eq!(all, [created]);
+    }
+}

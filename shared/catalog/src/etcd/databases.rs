@@ -3,16 +3,20 @@
 //! ```text
 //! create: read {name, ids/last} ──► txn[name absent, ids/last unchanged] put name, record, ids/last
 //! update: read record ──► txn[record unchanged] put record
-//! delete: read record ──► txn[record unchanged] put record{deleted_at_ns}, delete name
+//! delete: read record, mappings (dbrps::read) ──► plan::delete_target
+//!         ──► txn[record, dbrpver unchanged] put record{deleted_at_ns}, delete name,
+//!             delete its DBRP mappings (+ moved defaults, dbrpver+1) — at most 2 × 50 + 3 ops
 //! ```
 
 use etcd_client::{Txn, TxnOp};
 
+use super::dbrps;
 use super::keys::Keys;
 use super::kv::{
     self, Kv, MAX_CAS_ATTEMPTS, absent, backoff, contention, decode, encode, put, unchanged,
 };
 use super::{last_id, now_ns};
+use crate::dbrp::plan;
 use crate::{CatalogError, Database, DatabaseId, DatabaseName, DatabaseOptions, DatabaseUpdate};
 
 pub(super) async fn create(
@@ -120,11 +124,18 @@ pub(super) async fn delete(kv: &Kv, keys: &Keys, id: DatabaseId) -> Result<Datab
             .await?
             .ok_or(CatalogError::DatabaseIdNotFound { id: id.0 })?;
         db.deleted_at_ns = Some(now_ns());
+        // The mappings naming it go with it; comparing `dbrpver` keeps a new one from slipping in.
+        let mappings = dbrps::read(kv, keys, &[]).await?;
+        let gone = plan::delete_target(&mappings.dbrps, id);
         // While the record is live, its name key points at it (both change in one txn).
-        let txn = Txn::new().when([unchanged(&key, rev)]).and_then([
+        let mut ops = vec![
             put(&key, encode("database record", &db)?),
             TxnOp::delete(keys.database_name(db.name.as_str()), None),
-        ]);
+        ];
+        ops.extend(mappings.ops(keys, &gone)?);
+        let txn = Txn::new()
+            .when([unchanged(&key, rev), mappings.unchanged(keys)])
+            .and_then(ops);
         if kv.txn(txn).await?.succeeded() {
             return Ok(db);
         }

@@ -2,11 +2,14 @@
 //!
 //! ```text
 //! snapshot: range db/id/ (revision R) ──► range schema/ @R ──► range token/id/ @R
+//!           ──► range dbrp/ @R
 //! watch(after): etcd watch prefix from after+1 ──► WatchResponse{events}
 //!     db/id/<id>      PUT ──► DatabaseUpserted | DatabaseDeleted (deleted_at_ns set); DELETE ──► DatabaseDeleted
 //!     schema/<db>/…   PUT ──► SchemaChanged (the database's tables read @ the event's revision,
 //!                             once per (revision, database))
 //!     token/id/<id>   PUT ──► TokenUpserted; DELETE ──► TokenDeleted
+//!     dbrp/<id>       PUT | DELETE ──► DbrpsChanged (every mapping read @ the event's revision,
+//!                                      once per revision; after the revision's other changes)
 //!     anything else   skipped
 //!     compaction, cancel, disconnect ──► one Err, then the stream ends
 //! ```
@@ -16,6 +19,7 @@ use std::collections::{BTreeMap, HashSet, VecDeque};
 use etcd_client::{EventType, WatchOptions, WatchStream};
 use futures::StreamExt;
 
+use super::dbrps::decode_all;
 use super::keys::{KeyKind, Keys};
 use super::kv::{Kv, bounded, decode, map_error};
 use super::schema::tables_at;
@@ -28,6 +32,7 @@ pub(super) async fn snapshot(kv: &Kv, keys: &Keys) -> Result<CatalogSnapshot, Ca
     let (db_kvs, revision) = kv.range(&keys.databases(), 0).await?;
     let (table_kvs, _) = kv.range(&keys.schemas(), revision).await?;
     let (token_kvs, _) = kv.range(&keys.tokens(), revision).await?;
+    let (dbrp_kvs, _) = kv.range(&keys.dbrps(), revision).await?;
 
     let mut databases = Vec::new();
     for found in &db_kvs {
@@ -60,6 +65,7 @@ pub(super) async fn snapshot(kv: &Kv, keys: &Keys) -> Result<CatalogSnapshot, Ca
         databases,
         schemas,
         tokens,
+        dbrps: decode_all(&dbrp_kvs)?.into_values().collect(),
     })
 }
 
@@ -79,10 +85,11 @@ pub(super) async fn watch(kv: &Kv, keys: &Keys, after: u64) -> Result<ChangeStre
     Ok(futures::stream::unfold(state, Feed::next).boxed())
 }
 
-/// A change, or a schema change still to be read at its revision.
+/// A change, or a schema or mapping change still to be read at its revision.
 enum Pending {
     Ready(CatalogChange),
     Schema { revision: i64, database: DatabaseId },
+    Dbrps { revision: i64 },
 }
 
 struct Feed {
@@ -102,6 +109,7 @@ impl Feed {
                     Pending::Schema { revision, database } => {
                         self.schema_change(revision, database).await
                     }
+                    Pending::Dbrps { revision } => self.dbrps_change(revision).await,
                 };
                 if item.is_err() {
                     self.done = true;
@@ -143,6 +151,9 @@ impl Feed {
             )));
         }
         let mut schemas_seen = HashSet::new();
+        // Mapping changes of a revision come last, once: the cache applies a database deletion
+        // before the mappings it took along.
+        let mut dbrp_revisions = Vec::new();
         for event in resp.events() {
             let Some(kv) = event.kv() else { continue };
             let revision = kv.mod_revision();
@@ -179,11 +190,34 @@ impl Feed {
                     revision: revision_u64(revision)?,
                     id,
                 }),
+                KeyKind::Dbrp(_) => {
+                    if !dbrp_revisions.contains(&revision) {
+                        dbrp_revisions.push(revision);
+                    }
+                    continue;
+                }
                 KeyKind::Other => continue,
             };
             self.pending.push_back(change);
         }
+        for revision in dbrp_revisions {
+            // After every queued change of the same revision (events are in revision order).
+            let at = self
+                .pending
+                .iter()
+                .position(|p| pending_revision(p) > revision)
+                .unwrap_or(self.pending.len());
+            self.pending.insert(at, Pending::Dbrps { revision });
+        }
         Ok(())
+    }
+
+    async fn dbrps_change(&self, revision: i64) -> Result<CatalogChange, CatalogError> {
+        let (kvs, _) = self.kv.range(&self.keys.dbrps(), revision).await?;
+        Ok(CatalogChange::DbrpsChanged {
+            revision: revision_u64(revision)?,
+            dbrps: decode_all(&kvs)?.into_values().collect(),
+        })
     }
 
     async fn schema_change(
@@ -196,6 +230,14 @@ impl Feed {
             revision: revision_u64(revision)?,
             schema,
         })
+    }
+}
+
+/// The etcd revision of a queued change (0 when it cannot be told, which sorts first).
+fn pending_revision(pending: &Pending) -> i64 {
+    match pending {
+        Pending::Ready(change) => i64::try_from(change.revision()).unwrap_or(i64::MAX),
+        Pending::Schema { revision, .. } | Pending::Dbrps { revision } => *revision,
     }
 }
 

@@ -1,7 +1,7 @@
 //! The key layout under the prefix, both directions: building keys, and classifying a watched
 //! key back into what it names (see the table in the module doc of `etcd`).
 
-use crate::{DatabaseId, TokenId};
+use crate::{DatabaseId, DbrpId, TokenId};
 
 /// Builds and parses keys under one prefix (always ending in `/`).
 #[derive(Debug, Clone)]
@@ -18,7 +18,9 @@ pub(super) enum KeyKind {
     Table(DatabaseId),
     /// `token/id/<id>`
     Token(TokenId),
-    /// Anything else (name and hash indexes, counters, offsets, files, ingesters).
+    /// `dbrp/<id>`
+    Dbrp(DbrpId),
+    /// Anything else (name and hash indexes, counters, offsets, files, ingesters, `dbrpver`).
     Other,
 }
 
@@ -78,6 +80,18 @@ impl Keys {
 
     pub(super) fn token(&self, id: TokenId) -> String {
         format!("{}token/id/{}", self.prefix, id.0)
+    }
+
+    pub(super) fn dbrp_version(&self) -> String {
+        format!("{}dbrpver", self.prefix)
+    }
+
+    pub(super) fn dbrps(&self) -> String {
+        format!("{}dbrp/", self.prefix)
+    }
+
+    pub(super) fn dbrp(&self, id: DbrpId) -> String {
+        format!("{}dbrp/{}", self.prefix, id.0)
     }
 
     pub(super) fn offsets(&self) -> String {
@@ -142,6 +156,11 @@ impl Keys {
                 .parse()
                 .map_or(KeyKind::Other, |id| KeyKind::Token(TokenId(id)));
         }
+        if let Some(id) = rest.strip_prefix("dbrp/") {
+            return id
+                .parse()
+                .map_or(KeyKind::Other, |id| KeyKind::Dbrp(DbrpId(id)));
+        }
         match self.parse_table(key) {
             Some((db, _)) => KeyKind::Table(db),
             None => KeyKind::Other,
@@ -168,6 +187,7 @@ mod tests {
             KeyKind::Table(DatabaseId(12))
         );
         assert_eq!(kind(keys.token(TokenId(3))), KeyKind::Token(TokenId(3)));
+        assert_eq!(kind(keys.dbrp(DbrpId(5))), KeyKind::Dbrp(DbrpId(5)));
         let table_key = keys.table(DatabaseId(4), "m/x");
         assert_eq!(
             keys.parse_table(table_key.as_bytes()),
@@ -178,6 +198,7 @@ mod tests {
             keys.database_name("a/b"),
             keys.last_id(),
             keys.schema_version(DatabaseId(1)),
+            keys.dbrp_version(),
             keys.offset(0),
             keys.ingester("i-1"),
             keys.token_hash(&auth::TokenHash::of("x")),

@@ -6,7 +6,8 @@
 //!              ──► ONE txn: compares (create_revision == 0 | mod_revision == R | value == V)
 //!                           + puts/deletes (≤ 128 ops, each value ≤ 64 KiB JSON)
 //!                  lost compare ──► re-read and retry (bounded), or the losing answer:
-//!                  DatabaseAlreadyExists, TokenAlreadyExists, SchemaConflict, OffsetConflict
+//!                  DatabaseAlreadyExists, TokenAlreadyExists, SchemaConflict, OffsetConflict,
+//!                  DbrpAlreadyExists
 //! watch(after) ──► etcd watch on the prefix from after + 1 ──► events ──► CatalogChange
 //! ```
 //!
@@ -21,6 +22,8 @@
 //! | `schema/<db_id>/<table>`                         | `TableSchema` (id and columns)          |
 //! | `token/hash/<sha256 hex>`                        | token id                                |
 //! | `token/id/<id>`                                  | `TokenRecord` (hash only, never a value)|
+//! | `dbrpver`                                        | change counter; every DBRP txn bumps it |
+//! | `dbrp/<id>`                                      | `Dbrp` (v1 db, rp, default, target id)  |
 //! | `offset/<log partition>`                         | persisted offset                        |
 //! | `files/<db_id>/<table_id>/<partition key>/<object id>` | `ParquetFileRecord`               |
 //! | `ingester/<ingester id>`                         | `IngesterInfo`, attached to its lease   |
@@ -32,9 +35,13 @@
 //! count are checked against a current view) and `ids/last`; a change touching more tables than
 //! fit in one transaction is applied in chunks, each compared against the previous one (every
 //! chunk is additive and valid on its own). A persist commit must fit one transaction (≤ 127
-//! files). Connection errors and timeouts (5 s per call) are [`CatalogError::Unavailable`].
+//! files). DBRP mappings are one key each; every mapping change (and every database deletion,
+//! which takes the database's mappings along in the same transaction) compares `dbrpver`, so
+//! the one-default-per-v1-database rule is planned against a current view of all mappings.
+//! Connection errors and timeouts (5 s per call) are [`CatalogError::Unavailable`].
 
 mod databases;
+mod dbrps;
 mod feed;
 mod ingesters;
 mod keys;
@@ -51,9 +58,9 @@ use etcd_client::{Client, ConnectOptions};
 
 use crate::{
     Catalog, CatalogError, CatalogSnapshot, ChangeStream, Database, DatabaseId, DatabaseName,
-    DatabaseOptions, DatabaseSchema, DatabaseUpdate, IngesterInfo, IngesterLease, LogPartition,
-    NewToken, ParquetFileRecord, PersistCommit, SchemaUpsert, TableId, TokenId, TokenRecord,
-    TokenUpdate,
+    DatabaseOptions, DatabaseSchema, DatabaseUpdate, Dbrp, DbrpFilter, DbrpId, DbrpUpdate,
+    IngesterInfo, IngesterLease, LogPartition, NewDbrp, NewToken, ParquetFileRecord,
+    PersistCommit, SchemaUpsert, TableId, TokenId, TokenRecord, TokenUpdate,
 };
 use keys::Keys;
 use kv::Kv;
@@ -206,6 +213,26 @@ impl Catalog for EtcdCatalog {
 
     async fn delete_token(&self, id: TokenId) -> Result<(), CatalogError> {
         tokens::delete(&self.kv, &self.keys, id).await
+    }
+
+    async fn create_dbrp(&self, new: NewDbrp) -> Result<Dbrp, CatalogError> {
+        dbrps::create(&self.kv, &self.keys, new).await
+    }
+
+    async fn list_dbrps(&self, filter: &DbrpFilter) -> Result<Vec<Dbrp>, CatalogError> {
+        dbrps::list(&self.kv, &self.keys, filter).await
+    }
+
+    async fn dbrp_by_id(&self, id: DbrpId) -> Result<Option<Dbrp>, CatalogError> {
+        dbrps::by_id(&self.kv, &self.keys, id).await
+    }
+
+    async fn update_dbrp(&self, id: DbrpId, update: DbrpUpdate) -> Result<Dbrp, CatalogError> {
+        dbrps::update(&self.kv, &self.keys, id, update).await
+    }
+
+    async fn delete_dbrp(&self, id: DbrpId) -> Result<Dbrp, CatalogError> {
+        dbrps::delete(&self.kv, &self.keys, id).await
     }
 
     async fn snapshot(&self) -> Result<CatalogSnapshot, CatalogError> {

@@ -2,7 +2,8 @@
 //! plus a "latest revision" signal.
 //!
 //! ```text
-//! State::apply ──► CatalogChange ──► Feed::publish ──► History (bounded by count and size)
+//! State::apply ──► CatalogChanges (one revision) ──► Feed::publish ──► History (bounded by count
+//!                                                                     and size)
 //!                                                  └─► latest revision (tokio watch) ──► wake
 //! ChangeStream: copy history entries > last delivered ──► yield them ──► sleep until woken
 //! ```
@@ -34,6 +35,7 @@ fn cost(change: &CatalogChange) -> usize {
                 .map(|t| 1 + t.columns.len())
                 .sum::<usize>()
         }
+        CatalogChange::DbrpsChanged { dbrps, .. } => 1 + dbrps.len(),
         _ => 1,
     }
 }
@@ -85,13 +87,19 @@ fn lock(history: &Mutex<History>) -> MutexGuard<'_, History> {
 }
 
 impl Feed {
-    /// Records `change` and wakes the watchers. Call in revision order (under the state lock).
-    pub(super) fn publish(&self, change: CatalogChange) {
-        let revision = change.revision();
+    /// Records the changes of one revision and wakes the watchers. Call in revision order
+    /// (under the state lock). They are added together, so a watcher reading the history sees
+    /// all or none of them.
+    pub(super) fn publish(&self, changes: Vec<CatalogChange>) {
+        let Some(revision) = changes.last().map(CatalogChange::revision) else {
+            return;
+        };
         {
             let mut h = lock(&self.history);
-            h.cost += cost(&change);
-            h.changes.push_back(change);
+            for change in changes {
+                h.cost += cost(&change);
+                h.changes.push_back(change);
+            }
             while h.changes.len() > 1 && (h.changes.len() > MAX_CHANGES || h.cost > MAX_COST) {
                 if let Some(dropped) = h.changes.pop_front() {
                     h.cost -= cost(&dropped);

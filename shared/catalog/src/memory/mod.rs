@@ -3,12 +3,13 @@
 //!
 //! ```text
 //! Catalog call ──► lock ──► State::plan_* ──► Fact ──► Journal::record (no-op | append+fsync)
-//!                                                  ──► State::apply ──► Feed::publish ──► watchers
+//!                                                  ──► State::apply ──► changes ──► Feed::publish
+//!                                                                                  ──► watchers
 //! ```
 //!
 //! One mutex guards state, journal and feed, so changes are serialised: compare-and-swap rules
-//! (schema, persisted offsets, unique names and hashes) hold trivially. Leases live beside it,
-//! process-local.
+//! (schema, persisted offsets, unique names and hashes, DBRP defaults) hold trivially. Leases
+//! live beside it, process-local.
 
 mod feed;
 mod leases;
@@ -25,9 +26,9 @@ use auth::TokenHash;
 
 use crate::{
     Catalog, CatalogError, CatalogSnapshot, ChangeStream, Database, DatabaseId, DatabaseName,
-    DatabaseOptions, DatabaseSchema, DatabaseUpdate, IngesterInfo, IngesterLease, LogPartition,
-    NewToken, ParquetFileRecord, PersistCommit, SchemaUpsert, TableId, TokenId, TokenRecord,
-    TokenUpdate,
+    DatabaseOptions, DatabaseSchema, DatabaseUpdate, Dbrp, DbrpFilter, DbrpId, DbrpUpdate,
+    IngesterInfo, IngesterLease, LogPartition, NewDbrp, NewToken, ParquetFileRecord,
+    PersistCommit, SchemaUpsert, TableId, TokenId, TokenRecord, TokenUpdate,
 };
 use feed::Feed;
 use leases::Leases;
@@ -113,11 +114,27 @@ impl<J: Journal> LocalCatalog<J> {
         let inner = &mut *guard;
         if let Some(fact) = plan(&inner.state)? {
             inner.journal.record(&fact, &inner.state)?;
-            if let Some(change) = inner.state.apply(fact) {
-                inner.feed.publish(change);
-            }
+            let changes = inner.state.apply(fact);
+            inner.feed.publish(changes);
         }
         result(&inner.state)
+    }
+
+    /// [`Self::write`] for an operation whose plan also yields its answer.
+    fn write_planned<T>(
+        &self,
+        plan: impl FnOnce(&State) -> Result<(T, Option<Fact>), CatalogError>,
+    ) -> Result<T, CatalogError> {
+        let mut answer = None;
+        self.write(
+            |s| {
+                let (value, fact) = plan(s)?;
+                answer = Some(value);
+                Ok(fact)
+            },
+            |_| Ok(()),
+        )?;
+        answer.ok_or_else(|| CatalogError::Internal("planned answer vanished".into()))
     }
 }
 
@@ -229,18 +246,18 @@ impl<J: Journal> Catalog for LocalCatalog<J> {
 
     async fn delete_database(&self, id: DatabaseId) -> Result<Database, CatalogError> {
         let now = now_ns();
-        let mut deleted = None;
-        self.write(
-            |s| {
-                let fact = s.plan_delete_database(id, now)?;
-                if let Fact::DatabasePut(db) = &fact {
-                    deleted = Some(db.clone());
+        self.write_planned(|s| {
+            let fact = s.plan_delete_database(id, now)?;
+            let deleted = match &fact {
+                Fact::DatabasePut(db) | Fact::DatabaseDeleted { database: db, .. } => db.clone(),
+                other => {
+                    return Err(CatalogError::Internal(format!(
+                        "a database deletion planned {other:?}"
+                    )));
                 }
-                Ok(Some(fact))
-            },
-            |_| Ok(()),
-        )?;
-        deleted.ok_or(CatalogError::DatabaseIdNotFound { id: id.0 })
+            };
+            Ok((deleted, Some(fact)))
+        })
     }
 
     async fn token_by_id(&self, id: TokenId) -> Result<Option<TokenRecord>, CatalogError> {
@@ -260,6 +277,32 @@ impl<J: Journal> Catalog for LocalCatalog<J> {
 
     async fn delete_token(&self, id: TokenId) -> Result<(), CatalogError> {
         self.write(|s| s.plan_delete_token(id).map(Some), |_| Ok(()))
+    }
+
+    async fn create_dbrp(&self, new: NewDbrp) -> Result<Dbrp, CatalogError> {
+        self.write_planned(|s| {
+            let (dbrp, fact) = s.plan_create_dbrp(new)?;
+            Ok((dbrp, Some(fact)))
+        })
+    }
+
+    async fn list_dbrps(&self, filter: &DbrpFilter) -> Result<Vec<Dbrp>, CatalogError> {
+        self.read(|s| s.list_dbrps(filter))
+    }
+
+    async fn dbrp_by_id(&self, id: DbrpId) -> Result<Option<Dbrp>, CatalogError> {
+        self.read(|s| s.dbrp_by_id(id))
+    }
+
+    async fn update_dbrp(&self, id: DbrpId, update: DbrpUpdate) -> Result<Dbrp, CatalogError> {
+        self.write_planned(|s| s.plan_update_dbrp(id, &update))
+    }
+
+    async fn delete_dbrp(&self, id: DbrpId) -> Result<Dbrp, CatalogError> {
+        self.write_planned(|s| {
+            let (dbrp, fact) = s.plan_delete_dbrp(id)?;
+            Ok((dbrp, Some(fact)))
+        })
     }
 
     async fn snapshot(&self) -> Result<CatalogSnapshot, CatalogError> {

@@ -7,15 +7,18 @@
 //!
 //! Every operation becomes exactly one fact: the full new record ("put"), never a delta that
 //! depends on order beyond the fact sequence itself. Replaying the same facts from an empty state
-//! rebuilds the same state, ids and revision — the embedded disk backend relies on that.
+//! rebuilds the same state, ids and revision — the embedded disk backend relies on that. A DBRP
+//! operation may change several mappings (a default moves): its fact carries every changed
+//! record, planned by `dbrp::plan`; so does the deletion of a database that mappings name.
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::dbrp::plan::{self, Dbrps};
 use crate::{
     CatalogChange, CatalogError, CatalogSnapshot, ColumnId, ColumnSchema, Database, DatabaseId,
-    DatabaseName, DatabaseOptions, DatabaseSchema, DatabaseUpdate, LogPartition, NewToken,
-    ParquetFileRecord, PersistCommit, SchemaUpsert, TableId, TableSchema, TokenId, TokenRecord,
-    TokenUpdate, plan_upsert,
+    DatabaseName, DatabaseOptions, DatabaseSchema, DatabaseUpdate, Dbrp, DbrpChanges, DbrpFilter,
+    DbrpId, DbrpUpdate, LogPartition, NewDbrp, NewToken, ParquetFileRecord, PersistCommit,
+    SchemaUpsert, TableId, TableSchema, TokenId, TokenRecord, TokenUpdate, plan_upsert,
 };
 
 /// One durable change of the state (serialised as JSON in the disk backend's files).
@@ -24,6 +27,14 @@ use crate::{
 pub enum Fact {
     /// A database record, new, updated or soft-deleted (`deleted_at_ns` set).
     DatabasePut(Database),
+    /// A database soft-deleted together with the DBRP mappings that named it (written instead
+    /// of `DatabasePut` when mappings change, so catalogs without mappings keep the old records).
+    DatabaseDeleted {
+        /// The record, `deleted_at_ns` set.
+        database: Database,
+        /// The mappings removed and the defaults that moved.
+        dbrps: DbrpChanges,
+    },
     /// Tables of a database, new or grown (each with all its columns).
     TablesPut {
         /// The database.
@@ -35,6 +46,8 @@ pub enum Fact {
     TokenPut(TokenRecord),
     /// A token record removed.
     TokenDeleted(TokenId),
+    /// DBRP mappings created, changed or deleted by one operation.
+    Dbrps(DbrpChanges),
     /// A persist commit that won its compare-and-swap.
     Persist {
         /// Log partition.
@@ -56,6 +69,7 @@ pub struct State {
     live_names: BTreeMap<DatabaseName, DatabaseId>,
     schemas: HashMap<DatabaseId, DatabaseSchema>,
     tokens: BTreeMap<TokenId, TokenRecord>,
+    dbrps: Dbrps,
     offsets: BTreeMap<LogPartition, u64>,
     /// (database, table) → partition key → files.
     files: BTreeMap<(DatabaseId, TableId), BTreeMap<String, Vec<ParquetFileRecord>>>,
@@ -131,6 +145,18 @@ impl State {
         self.tokens.values().cloned().collect()
     }
 
+    pub fn list_dbrps(&self, filter: &DbrpFilter) -> Vec<Dbrp> {
+        self.dbrps
+            .values()
+            .filter(|d| filter.matches(d))
+            .cloned()
+            .collect()
+    }
+
+    pub fn dbrp_by_id(&self, id: DbrpId) -> Option<Dbrp> {
+        self.dbrps.get(&id).cloned()
+    }
+
     pub fn snapshot(&self) -> CatalogSnapshot {
         let databases = self.list_databases();
         let schemas = databases
@@ -149,6 +175,7 @@ impl State {
             databases,
             schemas,
             tokens: self.list_tokens(),
+            dbrps: self.dbrps.values().cloned().collect(),
         }
     }
 
@@ -208,7 +235,37 @@ impl State {
     pub fn plan_delete_database(&self, id: DatabaseId, now_ns: i64) -> Result<Fact, CatalogError> {
         let mut db = self.live(id)?.clone();
         db.deleted_at_ns = Some(now_ns);
-        Ok(Fact::DatabasePut(db))
+        let dbrps = plan::delete_target(&self.dbrps, id);
+        if dbrps.is_empty() {
+            return Ok(Fact::DatabasePut(db));
+        }
+        Ok(Fact::DatabaseDeleted {
+            database: db,
+            dbrps,
+        })
+    }
+
+    /// The new mapping and the fact creating it.
+    pub fn plan_create_dbrp(&self, new: NewDbrp) -> Result<(Dbrp, Fact), CatalogError> {
+        self.live(new.target)?;
+        let (dbrp, changes) = plan::create(&self.dbrps, DbrpId(self.next_id(1)), new)?;
+        Ok((dbrp, Fact::Dbrps(changes)))
+    }
+
+    /// The updated mapping and the fact, `None` when nothing changes.
+    pub fn plan_update_dbrp(
+        &self,
+        id: DbrpId,
+        update: &DbrpUpdate,
+    ) -> Result<(Dbrp, Option<Fact>), CatalogError> {
+        let (dbrp, changes) = plan::update(&self.dbrps, id, update)?;
+        Ok((dbrp, (!changes.is_empty()).then_some(Fact::Dbrps(changes))))
+    }
+
+    /// The deleted mapping and the fact.
+    pub fn plan_delete_dbrp(&self, id: DbrpId) -> Result<(Dbrp, Fact), CatalogError> {
+        let (dbrp, changes) = plan::delete(&self.dbrps, id)?;
+        Ok((dbrp, Fact::Dbrps(changes)))
     }
 
     /// `Ok(None)`: the schema already holds everything (nothing to write).
@@ -326,61 +383,31 @@ impl State {
 
     // ---- applying ---------------------------------------------------------------------------
 
-    /// Applies `fact` as the next revision; returns the change caches must see, if any.
-    pub fn apply(&mut self, fact: Fact) -> Option<CatalogChange> {
+    /// Applies `fact` as the next revision; returns the changes caches must see (all of that
+    /// revision), in order.
+    pub fn apply(&mut self, fact: Fact) -> Vec<CatalogChange> {
         self.revision += 1;
         let revision = self.revision;
         match fact {
-            Fact::DatabasePut(db) => {
-                self.last_id = self.last_id.max(db.id.0);
-                self.schemas
-                    .entry(db.id)
-                    .or_insert_with(|| DatabaseSchema::empty(db.id));
-                let change = if db.deleted_at_ns.is_some() {
-                    if self.live_names.get(&db.name) == Some(&db.id) {
-                        self.live_names.remove(&db.name);
-                    }
-                    CatalogChange::DatabaseDeleted {
-                        revision,
-                        id: db.id,
-                    }
-                } else {
-                    self.live_names.insert(db.name.clone(), db.id);
-                    CatalogChange::DatabaseUpserted {
-                        revision,
-                        database: db.clone(),
-                    }
-                };
-                self.databases.insert(db.id, db);
-                Some(change)
-            }
+            Fact::DatabasePut(db) => vec![self.apply_database(revision, db)],
+            Fact::DatabaseDeleted { database, dbrps } => vec![
+                self.apply_database(revision, database),
+                self.apply_dbrps(revision, &dbrps),
+            ],
+            Fact::Dbrps(dbrps) => vec![self.apply_dbrps(revision, &dbrps)],
             Fact::TablesPut {
                 database_id,
                 tables,
-            } => {
-                let schema = self
-                    .schemas
-                    .entry(database_id)
-                    .or_insert_with(|| DatabaseSchema::empty(database_id));
-                for (name, table) in tables {
-                    self.last_id = self.last_id.max(table.id.0);
-                    for column in table.columns.values() {
-                        self.last_id = self.last_id.max(column.id.0);
-                    }
-                    schema.tables.insert(name, table);
-                }
-                let schema = schema.clone();
-                Some(CatalogChange::SchemaChanged { revision, schema })
-            }
+            } => vec![self.apply_tables(revision, database_id, tables)],
             Fact::TokenPut(token) => {
                 self.last_id = self.last_id.max(token.id.0);
                 self.tokens.insert(token.id, token.clone());
-                Some(CatalogChange::TokenUpserted { revision, token })
+                vec![CatalogChange::TokenUpserted { revision, token }]
             }
             Fact::TokenDeleted(id) => {
                 self.last_id = self.last_id.max(id.0);
                 self.tokens.remove(&id);
-                Some(CatalogChange::TokenDeleted { revision, id })
+                vec![CatalogChange::TokenDeleted { revision, id }]
             }
             Fact::Persist {
                 log_partition,
@@ -396,8 +423,65 @@ impl State {
                         .or_default()
                         .push(file);
                 }
-                None
+                Vec::new()
             }
+        }
+    }
+
+    fn apply_database(&mut self, revision: u64, db: Database) -> CatalogChange {
+        self.last_id = self.last_id.max(db.id.0);
+        self.schemas
+            .entry(db.id)
+            .or_insert_with(|| DatabaseSchema::empty(db.id));
+        let change = if db.deleted_at_ns.is_some() {
+            if self.live_names.get(&db.name) == Some(&db.id) {
+                self.live_names.remove(&db.name);
+            }
+            CatalogChange::DatabaseDeleted {
+                revision,
+                id: db.id,
+            }
+        } else {
+            self.live_names.insert(db.name.clone(), db.id);
+            CatalogChange::DatabaseUpserted {
+                revision,
+                database: db.clone(),
+            }
+        };
+        self.databases.insert(db.id, db);
+        change
+    }
+
+    fn apply_tables(
+        &mut self,
+        revision: u64,
+        database_id: DatabaseId,
+        tables: Vec<(String, TableSchema)>,
+    ) -> CatalogChange {
+        let schema = self
+            .schemas
+            .entry(database_id)
+            .or_insert_with(|| DatabaseSchema::empty(database_id));
+        for (name, table) in tables {
+            self.last_id = self.last_id.max(table.id.0);
+            for column in table.columns.values() {
+                self.last_id = self.last_id.max(column.id.0);
+            }
+            schema.tables.insert(name, table);
+        }
+        let schema = schema.clone();
+        CatalogChange::SchemaChanged { revision, schema }
+    }
+
+    fn apply_dbrps(&mut self, revision: u64, changes: &DbrpChanges) -> CatalogChange {
+        let ids = changes.put.iter().map(|d| d.id);
+        for id in ids.chain(changes.deleted.iter().copied()) {
+            self.last_id = self.last_id.max(id.0);
+        }
+        changes.apply_to(&mut self.dbrps);
+        CatalogChange::DbrpsChanged {
+            revision,
+            dbrps: self.dbrps.values().cloned().collect(),
         }
     }
 
@@ -424,6 +508,12 @@ impl State {
             }
         }
         facts.extend(self.tokens.values().cloned().map(Fact::TokenPut));
+        if !self.dbrps.is_empty() {
+            facts.push(Fact::Dbrps(DbrpChanges {
+                put: self.dbrps.values().cloned().collect(),
+                deleted: Vec::new(),
+            }));
+        }
         let mut files_by_partition: BTreeMap<LogPartition, Vec<ParquetFileRecord>> =
             BTreeMap::new();
         for by_key in self.files.values() {

@@ -8,7 +8,8 @@
 //!           object store) ──► bind --bind
 //!       ──► start the ingester (reads the embedded log, persists Parquet)
 //!       ──► one axum router: router HTTP API + shell (/health, /ready, /metrics: router,
-//!           ingester and querier metrics) + Flight gRPC (querier::flight_routes)
+//!           ingester and querier metrics) + Flight gRPC (querier::flight_routes) + InfluxQL
+//!           over v1 `/query` (querier::v1_routes)
 //!       ──► until SIGINT/SIGTERM ──► drain ──► ingester persists everything ──► flush the log
 //! ```
 
@@ -55,8 +56,13 @@ pub(crate) async fn run(config: ServeConfig) -> Result<(), RunError> {
         .with_metrics(Arc::clone(&querier_metrics) as Arc<dyn observability::MetricsText>)
         .with_check(querier::store_check(running.store()));
     // Queries over Flight gRPC on the same port as the HTTP API.
-    let flight = querier::flight_routes(running.query_database(&config.query), &querier_metrics);
-    let app = router::http::app(state, shell.routes()).merge(flight);
+    let query_database = running.query_database(&config.query);
+    let flight = querier::flight_routes(query_database.clone(), &querier_metrics);
+    // InfluxQL over the v1 `/query` (the router already answers `/ping`).
+    let v1 = querier::v1_routes(query_database);
+    let app = router::http::app(state, shell.routes())
+        .merge(flight)
+        .merge(v1);
     shell
         .serve(listener, app, shutdown_signal())
         .await

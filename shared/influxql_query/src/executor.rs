@@ -1,0 +1,244 @@
+//! Runs a parsed query statement by statement, as 1.x's query executor does.
+//!
+//! ```text
+//! Query ──► authorize (every database a statement reads: read; CREATE/DROP: operator)
+//!       ──► for each statement i: resolve its database (ON / FROM db.rp.m / the request's
+//!           db + rp) ──► select:: | meta:: | catalog ──► StatementResult { statement_id: i }
+//!           the first failure ends the query: later statements answer "not executed"
+//! ```
+
+use std::sync::Arc;
+
+use auth::{Action, Authorization};
+use catalog::{Database, DatabaseName};
+use influxql::ast::{Query, SelectStatement, Source, Statement};
+use query::QueryDatabase;
+use v1_query::result::{Series, StatementResult};
+
+use crate::{ExecError, meta, select};
+
+/// The request around a query: the v1 `db` / `rp` parameters, the time `now()` means, and the
+/// token's authorization.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// `db=`
+    pub database: Option<String>,
+    /// `rp=`
+    pub retention_policy: Option<String>,
+    /// `now()`, in nanoseconds since the epoch.
+    pub now: i64,
+    /// What the request's token may do.
+    pub authorization: Authorization,
+}
+
+/// The Quiver database a v1 `db` + `rp` name: `db` for the default policy (empty, `autogen`,
+/// `default`), else `db/rp` — as the router's v1 `/write` names it.
+pub fn database_name(db: &str, rp: Option<&str>) -> String {
+    match rp {
+        Some(rp)
+            if !(rp.is_empty()
+                || rp.eq_ignore_ascii_case("autogen")
+                || rp.eq_ignore_ascii_case("default")
+                || rp == "''") =>
+        {
+            format!("{db}/{rp}")
+        }
+        _ => db.to_owned(),
+    }
+}
+
+/// Executes InfluxQL over a [`QueryDatabase`].
+#[derive(Debug, Clone)]
+pub struct Executor {
+    db: Arc<QueryDatabase>,
+}
+
+impl Executor {
+    /// An executor over `db`'s catalog and sessions.
+    pub fn new(db: Arc<QueryDatabase>) -> Self {
+        Self { db }
+    }
+
+    /// Checks the token may run every statement of `query`: read on each database a statement
+    /// reads, operator rights for CREATE / DROP DATABASE.
+    pub fn authorize(&self, query: &Query, req: &Request) -> Result<(), String> {
+        let auth = &req.authorization;
+        for stmt in &query.statements {
+            let needs_operator = matches!(
+                stmt,
+                Statement::CreateDatabase(_)
+                    | Statement::DropDatabase { .. }
+                    | Statement::CreateRetentionPolicy(_)
+                    | Statement::DropRetentionPolicy { .. }
+                    | Statement::AlterRetentionPolicy(_)
+            );
+            if needs_operator && !auth.operator {
+                return Err(format!(
+                    "error authorizing query: token not authorized to execute statement '{stmt}', requires admin privilege"
+                ));
+            }
+            for db in read_databases(stmt, req) {
+                if !auth.allows(Action::Read, &db) {
+                    return Err(format!(
+                        "error authorizing query: token not authorized to execute statement '{stmt}', requires READ on {db}"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs every statement of `query`.
+    pub async fn execute(&self, query: &Query, req: &Request) -> Vec<StatementResult> {
+        let mut out = Vec::with_capacity(query.statements.len());
+        let mut failed = false;
+        for (i, stmt) in query.statements.iter().enumerate() {
+            if failed {
+                out.push(StatementResult::error(i, "not executed"));
+                continue;
+            }
+            let r = self.execute_statement(stmt, i, req).await;
+            failed = r.error.is_some();
+            out.push(r);
+        }
+        out
+    }
+
+    /// Runs one statement.
+    pub async fn execute_statement(
+        &self,
+        stmt: &Statement,
+        statement_id: usize,
+        req: &Request,
+    ) -> StatementResult {
+        let location = match stmt {
+            Statement::Select(s) => s.location.clone(),
+            _ => None,
+        };
+        match self.run(stmt, req).await {
+            Ok(series) => StatementResult {
+                statement_id,
+                series,
+                location,
+                ..StatementResult::default()
+            },
+            Err(e) => {
+                tracing::debug!(error = %e, "InfluxQL statement failed");
+                StatementResult::error(statement_id, e.to_string())
+            }
+        }
+    }
+
+    async fn run(&self, stmt: &Statement, req: &Request) -> Result<Vec<Series>, ExecError> {
+        let catalog = self.db.catalog();
+        match stmt {
+            Statement::Select(s) => {
+                let db = self.select_database(s, req).await?;
+                let session = self.db.session(&db).await?;
+                let schema = catalog.database_schema(db.id).await?;
+                select::execute(&session, &schema.tables, s, req.now).await
+            }
+            Statement::ShowDatabases => meta::show_databases(catalog.as_ref(), &req.authorization).await,
+            Statement::ShowRetentionPolicies { database } => {
+                let name = on_database(database.as_deref(), req)?;
+                meta::show_retention_policies(catalog.as_ref(), &name).await
+            }
+            Statement::CreateDatabase(c) => {
+                meta::create_database(catalog.as_ref(), c).await?;
+                Ok(Vec::new())
+            }
+            Statement::DropDatabase { name } => {
+                meta::drop_database(catalog.as_ref(), name).await?;
+                Ok(Vec::new())
+            }
+            Statement::Explain(_) => Err(ExecError::Statement(
+                "EXPLAIN is not supported yet".to_owned(),
+            )),
+            other => {
+                let Some(on) = meta::statement_database(other) else {
+                    return Err(ExecError::Statement(format!(
+                        "statement is not supported: {other}"
+                    )));
+                };
+                let name = on_database(on, req)?;
+                let db = self.lookup(&name).await?;
+                let session = self.db.session(&db).await?;
+                let schema = catalog.database_schema(db.id).await?;
+                meta::show(&session, &schema.tables, other, req.now).await
+            }
+        }
+    }
+
+    async fn lookup(&self, name: &str) -> Result<Database, ExecError> {
+        let not_found = || ExecError::Statement(format!("database not found: {name}"));
+        let db_name = DatabaseName::new(name).map_err(|_| not_found())?;
+        match self.db.catalog().database_by_name(&db_name).await? {
+            Some(db) if db.deleted_at_ns.is_none() => Ok(db),
+            _ => Err(not_found()),
+        }
+    }
+
+    async fn select_database(&self, s: &SelectStatement, req: &Request) -> Result<Database, ExecError> {
+        let name = select_database_name(s, req).ok_or_else(|| {
+            ExecError::Statement("database name required".to_owned())
+        })?;
+        self.lookup(&name).await
+    }
+}
+
+/// The database a SELECT reads: the first qualified source, else the request's.
+fn select_database_name(s: &SelectStatement, req: &Request) -> Option<String> {
+    for src in &s.sources {
+        match src {
+            Source::Measurement(m) => {
+                if let Some(db) = &m.database {
+                    if !db.is_empty() {
+                        let rp = m
+                            .retention_policy
+                            .as_deref()
+                            .or(req.retention_policy.as_deref());
+                        return Some(database_name(db, rp));
+                    }
+                }
+            }
+            Source::Subquery(inner) => {
+                if let Some(n) = select_database_name(inner, req) {
+                    return Some(n);
+                }
+            }
+        }
+    }
+    req.database
+        .as_deref()
+        .map(|db| database_name(db, req.retention_policy.as_deref()))
+}
+
+/// `ON db` if given, else the request's database.
+fn on_database(on: Option<&str>, req: &Request) -> Result<String, ExecError> {
+    match on {
+        Some(db) => Ok(database_name(db, req.retention_policy.as_deref())),
+        None => req
+            .database
+            .as_deref()
+            .map(|db| database_name(db, req.retention_policy.as_deref()))
+            .ok_or_else(|| ExecError::Statement("database name required".to_owned())),
+    }
+}
+
+/// The databases a statement reads (for authorization).
+fn read_databases(stmt: &Statement, req: &Request) -> Vec<String> {
+    match stmt {
+        Statement::Select(s) => select_database_name(s, req).into_iter().collect(),
+        Statement::Explain(e) => select_database_name(&e.statement, req).into_iter().collect(),
+        Statement::ShowDatabases | Statement::CreateDatabase(_) | Statement::DropDatabase { .. } => {
+            Vec::new()
+        }
+        Statement::ShowRetentionPolicies { database } => {
+            on_database(database.as_deref(), req).into_iter().collect()
+        }
+        other => match meta::statement_database(other) {
+            Some(on) => on_database(on, req).into_iter().collect(),
+            None => Vec::new(),
+        },
+    }
+}

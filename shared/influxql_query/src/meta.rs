@@ -1,0 +1,546 @@
+//! SHOW statements and database management, answered as 1.x answers them.
+//!
+//! ```text
+//! SHOW DATABASES            ──► catalog databases the token may read (creation order)
+//! SHOW RETENTION POLICIES   ──► autogen (the database) + one per `db/rp` database
+//! SHOW MEASUREMENTS | TAG KEYS | FIELD KEYS ──► the database's schema (FROM, WITH, LIMIT)
+//!   with WHERE, or for TAG VALUES | SERIES | cardinalities ──► the distinct series of each
+//!   measurement (fetch::distinct_series: DataFusion over the same tables as SELECT),
+//!   filtered by the condition on their tags
+//! CREATE DATABASE / DROP DATABASE ──► catalog
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use auth::{Action, Authorization};
+use catalog::{Catalog, DatabaseName, DatabaseOptions, TableSchema};
+use datafusion::prelude::SessionContext;
+use influxql::ast::{
+    BinaryOp, CardinalityStatement, CreateDatabaseStatement, Expr, MeasurementName, Source,
+    Statement, TagKeySelector,
+};
+use v1_query::result::{Series, Value};
+
+use crate::condition::{self, TimeRange};
+use crate::eval::{Row, eval_bool};
+use crate::executor::database_name;
+use crate::fetch::{SeriesData, distinct_series};
+use crate::select::fields::Schema;
+use crate::ExecError;
+
+fn err(text: impl Into<String>) -> ExecError {
+    ExecError::Statement(text.into())
+}
+
+/// `SHOW DATABASES`: the v1 database names (the part before `/`) the token may read.
+pub(crate) async fn show_databases(
+    catalog: &dyn Catalog,
+    auth: &Authorization,
+) -> Result<Vec<Series>, ExecError> {
+    let mut dbs = catalog.list_databases().await?;
+    dbs.retain(|d| d.deleted_at_ns.is_none());
+    dbs.sort_by_key(|d| (d.created_at_ns, d.id.0));
+    let mut names: Vec<String> = Vec::new();
+    for d in &dbs {
+        if !auth.allows(Action::Read, d.name.as_str()) {
+            continue;
+        }
+        let v1 = d.name.as_str().split('/').next().unwrap_or_default().to_owned();
+        if !names.contains(&v1) {
+            names.push(v1);
+        }
+    }
+    Ok(vec![Series {
+        name: Some("databases".to_owned()),
+        columns: vec!["name".to_owned()],
+        values: names.into_iter().map(|n| vec![Value::String(n)]).collect(),
+        ..Series::default()
+    }])
+}
+
+/// Formats a duration as Go's `time.Duration.String()` (`168h0m0s`, `0s`).
+fn go_duration(ns: i64) -> String {
+    if ns == 0 {
+        return "0s".to_owned();
+    }
+    let secs = ns / 1_000_000_000;
+    let h = secs / 3600;
+    let m = (secs % 3600) / 60;
+    let s = secs % 60;
+    let frac = ns % 1_000_000_000;
+    let mut out = String::new();
+    if h > 0 {
+        out.push_str(&format!("{h}h"));
+    }
+    if h > 0 || m > 0 {
+        out.push_str(&format!("{m}m"));
+    }
+    if frac == 0 {
+        out.push_str(&format!("{s}s"));
+    } else {
+        let f = format!("{:09}", frac);
+        out.push_str(&format!("{s}.{}s", f.trim_end_matches('0')));
+    }
+    out
+}
+
+/// `SHOW RETENTION POLICIES ON db`: `autogen` for the database itself, one more per `db/rp`.
+pub(crate) async fn show_retention_policies(
+    catalog: &dyn Catalog,
+    name: &str,
+) -> Result<Vec<Series>, ExecError> {
+    let base = name.split('/').next().unwrap_or_default().to_owned();
+    let mut dbs = catalog.list_databases().await?;
+    dbs.retain(|d| d.deleted_at_ns.is_none());
+    dbs.sort_by_key(|d| (d.created_at_ns, d.id.0));
+    let mut values = Vec::new();
+    let mut found = false;
+    for d in &dbs {
+        let n = d.name.as_str();
+        let rp = if n == base {
+            "autogen".to_owned()
+        } else if let Some(rp) = n.strip_prefix(&format!("{base}/")) {
+            rp.to_owned()
+        } else {
+            continue;
+        };
+        found = true;
+        let duration = d.retention_period_ns().unwrap_or(0);
+        let shard = if duration > 0 && duration < 2 * 86_400_000_000_000 {
+            3_600_000_000_000
+        } else if duration > 0 && duration <= 180 * 86_400_000_000_000 {
+            86_400_000_000_000
+        } else {
+            7 * 86_400_000_000_000
+        };
+        values.push(vec![
+            Value::String(rp.clone()),
+            Value::String(go_duration(duration)),
+            Value::String(go_duration(shard)),
+            Value::Integer(1),
+            Value::Boolean(rp == "autogen"),
+        ]);
+    }
+    if !found {
+        return Err(err(format!("database not found: {base}")));
+    }
+    Ok(vec![Series {
+        columns: ["name", "duration", "shardGroupDuration", "replicaN", "default"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+        values,
+        ..Series::default()
+    }])
+}
+
+/// `CREATE DATABASE name [WITH DURATION d …]`: creates `name` (and its policy `name/rp`
+/// when `NAME rp` is not the default); an existing database is fine, as in 1.x.
+pub(crate) async fn create_database(
+    catalog: &dyn Catalog,
+    c: &CreateDatabaseStatement,
+) -> Result<(), ExecError> {
+    let name = database_name(&c.name, c.retention_policy_name.as_deref());
+    let db_name = DatabaseName::new(&name).map_err(|e| err(e.to_string()))?;
+    let options = DatabaseOptions {
+        retention_period: c
+            .duration
+            .filter(|d| *d > 0)
+            .map(|d| std::time::Duration::from_nanos(d.unsigned_abs())),
+        ..DatabaseOptions::default()
+    };
+    match catalog.create_database(&db_name, options).await {
+        Ok(_) | Err(catalog::CatalogError::DatabaseAlreadyExists { .. }) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `DROP DATABASE name`: deletes it (and its `name/rp` policies); a missing one is fine.
+pub(crate) async fn drop_database(catalog: &dyn Catalog, name: &str) -> Result<(), ExecError> {
+    for d in catalog.list_databases().await? {
+        let n = d.name.as_str();
+        if d.deleted_at_ns.is_none() && (n == name || n.starts_with(&format!("{name}/"))) {
+            catalog.delete_database(d.id).await?;
+        }
+    }
+    Ok(())
+}
+
+/// For a SHOW statement answered from one database: its `ON db` (`Some(None)` = the
+/// request's database); `None` for statements Quiver does not answer.
+pub(crate) fn statement_database(stmt: &Statement) -> Option<Option<&str>> {
+    Some(match stmt {
+        Statement::ShowMeasurements(s) => s.database.as_deref(),
+        Statement::ShowTagKeys(s) => s.database.as_deref(),
+        Statement::ShowTagValues(s) => s.database.as_deref(),
+        Statement::ShowFieldKeys(s) => s.database.as_deref(),
+        Statement::ShowSeries(s) => s.database.as_deref(),
+        Statement::ShowMeasurementCardinality(c)
+        | Statement::ShowTagKeyCardinality(c)
+        | Statement::ShowFieldKeyCardinality(c)
+        | Statement::ShowSeriesCardinality(c) => c.database.as_deref(),
+        Statement::ShowTagValuesCardinality(s) => s.common.database.as_deref(),
+        _ => return None,
+    })
+}
+
+/// Measurements named by FROM (all of them when empty), sorted.
+fn from_measurements(sources: &[Source], tables: &BTreeMap<String, TableSchema>) -> Vec<String> {
+    if sources.is_empty() {
+        return tables.keys().cloned().collect();
+    }
+    let mut out = BTreeSet::new();
+    for s in sources {
+        if let Source::Measurement(m) = s {
+            match &m.name {
+                Some(MeasurementName::Name(n)) if tables.contains_key(n) => {
+                    out.insert(n.clone());
+                }
+                Some(MeasurementName::Regex(r)) => {
+                    out.extend(tables.keys().filter(|t| r.regex.is_match(t)).cloned());
+                }
+                _ => {}
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+struct TagRow<'a>(&'a BTreeMap<String, String>, &'a str);
+
+impl Row for TagRow<'_> {
+    fn get(&self, name: &str, _: Option<influxql::ast::DataType>) -> Value {
+        if name == "_name" {
+            return Value::String(self.1.to_owned());
+        }
+        Value::String(self.0.get(name).cloned().unwrap_or_default())
+    }
+}
+
+/// The series of `table` matching `cond` (tags only) within `range`.
+async fn matching_series(
+    ctx: &SessionContext,
+    table: &str,
+    schema: &TableSchema,
+    cond: Option<&Expr>,
+    range: TimeRange,
+) -> Result<Vec<BTreeMap<String, String>>, ExecError> {
+    let mut s = Schema::default();
+    s.add(schema);
+    let tags: Vec<String> = s.tags.iter().cloned().collect();
+    let mut series = distinct_series(ctx, table, &tags, range).await?;
+    if let Some(c) = cond {
+        series.retain(|t| eval_bool(c, &TagRow(t, table)));
+    }
+    Ok(series)
+}
+
+fn page<T>(v: Vec<T>, limit: u64, offset: u64) -> Vec<T> {
+    let offset = usize::try_from(offset).unwrap_or(usize::MAX);
+    let v: Vec<T> = v.into_iter().skip(offset).collect();
+    if limit > 0 {
+        v.into_iter()
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .collect()
+    } else {
+        v
+    }
+}
+
+fn strings(v: impl IntoIterator<Item = String>) -> Vec<Vec<Value>> {
+    v.into_iter().map(|s| vec![Value::String(s)]).collect()
+}
+
+fn cardinality(n: usize) -> Vec<Series> {
+    vec![Series {
+        columns: vec!["cardinality estimation".to_owned()],
+        values: vec![vec![Value::Integer(n as i64)]],
+        ..Series::default()
+    }]
+}
+
+fn count_series(name: &str, n: usize) -> Series {
+    Series {
+        name: Some(name.to_owned()),
+        columns: vec!["count".to_owned()],
+        values: vec![vec![Value::Integer(n as i64)]],
+        ..Series::default()
+    }
+}
+
+/// Answers the SHOW statements that read one database's schema or series.
+pub(crate) async fn show(
+    ctx: &SessionContext,
+    tables: &BTreeMap<String, TableSchema>,
+    stmt: &Statement,
+    now: i64,
+) -> Result<Vec<Series>, ExecError> {
+    match stmt {
+        Statement::ShowMeasurements(s) => {
+            let (cond, range) = condition::split(s.condition.as_ref(), now)?;
+            let mut names = Vec::new();
+            for name in tables.keys() {
+                if let Some((op, m)) = &s.with_measurement {
+                    let matched = match m {
+                        MeasurementName::Name(n) => n == name,
+                        MeasurementName::Regex(r) => r.regex.is_match(name),
+                    };
+                    let want = matches!(op, BinaryOp::Eq | BinaryOp::EqRegex);
+                    if matched != want {
+                        continue;
+                    }
+                }
+                if cond.is_some() || range != TimeRange::default() {
+                    let Some(schema) = tables.get(name) else { continue };
+                    if matching_series(ctx, name, schema, cond.as_ref(), range)
+                        .await?
+                        .is_empty()
+                    {
+                        continue;
+                    }
+                }
+                names.push(name.clone());
+            }
+            let names = page(names, s.limit, s.offset);
+            if names.is_empty() {
+                return Ok(Vec::new());
+            }
+            Ok(vec![Series {
+                name: Some("measurements".to_owned()),
+                columns: vec!["name".to_owned()],
+                values: strings(names),
+                ..Series::default()
+            }])
+        }
+        Statement::ShowTagKeys(s) => {
+            let (cond, range) = condition::split(s.condition.as_ref(), now)?;
+            let mut out = Vec::new();
+            for name in from_measurements(&s.sources, tables) {
+                let Some(schema) = tables.get(&name) else { continue };
+                let mut sch = Schema::default();
+                sch.add(schema);
+                let keys: Vec<String> = if cond.is_some() || range != TimeRange::default() {
+                    let series = matching_series(ctx, &name, schema, cond.as_ref(), range).await?;
+                    let mut k = BTreeSet::new();
+                    for t in series {
+                        k.extend(t.into_keys());
+                    }
+                    k.into_iter().collect()
+                } else {
+                    sch.tags.iter().cloned().collect()
+                };
+                let keys = page(keys, s.limit, s.offset);
+                if keys.is_empty() {
+                    continue;
+                }
+                out.push(Series {
+                    name: Some(name.clone()),
+                    columns: vec!["tagKey".to_owned()],
+                    values: strings(keys),
+                    ..Series::default()
+                });
+            }
+            Ok(page(out, s.slimit, s.soffset))
+        }
+        Statement::ShowTagValues(s) => {
+            let (cond, range) = condition::split(s.condition.as_ref(), now)?;
+            let mut out = Vec::new();
+            for name in from_measurements(&s.sources, tables) {
+                let Some(schema) = tables.get(&name) else { continue };
+                let pairs = tag_values(ctx, &name, schema, &s.key, cond.as_ref(), range).await?;
+                let pairs = page(pairs, s.limit, s.offset);
+                if pairs.is_empty() {
+                    continue;
+                }
+                out.push(Series {
+                    name: Some(name.clone()),
+                    columns: vec!["key".to_owned(), "value".to_owned()],
+                    values: pairs
+                        .into_iter()
+                        .map(|(k, v)| vec![Value::String(k), Value::String(v)])
+                        .collect(),
+                    ..Series::default()
+                });
+            }
+            Ok(out)
+        }
+        Statement::ShowFieldKeys(s) => {
+            let mut out = Vec::new();
+            for name in from_measurements(&s.sources, tables) {
+                let Some(schema) = tables.get(&name) else { continue };
+                let mut sch = Schema::default();
+                sch.add(schema);
+                let fields: Vec<(String, &str)> = sch
+                    .fields
+                    .iter()
+                    .map(|(n, k)| (n.clone(), k.name()))
+                    .collect();
+                let fields = page(fields, s.limit, s.offset);
+                if fields.is_empty() {
+                    continue;
+                }
+                out.push(Series {
+                    name: Some(name.clone()),
+                    columns: vec!["fieldKey".to_owned(), "fieldType".to_owned()],
+                    values: fields
+                        .into_iter()
+                        .map(|(n, t)| vec![Value::String(n), Value::String(t.to_owned())])
+                        .collect(),
+                    ..Series::default()
+                });
+            }
+            Ok(out)
+        }
+        Statement::ShowSeries(s) => {
+            let (cond, range) = condition::split(s.condition.as_ref(), now)?;
+            let mut keys = Vec::new();
+            for name in from_measurements(&s.sources, tables) {
+                let Some(schema) = tables.get(&name) else { continue };
+                for t in matching_series(ctx, &name, schema, cond.as_ref(), range).await? {
+                    keys.push(series_key(&name, t));
+                }
+            }
+            keys.sort();
+            let keys = page(keys, s.limit, s.offset);
+            if keys.is_empty() {
+                return Ok(Vec::new());
+            }
+            Ok(vec![Series {
+                columns: vec!["key".to_owned()],
+                values: strings(keys),
+                ..Series::default()
+            }])
+        }
+        Statement::ShowSeriesCardinality(c) => {
+            let per = per_measurement_series(ctx, tables, c, now).await?;
+            if c.exact {
+                return Ok(per
+                    .into_iter()
+                    .filter(|(_, s)| !s.is_empty())
+                    .map(|(n, s)| count_series(&n, s.len()))
+                    .collect());
+            }
+            Ok(cardinality(per.iter().map(|(_, s)| s.len()).sum()))
+        }
+        Statement::ShowMeasurementCardinality(c) => {
+            let names = from_measurements(&c.sources, tables);
+            let n = if c.condition.is_some() {
+                per_measurement_series(ctx, tables, c, now)
+                    .await?
+                    .iter()
+                    .filter(|(_, s)| !s.is_empty())
+                    .count()
+            } else {
+                names.len()
+            };
+            if c.exact {
+                return Ok(vec![Series {
+                    columns: vec!["count".to_owned()],
+                    values: vec![vec![Value::Integer(n as i64)]],
+                    ..Series::default()
+                }]);
+            }
+            Ok(cardinality(n))
+        }
+        Statement::ShowTagKeyCardinality(c) => {
+            let mut out = Vec::new();
+            for (name, series) in per_measurement_series(ctx, tables, c, now).await? {
+                let mut keys = BTreeSet::new();
+                for t in series {
+                    keys.extend(t.into_keys());
+                }
+                if !keys.is_empty() {
+                    out.push(count_series(&name, keys.len()));
+                }
+            }
+            Ok(out)
+        }
+        Statement::ShowFieldKeyCardinality(c) => {
+            let mut out = Vec::new();
+            for name in from_measurements(&c.sources, tables) {
+                let Some(schema) = tables.get(&name) else { continue };
+                let mut sch = Schema::default();
+                sch.add(schema);
+                if !sch.fields.is_empty() {
+                    out.push(count_series(&name, sch.fields.len()));
+                }
+            }
+            Ok(out)
+        }
+        Statement::ShowTagValuesCardinality(s) => {
+            let (cond, range) = condition::split(s.common.condition.as_ref(), now)?;
+            let mut out = Vec::new();
+            for name in from_measurements(&s.common.sources, tables) {
+                let Some(schema) = tables.get(&name) else { continue };
+                let pairs = tag_values(ctx, &name, schema, &s.key, cond.as_ref(), range).await?;
+                if !pairs.is_empty() {
+                    out.push(count_series(&name, pairs.len()));
+                }
+            }
+            Ok(out)
+        }
+        other => Err(err(format!("statement is not supported: {other}"))),
+    }
+}
+
+fn series_key(name: &str, tags: BTreeMap<String, String>) -> String {
+    let s = SeriesData {
+        tags,
+        times: Vec::new(),
+        columns: Vec::new(),
+    };
+    s.key(name)
+}
+
+async fn per_measurement_series(
+    ctx: &SessionContext,
+    tables: &BTreeMap<String, TableSchema>,
+    c: &CardinalityStatement,
+    now: i64,
+) -> Result<Vec<(String, Vec<BTreeMap<String, String>>)>, ExecError> {
+    let (cond, range) = condition::split(c.condition.as_ref(), now)?;
+    let mut out = Vec::new();
+    for name in from_measurements(&c.sources, tables) {
+        let Some(schema) = tables.get(&name) else { continue };
+        let series = matching_series(ctx, &name, schema, cond.as_ref(), range).await?;
+        out.push((name, series));
+    }
+    Ok(out)
+}
+
+/// (key, value) pairs of the selected tag keys among the matching series, sorted, distinct.
+async fn tag_values(
+    ctx: &SessionContext,
+    table: &str,
+    schema: &TableSchema,
+    key: &TagKeySelector,
+    cond: Option<&Expr>,
+    range: TimeRange,
+) -> Result<Vec<(String, String)>, ExecError> {
+    let mut sch = Schema::default();
+    sch.add(schema);
+    let keys: Vec<&String> = sch
+        .tags
+        .iter()
+        .filter(|k| match key {
+            TagKeySelector::Eq(n) => *k == n,
+            TagKeySelector::NotEq(n) => *k != n,
+            TagKeySelector::EqRegex(r) => r.regex.is_match(k),
+            TagKeySelector::NotEqRegex(r) => !r.regex.is_match(k),
+            TagKeySelector::In(list) => list.contains(k),
+        })
+        .collect();
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let series = matching_series(ctx, table, schema, cond, range).await?;
+    let mut pairs = BTreeSet::new();
+    for t in &series {
+        for k in &keys {
+            if let Some(v) = t.get(*k) {
+                pairs.insert(((*k).clone(), v.clone()));
+            }
+        }
+    }
+    Ok(pairs.into_iter().collect())
+}

@@ -1,0 +1,388 @@
+//! Aggregate SELECT: per group, each call reduced per time window, gaps filled, rows joined
+//! by time, and the field expressions evaluated over the calls' results.
+//!
+//! ```text
+//! group's series ──► per call: its field's non-null points passing WHERE, in time order
+//!   ──► windows: GROUP BY time(every, offset) ⇒ floor((t − offset) / every) · every + offset,
+//!       from the range's first window (or the first point's) to the last (range end or now());
+//!       no interval ⇒ one window starting at the range's start
+//!   ──► functions::reduce | top_bottom per window; empty windows per fill()
+//!   ──► rows: time (window start, or the selected point's own time for a lone selector),
+//!       field expressions over the call values (auxiliary fields from the selected row)
+//!   ──► ORDER BY time DESC reverses ──► OFFSET, LIMIT (per group)
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use influxql::ast::{DataType, Expr, Fill};
+use v1_query::result::Value;
+
+use super::compile::{is_selector, stmt_err};
+use super::fields::top_bottom_extra;
+use super::functions::{Out, Pt, reduce, top_bottom};
+use super::{Data, Plan, SeriesRow, out_time, passes};
+use crate::ExecError;
+use crate::condition::MIN_TIME;
+use crate::eval::{Row, eval, is_math_function};
+
+/// The most windows one group may produce (1.x's `max-select-buckets` is unlimited by
+/// default; an unbounded GROUP BY time over years of nanoseconds must not exhaust memory).
+const MAX_WINDOWS: i64 = 10_000_000;
+
+/// Collects the aggregate calls of `e` (math functions are looked through).
+fn collect_calls(e: &Expr, out: &mut Vec<Expr>) {
+    match e {
+        Expr::Call { name, args } if is_math_function(name) => {
+            args.iter().for_each(|a| collect_calls(a, out));
+        }
+        Expr::Call { .. } | Expr::Distinct(_) => {
+            if !out.contains(e) {
+                out.push(e.clone());
+            }
+        }
+        Expr::Binary { lhs, rhs, .. } => {
+            collect_calls(lhs, out);
+            collect_calls(rhs, out);
+        }
+        Expr::Paren(inner) => collect_calls(inner, out),
+        _ => {}
+    }
+}
+
+/// The field a call reads, with the type cast written on it.
+fn call_input(call: &Expr) -> Option<(String, Option<DataType>)> {
+    match call {
+        Expr::Distinct(name) => Some((name.clone(), None)),
+        Expr::Call { args, .. } => match args.first() {
+            Some(Expr::VarRef { name, data_type }) => Some((name.clone(), *data_type)),
+            Some(Expr::Distinct(name)) => Some((name.clone(), None)),
+            Some(inner @ Expr::Call { .. }) => call_input(inner),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn call_name(call: &Expr) -> &str {
+    match call {
+        Expr::Call { name, .. } => name,
+        _ => "distinct",
+    }
+}
+
+struct AggRow<'a> {
+    calls: &'a [Expr],
+    values: Vec<Value>,
+    aux: Option<SeriesRow<'a>>,
+}
+
+impl Row for AggRow<'_> {
+    fn get(&self, name: &str, data_type: Option<DataType>) -> Value {
+        match &self.aux {
+            Some(r) => r.get(name, data_type),
+            None => Value::Null,
+        }
+    }
+
+    fn call(&self, expr: &Expr) -> Value {
+        self.calls
+            .iter()
+            .position(|c| c == expr)
+            .map(|i| self.values[i].clone())
+            .unwrap_or(Value::Null)
+    }
+}
+
+fn window_start(t: i64, every: i64, offset: i64) -> i64 {
+    t - (t - offset).rem_euclid(every)
+}
+
+/// The output rows of one group.
+pub(super) fn rows(
+    plan: &Plan<'_>,
+    data: &Data<'_>,
+    members: &[usize],
+) -> Result<Vec<Vec<Value>>, ExecError> {
+    let mut calls = Vec::new();
+    for f in &plan.fields {
+        collect_calls(&f.expr, &mut calls);
+    }
+    for c in &calls {
+        let name = call_name(c);
+        if matches!(
+            name,
+            "derivative"
+                | "non_negative_derivative"
+                | "difference"
+                | "non_negative_difference"
+                | "moving_average"
+                | "cumulative_sum"
+                | "elapsed"
+        ) {
+            return Err(stmt_err(format!("{name}() is not supported yet")));
+        }
+    }
+    let single_selector = calls.len() == 1 && is_selector(call_name(&calls[0]));
+    let interval = plan.compiled.interval;
+    let keep_time = single_selector && interval.is_none();
+
+    // Each call's input points.
+    let mut inputs: Vec<Vec<Pt>> = Vec::with_capacity(calls.len());
+    for c in &calls {
+        let mut pts = Vec::new();
+        if let Some((field, dt)) = call_input(c) {
+            if dt != Some(DataType::Tag) {
+                if let Some(&col) = data.field_index.get(&field) {
+                    for &s in members {
+                        let series = &data.series[s];
+                        for (i, v) in series.columns[col].iter().enumerate() {
+                            if *v == Value::Null || !passes(plan, data, s, i) {
+                                continue;
+                            }
+                            pts.push(Pt {
+                                time: series.times[i],
+                                value: v.clone(),
+                                src: (s, i),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        pts.sort_by_key(|p| (p.time, p.src.0));
+        inputs.push(pts);
+    }
+    if inputs.iter().all(Vec::is_empty) {
+        return Ok(Vec::new());
+    }
+
+    // Windows.
+    let start = plan.range.min.unwrap_or(MIN_TIME);
+    let windows: Vec<i64> = match interval {
+        None => vec![start],
+        Some((every, offset)) => {
+            let mut with_data = BTreeSet::new();
+            for pts in &inputs {
+                for p in pts {
+                    with_data.insert(window_start(p.time, every, offset));
+                }
+            }
+            if plan.stmt.fill == Fill::None {
+                with_data.into_iter().collect()
+            } else {
+                let first = match plan.range.min {
+                    Some(m) => window_start(m, every, offset),
+                    None => with_data.first().copied().unwrap_or(0),
+                };
+                let end = plan.range.max.unwrap_or(plan.now);
+                let last = window_start(end, every, offset);
+                if last < first {
+                    Vec::new()
+                } else {
+                    if (last - first) / every >= MAX_WINDOWS {
+                        return Err(stmt_err(format!(
+                            "max-select-buckets limit exceeded: ({}/{MAX_WINDOWS})",
+                            (last - first) / every + 1
+                        )));
+                    }
+                    (0..=(last - first) / every).map(|k| first + k * every).collect()
+                }
+            }
+        }
+    };
+
+    // Per call, per window: the outputs.
+    let mut per_call: Vec<Vec<Vec<Out>>> = Vec::with_capacity(calls.len());
+    for (c, pts) in calls.iter().zip(&inputs) {
+        let mut by_window: BTreeMap<i64, Vec<Pt>> = BTreeMap::new();
+        match interval {
+            None => {
+                by_window.insert(start, pts.clone());
+            }
+            Some((every, offset)) => {
+                for p in pts {
+                    by_window
+                        .entry(window_start(p.time, every, offset))
+                        .or_default()
+                        .push(p.clone());
+                }
+            }
+        }
+        let mut outs = Vec::with_capacity(windows.len());
+        let mut previous: Option<Value> = None;
+        for w in &windows {
+            let window_pts = by_window.get(w).map(Vec::as_slice).unwrap_or(&[]);
+            let mut o = if window_pts.is_empty() {
+                Vec::new()
+            } else {
+                reduce_call(c, window_pts, keep_time, data)?
+            };
+            if o.is_empty() && interval.is_some() {
+                o = match &plan.stmt.fill {
+                    Fill::Null | Fill::Linear => vec![null_out()],
+                    Fill::None => Vec::new(),
+                    Fill::Integer(i) => vec![fill_out(if call_name(c) == "count" {
+                        Value::Integer(*i)
+                    } else {
+                        Value::Float(*i as f64)
+                    })],
+                    Fill::Float(f) => vec![fill_out(Value::Float(*f))],
+                    Fill::Previous => vec![fill_out(previous.clone().unwrap_or(Value::Null))],
+                };
+            }
+            if let Some(last) = o.last() {
+                if last.value != Value::Null {
+                    previous = Some(last.value.clone());
+                }
+            }
+            outs.push(o);
+        }
+        if plan.stmt.fill == Fill::Linear {
+            linear_fill(&windows, &mut outs);
+        }
+        per_call.push(outs);
+    }
+
+    // Rows.
+    let mut rows = Vec::new();
+    for (wi, w) in windows.iter().enumerate() {
+        let n = per_call.iter().map(|c| c[wi].len()).max().unwrap_or(0);
+        for j in 0..n {
+            let mut values = Vec::with_capacity(calls.len());
+            let mut time = None;
+            let mut src = None;
+            for c in &per_call {
+                match c[wi].get(j) {
+                    Some(o) => {
+                        if time.is_none() {
+                            time = o.time;
+                        }
+                        if src.is_none() {
+                            src = o.src;
+                        }
+                        values.push(o.value.clone());
+                    }
+                    None => values.push(Value::Null),
+                }
+            }
+            let t = if interval.is_some() && !keeps_point_time(&calls) {
+                *w
+            } else {
+                time.unwrap_or(*w)
+            };
+            let row = AggRow {
+                calls: &calls,
+                values,
+                aux: src.map(|(s, i)| SeriesRow {
+                    data,
+                    series: s,
+                    row: i,
+                    condition: false,
+                }),
+            };
+            let mut out = Vec::with_capacity(plan.columns.len());
+            out.push(out_time(t));
+            for f in &plan.fields {
+                out.push(eval(&f.expr, &row));
+                for extra in top_bottom_extra(f) {
+                    out.push(row.get(&extra, None));
+                }
+            }
+            rows.push(out);
+        }
+    }
+    if !plan.stmt.time_ascending() {
+        rows.reverse();
+    }
+    let offset = usize::try_from(plan.stmt.offset).unwrap_or(usize::MAX);
+    let mut rows: Vec<Vec<Value>> = rows.into_iter().skip(offset).collect();
+    if plan.stmt.limit > 0 {
+        rows.truncate(usize::try_from(plan.stmt.limit).unwrap_or(usize::MAX));
+    }
+    Ok(rows)
+}
+
+/// top(), bottom() and sample() keep their points' own times even with GROUP BY time.
+fn keeps_point_time(calls: &[Expr]) -> bool {
+    calls.len() == 1 && matches!(call_name(&calls[0]), "top" | "bottom" | "sample")
+}
+
+fn null_out() -> Out {
+    fill_out(Value::Null)
+}
+
+fn fill_out(value: Value) -> Out {
+    Out {
+        time: None,
+        value,
+        src: None,
+    }
+}
+
+fn reduce_call(
+    call: &Expr,
+    pts: &[Pt],
+    keep_time: bool,
+    data: &Data<'_>,
+) -> Result<Vec<Out>, ExecError> {
+    let (name, args): (&str, &[Expr]) = match call {
+        Expr::Call { name, args } => (name, args),
+        _ => ("distinct", &[]),
+    };
+    if name == "top" || name == "bottom" {
+        let n = match args.last() {
+            Some(Expr::Integer(n)) => usize::try_from(*n).unwrap_or(1),
+            _ => 1,
+        };
+        let tag_args: Vec<String> = args[1..args.len().saturating_sub(1)]
+            .iter()
+            .filter_map(|a| match a {
+                Expr::VarRef { name, .. } => Some(name.clone()),
+                _ => None,
+            })
+            .collect();
+        let key = |p: &Pt| -> Vec<Value> {
+            let row = SeriesRow {
+                data,
+                series: p.src.0,
+                row: p.src.1,
+                condition: false,
+            };
+            tag_args.iter().map(|t| row.get(t, None)).collect()
+        };
+        return top_bottom(name, pts, n, &key, !tag_args.is_empty());
+    }
+    reduce(name, args, pts, keep_time)
+}
+
+/// fill(linear): a null between two values gets the value on the line between them.
+fn linear_fill(windows: &[i64], outs: &mut [Vec<Out>]) {
+    let known: Vec<(usize, Value)> = outs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, o)| {
+            o.first()
+                .filter(|o| o.value != Value::Null)
+                .map(|o| (i, o.value.clone()))
+        })
+        .collect();
+    for pair in known.windows(2) {
+        let (i0, v0) = &pair[0];
+        let (i1, v1) = &pair[1];
+        for k in i0 + 1..*i1 {
+            let (t0, t1, t) = (windows[*i0], windows[*i1], windows[k]);
+            let value = match (v0, v1) {
+                (Value::Integer(a), Value::Integer(b)) => {
+                    Value::Integer(a + (b - a) * (t - t0) / (t1 - t0))
+                }
+                (Value::Float(a), Value::Float(b)) => {
+                    Value::Float(a + (b - a) * ((t - t0) as f64 / (t1 - t0) as f64))
+                }
+                _ => Value::Null,
+            };
+            if let Some(o) = outs[k].first_mut() {
+                o.value = value;
+            }
+        }
+    }
+}

@@ -1,0 +1,371 @@
+//! The aggregate and selector functions of 1.x over one window's points of one group.
+//!
+//! ```text
+//! [Pt { time, value, src }] (time order) + call ──► reduce ──► [Out { time?, value, src?, extra }]
+//!   aggregates (count sum mean median mode spread stddev distinct count(distinct) integral):
+//!     time = None (the window's start)
+//!   selectors (first last min max percentile sample top bottom): the chosen point's time and
+//!     source row (for auxiliary fields), ties broken as 1.x breaks them
+//! ```
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+use influxql::ast::Expr;
+use v1_query::result::Value;
+
+use crate::ExecError;
+use crate::select::compile::stmt_err;
+
+/// One input point: a field's value at a time, and where it came from (series, row).
+#[derive(Debug, Clone)]
+pub(crate) struct Pt {
+    pub(crate) time: i64,
+    pub(crate) value: Value,
+    pub(crate) src: (usize, usize),
+}
+
+/// One output point of a call.
+#[derive(Debug, Clone)]
+pub(crate) struct Out {
+    /// The point's own time (selectors), or `None` for the window's start.
+    pub(crate) time: Option<i64>,
+    pub(crate) value: Value,
+    /// The row the value was selected from (selectors).
+    pub(crate) src: Option<(usize, usize)>,
+}
+
+fn num(v: &Value) -> Option<f64> {
+    match v {
+        Value::Float(f) => Some(*f),
+        Value::Integer(i) => Some(*i as f64),
+        Value::Unsigned(u) => Some(*u as f64),
+        _ => None,
+    }
+}
+
+/// Orders two values of one field as 1.x's reducers compare them.
+fn cmp_values(a: &Value, b: &Value) -> Ordering {
+    match (a, b) {
+        (Value::Integer(x), Value::Integer(y)) => x.cmp(y),
+        (Value::Unsigned(x), Value::Unsigned(y)) => x.cmp(y),
+        (Value::String(x), Value::String(y)) => x.cmp(y),
+        (Value::Boolean(x), Value::Boolean(y)) => x.cmp(y),
+        _ => num(a)
+            .zip(num(b))
+            .and_then(|(x, y)| x.partial_cmp(&y))
+            .unwrap_or(Ordering::Equal),
+    }
+}
+
+/// 1.x's iterator type name of a field's values, for "unsupported … iterator type" errors.
+fn iterator_type(points: &[Pt]) -> &'static str {
+    match points.first().map(|p| &p.value) {
+        Some(Value::String(_)) => "*query.stringInterruptIterator",
+        Some(Value::Boolean(_)) => "*query.booleanInterruptIterator",
+        Some(Value::Integer(_)) => "*query.integerInterruptIterator",
+        Some(Value::Unsigned(_)) => "*query.unsignedInterruptIterator",
+        _ => "*query.floatInterruptIterator",
+    }
+}
+
+fn require_numeric(name: &str, points: &[Pt]) -> Result<(), ExecError> {
+    match points.first().map(|p| &p.value) {
+        Some(Value::String(_) | Value::Boolean(_)) => Err(stmt_err(format!(
+            "unsupported {name} iterator type: {}",
+            iterator_type(points)
+        ))),
+        _ => Ok(()),
+    }
+}
+
+fn agg(value: Value) -> Vec<Out> {
+    vec![Out {
+        time: None,
+        value,
+        src: None,
+    }]
+}
+
+fn sel(p: &Pt, keep_time: bool) -> Out {
+    Out {
+        time: keep_time.then_some(p.time),
+        value: p.value.clone(),
+        src: Some(p.src),
+    }
+}
+
+/// Reduces one window's points (non-empty, in time order) with the call `name(args)`.
+/// `interval` is the GROUP BY time interval (for integral's defaults and selectors' times).
+pub(crate) fn reduce(
+    name: &str,
+    args: &[Expr],
+    points: &[Pt],
+    keep_time: bool,
+) -> Result<Vec<Out>, ExecError> {
+    if points.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(match name {
+        "count" => {
+            if let Some(Expr::Call { name: inner, .. }) = args.first() {
+                if inner == "distinct" {
+                    return Ok(agg(Value::Integer(distinct(points).len() as i64)));
+                }
+            }
+            if let Some(Expr::Distinct(_)) = args.first() {
+                return Ok(agg(Value::Integer(distinct(points).len() as i64)));
+            }
+            agg(Value::Integer(points.len() as i64))
+        }
+        "sum" => {
+            require_numeric(name, points)?;
+            agg(sum(points))
+        }
+        "mean" => {
+            require_numeric(name, points)?;
+            let s: f64 = points.iter().filter_map(|p| num(&p.value)).sum();
+            agg(Value::Float(s / points.len() as f64))
+        }
+        "median" => {
+            require_numeric(name, points)?;
+            let mut v: Vec<f64> = points.iter().filter_map(|p| num(&p.value)).collect();
+            v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(Ordering::Equal));
+            let n = v.len();
+            let m = if n % 2 == 1 {
+                v[n / 2]
+            } else {
+                v[n / 2 - 1] + (v[n / 2] - v[n / 2 - 1]) / 2.0
+            };
+            agg(Value::Float(m))
+        }
+        "mode" => {
+            // Most frequent value; among equally frequent ones, the smallest (1.x sorts the
+            // values and keeps the first run of the highest count).
+            let mut v: Vec<&Value> = points.iter().map(|p| &p.value).collect();
+            v.sort_by(|a, b| cmp_values(a, b));
+            let mut best: Option<(&Value, usize)> = None;
+            let mut i = 0;
+            while i < v.len() {
+                let mut j = i;
+                while j < v.len() && cmp_values(v[j], v[i]) == Ordering::Equal {
+                    j += 1;
+                }
+                if best.is_none_or(|(_, c)| j - i > c) {
+                    best = Some((v[i], j - i));
+                }
+                i = j;
+            }
+            agg(best.map(|(v, _)| v.clone()).unwrap_or(Value::Null))
+        }
+        "spread" => {
+            require_numeric(name, points)?;
+            let min = points.iter().map(|p| &p.value).min_by(|a, b| cmp_values(a, b));
+            let max = points.iter().map(|p| &p.value).max_by(|a, b| cmp_values(a, b));
+            agg(match (min, max) {
+                (Some(Value::Integer(a)), Some(Value::Integer(b))) => Value::Integer(b - a),
+                (Some(Value::Unsigned(a)), Some(Value::Unsigned(b))) => Value::Unsigned(b - a),
+                (Some(a), Some(b)) => match (num(a), num(b)) {
+                    (Some(a), Some(b)) => Value::Float(b - a),
+                    _ => Value::Null,
+                },
+                _ => Value::Null,
+            })
+        }
+        "stddev" => {
+            require_numeric(name, points)?;
+            let v: Vec<f64> = points.iter().filter_map(|p| num(&p.value)).collect();
+            if v.len() < 2 {
+                agg(Value::Null)
+            } else {
+                let mean = v.iter().sum::<f64>() / v.len() as f64;
+                let var = v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>()
+                    / (v.len() - 1) as f64;
+                agg(Value::Float(var.sqrt()))
+            }
+        }
+        "distinct" => distinct(points)
+            .into_iter()
+            .map(|v| Out {
+                time: None,
+                value: v,
+                src: None,
+            })
+            .collect(),
+        "first" => {
+            let mut best = &points[0];
+            for p in points {
+                if p.time < best.time
+                    || (p.time == best.time && cmp_values(&p.value, &best.value) == Ordering::Greater)
+                {
+                    best = p;
+                }
+            }
+            vec![sel(best, keep_time)]
+        }
+        "last" => {
+            let mut best = &points[0];
+            for p in points {
+                if p.time > best.time
+                    || (p.time == best.time && cmp_values(&p.value, &best.value) == Ordering::Greater)
+                {
+                    best = p;
+                }
+            }
+            vec![sel(best, keep_time)]
+        }
+        "max" | "min" => {
+            if matches!(points[0].value, Value::String(_)) {
+                return Err(stmt_err(format!(
+                    "unsupported {name} iterator type: {}",
+                    iterator_type(points)
+                )));
+            }
+            let want = if name == "max" {
+                Ordering::Greater
+            } else {
+                Ordering::Less
+            };
+            let mut best = &points[0];
+            for p in &points[1..] {
+                let c = cmp_values(&p.value, &best.value);
+                if c == want || (c == Ordering::Equal && p.time < best.time) {
+                    best = p;
+                }
+            }
+            vec![sel(best, keep_time)]
+        }
+        "percentile" => {
+            require_numeric(name, points)?;
+            let pct = match args.get(1) {
+                Some(Expr::Integer(i)) => *i as f64,
+                Some(Expr::Number(f)) => *f,
+                _ => return Ok(Vec::new()),
+            };
+            let mut sorted: Vec<&Pt> = points.iter().collect();
+            sorted.sort_by(|a, b| cmp_values(&a.value, &b.value).then(a.time.cmp(&b.time)));
+            let len = sorted.len() as f64;
+            let i = (len * pct / 100.0 + 0.5).floor() as i64 - 1;
+            if i < 0 || i as usize >= sorted.len() {
+                return Ok(Vec::new());
+            }
+            vec![sel(sorted[i as usize], keep_time)]
+        }
+        "sample" => {
+            // Deterministic sample: evenly spaced points (1.x draws at random).
+            let n = match args.get(1) {
+                Some(Expr::Integer(n)) => (*n).max(1) as usize,
+                _ => 1,
+            };
+            if points.len() <= n {
+                points.iter().map(|p| sel(p, true)).collect()
+            } else {
+                (0..n)
+                    .map(|k| sel(&points[k * points.len() / n], true))
+                    .collect()
+            }
+        }
+        "integral" => {
+            require_numeric(name, points)?;
+            let unit = match args.get(1) {
+                Some(Expr::Duration(d)) => *d as f64,
+                _ => 1_000_000_000.0,
+            };
+            let mut total = 0.0;
+            for w in points.windows(2) {
+                let (a, b) = (&w[0], &w[1]);
+                if let (Some(x), Some(y)) = (num(&a.value), num(&b.value)) {
+                    let dt = (b.time - a.time) as f64 / unit;
+                    total += (x + y) / 2.0 * dt;
+                }
+            }
+            agg(Value::Float(total))
+        }
+        _ => return Err(stmt_err(format!("unsupported call: {name}"))),
+    })
+}
+
+fn sum(points: &[Pt]) -> Value {
+    match points[0].value {
+        Value::Integer(_) => Value::Integer(
+            points
+                .iter()
+                .filter_map(|p| match p.value {
+                    Value::Integer(i) => Some(i),
+                    _ => None,
+                })
+                .fold(0i64, i64::wrapping_add),
+        ),
+        Value::Unsigned(_) => Value::Unsigned(
+            points
+                .iter()
+                .filter_map(|p| match p.value {
+                    Value::Unsigned(u) => Some(u),
+                    _ => None,
+                })
+                .fold(0u64, u64::wrapping_add),
+        ),
+        _ => Value::Float(points.iter().filter_map(|p| num(&p.value)).sum()),
+    }
+}
+
+/// Distinct values in order of first appearance by time, ties by value (1.x sorts the
+/// first point of every value by time, then value).
+fn distinct(points: &[Pt]) -> Vec<Value> {
+    let mut first: Vec<(i64, Value)> = Vec::new();
+    let mut seen: HashMap<String, ()> = HashMap::new();
+    for p in points {
+        let key = format!("{:?}", p.value);
+        if seen.insert(key, ()).is_none() {
+            first.push((p.time, p.value.clone()));
+        }
+    }
+    first.sort_by(|a, b| a.0.cmp(&b.0).then(cmp_values(&a.1, &b.1)));
+    first.into_iter().map(|(_, v)| v).collect()
+}
+
+/// top() / bottom(): the `n` largest (smallest) points, one per distinct combination of the
+/// tag arguments if any, in time order. `tag_of` gives a point's values of those tags.
+pub(crate) fn top_bottom(
+    name: &str,
+    points: &[Pt],
+    n: usize,
+    group_key: &dyn Fn(&Pt) -> Vec<Value>,
+    by_tags: bool,
+) -> Result<Vec<Out>, ExecError> {
+    require_numeric(name, points)?;
+    let better = |a: &Pt, b: &Pt| -> bool {
+        let c = cmp_values(&a.value, &b.value);
+        let c = if name == "top" { c } else { c.reverse() };
+        c == Ordering::Greater || (c == Ordering::Equal && a.time < b.time)
+    };
+    let mut candidates: Vec<&Pt> = if by_tags {
+        let mut best: Vec<(Vec<Value>, &Pt)> = Vec::new();
+        for p in points {
+            let k = group_key(p);
+            match best.iter_mut().find(|(bk, _)| *bk == k) {
+                Some((_, b)) => {
+                    if better(p, b) {
+                        *b = p;
+                    }
+                }
+                None => best.push((k, p)),
+            }
+        }
+        best.into_iter().map(|(_, p)| p).collect()
+    } else {
+        points.iter().collect()
+    };
+    candidates.sort_by(|a, b| {
+        if better(a, b) {
+            Ordering::Less
+        } else if better(b, a) {
+            Ordering::Greater
+        } else {
+            Ordering::Equal
+        }
+    });
+    candidates.truncate(n);
+    candidates.sort_by(|a, b| a.time.cmp(&b.time).then(cmp_values(&b.value, &a.value)));
+    Ok(candidates.into_iter().map(|p| sel(p, true)).collect())
+}

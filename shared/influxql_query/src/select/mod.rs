@@ -1,0 +1,346 @@
+//! SELECT: compiled as 1.x compiles it, data read through the query session, evaluated with
+//! 1.x's semantics.
+//!
+//! ```text
+//! SelectStatement ──► compile (1.x's checks) ──► sources → measurements (names, regexes)
+//!   ──► Schema (union of their fields and tags) ──► fields::expand (wildcards, regexes)
+//!   ──► condition::split (time range | row filter)
+//!   per measurement (name order):
+//!     fetch::fetch_series (DataFusion: time-pruned scan of tags + needed fields)
+//!     ──► groups by the GROUP BY tags ──► raw::rows | aggregate::rows
+//!   ──► series (measurement, group tags) ──► SLIMIT / SOFFSET ──► [Series]
+//! ```
+
+mod aggregate;
+pub(crate) mod compile;
+pub(crate) mod fields;
+pub(crate) mod functions;
+mod raw;
+
+use std::collections::{BTreeMap, HashMap};
+
+use datafusion::prelude::SessionContext;
+use influxql::ast::{DataType, Expr, MeasurementName, SelectStatement, Source};
+use v1_query::result::{Series, Value};
+
+use crate::ExecError;
+use crate::condition::{self, TimeRange};
+use crate::eval::Row;
+use crate::fetch::{SeriesData, fetch_series};
+use compile::{Compiled, stmt_err};
+use fields::Schema;
+
+/// One measurement's data as the evaluators see it.
+pub(crate) struct Data<'a> {
+    /// Lifetime of the borrowed statement parts.
+    pub(crate) _marker: std::marker::PhantomData<&'a ()>,
+    /// Its series (series-key order).
+    pub(crate) series: Vec<SeriesData>,
+    /// Column position of each fetched field.
+    pub(crate) field_index: HashMap<String, usize>,
+    /// The measurement's own tags.
+    pub(crate) tags: Vec<String>,
+}
+
+/// A row of a series, for expression evaluation.
+pub(crate) struct SeriesRow<'a> {
+    pub(crate) data: &'a Data<'a>,
+    pub(crate) series: usize,
+    pub(crate) row: usize,
+    /// In conditions a missing tag is the empty string (1.x); in output it is null.
+    pub(crate) condition: bool,
+}
+
+impl Row for SeriesRow<'_> {
+    fn get(&self, name: &str, data_type: Option<DataType>) -> Value {
+        let s = &self.data.series[self.series];
+        let tag = || match s.tags.get(name) {
+            Some(v) => Value::String(v.clone()),
+            None if self.condition => Value::String(String::new()),
+            None => Value::Null,
+        };
+        let field = || match self.data.field_index.get(name) {
+            Some(&c) => s.columns[c][self.row].clone(),
+            None => Value::Null,
+        };
+        match data_type {
+            Some(DataType::Tag) => tag(),
+            Some(_) => field(),
+            None => {
+                if self.data.field_index.contains_key(name) {
+                    field()
+                } else if self.data.tags.iter().any(|t| t == name) || self.condition {
+                    tag()
+                } else {
+                    Value::Null
+                }
+            }
+        }
+    }
+}
+
+/// Everything a measurement's evaluation needs from the statement.
+pub(crate) struct Plan<'a> {
+    pub(crate) stmt: &'a SelectStatement,
+    pub(crate) compiled: &'a Compiled,
+    /// Fields after expansion.
+    pub(crate) fields: Vec<influxql::ast::Field>,
+    /// Column names (with the time column first).
+    pub(crate) columns: Vec<String>,
+    pub(crate) filter: Option<Expr>,
+    pub(crate) range: TimeRange,
+    pub(crate) now: i64,
+}
+
+/// Resolves the sources of `stmt` to measurement names of the session's database, sorted.
+fn measurements(
+    stmt: &SelectStatement,
+    tables: &BTreeMap<String, catalog::TableSchema>,
+) -> Result<Vec<String>, ExecError> {
+    let mut out = Vec::new();
+    for s in &stmt.sources {
+        match s {
+            Source::Measurement(m) => match &m.name {
+                Some(MeasurementName::Name(n)) => {
+                    if tables.contains_key(n) {
+                        out.push(n.clone());
+                    }
+                }
+                Some(MeasurementName::Regex(r)) => {
+                    out.extend(tables.keys().filter(|t| r.regex.is_match(t)).cloned());
+                }
+                None => {}
+            },
+            Source::Subquery(_) => {
+                return Err(stmt_err("subqueries are not supported yet"));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// Names of fields (not tags) `e` reads, with their requested type.
+pub(crate) fn field_refs(e: &Expr, schema: &Schema, out: &mut Vec<String>) {
+    match e {
+        Expr::VarRef { name, data_type } => {
+            let is_field = match data_type {
+                Some(DataType::Tag) => false,
+                Some(_) => true,
+                None => schema.fields.contains_key(name),
+            };
+            if is_field && schema.fields.contains_key(name) && !out.contains(name) {
+                out.push(name.clone());
+            }
+        }
+        Expr::Call { args, .. } => args.iter().for_each(|a| field_refs(a, schema, out)),
+        Expr::Distinct(name) => {
+            if schema.fields.contains_key(name) && !out.contains(name) {
+                out.push(name.clone());
+            }
+        }
+        Expr::Binary { lhs, rhs, .. } => {
+            field_refs(lhs, schema, out);
+            field_refs(rhs, schema, out);
+        }
+        Expr::Paren(inner) => field_refs(inner, schema, out),
+        _ => {}
+    }
+}
+
+/// Runs a SELECT over `ctx` (a session of the statement's database).
+pub(crate) async fn execute(
+    ctx: &SessionContext,
+    tables: &BTreeMap<String, catalog::TableSchema>,
+    stmt: &SelectStatement,
+    now: i64,
+) -> Result<Vec<Series>, ExecError> {
+    if stmt.target.is_some() {
+        return Err(stmt_err("SELECT INTO is not supported yet"));
+    }
+    let compiled = compile::compile(stmt, now)?;
+    let names = measurements(stmt, tables)?;
+    let (filter, range) = condition::split(stmt.condition.as_ref(), now)?;
+    let filter = filter.map(|f| condition::substitute_now(&f, now));
+    if let Some(f) = &filter {
+        validate_condition(f)?;
+    }
+
+    let mut schema = Schema::default();
+    for n in &names {
+        if let Some(t) = tables.get(n) {
+            schema.add(t);
+        }
+    }
+    let dim_tags = compiled.dims.resolve(schema.tags.iter());
+    let fields = fields::expand(&compiled.fields, &schema, &dim_tags);
+    if fields.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut columns = vec![compiled.time_name.clone()];
+    columns.extend(fields::column_names(&fields));
+
+    let mut needed = Vec::new();
+    for f in &fields {
+        field_refs(&f.expr, &schema, &mut needed);
+    }
+    let output_fields = needed.clone();
+    if let Some(f) = &filter {
+        field_refs(f, &schema, &mut needed);
+    }
+    // A query that reads no field at all answers nothing (1.x: no field iterator).
+    if output_fields.is_empty() {
+        return Ok(Vec::new());
+    }
+
+    let plan = Plan {
+        stmt,
+        compiled: &compiled,
+        fields,
+        columns,
+        filter,
+        range,
+        now,
+    };
+    let mut out = Vec::new();
+    for name in &names {
+        let Some(table) = tables.get(name) else {
+            continue;
+        };
+        let mut table_schema = Schema::default();
+        table_schema.add(table);
+        let tags: Vec<String> = table_schema.tags.iter().cloned().collect();
+        let fetch: Vec<String> = needed
+            .iter()
+            .filter(|f| table_schema.fields.contains_key(*f))
+            .cloned()
+            .collect();
+        if !output_fields
+            .iter()
+            .any(|f| table_schema.fields.contains_key(f))
+        {
+            continue;
+        }
+        let series = fetch_series(ctx, name, &tags, &fetch, plan.fetch_range()).await?;
+        let data = Data {
+            field_index: fetch.iter().cloned().enumerate().map(|(i, f)| (f, i)).collect(),
+            series,
+            tags,
+            _marker: std::marker::PhantomData,
+        };
+        let dims = compiled.dims.resolve(data.tags.iter());
+        let groups = group_series(&data, &dims, compiled.dims.any());
+        for (group_tags, members) in groups {
+            let rows = if compiled.aggregate {
+                aggregate::rows(&plan, &data, &members)?
+            } else {
+                raw::rows(&plan, &data, &members)
+            };
+            if rows.is_empty() {
+                continue;
+            }
+            out.push(Series {
+                name: Some(name.clone()),
+                tags: group_tags,
+                columns: plan.columns.clone(),
+                values: rows,
+                partial: false,
+            });
+        }
+    }
+    let soffset = usize::try_from(stmt.soffset).unwrap_or(usize::MAX);
+    let mut out: Vec<Series> = out.into_iter().skip(soffset).collect();
+    if stmt.slimit > 0 {
+        out.truncate(usize::try_from(stmt.slimit).unwrap_or(usize::MAX));
+    }
+    Ok(out)
+}
+
+impl Plan<'_> {
+    /// The range read from storage: the statement's, bounded above by now() for GROUP BY time.
+    fn fetch_range(&self) -> TimeRange {
+        let mut r = self.range;
+        if self.compiled.interval.is_some() && r.max.is_none() {
+            r.max = Some(self.now);
+        }
+        r
+    }
+}
+
+/// Function calls are not allowed in a WHERE clause, except math functions.
+fn validate_condition(e: &Expr) -> Result<(), ExecError> {
+    match e {
+        Expr::Binary { lhs, rhs, .. } => {
+            validate_condition(lhs)?;
+            validate_condition(rhs)
+        }
+        Expr::Paren(inner) => validate_condition(inner),
+        Expr::Call { name, args } => {
+            if !crate::eval::is_math_function(name) {
+                return Err(stmt_err(format!("invalid function call in condition: {e}")));
+            }
+            let nargs = if matches!(name.as_str(), "atan2" | "pow") { 2 } else { 1 };
+            if args.len() != nargs {
+                return Err(stmt_err(format!(
+                    "invalid number of arguments for {name}, expected {nargs}, got {}",
+                    args.len()
+                )));
+            }
+            args.iter().try_for_each(validate_condition)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Splits a measurement's series into GROUP BY groups, in the order of their tag values.
+fn group_series(
+    data: &Data<'_>,
+    dims: &[String],
+    grouped: bool,
+) -> Vec<(BTreeMap<String, String>, Vec<usize>)> {
+    let mut groups: BTreeMap<Vec<String>, Vec<usize>> = BTreeMap::new();
+    for (i, s) in data.series.iter().enumerate() {
+        let key: Vec<String> = dims
+            .iter()
+            .map(|d| s.tags.get(d).cloned().unwrap_or_default())
+            .collect();
+        groups.entry(key).or_default().push(i);
+    }
+    groups
+        .into_iter()
+        .map(|(key, members)| {
+            let tags = if grouped {
+                dims.iter().cloned().zip(key).collect()
+            } else {
+                BTreeMap::new()
+            };
+            (tags, members)
+        })
+        .collect()
+}
+
+/// Does row `row` of series `series` pass the WHERE filter?
+pub(crate) fn passes(plan: &Plan<'_>, data: &Data<'_>, series: usize, row: usize) -> bool {
+    match &plan.filter {
+        None => true,
+        Some(f) => crate::eval::eval_bool(
+            f,
+            &SeriesRow {
+                data,
+                series,
+                row,
+                condition: true,
+            },
+        ),
+    }
+}
+
+/// The time of a row in the output: 1.x prints its smallest time sentinel as the epoch.
+pub(crate) fn out_time(t: i64) -> Value {
+    if t == condition::MIN_TIME {
+        Value::Time(0)
+    } else {
+        Value::Time(t)
+    }
+}
