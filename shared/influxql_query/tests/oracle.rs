@@ -123,8 +123,10 @@ async fn recorded_answers() {
     let mut f = Fixture::new().await;
     let dataset = std::fs::read_to_string(fixtures().join("dataset.lp")).unwrap();
     f.persist("testdb", &dataset, Precision::Seconds).await;
-    // What the recorded write cases left in otherdb (later writes win) and the database
-    // created by a GET in the recording.
+    // The database created by a GET in the recording (before otherdb's latest creation: SHOW
+    // DATABASES lists creation order), and what the recorded write cases left in otherdb
+    // (later writes win).
+    f.database("viaget").await;
     f.persist("otherdb", "dup,t=a v=1,w=1 1\n", Precision::Seconds).await;
     f.persist("otherdb", "dup,t=a v=2 1\n", Precision::Seconds).await;
     f.persist(
@@ -133,7 +135,6 @@ async fn recorded_answers() {
         Precision::Seconds,
     )
     .await;
-    f.database("viaget").await;
 
     let qdb = Arc::new(QueryDatabase::new(f.catalog.clone(), Arc::clone(&f.store)));
     let executor = Executor::new(qdb);

@@ -14,12 +14,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use influxql::ast::{DataType, Expr, Fill};
+use influxql::ast::{DataType, Expr, Fill, MeasurementName, Source};
 use v1_query::result::Value;
 
 use super::compile::{is_selector, stmt_err};
 use super::fields::top_bottom_extra;
 use super::functions::{Out, Pt, reduce, top_bottom};
+use super::pushdown::{Kind, first_last_candidates, reduce_windows};
 use super::{Data, Plan, SeriesRow, out_time, passes};
 use crate::ExecError;
 use crate::condition::MIN_TIME;
@@ -156,8 +157,46 @@ pub(super) fn rows(
         return Ok(Vec::new());
     }
 
-    // Windows.
+    // 1.x's iterator tree: first/last candidates, sum/mean partials combined in merge order.
+    let ascending = plan.stmt.time_ascending();
     let start = plan.range.min.unwrap_or(MIN_TIME);
+    let window_of = |t: i64| match interval {
+        Some((every, offset)) => window_start(t, every, offset),
+        None => start,
+    };
+    let regex_source = plan.stmt.sources.iter().any(|s| {
+        matches!(s, Source::Measurement(m) if matches!(m.name, Some(MeasurementName::Regex(_))))
+    });
+    let levels = 3 + usize::from(regex_source);
+    let aux = aux_outside_calls(&plan.fields);
+    let mut pushed: Vec<Option<BTreeMap<i64, Value>>> = Vec::with_capacity(calls.len());
+    for (c, pts) in calls.iter().zip(inputs.iter_mut()) {
+        let plain = matches!(c, Expr::Call { args, .. } if matches!(args.first(), Some(Expr::VarRef { .. })));
+        let name = call_name(c);
+        if plain && interval.is_none() && (name == "first" || name == "last") {
+            let tie = |a: &Pt, b: &Pt| aux_tie(&aux, data, a, b, name == "first");
+            let offset = usize::try_from(plan.stmt.offset).unwrap_or(0);
+            *pts = first_last_candidates(pts, members, name == "last", offset, tie);
+        }
+        pushed.push(match Kind::of(name) {
+            Some(kind) if plain => {
+                let with_field: Vec<usize> = call_input(c)
+                    .and_then(|(f, _)| data.field_index.get(&f).copied())
+                    .map(|col| {
+                        members
+                            .iter()
+                            .copied()
+                            .filter(|&s| data.series[s].columns[col].iter().any(|v| *v != Value::Null))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                Some(reduce_windows(kind, pts, &with_field, window_of, ascending, levels))
+            }
+            _ => None,
+        });
+    }
+
+    // Windows.
     let windows: Vec<i64> = match interval {
         None => vec![start],
         Some((every, offset)) => {
@@ -193,7 +232,7 @@ pub(super) fn rows(
 
     // Per call, per window: the outputs.
     let mut per_call: Vec<Vec<Vec<Out>>> = Vec::with_capacity(calls.len());
-    for (c, pts) in calls.iter().zip(&inputs) {
+    for (ci, (c, pts)) in calls.iter().zip(&inputs).enumerate() {
         let mut by_window: BTreeMap<i64, Vec<Pt>> = BTreeMap::new();
         match interval {
             None => {
@@ -215,7 +254,11 @@ pub(super) fn rows(
             let mut o = if window_pts.is_empty() {
                 Vec::new()
             } else {
-                reduce_call(c, window_pts, keep_time, data)?
+                let mut o = reduce_call(c, window_pts, keep_time, data)?;
+                if let (Some(v), [only]) = (pushed[ci].as_ref().and_then(|m| m.get(w)), o.as_mut_slice()) {
+                    only.value = v.clone();
+                }
+                o
             };
             if o.is_empty() && interval.is_some() {
                 o = match &plan.stmt.fill {
@@ -385,4 +428,62 @@ fn linear_fill(windows: &[i64], outs: &mut [Vec<Out>]) {
             }
         }
     }
+}
+
+/// The variables the fields read outside aggregate calls (1.x's auxiliary fields of a
+/// selector query), sorted by name.
+fn aux_outside_calls(fields: &[influxql::ast::Field]) -> Vec<(String, Option<DataType>)> {
+    fn collect(e: &Expr, out: &mut Vec<(String, Option<DataType>)>) {
+        match e {
+            Expr::VarRef { name, data_type } => {
+                let r = (name.clone(), *data_type);
+                if !out.contains(&r) {
+                    out.push(r);
+                }
+            }
+            Expr::Call { name, args } if is_math_function(name) => {
+                args.iter().for_each(|a| collect(a, out));
+            }
+            Expr::Binary { lhs, rhs, .. } => {
+                collect(lhs, out);
+                collect(rhs, out);
+            }
+            Expr::Paren(inner) => collect(inner, out),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for f in fields {
+        collect(&f.expr, &mut out);
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// 1.x's sorted-merge tie rule on the auxiliary fields: the first differing string decides
+/// (ascending: smaller first); a non-string ends the comparison (`None`: not less).
+fn aux_tie(
+    aux: &[(String, Option<DataType>)],
+    data: &Data<'_>,
+    a: &Pt,
+    b: &Pt,
+    ascending: bool,
+) -> Option<bool> {
+    let row = |p: &Pt| SeriesRow {
+        data,
+        series: p.src.0,
+        row: p.src.1,
+        condition: false,
+    };
+    let (ra, rb) = (row(a), row(b));
+    for (name, dt) in aux {
+        match (ra.get(name, *dt), rb.get(name, *dt)) {
+            (Value::String(x), Value::String(y)) if x == y => continue,
+            (Value::String(x), Value::String(y)) => {
+                return Some(if ascending { x < y } else { x > y });
+            }
+            _ => return None,
+        }
+    }
+    None
 }

@@ -15,6 +15,8 @@ mod aggregate;
 pub(crate) mod compile;
 pub(crate) mod fields;
 pub(crate) mod functions;
+mod order;
+mod pushdown;
 mod raw;
 
 use std::collections::{BTreeMap, HashMap};

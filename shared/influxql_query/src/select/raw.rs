@@ -2,40 +2,24 @@
 //! which any field the query reads has a value.
 //!
 //! ```text
-//! group's series ──► merge by time (ties: series-key order) ──► WHERE filter
+//! group's series ──► rows where a field read has a value and WHERE holds
+//!   ──► per 1.x shard group: sorted merge by time as 1.x's heap does it (ties: its heap
+//!       order, then the first auxiliary column (sorted refs) when it is a string)
 //!   ──► evaluate each field expression (tags, fields, math) ──► skip rows whose fields are all
 //!       null ──► ORDER BY time DESC reverses ──► OFFSET, LIMIT (per group)
 //! ```
 
 use v1_query::result::Value;
 
+use influxql::ast::{DataType, Expr};
+
+use super::order::{shard_group, sorted_merge_order};
 use super::{Data, Plan, SeriesRow, field_refs, fields::Schema, passes};
+use crate::eval::Row;
 use crate::eval::eval;
 
 /// The output rows of one group.
 pub(super) fn rows(plan: &Plan<'_>, data: &Data<'_>, members: &[usize]) -> Vec<Vec<Value>> {
-    // Merge the members' rows by time.
-    let mut points: Vec<(i64, usize, usize)> = Vec::new();
-    for &s in members {
-        for (i, &t) in data.series[s].times.iter().enumerate() {
-            points.push((t, s, i));
-        }
-    }
-    points.sort_by_key(|&(t, s, _)| (t, s));
-    if !plan.stmt.time_ascending() {
-        points.reverse();
-        // Within one time, keep series order.
-        let mut i = 0;
-        while i < points.len() {
-            let mut j = i;
-            while j < points.len() && points[j].0 == points[i].0 {
-                j += 1;
-            }
-            points[i..j].reverse();
-            i = j;
-        }
-    }
-
     let mut schema = Schema::default();
     for f in data.field_index.keys() {
         schema.fields.insert(f.clone(), super::fields::FieldKind::Float);
@@ -58,14 +42,7 @@ pub(super) fn rows(plan: &Plan<'_>, data: &Data<'_>, members: &[usize]) -> Vec<V
     let limit = usize::try_from(plan.stmt.limit).unwrap_or(usize::MAX);
     let mut out = Vec::new();
     let mut skipped = 0;
-    for (t, s, i) in points {
-        let series = &data.series[s];
-        if !read.iter().any(|&c| series.columns[c][i] != Value::Null) {
-            continue;
-        }
-        if !passes(plan, data, s, i) {
-            continue;
-        }
+    for (t, s, i) in merged(plan, data, members, &read) {
         if skipped < offset {
             skipped += 1;
             continue;
@@ -86,5 +63,125 @@ pub(super) fn rows(plan: &Plan<'_>, data: &Data<'_>, members: &[usize]) -> Vec<V
             break;
         }
     }
+    out
+}
+
+/// The group's qualifying rows `(time, series, row)` in 1.x's output order.
+fn merged(
+    plan: &Plan<'_>,
+    data: &Data<'_>,
+    members: &[usize],
+    read: &[usize],
+) -> Vec<(i64, usize, usize)> {
+    let ascending = plan.stmt.time_ascending();
+    // Series in key order (reversed for descending time, as 1.x reverses its tag sets), each
+    // with its qualifying rows in iteration order.
+    let mut series: Vec<usize> = members.to_vec();
+    if !ascending {
+        series.reverse();
+    }
+    let mut shards: Vec<i64> = Vec::new();
+    let per_series: Vec<Vec<usize>> = series
+        .iter()
+        .map(|&s| {
+            let sd = &data.series[s];
+            let mut rows: Vec<usize> = (0..sd.times.len())
+                .filter(|&i| read.iter().any(|&c| sd.columns[c][i] != Value::Null))
+                .filter(|&i| passes(plan, data, s, i))
+                .collect();
+            if !ascending {
+                rows.reverse();
+            }
+            for &i in &rows {
+                let g = shard_group(sd.times[i]);
+                if shards.last() != Some(&g) && !shards.contains(&g) {
+                    shards.push(g);
+                }
+            }
+            rows
+        })
+        .collect();
+    shards.sort_unstable();
+    if !ascending {
+        shards.reverse();
+    }
+
+    let aux = aux_refs(&plan.fields);
+    let aux_strings = |s: usize, i: usize| -> Vec<Option<String>> {
+        let row = SeriesRow {
+            data,
+            series: s,
+            row: i,
+            condition: false,
+        };
+        aux.iter()
+            .map(|(name, dt)| match row.get(name, *dt) {
+                Value::String(v) => Some(v),
+                _ => None,
+            })
+            .collect()
+    };
+    // 1.x's SortedMergeHeap.Less for points of one name and tag set.
+    let less = |a: &(i64, usize, usize), b: &(i64, usize, usize)| -> bool {
+        if a.0 != b.0 {
+            return if ascending { a.0 < b.0 } else { a.0 > b.0 };
+        }
+        if aux.is_empty() {
+            return false;
+        }
+        let (x, y) = (aux_strings(a.1, a.2), aux_strings(b.1, b.2));
+        for (v1, v2) in x.iter().zip(&y) {
+            match (v1, v2) {
+                (Some(v1), Some(v2)) if v1 == v2 => continue,
+                (Some(v1), Some(v2)) => return if ascending { v1 < v2 } else { v1 > v2 },
+                _ => return false,
+            }
+        }
+        false
+    };
+
+    let mut out = Vec::new();
+    for g in shards {
+        let inputs: Vec<Vec<(i64, usize, usize)>> = series
+            .iter()
+            .zip(&per_series)
+            .map(|(&s, rows)| {
+                rows.iter()
+                    .filter(|&&i| shard_group(data.series[s].times[i]) == g)
+                    .map(|&i| (data.series[s].times[i], s, i))
+                    .collect()
+            })
+            .collect();
+        for (i, p) in sorted_merge_order(&inputs, less) {
+            out.push(inputs[i][p]);
+        }
+    }
+    out
+}
+
+/// The variables the fields read, sorted by name as 1.x sorts its auxiliary fields.
+pub(super) fn aux_refs(fields: &[influxql::ast::Field]) -> Vec<(String, Option<DataType>)> {
+    fn collect(e: &Expr, out: &mut Vec<(String, Option<DataType>)>) {
+        match e {
+            Expr::VarRef { name, data_type } => {
+                let r = (name.clone(), *data_type);
+                if !out.contains(&r) {
+                    out.push(r);
+                }
+            }
+            Expr::Call { args, .. } => args.iter().for_each(|a| collect(a, out)),
+            Expr::Binary { lhs, rhs, .. } => {
+                collect(lhs, out);
+                collect(rhs, out);
+            }
+            Expr::Paren(inner) => collect(inner, out),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for f in fields {
+        collect(&f.expr, &mut out);
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
     out
 }

@@ -1,0 +1,291 @@
+//! count, sum and mean as 1.x computes them: reduced per series (per shard group) first, the
+//! partial results combined in the order 1.x's merge iterator hands them on, and re-reduced at
+//! each level of its iterator tree — so a float `mean` or `sum` has 1.x's last bits. And the
+//! candidates 1.x's `first()` / `last()` without GROUP BY time look at.
+//!
+//! ```text
+//! points of one group ──► per shard group ──► per series (key order; reversed when DESC)
+//!   ──► per window: partial (sum, count) in the series' time order
+//!   ──► order::merge_order over the series' windows ──► combine per window (level 1)
+//!   ──► merge_order over the shard groups ──► combine (level 2)
+//!   ──► one more re-reduction per further level (sources; regex sources add one)
+//! mean's combine: Σ (v·n if n ≥ 2 else v) / Σ n   (1.x's FloatMeanReducer)
+//! first/last without interval: per shard group a sorted merge (first: ascending; last:
+//!   descending over the reversed series), its first offset+2 points (1.x's limit iterator
+//!   reads one past the limit) are the only candidates the reducer sees
+//! ```
+
+use std::collections::BTreeMap;
+
+use v1_query::result::Value;
+
+use super::functions::Pt;
+use super::order::{merge_order, parallel_merge_order, shard_group, sorted_merge_order};
+
+/// A partial result: value and the number of points behind it.
+#[derive(Debug, Clone, Copy)]
+enum Partial {
+    Float(f64, u64),
+    Integer(i64, u64),
+}
+
+/// Which reduction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Sum,
+    Mean,
+}
+
+impl Kind {
+    pub(super) fn of(name: &str) -> Option<Self> {
+        match name {
+            "sum" => Some(Self::Sum),
+            "mean" => Some(Self::Mean),
+            _ => None,
+        }
+    }
+}
+
+/// Level 0: one series' points of one window, in iteration order.
+fn reduce_points(kind: Kind, values: &[&Value]) -> Option<Partial> {
+    let n = values.len() as u64;
+    match values.first()? {
+        Value::Float(_) => {
+            let mut s = 0.0;
+            for v in values {
+                if let Value::Float(f) = v {
+                    s += f;
+                }
+            }
+            Some(match kind {
+                Kind::Sum => Partial::Float(s, n),
+                Kind::Mean => Partial::Float(s / n as f64, n),
+            })
+        }
+        Value::Integer(_) => {
+            let mut s: i64 = 0;
+            for v in values {
+                if let Value::Integer(i) = v {
+                    s = s.wrapping_add(*i);
+                }
+            }
+            Some(match kind {
+                Kind::Sum => Partial::Integer(s, n),
+                Kind::Mean => Partial::Float(s as f64 / n as f64, n),
+            })
+        }
+        Value::Unsigned(_) => {
+            let mut s: u64 = 0;
+            for v in values {
+                if let Value::Unsigned(u) = v {
+                    s = s.wrapping_add(*u);
+                }
+            }
+            Some(match kind {
+                // 1.x has no unsigned partial here; the value is carried as a float mean or
+                // an integer-like sum of the bits.
+                Kind::Sum => Partial::Integer(s as i64, n),
+                Kind::Mean => Partial::Float(s as f64 / n as f64, n),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Levels ≥ 1: partials combined in order.
+fn combine(kind: Kind, parts: &[Partial]) -> Option<Partial> {
+    let first = parts.first()?;
+    Some(match (kind, first) {
+        (Kind::Sum, Partial::Integer(..)) => {
+            let mut s: i64 = 0;
+            let mut n = 0;
+            for p in parts {
+                if let Partial::Integer(v, c) = p {
+                    s = s.wrapping_add(*v);
+                    n += c;
+                }
+            }
+            Partial::Integer(s, n)
+        }
+        (Kind::Sum, Partial::Float(..)) => {
+            let mut s = 0.0;
+            let mut n = 0;
+            for p in parts {
+                if let Partial::Float(v, c) = p {
+                    s += v;
+                    n += c;
+                }
+            }
+            Partial::Float(s, n)
+        }
+        (Kind::Mean, _) => {
+            let mut s = 0.0;
+            let mut n = 0;
+            for p in parts {
+                if let Partial::Float(v, c) = p {
+                    if *c >= 2 {
+                        s += v * *c as f64;
+                        n += c;
+                    } else {
+                        s += v;
+                        n += 1;
+                    }
+                }
+            }
+            Partial::Float(s / n as f64, n)
+        }
+    })
+}
+
+/// The value per window of a sum or mean over `pts` (sorted by time, then series), as 1.x
+/// computes it. `series_order` is the group's series that have the field, in key order (1.x
+/// gives each of them an iterator, with or without points in range, and the parallel merge
+/// groups them by count).
+pub(super) fn reduce_windows(
+    kind: Kind,
+    pts: &[Pt],
+    series_order: &[usize],
+    window: impl Fn(i64) -> i64,
+    ascending: bool,
+    levels: usize,
+) -> BTreeMap<i64, Value> {
+    let mut series: Vec<usize> = series_order.to_vec();
+    if !ascending {
+        series.reverse();
+    }
+    // shard group → series → window → values (in iteration order).
+    let mut by_shard: BTreeMap<i64, Vec<BTreeMap<i64, Vec<&Value>>>> = BTreeMap::new();
+    let iter: Box<dyn Iterator<Item = &Pt>> = if ascending {
+        Box::new(pts.iter())
+    } else {
+        Box::new(pts.iter().rev())
+    };
+    for p in iter {
+        let Some(pos) = series.iter().position(|&s| s == p.src.0) else {
+            continue;
+        };
+        let shard = by_shard
+            .entry(shard_group(p.time))
+            .or_insert_with(|| vec![BTreeMap::new(); series.len()]);
+        shard[pos].entry(window(p.time)).or_default().push(&p.value);
+    }
+
+    // Level 1 per shard group: the series' partials in merge order.
+    let mut shard_results: Vec<Vec<(i64, Partial)>> = Vec::new();
+    let shard_iter: Vec<&Vec<BTreeMap<i64, Vec<&Value>>>> = if ascending {
+        by_shard.values().collect()
+    } else {
+        by_shard.values().rev().collect()
+    };
+    for per_series in shard_iter {
+        let partials: Vec<Vec<(i64, Partial)>> = per_series
+            .iter()
+            .map(|windows| {
+                let mut v: Vec<(i64, Partial)> = windows
+                    .iter()
+                    .filter_map(|(w, vals)| reduce_points(kind, vals).map(|p| (*w, p)))
+                    .collect();
+                if !ascending {
+                    v.reverse();
+                }
+                v
+            })
+            .collect();
+        shard_results.push(combine_in_merge_order(kind, &partials, ascending, true));
+    }
+    // Level 2 over the shard groups, then single re-reductions.
+    let mut result = combine_in_merge_order(kind, &shard_results, ascending, false);
+    for _ in 2..levels {
+        for (_, p) in result.iter_mut() {
+            if let Some(q) = combine(kind, &[*p]) {
+                *p = q;
+            }
+        }
+    }
+    result
+        .into_iter()
+        .map(|(w, p)| {
+            let v = match p {
+                Partial::Float(v, _) => Value::Float(v),
+                Partial::Integer(v, _) => Value::Integer(v),
+            };
+            (w, v)
+        })
+        .collect()
+}
+
+/// Merges inputs of `(window, partial)` as 1.x's merge iterator does and combines each window's
+/// partials in that order.
+fn combine_in_merge_order(
+    kind: Kind,
+    inputs: &[Vec<(i64, Partial)>],
+    ascending: bool,
+    parallel: bool,
+) -> Vec<(i64, Partial)> {
+    let keys: Vec<Vec<i64>> = inputs
+        .iter()
+        .map(|v| v.iter().map(|(w, _)| *w).collect())
+        .collect();
+    let mut out: Vec<(i64, Vec<Partial>)> = Vec::new();
+    let order = if parallel {
+        parallel_merge_order(&keys, ascending)
+    } else {
+        merge_order(&keys, ascending)
+    };
+    for (i, p) in order {
+        let (w, part) = inputs[i][p];
+        match out.last_mut() {
+            Some((lw, parts)) if *lw == w => parts.push(part),
+            _ => out.push((w, vec![part])),
+        }
+    }
+    out.into_iter()
+        .filter_map(|(w, parts)| combine(kind, &parts).map(|p| (w, p)))
+        .collect()
+}
+
+/// The points 1.x's `first()` / `last()` without GROUP BY time reduce: per shard group, the
+/// first `offset + 2` points of the sorted merge of the group's series.
+pub(super) fn first_last_candidates(
+    pts: &[Pt],
+    series_order: &[usize],
+    last: bool,
+    offset: usize,
+    tie: impl Fn(&Pt, &Pt) -> Option<bool>,
+) -> Vec<Pt> {
+    let ascending = !last;
+    let mut series: Vec<usize> = series_order.to_vec();
+    if !ascending {
+        series.reverse();
+    }
+    let mut by_shard: BTreeMap<i64, Vec<Vec<&Pt>>> = BTreeMap::new();
+    for p in pts {
+        let Some(pos) = series.iter().position(|&s| s == p.src.0) else {
+            continue;
+        };
+        by_shard
+            .entry(shard_group(p.time))
+            .or_insert_with(|| vec![Vec::new(); series.len()])[pos]
+            .push(p);
+    }
+    let mut out = Vec::new();
+    for mut per_series in by_shard.into_values() {
+        if !ascending {
+            per_series.iter_mut().for_each(|v| v.reverse());
+        }
+        let less = |a: &&Pt, b: &&Pt| {
+            if a.time != b.time {
+                return if ascending { a.time < b.time } else { a.time > b.time };
+            }
+            tie(a, b).unwrap_or(false)
+        };
+        for (i, p) in sorted_merge_order(&per_series, less)
+            .into_iter()
+            .take(offset + 2)
+        {
+            out.push(per_series[i][p].clone());
+        }
+    }
+    out.sort_by_key(|p| p.time);
+    out
+}
