@@ -21,5 +21,6 @@ mod monitoring_rules;
 mod query_cluster;
 mod serve_clients;
 mod serve_hostile_queries;
+mod serve_influxql;
 mod serve_query;
 mod serve_restart;

@@ -415,11 +415,16 @@ fn linear_fill(windows: &[i64], outs: &mut [Vec<Out>]) {
         for k in i0 + 1..*i1 {
             let (t0, t1, t) = (windows[*i0], windows[*i1], windows[k]);
             let value = match (v0, v1) {
+                // 1.x's linearInteger / linearFloat: slope and intercept in float64.
                 (Value::Integer(a), Value::Integer(b)) => {
-                    Value::Integer(a + (b - a) * (t - t0) / (t1 - t0))
+                    let m = b.wrapping_sub(*a) as f64 / t1.wrapping_sub(t0) as f64;
+                    let c = *a as f64 - m * t0 as f64;
+                    Value::Integer((m * t as f64 + c) as i64)
                 }
                 (Value::Float(a), Value::Float(b)) => {
-                    Value::Float(a + (b - a) * ((t - t0) as f64 / (t1 - t0) as f64))
+                    let m = (b - a) / t1.wrapping_sub(t0) as f64;
+                    let c = a - m * t0 as f64;
+                    Value::Float(m * t as f64 + c)
                 }
                 _ => Value::Null,
             };
