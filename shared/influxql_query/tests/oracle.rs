@@ -172,11 +172,29 @@ async fn recorded_answers() {
         .collect();
     let (checked, failures) = replay(&executor, &cases, now).await;
     assert!(checked > 700, "only {checked} cases checked");
+    let known: std::collections::BTreeSet<String> =
+        std::fs::read_to_string(fixtures().join("known_differences.txt"))
+            .unwrap()
+            .lines()
+            .map(|l| l.split('#').next().unwrap_or_default().trim().to_owned())
+            .filter(|l| !l.is_empty())
+            .collect();
+    let failed: std::collections::BTreeSet<String> = failures
+        .iter()
+        .map(|f| f.split(':').next().unwrap_or_default().to_owned())
+        .collect();
+    let unexpected: Vec<&String> = failures
+        .iter()
+        .filter(|f| !known.contains(f.split(':').next().unwrap_or_default()))
+        .collect();
+    let fixed: Vec<&String> = known.iter().filter(|k| !failed.contains(*k)).collect();
     assert!(
-        failures.is_empty(),
-        "{} of {checked} recorded answers differ:\n{}",
+        unexpected.is_empty() && fixed.is_empty(),
+        "{} of {checked} recorded answers differ; {} of them are not in known_differences.txt:\n{}\n\
+         listed but now identical (remove them from known_differences.txt): {fixed:?}",
         failures.len(),
-        failures.join("\n")
+        unexpected.len(),
+        unexpected.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n")
     );
 }
 
