@@ -6,6 +6,8 @@ dataset: measurements cpu and mem). Prints one JSON document on the last stdout 
   influxdb  : the `influxdb` 1.x Python client (InfluxDBClient, token as the password):
               get_list_database, query (plain, epoch, chunked with JSON, bind params), create_database,
               a statement error raised as InfluxDBClientError
+  influxdb3 : influxdb3-python's query(language="influxql") over Flight: columns, rows (time
+              as ns), the group-key schema metadata; a statement error's message
   grafana   : the requests Grafana's InfluxQL data source sends (GET /query, epoch=ms,
               $timeFilter in ms, GROUP BY time($__interval), "tag" fill(null), SHOW TAG VALUES
               WITH KEY, SHOW MEASUREMENTS LIMIT 100, SHOW FIELD KEYS FROM), raw answers
@@ -99,5 +101,26 @@ def grafana():
     emit(out)
 
 
+def influxdb3():
+    from influxdb_client_3 import InfluxDBClient3
+
+    c = InfluxDBClient3(host=URL, token=TOKEN, database=DB)
+    out = {}
+    t = c.query("SELECT mean(usage_user) FROM cpu GROUP BY host", language="influxql")
+    out["columns"] = t.column_names
+    out["rows"] = [[v.value if hasattr(v, "value") else v.as_py() for v in row]
+                   for row in zip(*[t.column(i) for i in range(t.num_columns)])]
+    meta = t.schema.metadata or {}
+    out["group_key"] = json.loads(meta.get(b"iox::influxql::group_key::metadata", b"null"))
+    t = c.query("SHOW MEASUREMENTS", language="influxql")
+    out["measurements"] = t.to_pylist()
+    try:
+        c.query("SELECT nope(usage_user) FROM cpu", language="influxql")
+        out["error"] = None
+    except Exception as e:  # noqa: BLE001 - the client's error, reported as text
+        out["error"] = str(e)
+    emit(out)
+
+
 if __name__ == "__main__":
-    {"influxdb": influxdb, "grafana": grafana}[sys.argv[1]](*sys.argv[2:])
+    {"influxdb": influxdb, "influxdb3": influxdb3, "grafana": grafana}[sys.argv[1]](*sys.argv[2:])

@@ -314,12 +314,12 @@ async fn every_status_code() {
         "Unknown query type. Expected 'sql' or 'influxql', got flux"
     );
     let influxql =
-        json!({"database": "db", "sql_query": "SELECT * FROM cpu", "query_type": "influxql"})
+        json!({"database": "db", "sql_query": "SELEC * FROM cpu", "query_type": "influxql"})
             .to_string();
     let (code, message) = status(&server, Some(READER), &influxql).await;
-    assert_eq!(code, Code::Unimplemented);
+    assert_eq!(code, Code::InvalidArgument);
     assert!(
-        message.starts_with("InfluxQL queries are not implemented in this release"),
+        message.starts_with("error parsing query: found SELEC, expected SELECT"),
         "{message}"
     );
 
@@ -551,10 +551,11 @@ async fn influxdb3_python_query() {
     let out = python_client(with_params).await;
     assert_eq!(out["ok"]["columns"]["usage"], json!(["7.0"]));
 
+    // InfluxQL: the leading iox::measurement column, as InfluxDB 3.
     let out = python_client(args("influxql", server.port, READER, "SELECT * FROM cpu")).await;
-    let message = out["error"]["message"].as_str().unwrap();
+    let measurement = out["ok"]["columns"]["iox::measurement"].as_array();
     assert!(
-        message.contains("InfluxQL queries are not implemented in this release of Quiver"),
+        measurement.is_some_and(|m| !m.is_empty() && m.iter().all(|v| v == "cpu")),
         "{out}"
     );
     server.stop().await;

@@ -8,7 +8,8 @@
 //!   Unauthenticated / MalformedCredentials                  ──► UNAUTHENTICATED
 //!   InvalidToken / NotAuthorized                            ──► PERMISSION_DENIED
 //!   DatabaseNotFound                                        ──► NOT_FOUND
-//!   InfluxQlNotImplemented / Unimplemented / Unsupported / ReadOnly ──► UNIMPLEMENTED
+//!   Unimplemented / Unsupported / ReadOnly ──► UNIMPLEMENTED
+//!   InfluxQl (parse or statement error) ──► INVALID_ARGUMENT; InfluxQlForbidden ──► PERMISSION_DENIED
 //!   Catalog                                                 ──► UNAVAILABLE
 //!   Arrow / Flight (building an answer)                     ──► INTERNAL
 //!   Query(DataFusionError) ──► datafusion_error_to_status, by kind (through Context, Shared,
@@ -60,11 +61,12 @@ pub enum QueryServiceError {
     /// The database does not exist.
     #[error("Database '{0}' not found")]
     DatabaseNotFound(String),
-    /// InfluxQL over Flight.
-    #[error(
-        "InfluxQL queries are not implemented in this release of Quiver; send the query as SQL (\"query_type\": \"sql\")"
-    )]
-    InfluxQlNotImplemented,
+    /// An InfluxQL query that does not parse or whose statement fails (its 1.x error text).
+    #[error("{0}")]
+    InfluxQl(String),
+    /// An InfluxQL statement reading a database the token may not read.
+    #[error("Permission denied: {0}")]
+    InfluxQlForbidden(String),
     /// A Flight method this service does not offer.
     #[error("{0} is not implemented by the Quiver querier")]
     Unimplemented(&'static str),
@@ -138,14 +140,13 @@ impl From<QueryServiceError> for Status {
             | E::InvalidHandle(_)
             | E::HandleDatabaseMismatch { .. }
             | E::InvalidParameters(_)
-            | E::TooDeep(_) => Code::InvalidArgument,
+            | E::TooDeep(_)
+            | E::InfluxQl(_) => Code::InvalidArgument,
+            E::InfluxQlForbidden(_) => Code::PermissionDenied,
             E::Unauthenticated | E::MalformedCredentials(_) => Code::Unauthenticated,
             E::InvalidToken | E::NotAuthorized { .. } => Code::PermissionDenied,
             E::DatabaseNotFound(_) => Code::NotFound,
-            E::InfluxQlNotImplemented
-            | E::Unimplemented(_)
-            | E::Unsupported(_)
-            | E::ReadOnly(_) => Code::Unimplemented,
+            E::Unimplemented(_) | E::Unsupported(_) | E::ReadOnly(_) => Code::Unimplemented,
             E::Arrow(_) | E::Flight(_) => Code::Internal,
             E::Catalog(_) | E::Session(query::QueryError::Catalog(_)) => Code::Unavailable,
             E::Session(query::QueryError::DataFusion(d)) | E::Query(d) => datafusion_code(d),

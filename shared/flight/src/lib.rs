@@ -9,7 +9,8 @@
 //!   ├─► auth::authorize: token hash ──► catalog token record ──► Read on the database
 //!   │     (no token ──► UNAUTHENTICATED; unknown/revoked/insufficient ──► PERMISSION_DENIED)
 //!   ├─► catalog.database_by_name (absent ──► NOT_FOUND "Database 'x' not found")
-//!   ├─► influxql ──► UNIMPLEMENTED (not in this release)
+//!   ├─► influxql ──► influxql::execute: the InfluxQL executor's series as one batch with a
+//!   │     leading iox::measurement column and group-key metadata (as InfluxDB 3)
 //!   └─► sql: QueryDatabase::session ──► ctx.sql + params ──► record batch stream
 //!         ──► FlightDataEncoder (schema with iox::column::type metadata first) ──► client
 //! Every other call (and DoGet of a Flight SQL ticket) ──► sql::SqlService (Flight SQL)
@@ -17,6 +18,7 @@
 
 mod auth;
 mod error;
+pub mod influxql;
 pub mod ingester;
 mod logged;
 mod service;

@@ -7,7 +7,7 @@
 //!   ├─ ticket = protobuf Any of an arrow.flight.protocol.sql.* message ──► SqlService
 //!   └─ anything else is a JSON ticket:
 //!        QueryTicket::decode ──► authorize(Read, db) ──► catalog.database_by_name
-//!        ──► influxql? UNIMPLEMENTED
+//!        ──► influxql? influxql::execute (InfluxQL executor, iox::measurement column)
 //!        ──► QueryDatabase::session ──► plan_query (queries only: no DDL/DML/SET)
 //!            ──► with_param_values($name params) ──► execute_stream
 //!        (logged in system.queries from planning to the stream's end: logged.rs)
@@ -85,7 +85,7 @@ impl QueryFlightService {
             .await?
             .ok_or_else(|| QueryServiceError::DatabaseNotFound(ticket.database.clone()))?;
         if ticket.query_type == QueryType::InfluxQl {
-            return Err(QueryServiceError::InfluxQlNotImplemented);
+            return crate::influxql::execute(&self.db, metadata, &ticket).await;
         }
         let planning = async {
             let ctx = self.db.session(&database).await?;

@@ -1,7 +1,8 @@
 //! InfluxQL over v1 `/query` on `quiver serve` (a real process): the recorded InfluxDB 1.x
 //! HTTP answers (`tests/fixtures/influxql_oracle/queries.jsonl`) replayed over HTTP — status,
 //! content type and body (JSON documents, chunked streams, CSV text, MessagePack) — on data
-//! written through `/write`; `/ping`; the `influxdb` Python client; the requests Grafana's
+//! written through `/write`; `/ping`; the `influxdb` Python client; influxdb3-python's
+//! `language="influxql"` (InfluxQL over Flight); the requests Grafana's
 //! InfluxQL data source sends; and the `influx` 1.x CLI (Debian `influxdb-client`).
 
 use std::io::Read;
@@ -272,6 +273,34 @@ async fn influxdb_python_client_and_grafana_queries_work() {
             .unwrap()
             .contains("error parsing query: found SELEC, expected SELECT"),
         "{out}"
+    );
+
+    // InfluxQL over Flight: influxdb3-python's language="influxql".
+    let f = python_script("influxql_clients.py", "influxdb3", &[], &q.url, TOKEN, "testdb");
+    assert_eq!(
+        f["columns"],
+        serde_json::json!(["iox::measurement", "time", "host", "mean"]),
+        "{f}"
+    );
+    assert_eq!(f["rows"].as_array().unwrap().len(), 4, "{f}");
+    assert_eq!(f["rows"][0][0], "cpu");
+    assert_eq!(f["rows"][0][1], 0);
+    assert_eq!(f["rows"][0][2], "server01");
+    assert_eq!(
+        f["group_key"],
+        serde_json::json!({"measurement_column_index": 0, "tag_key_columns": [
+            {"tag_key": "host", "column_index": 2, "is_projected": false}]})
+    );
+    assert_eq!(
+        f["measurements"],
+        serde_json::json!([
+            {"iox::measurement": "measurements", "name": "cpu"},
+            {"iox::measurement": "measurements", "name": "mem"}
+        ])
+    );
+    assert!(
+        f["error"].as_str().unwrap().contains("undefined function nope()"),
+        "{f}"
     );
 
     let g = python_script("influxql_clients.py", "grafana", &[], &q.url, TOKEN, "testdb");
