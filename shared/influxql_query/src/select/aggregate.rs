@@ -247,29 +247,49 @@ pub(super) fn rows(
                 }
             }
         }
-        let mut outs = Vec::with_capacity(windows.len());
-        let mut previous: Option<Value> = None;
+        let mut reduced: Vec<Vec<Out>> = Vec::with_capacity(windows.len());
         for w in &windows {
             let window_pts = by_window.get(w).map(Vec::as_slice).unwrap_or(&[]);
-            let mut o = if window_pts.is_empty() {
+            reduced.push(if window_pts.is_empty() {
                 Vec::new()
             } else {
                 let mut o = reduce_call(c, window_pts, keep_time, data)?;
-                if let (Some(v), [only]) = (pushed[ci].as_ref().and_then(|m| m.get(w)), o.as_mut_slice()) {
+                if let (Some(v), [only]) =
+                    (pushed[ci].as_ref().and_then(|m| m.get(w)), o.as_mut_slice())
+                {
                     only.value = v.clone();
                 }
                 o
-            };
+            });
+        }
+        // 1.x fills through an iterator of the call's output type: numbers are cast to it, and
+        // fill(null) of count() is 0.
+        let kind = reduced
+            .iter()
+            .flatten()
+            .map(|o| &o.value)
+            .find(|v| **v != Value::Null)
+            .cloned()
+            .unwrap_or(Value::Null);
+        let cast = |n: f64| match kind {
+            Value::Integer(_) => Value::Integer(n as i64),
+            Value::Unsigned(_) => Value::Unsigned(n as u64),
+            Value::String(_) => Value::String(String::new()),
+            Value::Boolean(_) => Value::Boolean(false),
+            _ => Value::Float(n),
+        };
+        let mut outs = Vec::with_capacity(windows.len());
+        let mut previous: Option<Value> = None;
+        for mut o in reduced {
             if o.is_empty() && interval.is_some() {
                 o = match &plan.stmt.fill {
+                    Fill::Null if call_name(c) == "count" && kind != Value::Null => {
+                        vec![fill_out(Value::Integer(0))]
+                    }
                     Fill::Null | Fill::Linear => vec![null_out()],
                     Fill::None => Vec::new(),
-                    Fill::Integer(i) => vec![fill_out(if call_name(c) == "count" {
-                        Value::Integer(*i)
-                    } else {
-                        Value::Float(*i as f64)
-                    })],
-                    Fill::Float(f) => vec![fill_out(Value::Float(*f))],
+                    Fill::Integer(i) => vec![fill_out(cast(*i as f64))],
+                    Fill::Float(f) => vec![fill_out(cast(*f))],
                     Fill::Previous => vec![fill_out(previous.clone().unwrap_or(Value::Null))],
                 };
             }
