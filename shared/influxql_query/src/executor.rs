@@ -4,7 +4,8 @@
 //! Query ──► authorize (every database a statement reads: read; CREATE/DROP: operator)
 //!       ──► for each statement i: resolve its database (ON / FROM db.rp.m / the request's
 //!           db + rp) ──► select:: | meta:: | catalog ──► StatementResult { statement_id: i }
-//!           the first failure ends the query: later statements answer "not executed"
+//!           the first failure ends the query; as 1.6 answers it, a failed statement that is
+//!           not the last reads "not executed" and no later statement answers
 //! ```
 
 use std::sync::Arc;
@@ -91,14 +92,15 @@ impl Executor {
     /// Runs every statement of `query`.
     pub async fn execute(&self, query: &Query, req: &Request) -> Vec<StatementResult> {
         let mut out = Vec::with_capacity(query.statements.len());
-        let mut failed = false;
+        let last = query.statements.len().saturating_sub(1);
         for (i, stmt) in query.statements.iter().enumerate() {
-            if failed {
-                out.push(StatementResult::error(i, "not executed"));
-                continue;
-            }
             let r = self.execute_statement(stmt, i, req).await;
-            failed = r.error.is_some();
+            if r.error.is_some() && i < last {
+                // 1.6's answer when a statement other than the last fails: that statement
+                // reads "not executed" and the answer ends there.
+                out.push(StatementResult::error(i, "not executed"));
+                break;
+            }
             out.push(r);
         }
         out
@@ -161,7 +163,13 @@ impl Executor {
                     )));
                 };
                 let name = on_database(on, req)?;
-                let db = self.lookup(&name).await?;
+                let db = match self.lookup(&name).await {
+                    // 1.x answers SHOW MEASUREMENTS of a missing database with no series.
+                    Err(ExecError::Statement(_)) if matches!(other, Statement::ShowMeasurements(_)) => {
+                        return Ok(Vec::new());
+                    }
+                    r => r?,
+                };
                 let session = self.db.session(&db).await?;
                 let schema = catalog.database_schema(db.id).await?;
                 meta::show(&session, &schema.tables, other, req.now).await

@@ -413,7 +413,8 @@ pub(crate) async fn show(
         }
         Statement::ShowSeriesCardinality(c) => {
             let per = per_measurement_series(ctx, tables, c, now).await?;
-            if c.exact {
+            // 1.x counts exactly, per measurement, when FROM or WHERE narrows the series.
+            if c.exact || !c.sources.is_empty() || c.condition.is_some() {
                 return Ok(per
                     .into_iter()
                     .filter(|(_, s)| !s.is_empty())

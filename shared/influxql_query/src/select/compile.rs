@@ -551,7 +551,8 @@ fn compile_dimensions(
                     return Err(stmt_err("multiple time dimensions not allowed"));
                 }
                 if every <= 0 {
-                    return Err(stmt_err("time dimension must have duration argument"));
+                    // 1.x accepts time(0s) and negative intervals and groups as without one.
+                    continue;
                 }
                 let offset = match args.get(1) {
                     None => 0,

@@ -140,31 +140,41 @@ pub(crate) fn reduce(
             agg(Value::Float(m))
         }
         "mode" => {
-            // Most frequent value; among equally frequent ones, the smallest (1.x sorts the
-            // values and keeps the first run of the highest count).
-            let mut v: Vec<&Value> = points.iter().map(|p| &p.value).collect();
-            v.sort_by(|a, b| cmp_values(a, b));
-            let mut best: Option<(&Value, usize)> = None;
-            let mut i = 0;
-            while i < v.len() {
-                let mut j = i;
-                while j < v.len() && cmp_values(v[j], v[i]) == Ordering::Equal {
-                    j += 1;
-                }
-                if best.is_none_or(|(_, c)| j - i > c) {
-                    best = Some((v[i], j - i));
-                }
-                i = j;
+            // 1.x's ModeReduceSlice: values sorted; a run counts from its second point (a
+            // lone value never displaces the first one); a later run of equal count wins
+            // unless its first point is later than the current mode's.
+            if points.len() == 1 {
+                return Ok(agg(points[0].value.clone()));
             }
-            agg(best.map(|(v, _)| v.clone()).unwrap_or(Value::Null))
+            let mut v: Vec<&Pt> = points.iter().collect();
+            v.sort_by(|a, b| cmp_values(&a.value, &b.value));
+            let (mut most_freq, mut curr_freq) = (0usize, 0usize);
+            let (mut curr_mode, mut most_mode) = (&v[0].value, &v[0].value);
+            let (mut most_time, mut curr_time) = (v[0].time, v[0].time);
+            for p in &v {
+                if cmp_values(&p.value, curr_mode) != Ordering::Equal {
+                    curr_freq = 1;
+                    curr_mode = &p.value;
+                    curr_time = p.time;
+                    continue;
+                }
+                curr_freq += 1;
+                if most_freq > curr_freq || (most_freq == curr_freq && curr_time > most_time) {
+                    continue;
+                }
+                most_freq = curr_freq;
+                most_mode = &p.value;
+                most_time = p.time;
+            }
+            agg(most_mode.clone())
         }
         "spread" => {
             require_numeric(name, points)?;
             let min = points.iter().map(|p| &p.value).min_by(|a, b| cmp_values(a, b));
             let max = points.iter().map(|p| &p.value).max_by(|a, b| cmp_values(a, b));
             agg(match (min, max) {
-                (Some(Value::Integer(a)), Some(Value::Integer(b))) => Value::Integer(b - a),
-                (Some(Value::Unsigned(a)), Some(Value::Unsigned(b))) => Value::Unsigned(b - a),
+                (Some(Value::Integer(a)), Some(Value::Integer(b))) => Value::Integer(b.wrapping_sub(*a)),
+                (Some(Value::Unsigned(a)), Some(Value::Unsigned(b))) => Value::Unsigned(b.wrapping_sub(*a)),
                 (Some(a), Some(b)) => match (num(a), num(b)) {
                     (Some(a), Some(b)) => Value::Float(b - a),
                     _ => Value::Null,

@@ -251,6 +251,10 @@ pub(crate) async fn execute(
             });
         }
     }
+    // Descending time also walks the series (and measurements) in descending order.
+    if !stmt.time_ascending() {
+        out.reverse();
+    }
     let soffset = usize::try_from(stmt.soffset).unwrap_or(usize::MAX);
     let mut out: Vec<Series> = out.into_iter().skip(soffset).collect();
     if stmt.slimit > 0 {

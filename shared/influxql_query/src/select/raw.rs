@@ -39,7 +39,12 @@ pub(super) fn rows(plan: &Plan<'_>, data: &Data<'_>, members: &[usize]) -> Vec<V
     }
 
     let offset = usize::try_from(plan.stmt.offset).unwrap_or(usize::MAX);
-    let limit = usize::try_from(plan.stmt.limit).unwrap_or(usize::MAX);
+    // 1.x's storage-side limit iterator reads offset + limit + 1 points; without LIMIT that
+    // leaves one row after the OFFSET.
+    let limit = match (plan.stmt.limit, plan.stmt.offset) {
+        (0, o) if o > 0 => 1,
+        (l, _) => usize::try_from(l).unwrap_or(usize::MAX),
+    };
     let mut out = Vec::new();
     let mut skipped = 0;
     for (t, s, i) in merged(plan, data, members, &read) {
@@ -59,7 +64,7 @@ pub(super) fn rows(plan: &Plan<'_>, data: &Data<'_>, members: &[usize]) -> Vec<V
             values.push(eval(&f.expr, &row));
         }
         out.push(values);
-        if plan.stmt.limit > 0 && out.len() >= limit {
+        if (plan.stmt.limit > 0 || plan.stmt.offset > 0) && out.len() >= limit {
             break;
         }
     }
