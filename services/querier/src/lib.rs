@@ -20,6 +20,7 @@ mod metrics;
 mod server;
 mod unpersisted;
 mod v1;
+mod v3;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -41,6 +42,7 @@ pub use metrics::{GrpcMetricsLayer, QuerierMetrics};
 pub use server::{HEALTH_MESSAGE, app, flight_routes, serve_app, shell};
 pub use unpersisted::{LogWatermarks, unpersisted_settings};
 pub use v1::{V1Error, ping_routes, v1_routes};
+pub use v3::v3_routes;
 
 /// Why the querier could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]

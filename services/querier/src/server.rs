@@ -6,6 +6,7 @@
 //!        ──► flight::QueryFlightService (gRPC); every query's end ──► QuerierMetrics
 //! GET  /health, /ready, /metrics ──► the service shell (service "querier")
 //! GET|POST /query, GET|HEAD /ping ──► the v1 query API (InfluxQL; v1::v1_routes)
+//! GET|POST /api/v3/query_sql, /api/v3/query_influxql ──► InfluxDB 3's HTTP query API (v3)
 //! anything else ──► 404 {"code":"not found",…}
 //! ```
 //!
@@ -51,7 +52,8 @@ pub fn app(db: QueryDatabase, shell: &Shell, metrics: &Arc<QuerierMetrics>) -> R
     shell
         .routes()
         .merge(flight_routes(db.clone(), metrics))
-        .merge(crate::v1::v1_routes(db))
+        .merge(crate::v1::v1_routes(db.clone()))
+        .merge(crate::v3::v3_routes(db))
         .merge(crate::v1::ping_routes())
         .fallback(not_found)
 }

@@ -16,8 +16,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, StringBuilder,
-    StringDictionaryBuilder, TimestampNanosecondBuilder, UInt64Builder,
+    ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, StringBuilder, StringDictionaryBuilder,
+    TimestampNanosecondBuilder, UInt64Builder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Schema, TimeUnit};
 use datafusion::arrow::record_batch::RecordBatch;
@@ -84,7 +84,9 @@ fn now_ns() -> i64 {
 }
 
 /// The ticket's parameters as the JSON object the parser binds `$name`s from.
-fn bind_params(params: &BTreeMap<String, ScalarValue>) -> serde_json::Map<String, serde_json::Value> {
+fn bind_params(
+    params: &BTreeMap<String, ScalarValue>,
+) -> serde_json::Map<String, serde_json::Value> {
     params
         .iter()
         .map(|(k, v)| {
@@ -297,7 +299,9 @@ mod tests {
             .enumerate()
             .map(|(i, host)| Series {
                 name: Some("cpu".into()),
-                tags: [("host".to_owned(), (*host).to_owned())].into_iter().collect(),
+                tags: [("host".to_owned(), (*host).to_owned())]
+                    .into_iter()
+                    .collect(),
                 columns: vec!["time".into(), "mean".into()],
                 values: vec![vec![Value::Time(i as i64), Value::Float(i as f64)]],
                 partial: false,

@@ -31,8 +31,12 @@ fn serve() -> (QuiverProcess, tempfile::TempDir) {
 }
 
 fn fixture(name: &str) -> String {
-    std::fs::read_to_string(workspace_root().join("tests/fixtures/influxql_oracle").join(name))
-        .unwrap()
+    std::fs::read_to_string(
+        workspace_root()
+            .join("tests/fixtures/influxql_oracle")
+            .join(name),
+    )
+    .unwrap()
 }
 
 async fn query_post(url: &str, q: &str) -> (u16, String) {
@@ -228,7 +232,14 @@ async fn influxdb_python_client_and_grafana_queries_work() {
     let (q, _dir) = serve();
     load(&q.url).await;
 
-    let out = python_script("influxql_clients.py", "influxdb", &[], &q.url, TOKEN, "testdb");
+    let out = python_script(
+        "influxql_clients.py",
+        "influxdb",
+        &[],
+        &q.url,
+        TOKEN,
+        "testdb",
+    );
     let dbs: Vec<&str> = out["databases"]
         .as_array()
         .unwrap()
@@ -276,7 +287,14 @@ async fn influxdb_python_client_and_grafana_queries_work() {
     );
 
     // InfluxQL over Flight: influxdb3-python's language="influxql".
-    let f = python_script("influxql_clients.py", "influxdb3", &[], &q.url, TOKEN, "testdb");
+    let f = python_script(
+        "influxql_clients.py",
+        "influxdb3",
+        &[],
+        &q.url,
+        TOKEN,
+        "testdb",
+    );
     assert_eq!(
         f["columns"],
         serde_json::json!(["iox::measurement", "time", "host", "mean"]),
@@ -299,11 +317,21 @@ async fn influxdb_python_client_and_grafana_queries_work() {
         ])
     );
     assert!(
-        f["error"].as_str().unwrap().contains("undefined function nope()"),
+        f["error"]
+            .as_str()
+            .unwrap()
+            .contains("undefined function nope()"),
         "{f}"
     );
 
-    let g = python_script("influxql_clients.py", "grafana", &[], &q.url, TOKEN, "testdb");
+    let g = python_script(
+        "influxql_clients.py",
+        "grafana",
+        &[],
+        &q.url,
+        TOKEN,
+        "testdb",
+    );
     let graph = &g["graph"]["results"][0]["series"];
     assert_eq!(graph.as_array().unwrap().len(), 4, "{g}");
     assert_eq!(graph[0]["tags"], serde_json::json!({"host": "server01"}));
@@ -340,8 +368,7 @@ async fn influxdb_python_client_and_grafana_queries_work() {
         serde_json::json!([["dc"], ["host"], ["region"]])
     );
     assert_eq!(
-        g["retention"]["results"][0]["series"][0]["columns"][0],
-        "name",
+        g["retention"]["results"][0]["series"][0]["columns"][0], "name",
         "{g}"
     );
 }
@@ -353,10 +380,7 @@ fn influx_cli() -> String {
 }
 
 fn influx(url: &str, args: &[&str]) -> (bool, String, String) {
-    let (host, port) = url
-        .trim_start_matches("http://")
-        .rsplit_once(':')
-        .unwrap();
+    let (host, port) = url.trim_start_matches("http://").rsplit_once(':').unwrap();
     let out = Command::new(influx_cli())
         .args(["-host", host, "-port", port, "-username", "quiver"])
         .args(["-password", TOKEN])
@@ -410,8 +434,14 @@ async fn influx_1x_cli_queries_and_imports() {
     let doc: Value = serde_json::from_str(out.trim()).unwrap();
     let results = doc["results"].as_array().unwrap();
     assert_eq!(results.len(), 4, "{out}");
-    assert_eq!(results[3]["series"][0]["tags"], serde_json::json!({"host": "server04"}));
-    assert_eq!(results[3]["series"][0]["values"][0], serde_json::json!([0, 240]));
+    assert_eq!(
+        results[3]["series"][0]["tags"],
+        serde_json::json!({"host": "server04"})
+    );
+    assert_eq!(
+        results[3]["series"][0]["values"][0],
+        serde_json::json!([0, 240])
+    );
 
     let (ok, out, err) = influx(&q.url, &["-execute", "SHOW DATABASES", "-format", "csv"]);
     assert!(ok, "{out}\n{err}");
@@ -430,7 +460,13 @@ async fn influx_1x_cli_queries_and_imports() {
     .unwrap();
     let (ok, out, err) = influx(
         &q.url,
-        &["-import", "-path", file.to_str().unwrap(), "-precision", "s"],
+        &[
+            "-import",
+            "-path",
+            file.to_str().unwrap(),
+            "-precision",
+            "s",
+        ],
     );
     assert!(ok, "{out}\n{err}");
     let log = format!("{out}{err}");
@@ -464,4 +500,121 @@ async fn influx_1x_cli_queries_and_imports() {
         format!("{out}{err}").contains("undefined function nope()"),
         "{out}\n{err}"
     );
+}
+
+#[tokio::test]
+async fn api_v3_query_endpoints_answer_every_format() {
+    let (q, _dir) = serve();
+    load(&q.url).await;
+    let client = reqwest::Client::new();
+    let get = |path: &str, params: &[(&str, &str)]| {
+        client
+            .get(format!("{}{path}", q.url))
+            .query(params)
+            .header("Authorization", format!("Bearer {TOKEN}"))
+            .send()
+    };
+    let sql = "SELECT host, usage_user FROM cpu WHERE time = '2026-11-21T00:00:00Z' ORDER BY host LIMIT 2";
+    let resp = get("/api/v3/query_sql", &[("db", "testdb"), ("q", sql)])
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.json::<Value>().await.unwrap(),
+        serde_json::json!([
+            {"host": "server01", "usage_user": 61.11},
+            {"host": "server02", "usage_user": 24.02}
+        ])
+    );
+    let text = |format: &'static str| {
+        let sql = sql.to_owned();
+        let get = &get;
+        async move {
+            let resp = get(
+                "/api/v3/query_sql",
+                &[("db", "testdb"), ("q", &sql), ("format", format)],
+            )
+            .await
+            .unwrap();
+            let ct = resp.headers()["content-type"].to_str().unwrap().to_owned();
+            (ct, resp.bytes().await.unwrap())
+        }
+    };
+    let (ct, body) = text("jsonl").await;
+    assert_eq!(ct, "application/jsonl");
+    assert_eq!(
+        std::str::from_utf8(&body).unwrap(),
+        "{\"host\":\"server01\",\"usage_user\":61.11}\n{\"host\":\"server02\",\"usage_user\":24.02}\n"
+    );
+    let (ct, body) = text("csv").await;
+    assert_eq!(ct, "text/csv");
+    assert_eq!(
+        std::str::from_utf8(&body).unwrap(),
+        "host,usage_user\nserver01,61.11\nserver02,24.02\n"
+    );
+    let (_, body) = text("pretty").await;
+    assert!(
+        std::str::from_utf8(&body)
+            .unwrap()
+            .contains("| server01 | 61.11      |")
+    );
+    let (ct, body) = text("parquet").await;
+    assert_eq!(ct, "application/vnd.apache.parquet");
+    assert!(body.starts_with(b"PAR1") && body.ends_with(b"PAR1"));
+
+    // InfluxQL, POST with a JSON body and bind parameters: the iox::measurement column first.
+    let resp = client
+        .post(format!("{}/api/v3/query_influxql", q.url))
+        .header("Authorization", format!("Token {TOKEN}"))
+        .json(&serde_json::json!({
+            "db": "testdb",
+            "q": "SELECT count(usage_user) FROM cpu WHERE host = $h",
+            "params": {"h": "server03"},
+            "format": "jsonl"
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.text().await.unwrap(),
+        "{\"iox::measurement\":\"cpu\",\"time\":\"1970-01-01T00:00:00\",\"count\":240}\n"
+    );
+
+    // Errors: JSON {"error"} with 400 / 401 / 404.
+    let resp = get(
+        "/api/v3/query_influxql",
+        &[("db", "testdb"), ("q", "SELEC 1")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), 400);
+    let e: Value = resp.json().await.unwrap();
+    assert!(
+        e["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("error parsing query: found SELEC")
+    );
+    let resp = get("/api/v3/query_sql", &[("db", "nope"), ("q", "SELECT 1")])
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    assert_eq!(
+        resp.json::<Value>().await.unwrap(),
+        serde_json::json!({"error": "database not found: nope"})
+    );
+    let resp = client
+        .get(format!("{}/api/v3/query_sql?db=testdb&q=SELECT+1", q.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    let resp = get(
+        "/api/v3/query_sql",
+        &[("db", "testdb"), ("q", "SELECT 1"), ("format", "xml")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), 400);
 }

@@ -186,11 +186,22 @@ pub(super) fn rows(
                         members
                             .iter()
                             .copied()
-                            .filter(|&s| data.series[s].columns[col].iter().any(|v| *v != Value::Null))
+                            .filter(|&s| {
+                                data.series[s].columns[col]
+                                    .iter()
+                                    .any(|v| *v != Value::Null)
+                            })
                             .collect()
                     })
                     .unwrap_or_default();
-                Some(reduce_windows(kind, pts, &with_field, window_of, ascending, levels))
+                Some(reduce_windows(
+                    kind,
+                    pts,
+                    &with_field,
+                    window_of,
+                    ascending,
+                    levels,
+                ))
             }
             _ => None,
         });
@@ -224,7 +235,9 @@ pub(super) fn rows(
                             (last - first) / every + 1
                         )));
                     }
-                    (0..=(last - first) / every).map(|k| first + k * every).collect()
+                    (0..=(last - first) / every)
+                        .map(|k| first + k * every)
+                        .collect()
                 }
             }
         }

@@ -170,11 +170,21 @@ pub(crate) fn reduce(
         }
         "spread" => {
             require_numeric(name, points)?;
-            let min = points.iter().map(|p| &p.value).min_by(|a, b| cmp_values(a, b));
-            let max = points.iter().map(|p| &p.value).max_by(|a, b| cmp_values(a, b));
+            let min = points
+                .iter()
+                .map(|p| &p.value)
+                .min_by(|a, b| cmp_values(a, b));
+            let max = points
+                .iter()
+                .map(|p| &p.value)
+                .max_by(|a, b| cmp_values(a, b));
             agg(match (min, max) {
-                (Some(Value::Integer(a)), Some(Value::Integer(b))) => Value::Integer(b.wrapping_sub(*a)),
-                (Some(Value::Unsigned(a)), Some(Value::Unsigned(b))) => Value::Unsigned(b.wrapping_sub(*a)),
+                (Some(Value::Integer(a)), Some(Value::Integer(b))) => {
+                    Value::Integer(b.wrapping_sub(*a))
+                }
+                (Some(Value::Unsigned(a)), Some(Value::Unsigned(b))) => {
+                    Value::Unsigned(b.wrapping_sub(*a))
+                }
                 (Some(a), Some(b)) => match (num(a), num(b)) {
                     (Some(a), Some(b)) => Value::Float(b - a),
                     _ => Value::Null,
@@ -189,8 +199,8 @@ pub(crate) fn reduce(
                 agg(Value::Null)
             } else {
                 let mean = v.iter().sum::<f64>() / v.len() as f64;
-                let var = v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>()
-                    / (v.len() - 1) as f64;
+                let var =
+                    v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (v.len() - 1) as f64;
                 agg(Value::Float(var.sqrt()))
             }
         }
@@ -206,7 +216,8 @@ pub(crate) fn reduce(
             let mut best = &points[0];
             for p in points {
                 if p.time < best.time
-                    || (p.time == best.time && cmp_values(&p.value, &best.value) == Ordering::Greater)
+                    || (p.time == best.time
+                        && cmp_values(&p.value, &best.value) == Ordering::Greater)
                 {
                     best = p;
                 }
@@ -217,7 +228,8 @@ pub(crate) fn reduce(
             let mut best = &points[0];
             for p in points {
                 if p.time > best.time
-                    || (p.time == best.time && cmp_values(&p.value, &best.value) == Ordering::Greater)
+                    || (p.time == best.time
+                        && cmp_values(&p.value, &best.value) == Ordering::Greater)
                 {
                     best = p;
                 }

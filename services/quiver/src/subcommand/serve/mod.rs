@@ -59,10 +59,13 @@ pub(crate) async fn run(config: ServeConfig) -> Result<(), RunError> {
     let query_database = running.query_database(&config.query);
     let flight = querier::flight_routes(query_database.clone(), &querier_metrics);
     // InfluxQL over the v1 `/query` (the router already answers `/ping`).
-    let v1 = querier::v1_routes(query_database);
+    let v1 = querier::v1_routes(query_database.clone());
+    // InfluxDB 3's HTTP query API (/api/v3/query_sql, /api/v3/query_influxql).
+    let v3 = querier::v3_routes(query_database);
     let app = router::http::app(state, shell.routes())
         .merge(flight)
-        .merge(v1);
+        .merge(v1)
+        .merge(v3);
     shell
         .serve(listener, app, shutdown_signal())
         .await
