@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 
 use auth::{Action, Permission, TokenHash};
 use catalog::{
-    CachedCatalog, Catalog, CatalogError, DatabaseName, DatabaseOptions, DatabaseUpdate,
-    MemCatalog, NewToken, SchemaUpsert, TokenUpdate, get_or_create_database,
+    CachedCatalog, Catalog, CatalogError, DatabaseId, DatabaseName, DatabaseOptions,
+    DatabaseUpdate, Dbrp, DbrpFilter, DbrpUpdate, MemCatalog, NewDbrp, NewToken, SchemaUpsert,
+    TokenUpdate, V1Database, get_or_create_database, resolve_v1_database,
 };
 use schema::{InfluxColumnType, InfluxFieldType};
 use support::Switch;
@@ -178,6 +179,141 @@ async fn every_change_kind_reaches_another_cache_within_a_second() {
     assert!(worst < PROPAGATION_LIMIT);
 }
 
+fn mapping(db: &str, rp: &str, default: bool, target: DatabaseId) -> NewDbrp {
+    NewDbrp {
+        database: db.to_owned(),
+        retention_policy: rp.to_owned(),
+        default,
+        target,
+    }
+}
+
+/// `(retention policy, default)` of every mapping `catalog` lists, by id.
+async fn mappings(catalog: &dyn Catalog) -> Vec<(String, bool)> {
+    catalog
+        .list_dbrps(&DbrpFilter::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.retention_policy, d.default))
+        .collect()
+}
+
+/// Every DBRP mapping change — made through one cache, straight in the backend, or taken along
+/// by a database deletion — reaches another cache through the feed, defaults included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dbrp_changes_reach_another_cache_within_a_second() {
+    let backend: Arc<dyn Catalog> = Arc::new(MemCatalog::new());
+    let a = CachedCatalog::new(Arc::clone(&backend)).await.unwrap();
+    let b = CachedCatalog::new(Arc::clone(&backend)).await.unwrap();
+    let limit = PROPAGATION_LIMIT;
+    let db = a
+        .create_database(&name("mapped"), DatabaseOptions::default())
+        .await
+        .unwrap();
+    let other = a
+        .create_database(&name("kept"), DatabaseOptions::default())
+        .await
+        .unwrap();
+
+    let autogen = a
+        .create_dbrp(mapping("v1db", "autogen", false, db.id))
+        .await
+        .unwrap();
+    assert_eq!(mappings(&a).await, [("autogen".to_owned(), true)]);
+    wait_until("new mapping", limit, || async {
+        b.dbrp_by_id(autogen.id).await.unwrap() == Some(autogen.clone())
+    })
+    .await;
+
+    let weekly = a
+        .create_dbrp(mapping("v1db", "weekly", true, other.id))
+        .await
+        .unwrap();
+    let expected = [("autogen".to_owned(), false), ("weekly".to_owned(), true)];
+    assert_eq!(
+        mappings(&a).await,
+        expected,
+        "read-your-writes, default moved"
+    );
+    wait_until("new default", limit, || async {
+        mappings(&b).await == expected
+    })
+    .await;
+    let resolved = resolve_v1_database(&b, "v1db", None).await.unwrap();
+    assert!(
+        matches!(&resolved, V1Database::Mapped { database, .. } if database.id == other.id),
+        "{resolved:?}"
+    );
+
+    let renamed = a
+        .update_dbrp(
+            weekly.id,
+            DbrpUpdate {
+                retention_policy: Some("seven_days".into()),
+                default: Some(false),
+            },
+        )
+        .await
+        .unwrap();
+    let expected = [
+        ("autogen".to_owned(), true),
+        ("seven_days".to_owned(), false),
+    ];
+    assert_eq!(mappings(&a).await, expected);
+    wait_until("update", limit, || async {
+        mappings(&b).await == expected
+            && b.dbrp_by_id(weekly.id).await.unwrap() == Some(renamed.clone())
+    })
+    .await;
+
+    // A change made by another process straight in the backend reaches both caches.
+    let direct = backend
+        .create_dbrp(mapping("v1db", "direct", true, other.id))
+        .await
+        .unwrap();
+    let expected = [
+        ("autogen".to_owned(), false),
+        ("seven_days".to_owned(), false),
+        ("direct".to_owned(), true),
+    ];
+    wait_until("mapping created in the backend", limit, || async {
+        mappings(&a).await == expected && mappings(&b).await == expected
+    })
+    .await;
+
+    a.delete_dbrp(direct.id).await.unwrap();
+    let expected = [
+        ("autogen".to_owned(), true),
+        ("seven_days".to_owned(), false),
+    ];
+    assert_eq!(
+        mappings(&a).await,
+        expected,
+        "the default went to the lowest id"
+    );
+    wait_until("deletion", limit, || async {
+        mappings(&b).await == expected
+    })
+    .await;
+
+    // Deleting `mapped` takes `autogen` along; the default moves to what is left.
+    a.delete_database(db.id).await.unwrap();
+    let expected = [("seven_days".to_owned(), true)];
+    assert_eq!(mappings(&a).await, expected);
+    wait_until("mappings taken by a database deletion", limit, || async {
+        mappings(&b).await == expected && b.database_by_id(db.id).await.unwrap().is_none()
+    })
+    .await;
+    let left: Vec<Dbrp> = b.list_dbrps(&DbrpFilter::default()).await.unwrap();
+    assert!(left.iter().all(|d| d.target == other.id), "{left:?}");
+    assert_eq!(
+        a.snapshot().await.unwrap().dbrps,
+        left,
+        "the backend's snapshot agrees with the caches"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn known_schema_and_conflicts_are_answered_without_the_backend() {
     let switch = Arc::new(Switch::new(Arc::new(MemCatalog::new())));
@@ -190,9 +326,18 @@ async fn known_schema_and_conflicts_are_answered_without_the_backend() {
     up.add("cpu", "host", InfluxColumnType::Tag).unwrap();
     up.add("cpu", "usage", F64).unwrap();
     let schema = cache.upsert_schema(db.id, &up).await.unwrap();
+    cache
+        .create_dbrp(mapping("v1", "autogen", false, db.id))
+        .await
+        .unwrap();
 
     let calls = switch.calls();
     for _ in 0..100 {
+        // The v1 write path resolves (db, rp) on every request.
+        let mapped = resolve_v1_database(&cache, "v1", None).await.unwrap();
+        assert_eq!(mapped.name(), &db.name);
+        let unmapped = resolve_v1_database(&cache, "v2", Some("rp")).await.unwrap();
+        assert_eq!(unmapped, V1Database::Named(name("v2/rp")));
         assert_eq!(cache.upsert_schema(db.id, &up).await.unwrap(), schema);
         assert!(
             cache
@@ -213,7 +358,7 @@ async fn known_schema_and_conflicts_are_answered_without_the_backend() {
     assert_eq!(
         switch.calls(),
         calls,
-        "lookups and known schema never reach the backend"
+        "lookups, DBRP resolution and known schema never reach the backend"
     );
 
     let mut new = SchemaUpsert::new();

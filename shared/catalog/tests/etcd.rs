@@ -8,8 +8,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use catalog::{
-    Catalog, CatalogChange, CatalogError, DatabaseName, DatabaseOptions, EtcdCatalog, IngesterInfo,
-    Limits, NewToken, ParquetFileRecord, PersistCommit, SchemaUpsert,
+    CachedCatalog, Catalog, CatalogChange, CatalogError, DatabaseName, DatabaseOptions, DbrpFilter,
+    EtcdCatalog, IngesterInfo, Limits, NewDbrp, NewToken, ParquetFileRecord, PersistCommit,
+    SchemaUpsert, V1Database, resolve_v1_database,
 };
 use futures::StreamExt;
 use schema::{InfluxColumnType, InfluxFieldType};
@@ -198,6 +199,88 @@ async fn snapshot_then_watch_sees_every_cache_relevant_change_in_order() {
     assert_eq!(end.databases, vec![before]);
     assert!(end.tokens.is_empty());
     assert!(end.revision >= last_revision);
+}
+
+/// `(retention policy, default)` of every mapping, by id.
+async fn rps(c: &dyn Catalog) -> Vec<(String, bool)> {
+    c.list_dbrps(&DbrpFilter::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.retention_policy, d.default))
+        .collect()
+}
+
+/// Waits (≤ 2 s) until `c` lists exactly `expected`.
+async fn wait_for_mappings(c: &dyn Catalog, expected: &[(&str, bool)]) {
+    let expected: Vec<(String, bool)> = expected
+        .iter()
+        .map(|(r, d)| ((*r).to_owned(), *d))
+        .collect();
+    let start = Instant::now();
+    loop {
+        let got = rps(c).await;
+        if got == expected {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "expected {expected:?}, the cache has {got:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Routers keep a `CachedCatalog` over etcd: mappings made by one router (or by `quiver
+/// admin`, straight in etcd) and the mappings a database deletion takes along reach another
+/// router's cache through the watch, and v1 names resolve there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dbrp_changes_reach_a_cache_over_etcd() {
+    let etcd = EtcdProcess::start().unwrap();
+    let admin: Arc<dyn Catalog> = Arc::new(catalog(&etcd, "/quiver/").await);
+    let backend: Arc<dyn Catalog> = Arc::new(catalog(&etcd, "/quiver/").await);
+    let a = CachedCatalog::new(Arc::clone(&backend)).await.unwrap();
+    let b = CachedCatalog::new(backend).await.unwrap();
+    let db = a
+        .create_database(&name("mapped"), DatabaseOptions::default())
+        .await
+        .unwrap();
+    let kept = a
+        .create_database(&name("kept"), DatabaseOptions::default())
+        .await
+        .unwrap();
+    let new = |rp: &str, default: bool, target| NewDbrp {
+        database: "telegraf".into(),
+        retention_policy: rp.into(),
+        default,
+        target,
+    };
+    a.create_dbrp(new("autogen", false, db.id)).await.unwrap();
+    wait_for_mappings(&b, &[("autogen", true)]).await;
+    admin
+        .create_dbrp(new("weekly", true, kept.id))
+        .await
+        .unwrap();
+    wait_for_mappings(&a, &[("autogen", false), ("weekly", true)]).await;
+    wait_for_mappings(&b, &[("autogen", false), ("weekly", true)]).await;
+    let found = resolve_v1_database(&b, "telegraf", None).await.unwrap();
+    assert!(
+        matches!(&found, V1Database::Mapped { database, .. } if database.id == kept.id),
+        "{found:?}"
+    );
+
+    // The deletion of `kept` takes `weekly` (the default) along: `autogen` becomes the default.
+    b.delete_database(kept.id).await.unwrap();
+    wait_for_mappings(&b, &[("autogen", true)]).await;
+    wait_for_mappings(&a, &[("autogen", true)]).await;
+    let found = resolve_v1_database(&a, "telegraf", Some("weekly"))
+        .await
+        .unwrap();
+    assert_eq!(found, V1Database::Named(name("telegraf/weekly")));
+    assert_eq!(
+        admin.snapshot().await.unwrap().dbrps,
+        a.list_dbrps(&DbrpFilter::default()).await.unwrap()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
