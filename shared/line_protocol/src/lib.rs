@@ -4,6 +4,7 @@
 //! request body (&str) ──► LineParser ──► ParsedLine<'_> (slices of the body) ──► schema::LinesConverter
 //!   scan (byte tables, escapes)   └──► LineError { line_number (1-based), kind }
 //!   number (fast ints, checked slow path)
+//! timestamp × TimestampUnit (a fixed Precision, or guessed per line: InfluxDB 3's `auto`) ──► ns
 //! Point (owned) ──► writer (escaping, shortest floats) ──► line protocol text (tests, tools, benches)
 //! fuzzing: bytes ──► parse ──► write ──► parse ──► must be equal (fuzz target + corpus test)
 //! ```
@@ -32,9 +33,11 @@ mod number;
 mod parser;
 mod scan;
 mod types;
+mod unit;
 mod writer;
 
 pub use error::{LineError, MAX_QUOTED_CHARS, ParseErrorKind};
 pub use parser::{LineParser, SeriesKey, parse_lines};
 pub use types::{EscapeKind, EscapedStr, FieldValue, ParsedLine, Precision};
+pub use unit::TimestampUnit;
 pub use writer::{FieldRef, LineWriter, OwnedFieldValue, Point, WriteError, write_points};

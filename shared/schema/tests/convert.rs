@@ -8,7 +8,7 @@ use arrow::datatypes::{DataType, TimeUnit};
 use common::{
     Cell, DEFAULT_TIME, batch, cell, column_names, convert, convert_with, rejection_texts, rows,
 };
-use line_protocol::Precision;
+use line_protocol::{Precision, TimestampUnit};
 use schema::{
     ConversionStats, InfluxColumnType, InfluxFieldType, LineErrorKind, LinesConverter,
     influx_column_type, measurement_name,
@@ -133,6 +133,30 @@ fn precision_multiplies_and_missing_timestamps_get_the_default() {
             "{precision:?}"
         );
     }
+}
+
+/// InfluxDB 3's `precision=auto`: each line's unit is guessed from its timestamp, so one body
+/// may mix units; a line without a timestamp gets the default time unchanged.
+#[test]
+fn auto_precision_guesses_each_lines_unit() {
+    let body = "m v=1 1708976567\nm v=2 1708976567123\nm v=3 1708976567123456\n\
+                m v=4 1708976567123456789\nm v=5\nm v=6 -1708976567\nm v=7 0\n";
+    let out = convert_with(body, TimestampUnit::Auto);
+    assert!(out.rejections.is_empty(), "{:?}", out.rejections);
+    let b = batch(&out, "m");
+    let times: Vec<_> = (0..7).map(|r| cell(b, "time", r).unwrap()).collect();
+    assert_eq!(
+        times,
+        [
+            Cell::Time(1_708_976_567_000_000_000),
+            Cell::Time(1_708_976_567_123_000_000),
+            Cell::Time(1_708_976_567_123_456_000),
+            Cell::Time(1_708_976_567_123_456_789),
+            Cell::Time(DEFAULT_TIME),
+            Cell::Time(-1_708_976_567_000_000_000),
+            Cell::Time(0),
+        ]
+    );
 }
 
 #[test]

@@ -19,7 +19,7 @@ use arrow::error::ArrowError;
 use arrow::record_batch::RecordBatch;
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
-use line_protocol::{EscapedStr, ParsedLine, Precision};
+use line_protocol::{EscapedStr, ParsedLine, TimestampUnit};
 
 pub use parallel::{ConvertPool, MIN_CHUNK_BYTES};
 pub use rejection::{LineErrorKind, LineRejection};
@@ -69,7 +69,7 @@ pub struct ConvertedLines {
 #[derive(Debug)]
 pub struct LinesConverter {
     default_time_ns: i64,
-    multiplier: i64,
+    unit: TimestampUnit,
     hasher: RandomState,
     tables: Vec<TableBuilder>,
     /// `(hash of name, table index)`.
@@ -88,11 +88,12 @@ pub struct LinesConverter {
 
 impl LinesConverter {
     /// A converter stamping lines without a timestamp with `default_time_ns`, and multiplying
-    /// written timestamps by `precision`'s multiplier.
-    pub fn new(default_time_ns: i64, precision: Precision) -> Self {
+    /// written timestamps by `precision`'s multiplier (a `Precision`, or
+    /// [`TimestampUnit::Auto`]: each timestamp's own, guessed from its magnitude).
+    pub fn new(default_time_ns: i64, precision: impl Into<TimestampUnit>) -> Self {
         Self {
             default_time_ns,
-            multiplier: precision.multiplier(),
+            unit: precision.into(),
             hasher: RandomState::default(),
             tables: Vec::new(),
             table_index: HashTable::new(),
@@ -136,11 +137,12 @@ impl LinesConverter {
         match line.timestamp {
             None => Ok(self.default_time_ns),
             Some(timestamp) => {
+                let multiplier = self.unit.multiplier(timestamp);
                 timestamp
-                    .checked_mul(self.multiplier)
+                    .checked_mul(multiplier)
                     .ok_or(LineErrorKind::TimestampOverflow {
                         timestamp,
-                        multiplier: self.multiplier,
+                        multiplier,
                     })
             }
         }

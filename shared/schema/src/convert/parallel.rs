@@ -34,7 +34,7 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use arrow::error::ArrowError;
-use line_protocol::Precision;
+use line_protocol::TimestampUnit;
 
 use super::{ConvertedLines, LinesConverter};
 
@@ -87,9 +87,9 @@ impl ConvertPool {
         &self,
         body: Arc<String>,
         default_time_ns: i64,
-        precision: Precision,
+        precision: impl Into<TimestampUnit>,
     ) -> Result<ConvertedLines, ArrowError> {
-        self.convert_in_chunks(body, default_time_ns, precision, MIN_CHUNK_BYTES)
+        self.convert_in_chunks(body, default_time_ns, precision.into(), MIN_CHUNK_BYTES)
     }
 
     /// [`Self::convert`] with chunks of at least `min_chunk_bytes`.
@@ -97,7 +97,7 @@ impl ConvertPool {
         &self,
         body: Arc<String>,
         default_time_ns: i64,
-        precision: Precision,
+        precision: TimestampUnit,
         min_chunk_bytes: usize,
     ) -> Result<ConvertedLines, ArrowError> {
         if let Some(jobs) = &self.jobs
@@ -132,7 +132,7 @@ fn run_jobs(receiver: &Mutex<Receiver<Job>>) {
     }
 }
 
-fn convert_one(chunk: &str, default_time_ns: i64, precision: Precision) -> LinesConverter {
+fn convert_one(chunk: &str, default_time_ns: i64, precision: TimestampUnit) -> LinesConverter {
     let mut converter = LinesConverter::new(default_time_ns, precision);
     converter.write_lp(chunk);
     converter
@@ -159,7 +159,7 @@ fn convert_chunks(
     body: &Arc<String>,
     chunks: Vec<Range<usize>>,
     default_time_ns: i64,
-    precision: Precision,
+    precision: TimestampUnit,
 ) -> Option<LinesConverter> {
     let chunks = Arc::new(chunks);
     let claims = Arc::new(Mutex::new(Claims {

@@ -9,7 +9,7 @@ use arrow::datatypes::{
     DataType, Float64Type, Int32Type, Int64Type, TimeUnit, TimestampNanosecondType, UInt64Type,
 };
 use arrow::record_batch::RecordBatch;
-use line_protocol::Precision;
+use line_protocol::{Precision, TimestampUnit};
 use schema::{ConvertedLines, LinesConverter};
 
 /// One cell of a converted batch.
@@ -30,7 +30,7 @@ pub(crate) fn convert(body: &str) -> ConvertedLines {
     convert_with(body, Precision::Nanoseconds)
 }
 
-pub(crate) fn convert_with(body: &str, precision: Precision) -> ConvertedLines {
+pub(crate) fn convert_with(body: &str, precision: impl Into<TimestampUnit>) -> ConvertedLines {
     let mut converter = LinesConverter::new(DEFAULT_TIME, precision);
     converter.write_lp(body);
     converter.finish().unwrap()

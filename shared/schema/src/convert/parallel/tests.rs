@@ -1,5 +1,6 @@
 use std::sync::Arc;
 
+use line_protocol::Precision;
 use proptest::prelude::*;
 
 use super::*;
@@ -39,7 +40,7 @@ fn assert_same(parallel: &ConvertedLines, expected: &ConvertedLines, body: &str)
 fn append_each(chunks: &[&str]) -> Option<ConvertedLines> {
     let mut converters = chunks
         .iter()
-        .map(|chunk| convert_one(chunk, 7_000, Precision::Nanoseconds));
+        .map(|chunk| convert_one(chunk, 7_000, TimestampUnit::Fixed(Precision::Nanoseconds)));
     let mut merged = converters.next()?;
     if !merged.rejections.is_empty() {
         return None;
@@ -96,7 +97,12 @@ fn tsbs_body_on_four_threads_equals_one_converter() {
     assert_eq!(pool.threads(), 4);
     for _ in 0..3 {
         let converted = pool
-            .convert_in_chunks(Arc::new(body.clone()), 7_000, Precision::Nanoseconds, 1024)
+            .convert_in_chunks(
+                Arc::new(body.clone()),
+                7_000,
+                TimestampUnit::Fixed(Precision::Nanoseconds),
+                1024,
+            )
             .unwrap();
         assert_same(&converted, &expected, "(tsbs)");
     }
@@ -130,7 +136,7 @@ fn falls_back_where_chunks_disagree_or_reject() {
                 .convert_in_chunks(
                     Arc::new(body.to_owned()),
                     7_000,
-                    Precision::Nanoseconds,
+                    TimestampUnit::Fixed(Precision::Nanoseconds),
                     min,
                 )
                 .unwrap();
@@ -172,7 +178,7 @@ proptest! {
         let body = lines.join("\n");
         let expected = sequential(&body);
         let parallel = ConvertPool::new(threads)
-            .convert_in_chunks(Arc::new(body.clone()), 7_000, Precision::Nanoseconds, min)
+            .convert_in_chunks(Arc::new(body.clone()), 7_000, TimestampUnit::Fixed(Precision::Nanoseconds), min)
             .unwrap();
         assert_same(&parallel, &expected, &body);
         let chunks = cut_at_newlines(&body, threads * 4, min);
