@@ -10,7 +10,7 @@
 //!            ─► 8 shard (8a) ─► records (8b) ─► WriteLog::append (8c: 503 retryable, 413 too
 //!               large, 500 otherwise) ─► 204
 //!      ──► /ping /health /ready /metrics, /api/v2/query + /api/v2/delete (501), 404, 405
-//!      ──► /api/v2/orgs|buckets|authorizations: management, operator token only (http::manage)
+//!      ──► /api/v2/orgs|buckets|authorizations|dbrps: management, operator token only (http::manage)
 //! ```
 //!
 //! Errors of every endpoint: [`http::error::ApiError`], one table; the write steps (5–8) fail

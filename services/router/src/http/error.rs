@@ -3,7 +3,8 @@
 //! the rows over HTTP.
 //!
 //! Body: `{"code":"<code>","message":"<message>"}` plus `"line":<n>` for line protocol errors,
-//! `Content-Type: application/json`. 429 and 503 carry `Retry-After: 1`. On the v1 `/write`
+//! `Content-Type: application/json` — except rejected lines on `/api/v3/write_lp`, answered in
+//! InfluxDB 3's `{"error","data"}` shape (`http::write_lp`). 429 and 503 carry `Retry-After: 1`. On the v1 `/write`
 //! endpoint the message is also sent in the `X-Influxdb-Error` header.
 //!
 //! The write steps fail with their own [`WriteError`]; `From<WriteError>` below is where each
@@ -23,6 +24,7 @@ use axum::response::{IntoResponse, Response};
 use catalog::CatalogError;
 use serde::Serialize;
 
+use super::write_lp;
 use crate::write::{AppendError, WriteError};
 
 /// Seconds clients are told to wait on 429 and 503.
@@ -81,6 +83,17 @@ pub enum ApiError {
     /// v1 unknown `precision`.
     #[error("invalid precision {0:?}: expected one of `ns`, `n`, `us`, `u`, `ms`, `s`, `m`, `h`")]
     InvalidV1Precision(String),
+    /// v3 without `db` (InfluxDB 3's text).
+    #[error("missing query parameter 'db'")]
+    MissingV3Database,
+    /// v3 unknown `precision`.
+    #[error(
+        "invalid precision {0:?}: expected one of `auto`, `nanosecond`, `microsecond`, `millisecond`, `second`, `ns`, `n`, `us`, `u`, `ms`, `s`"
+    )]
+    InvalidV3Precision(String),
+    /// v3 `no_sync` other than true/false.
+    #[error("invalid no_sync value {0:?}: expected `true` or `false`")]
+    InvalidNoSync(String),
     /// `accept_partial` other than true/false.
     #[error("invalid accept_partial value {0:?}: expected `true` or `false`")]
     InvalidAcceptPartial(String),
@@ -143,6 +156,20 @@ pub enum ApiError {
         line: usize,
     },
 
+    /// v3: lines were rejected. Answered in InfluxDB 3's shape (see [`super::write_lp`]), not
+    /// `{"code","message"}`: `partial` (accept_partial=true; the valid lines were written) lists
+    /// every reported line, otherwise the first bad line alone.
+    #[error("{}", if *partial { write_lp::PARTIAL_WRITE } else { write_lp::PARSING_ERROR })]
+    WriteLpRejected {
+        /// `accept_partial=true`.
+        partial: bool,
+        /// The rejected lines reported (at most 100; all-or-nothing: the first).
+        lines: Vec<write_lp::WriteLpLineError>,
+    },
+    /// v3: a body without any line (InfluxDB 3 refuses it).
+    #[error("incoming write was empty")]
+    EmptyWrite,
+
     // ---- 6. database
     /// Unknown database and auto-creation off.
     #[error("database not found: {0:?}")]
@@ -179,7 +206,8 @@ pub enum ApiError {
     #[error("internal error: {0}")]
     WriteFailed(#[source] WriteError),
 
-    // ---- 9. management API (/api/v2/orgs, /api/v2/buckets, /api/v2/authorizations)
+    // ---- 9. management API (/api/v2/orgs, /api/v2/buckets, /api/v2/authorizations,
+    //         /api/v2/dbrps)
     /// A valid token that is not an operator token.
     #[error("token is not authorized to manage buckets and tokens: an operator token is required")]
     OperatorRequired,
@@ -228,10 +256,31 @@ pub enum ApiError {
     #[error("invalid permission: {0}")]
     InvalidPermission(String),
 
-    /// A DBRP mapping request the catalog refused (invalid 400, duplicate 409, unknown 404,
-    /// over the per-database limit 422).
+    /// A DBRP mapping the catalog refused: an invalid name (400) or a (database, retention
+    /// policy) pair mapped already (409). The message is the catalog's.
     #[error("{0}")]
     Dbrp(#[source] CatalogError),
+    /// No DBRP mapping with this id.
+    #[error("unable to find DBRP {0:?}")]
+    DbrpNotFound(String),
+    /// A bucket already named by the most mappings one bucket may have.
+    #[error(
+        "service limit reached: bucket {bucket} is already named by {limit} DBRP mappings, the most one bucket may have"
+    )]
+    DbrpLimit {
+        /// Bucket id.
+        bucket: String,
+        /// The limit.
+        limit: usize,
+    },
+    /// A query parameter that must be a boolean.
+    #[error("invalid {name} parameter {value:?}: expected true or false")]
+    InvalidBool {
+        /// Parameter name.
+        name: &'static str,
+        /// What was sent.
+        value: String,
+    },
 
     /// A bug or an unexpected backend failure.
     #[error("internal error: {0}")]
@@ -247,7 +296,8 @@ impl ApiError {
             | DatabaseNotFound(_)
             | OrganizationNotFound(_)
             | BucketNotFound(_)
-            | AuthorizationNotFound(_) => StatusCode::NOT_FOUND,
+            | AuthorizationNotFound(_)
+            | DbrpNotFound(_) => StatusCode::NOT_FOUND,
             BucketAlreadyExists(_) => StatusCode::CONFLICT,
             MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             QueryNotSupported | DeleteNotSupported => StatusCode::NOT_IMPLEMENTED,
@@ -259,6 +309,11 @@ impl ApiError {
             | MissingDatabase
             | InvalidV1Precision(_)
             | InvalidAcceptPartial(_)
+            | MissingV3Database
+            | InvalidV3Precision(_)
+            | InvalidNoSync(_)
+            | WriteLpRejected { .. }
+            | EmptyWrite
             | InvalidDatabaseName(_)
             | BodyRead(_)
             | Gzip(_)
@@ -271,7 +326,8 @@ impl ApiError {
             | BucketRename { .. }
             | InvalidRetentionRules(_)
             | UnsupportedField { .. }
-            | InvalidPermission(_) => StatusCode::BAD_REQUEST,
+            | InvalidPermission(_)
+            | InvalidBool { .. } => StatusCode::BAD_REQUEST,
             MissingCredentials
             | MalformedCredentials(_)
             | InvalidToken
@@ -281,12 +337,12 @@ impl ApiError {
             BodyTooLarge { .. } | DecompressedBodyTooLarge { .. } | WriteTooLarge(_) => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
-            OutsideRetention(_) | ServiceLimit(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            OutsideRetention(_) | ServiceLimit(_) | DbrpLimit { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             CatalogUnavailable(_) | WriteLogUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Dbrp(e) => match e {
                 CatalogError::DbrpAlreadyExists { .. } => StatusCode::CONFLICT,
-                CatalogError::DbrpNotFound { .. } => StatusCode::NOT_FOUND,
-                CatalogError::DbrpLimit { .. } => StatusCode::UNPROCESSABLE_ENTITY,
                 _ => StatusCode::BAD_REQUEST,
             },
             Internal(_) | WriteLogFailed(_) | WriteFailed(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -310,12 +366,17 @@ impl ApiError {
     pub fn into_response_for(self, v1: bool) -> Response {
         let message = self.to_string();
         let status = self.status();
-        let body = ErrorBody {
-            code: self.code(),
-            message: &message,
-            line: self.line(),
+        let json = match &self {
+            Self::WriteLpRejected { partial, lines } => write_lp::error_body(*partial, lines),
+            _ => {
+                let body = ErrorBody {
+                    code: self.code(),
+                    message: &message,
+                    line: self.line(),
+                };
+                serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec())
+            }
         };
-        let json = serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec());
         let mut response =
             (status, [(header::CONTENT_TYPE, "application/json")], json).into_response();
         let headers = response.headers_mut();
@@ -366,10 +427,12 @@ impl From<CatalogError> for ApiError {
             C::DatabaseAlreadyExists { name } => Self::BucketAlreadyExists(name),
             C::DatabaseIdNotFound { id } => Self::BucketNotFound(format!("{id:016x}")),
             C::TokenNotFound { id } => Self::AuthorizationNotFound(format!("{id:016x}")),
-            C::InvalidDbrp { .. }
-            | C::DbrpAlreadyExists { .. }
-            | C::DbrpNotFound { .. }
-            | C::DbrpLimit { .. } => Self::Dbrp(e),
+            C::InvalidDbrp { .. } | C::DbrpAlreadyExists { .. } => Self::Dbrp(e),
+            C::DbrpNotFound { id } => Self::DbrpNotFound(format!("{id:016x}")),
+            C::DbrpLimit { target, limit } => Self::DbrpLimit {
+                bucket: format!("{target:016x}"),
+                limit,
+            },
             C::TokenAlreadyExists
             | C::OffsetConflict { .. }
             | C::Corrupt { .. }

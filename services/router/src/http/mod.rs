@@ -8,6 +8,7 @@ pub mod manage;
 pub mod params;
 mod system;
 mod write;
+pub mod write_lp;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -20,9 +21,10 @@ use crate::VERSION;
 use crate::state::RouterState;
 
 /// Paths with a route (the `endpoint` label of the metrics; anything else is `unmatched`).
-const ROUTES: [&str; 8] = [
+const ROUTES: [&str; 9] = [
     "/api/v2/write",
     "/write",
+    "/api/v3/write_lp",
     "/api/v2/query",
     "/api/v2/delete",
     "/ping",
@@ -37,6 +39,7 @@ pub fn app(state: RouterState, system: Router) -> Router {
     Router::new()
         .route("/api/v2/write", post(write::write_v2))
         .route("/write", post(write::write_v1))
+        .route("/api/v3/write_lp", post(write::write_v3))
         .route("/api/v2/query", post(system::query_v2))
         .route("/api/v2/delete", post(system::delete_v2))
         .route("/ping", get(system::ping))

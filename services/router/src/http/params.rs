@@ -1,11 +1,23 @@
-//! Step 2: the query parameters of `/api/v2/write` and `/write`, unified into [`WriteParams`].
+//! Step 2: the query parameters of `/api/v2/write`, `/write` and `/api/v3/write_lp`, unified
+//! into [`WriteParams`], and the database they name ([`resolve_target`]).
+//!
+//! ```text
+//! v2 ?bucket&org&precision&accept_partial         ──► Database(bucket)
+//! v3 ?db&precision&accept_partial&no_sync         ──► Database(db)      (precision auto by default)
+//! v1 ?db&rp&precision&accept_partial&u&p          ──► V1 { db, rp }
+//! resolve_target: Database(name) ──► name
+//!                 V1 { db, rp }  ──► catalog::resolve_v1_database: the DBRP mapping of (db, rp) —
+//!                                    or db's default mapping when rp is absent — names a live
+//!                                    database; without one, `db` or `db/rp` by name as before
+//! ```
 //!
 //! Checks, in order — v2: `precision`, `accept_partial`, `bucket`, `org`, name rule;
-//! v1: `precision`, `accept_partial`, `db`, name rule. Unknown parameters are ignored; for a
-//! repeated parameter the first occurrence counts.
+//! v3: `precision`, `accept_partial`, `no_sync`, `db`, name rule; v1: `precision`,
+//! `accept_partial`, `db`, then (resolving) the name rule of an unmapped name. Unknown
+//! parameters are ignored; for a repeated parameter the first occurrence counts.
 
-use catalog::DatabaseName;
-use line_protocol::Precision;
+use catalog::{Catalog, CatalogError, Database, DatabaseName, V1Database, resolve_v1_database};
+use line_protocol::{Precision, TimestampUnit};
 
 use super::error::ApiError;
 
@@ -16,19 +28,81 @@ pub enum WriteApi {
     V2,
     /// `POST /write`
     V1,
+    /// `POST /api/v3/write_lp` (InfluxDB 3)
+    V3,
 }
 
 /// Parameters of a write request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WriteParams {
-    /// Target database (v2 `bucket` verbatim; v1 `db` or `db/rp`).
-    pub database: DatabaseName,
-    /// Timestamp precision.
-    pub precision: Precision,
+    /// The database the request names (resolved by [`resolve_target`]).
+    pub target: WriteTarget,
+    /// Timestamp unit: a precision, or (v3 `auto`, its default) guessed per line.
+    pub precision: TimestampUnit,
     /// Write the valid lines even when some are rejected.
     pub accept_partial: bool,
     /// v1 `p` (a token).
     pub password: Option<String>,
+}
+
+/// The database a write request names, before DBRP mappings are consulted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteTarget {
+    /// v2 `bucket`, v3 `db`: a database name, verbatim.
+    Database(DatabaseName),
+    /// v1 `db` and `rp` (absent, or a value, maybe empty).
+    V1 {
+        /// The v1 database (non-empty).
+        db: String,
+        /// The v1 retention policy.
+        rp: Option<String>,
+    },
+}
+
+impl WriteTarget {
+    /// The database name when no DBRP mapping applies: v2/v3 the name, v1 `db`, or `db/rp`
+    /// unless `rp` is a default name (empty, `autogen`, `default`, `''`).
+    pub fn unmapped_name(&self) -> Result<DatabaseName, ApiError> {
+        match self {
+            Self::Database(name) => Ok(name.clone()),
+            Self::V1 { db, rp } => Ok(catalog::v1_database_name(db, rp.as_deref())?),
+        }
+    }
+}
+
+/// The database a write goes to: its name (what tokens are checked against), and its record
+/// when a DBRP mapping named it (so it exists; otherwise step 6 looks it up or creates it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedTarget {
+    /// The database's name.
+    pub name: DatabaseName,
+    /// The live database a mapping named.
+    pub mapped: Option<Database>,
+}
+
+/// Resolves `target` through the catalog's DBRP mappings (v1 only; a cached catalog answers
+/// from memory).
+pub async fn resolve_target(
+    catalog: &dyn Catalog,
+    target: WriteTarget,
+) -> Result<ResolvedTarget, ApiError> {
+    let (db, rp) = match target {
+        WriteTarget::Database(name) => {
+            return Ok(ResolvedTarget { name, mapped: None });
+        }
+        WriteTarget::V1 { db, rp } => (db, rp),
+    };
+    match resolve_v1_database(catalog, &db, rp.as_deref()).await {
+        Ok(V1Database::Mapped { database, .. }) => Ok(ResolvedTarget {
+            name: database.name.clone(),
+            mapped: Some(database),
+        }),
+        Ok(V1Database::Named(name)) => Ok(ResolvedTarget { name, mapped: None }),
+        // The mapping's database was deleted between the two reads (the deletion takes the
+        // mapping along): as if it never existed.
+        Err(CatalogError::DatabaseIdNotFound { .. }) => Err(ApiError::DatabaseNotFound(db)),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Parses the query string of a write request.
@@ -42,16 +116,19 @@ pub fn parse_write_params(api: WriteApi, query: Option<&str>) -> Result<WritePar
     };
 
     let precision = match (api, get("precision")) {
-        (_, None) => Precision::Nanoseconds,
-        (WriteApi::V2, Some(p)) => v2_precision(p)?,
-        (WriteApi::V1, Some(p)) => v1_precision(p)?,
+        (WriteApi::V3, None) => TimestampUnit::Auto,
+        (_, None) => Precision::Nanoseconds.into(),
+        (WriteApi::V2, Some(p)) => v2_precision(p)?.into(),
+        (WriteApi::V1, Some(p)) => v1_precision(p)?.into(),
+        (WriteApi::V3, Some(p)) => v3_precision(p)?,
     };
     let accept_partial = match get("accept_partial") {
-        None | Some("false") => false,
+        None => api == WriteApi::V3,
+        Some("false") => false,
         Some("true") => true,
         Some(other) => return Err(ApiError::InvalidAcceptPartial(other.to_owned())),
     };
-    let (database, password) = match api {
+    let (target, password) = match api {
         WriteApi::V2 => {
             let bucket = get("bucket")
                 .filter(|b| !b.is_empty())
@@ -59,32 +136,35 @@ pub fn parse_write_params(api: WriteApi, query: Option<&str>) -> Result<WritePar
             if get("org") == Some("") {
                 return Err(ApiError::MissingOrg);
             }
-            (bucket.to_owned(), None)
+            (WriteTarget::Database(DatabaseName::new(bucket)?), None)
+        }
+        WriteApi::V3 => {
+            match get("no_sync") {
+                None | Some("true" | "false") => {}
+                Some(other) => return Err(ApiError::InvalidNoSync(other.to_owned())),
+            }
+            let db = get("db")
+                .filter(|d| !d.is_empty())
+                .ok_or(ApiError::MissingV3Database)?;
+            (WriteTarget::Database(DatabaseName::new(db)?), None)
         }
         WriteApi::V1 => {
             let db = get("db")
                 .filter(|d| !d.is_empty())
                 .ok_or(ApiError::MissingDatabase)?;
-            let database = match get("rp") {
-                Some(rp) if !is_default_rp(rp) => format!("{db}/{rp}"),
-                _ => db.to_owned(),
+            let target = WriteTarget::V1 {
+                db: db.to_owned(),
+                rp: get("rp").map(str::to_owned),
             };
-            (database, get("p").map(str::to_owned))
+            (target, get("p").map(str::to_owned))
         }
     };
     Ok(WriteParams {
-        database: DatabaseName::new(database)?,
+        target,
         precision,
         accept_partial,
         password,
     })
-}
-
-fn is_default_rp(rp: &str) -> bool {
-    rp.is_empty()
-        || rp.eq_ignore_ascii_case("autogen")
-        || rp.eq_ignore_ascii_case("default")
-        || rp == "''"
 }
 
 fn v2_precision(p: &str) -> Result<Precision, ApiError> {
@@ -96,6 +176,18 @@ fn v2_precision(p: &str) -> Result<Precision, ApiError> {
         "m" => Precision::Minutes,
         "h" => Precision::Hours,
         other => return Err(ApiError::InvalidV2Precision(other.to_owned())),
+    })
+}
+
+/// InfluxDB 3's words and their short forms; `auto` guesses each line's unit.
+fn v3_precision(p: &str) -> Result<TimestampUnit, ApiError> {
+    Ok(match p {
+        "auto" => TimestampUnit::Auto,
+        "nanosecond" | "ns" | "n" => Precision::Nanoseconds.into(),
+        "microsecond" | "us" | "u" => Precision::Microseconds.into(),
+        "millisecond" | "ms" => Precision::Milliseconds.into(),
+        "second" | "s" => Precision::Seconds.into(),
+        other => return Err(ApiError::InvalidV3Precision(other.to_owned())),
     })
 }
 
@@ -170,6 +262,19 @@ mod tests {
         parse_write_params(WriteApi::V2, Some(q))
     }
 
+    fn v3(q: &str) -> Result<WriteParams, ApiError> {
+        parse_write_params(WriteApi::V3, Some(q))
+    }
+
+    /// The name an unmapped target writes to.
+    fn name(p: &WriteParams) -> String {
+        p.target.unmapped_name().unwrap().to_string()
+    }
+
+    fn fixed(p: Precision) -> TimestampUnit {
+        TimestampUnit::Fixed(p)
+    }
+
     #[test]
     fn decodes_form_encoding() {
         let pairs = decode_query("bucket=db%2Frp&x=a+b&flag&=v&e=%zz").unwrap();
@@ -196,10 +301,13 @@ mod tests {
     #[test]
     fn v2_bucket_org_precision() {
         let p = v2("org=o&bucket=db%2Frp&precision=ms").unwrap();
-        assert_eq!(p.database.as_str(), "db/rp");
-        assert_eq!(p.precision, Precision::Milliseconds);
+        assert_eq!(name(&p), "db/rp");
+        assert_eq!(p.precision, fixed(Precision::Milliseconds));
         assert!(!p.accept_partial);
-        assert_eq!(v2("bucket=b").unwrap().precision, Precision::Nanoseconds);
+        assert_eq!(
+            v2("bucket=b").unwrap().precision,
+            fixed(Precision::Nanoseconds)
+        );
         assert_eq!(v2("org=o").unwrap_err(), ApiError::MissingBucket);
         assert_eq!(v2("bucket=").unwrap_err(), ApiError::MissingBucket);
         assert_eq!(v2("bucket=b&org=").unwrap_err(), ApiError::MissingOrg);
@@ -217,15 +325,18 @@ mod tests {
     #[test]
     fn v1_db_rp_precision_password() {
         let p = v1("db=mydb&rp=weekly&u=x&p=tok&consistency=all&precision=u").unwrap();
-        assert_eq!(p.database.as_str(), "mydb/weekly");
-        assert_eq!(p.precision, Precision::Microseconds);
+        assert_eq!(
+            p.target,
+            WriteTarget::V1 {
+                db: "mydb".into(),
+                rp: Some("weekly".into())
+            }
+        );
+        assert_eq!(name(&p), "mydb/weekly");
+        assert_eq!(p.precision, fixed(Precision::Microseconds));
         assert_eq!(p.password.as_deref(), Some("tok"));
         for rp in ["", "autogen", "AUTOGEN", "Default", "''"] {
-            assert_eq!(
-                v1(&format!("db=d&rp={rp}")).unwrap().database.as_str(),
-                "d",
-                "{rp}"
-            );
+            assert_eq!(name(&v1(&format!("db=d&rp={rp}")).unwrap()), "d", "{rp}");
         }
         assert_eq!(
             v1("db=&precision=s").unwrap_err(),
@@ -233,11 +344,11 @@ mod tests {
         );
         assert_eq!(
             v1("db=d&precision=us").unwrap().precision,
-            Precision::Microseconds
+            fixed(Precision::Microseconds)
         );
         assert_eq!(
             v1("db=d&precision=n").unwrap().precision,
-            Precision::Nanoseconds
+            fixed(Precision::Nanoseconds)
         );
         assert_eq!(
             v1("db=d&precision=x").unwrap_err(),
@@ -247,9 +358,60 @@ mod tests {
             v1("db=d&accept_partial=1").unwrap_err(),
             ApiError::InvalidAcceptPartial("1".into())
         );
+        // A v1 name is checked when it resolves: a DBRP mapping may name any printable text.
+        let spaced = v1("db=a%20b").unwrap();
         assert!(matches!(
-            v1("db=a%20b"),
+            spaced.target.unmapped_name(),
             Err(ApiError::InvalidDatabaseName(_))
         ));
+    }
+
+    #[test]
+    fn v3_db_precision_words_partial_by_default() {
+        let p = v3("db=sensors&no_sync=true&org=ignored").unwrap();
+        assert_eq!(name(&p), "sensors");
+        assert_eq!(p.precision, TimestampUnit::Auto, "auto by default");
+        assert!(p.accept_partial, "accept_partial defaults to true");
+        assert_eq!(p.password, None);
+        for (words, precision) in [
+            (["nanosecond", "ns", "n"].as_slice(), Precision::Nanoseconds),
+            (&["microsecond", "us", "u"], Precision::Microseconds),
+            (&["millisecond", "ms"], Precision::Milliseconds),
+            (&["second", "s"], Precision::Seconds),
+        ] {
+            for word in words {
+                let p = v3(&format!("db=d&precision={word}")).unwrap();
+                assert_eq!(p.precision, fixed(precision), "{word}");
+            }
+        }
+        assert_eq!(
+            v3("db=d&precision=auto").unwrap().precision,
+            TimestampUnit::Auto
+        );
+        assert!(!v3("db=d&accept_partial=false").unwrap().accept_partial);
+        for (query, error) in [
+            ("precision=s", ApiError::MissingV3Database),
+            ("db=", ApiError::MissingV3Database),
+            ("db=d&precision=m", ApiError::InvalidV3Precision("m".into())),
+            (
+                "db=d&precision=Second",
+                ApiError::InvalidV3Precision("Second".into()),
+            ),
+            (
+                "db=d&accept_partial=yes",
+                ApiError::InvalidAcceptPartial("yes".into()),
+            ),
+            ("db=d&no_sync=1", ApiError::InvalidNoSync("1".into())),
+        ] {
+            assert_eq!(v3(query).unwrap_err(), error, "{query}");
+        }
+        assert!(matches!(
+            v3("db=a%20b"),
+            Err(ApiError::InvalidDatabaseName(_))
+        ));
+        assert_eq!(
+            parse_write_params(WriteApi::V3, None).unwrap_err(),
+            ApiError::MissingV3Database
+        );
     }
 }

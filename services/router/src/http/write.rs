@@ -1,6 +1,16 @@
-//! `POST /api/v2/write` and `POST /write`: the write path, steps in the order of the crate doc
-//! (1–4 here, in HTTP terms; 5–8 in `crate::write`, whose [`WriteError`] becomes an
-//! [`ApiError`] at the `?`).
+//! `POST /api/v2/write`, `POST /write` and `POST /api/v3/write_lp`: one write path, steps in the
+//! order of the crate doc (1–4 here, in HTTP terms; 5–8 in `crate::write`, whose [`WriteError`]
+//! becomes an [`ApiError`] at the `?`).
+//!
+//! ```text
+//! params (v1/v2/v3) ──► resolve_target (v1: DBRP mappings) ──► auth on the resolved name
+//!   ──► body ──► convert (precision or v3 `auto`) ──► rejected lines: v1/v2 `{"code","message"}`,
+//!       v3 InfluxDB 3's `{"error","data"}` (http::write_lp), with the lines' text from the body
+//!   ──► database (the mapped one, or looked up / auto-created) ──► schema ──► log ──► 204
+//! ```
+//!
+//! v3's `no_sync` changes nothing: a 204 always means every record is in the write log (Kafka
+//! acknowledged it), which is what InfluxDB 3 means by a synced write.
 
 use std::sync::Arc;
 
@@ -12,7 +22,8 @@ use catalog::get_or_create_database;
 use super::auth::authorize_write;
 use super::body::{BodyEncoding, body_encoding, gunzip_capped, into_utf8, read_capped};
 use super::error::ApiError;
-use super::params::{WriteApi, parse_write_params};
+use super::params::{WriteApi, parse_write_params, resolve_target};
+use super::write_lp::{WriteLpLineError, line_errors};
 use crate::metrics::{StageTimes, WriteStage};
 use crate::state::RouterState;
 use crate::time::now_ns;
@@ -20,6 +31,7 @@ use crate::write::{
     WriteError, append_sharded, check_retention, convert_body, rejection_error, schema_upsert,
     shard_tables,
 };
+use schema::LineRejection;
 
 /// `POST /api/v2/write`.
 pub(super) async fn write_v2(State(state): State<RouterState>, request: Request) -> Response {
@@ -29,6 +41,11 @@ pub(super) async fn write_v2(State(state): State<RouterState>, request: Request)
 /// `POST /write`.
 pub(super) async fn write_v1(State(state): State<RouterState>, request: Request) -> Response {
     respond(write(&state, WriteApi::V1, request).await, true)
+}
+
+/// `POST /api/v3/write_lp`.
+pub(super) async fn write_v3(State(state): State<RouterState>, request: Request) -> Response {
+    respond(write(&state, WriteApi::V3, request).await, false)
 }
 
 fn respond(result: Result<(), ApiError>, v1: bool) -> Response {
@@ -52,17 +69,18 @@ async fn write(state: &RouterState, api: WriteApi, request: Request) -> Result<(
         .map_err(|_| ApiError::Overloaded)?;
     let mut times = StageTimes::start();
 
-    // 2. Parameters.
+    // 2. Parameters; the database they name (v1: through DBRP mappings, from the cache).
     let (parts, body) = request.into_parts();
     let params = parse_write_params(api, parts.uri.query())?;
+    let target = resolve_target(state.catalog.as_ref(), params.target).await?;
     let traceparent = trace_context(&parts.headers);
 
-    // 3. Auth.
+    // 3. Auth, on the database written to.
     authorize_write(
         state.catalog.as_ref(),
         &parts.headers,
         params.password.as_deref(),
-        &params.database,
+        &target.name,
     )
     .await?;
 
@@ -71,24 +89,34 @@ async fn write(state: &RouterState, api: WriteApi, request: Request) -> Result<(
     let encoding = body_encoding(&parts.headers)?;
     let raw = read_capped(&parts.headers, body, limit).await?;
     if raw.is_empty() {
-        return Ok(());
+        return empty(api);
     }
     times.end(WriteStage::Body);
 
-    // 5. Decode and convert off the async workers (CPU-bound on large bodies).
+    // 5. Decode and convert off the async workers (CPU-bound on large bodies). v3 stamps lines
+    // without a timestamp with the time cut to its precision, as InfluxDB 3 does, and reports
+    // rejected lines with their text.
     let precision = params.precision;
-    let default_time = now_ns();
+    let default_time = match api {
+        WriteApi::V3 => precision.truncate(now_ns()),
+        WriteApi::V1 | WriteApi::V2 => now_ns(),
+    };
     let pool = Arc::clone(&state.convert_pool);
-    let (converted, body_bytes) = tokio::task::spawn_blocking(move || {
+    let (converted, body_bytes, line_texts) = tokio::task::spawn_blocking(move || {
         let bytes = match encoding {
             BodyEncoding::Identity => raw,
             BodyEncoding::Gzip => gunzip_capped(&raw, limit)?,
         };
-        let text = into_utf8(bytes)?;
+        let text = Arc::new(into_utf8(bytes)?);
         let len = text.len();
-        convert_body(&pool, text, precision, default_time)
-            .map(|c| (c, len))
-            .map_err(ApiError::from)
+        let converted = convert_body(&pool, Arc::clone(&text), precision, default_time)?;
+        let line_texts = match api {
+            WriteApi::V3 if !converted.rejections.is_empty() => {
+                line_errors(&converted.rejections, &text)
+            }
+            _ => Vec::new(),
+        };
+        Ok::<_, ApiError>((converted, len, line_texts))
     })
     .await
     .map_err(|e| ApiError::Internal(format!("conversion task failed: {e}")))??;
@@ -97,24 +125,30 @@ async fn write(state: &RouterState, api: WriteApi, request: Request) -> Result<(
 
     let rejected = converted.stats.lines_rejected;
     state.metrics.write_rejected_lines.inc_by(rejected as u64);
+    let refuse = |rejections: &[LineRejection], lines: Vec<WriteLpLineError>, written| {
+        lines_rejected(api, params.accept_partial, rejections, lines, written)
+    };
     if rejected > 0 && (!params.accept_partial || converted.tables.is_empty()) {
-        return Err(rejection_error(&converted.rejections, None).into());
+        return Err(refuse(&converted.rejections, line_texts, None));
     }
     if converted.tables.is_empty() {
-        return Ok(()); // only blank lines and comments
+        return empty(api); // only blank lines and comments
     }
 
-    // 6. Database, retention.
+    // 6. Database (the one a DBRP mapping named, else by name), retention.
     let catalog = state.catalog.as_ref();
-    let database = match catalog
-        .database_by_name(&params.database)
-        .await
-        .map_err(WriteError::Catalog)?
-    {
+    let known = match target.mapped {
+        Some(db) => Some(db),
+        None => catalog
+            .database_by_name(&target.name)
+            .await
+            .map_err(WriteError::Catalog)?,
+    };
+    let database = match known {
         Some(db) => db,
         None if state.settings.auto_create_databases => {
             let options = state.settings.new_database_options;
-            let (db, created) = get_or_create_database(catalog, &params.database, options)
+            let (db, created) = get_or_create_database(catalog, &target.name, options)
                 .await
                 .map_err(WriteError::Catalog)?;
             if created {
@@ -122,7 +156,7 @@ async fn write(state: &RouterState, api: WriteApi, request: Request) -> Result<(
             }
             db
         }
-        None => return Err(WriteError::DatabaseNotFound(params.database.to_string()).into()),
+        None => return Err(WriteError::DatabaseNotFound(target.name.to_string()).into()),
     };
     check_retention(&converted.tables, database.retention_period_ns(), now_ns())?;
 
@@ -169,9 +203,39 @@ async fn write(state: &RouterState, api: WriteApi, request: Request) -> Result<(
     state.metrics.write_fields.inc_by(stats.field_values as u64);
 
     if rejected > 0 {
-        return Err(rejection_error(&converted.rejections, Some(stats.lines_accepted)).into());
+        return Err(refuse(
+            &converted.rejections,
+            line_texts,
+            Some(stats.lines_accepted),
+        ));
     }
     Ok(())
+}
+
+/// The answer to rejected lines: v1/v2 the `{"code","message","line"}` report (`written` =
+/// `Some(n)` when the valid lines were written), v3 InfluxDB 3's (`http::write_lp`).
+fn lines_rejected(
+    api: WriteApi,
+    accept_partial: bool,
+    rejections: &[LineRejection],
+    lines: Vec<WriteLpLineError>,
+    written: Option<usize>,
+) -> ApiError {
+    match api {
+        WriteApi::V3 => ApiError::WriteLpRejected {
+            partial: accept_partial,
+            lines,
+        },
+        WriteApi::V1 | WriteApi::V2 => rejection_error(rejections, written).into(),
+    }
+}
+
+/// A body without lines: 204 on v1/v2; InfluxDB 3 refuses it.
+fn empty(api: WriteApi) -> Result<(), ApiError> {
+    match api {
+        WriteApi::V3 => Err(ApiError::EmptyWrite),
+        WriteApi::V1 | WriteApi::V2 => Ok(()),
+    }
 }
 
 /// The W3C `traceparent` request header, carried into the log records (ignored when not short

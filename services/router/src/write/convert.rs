@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use line_protocol::Precision;
+use line_protocol::TimestampUnit;
 use schema::{ConvertPool, ConvertedLines, LineRejection};
 
 use super::WriteError;
@@ -11,14 +11,15 @@ use super::WriteError;
 /// Per-line errors listed in a response; the rest are counted.
 pub(super) const MAX_REPORTED_LINE_ERRORS: usize = 100;
 
-/// Converts a whole body with `pool`. Lines without a timestamp get `default_time_ns`.
+/// Converts a whole body with `pool`. Lines without a timestamp get `default_time_ns`;
+/// timestamps are in `precision` (or each in its own, guessed: `TimestampUnit::Auto`).
 pub(crate) fn convert_body(
     pool: &ConvertPool,
-    body: String,
-    precision: Precision,
+    body: impl Into<Arc<String>>,
+    precision: impl Into<TimestampUnit>,
     default_time_ns: i64,
 ) -> Result<ConvertedLines, WriteError> {
-    pool.convert(Arc::new(body), default_time_ns, precision)
+    pool.convert(body.into(), default_time_ns, precision)
         .map_err(WriteError::Convert)
 }
 

@@ -11,5 +11,8 @@ mod stubs;
 mod system;
 mod table;
 mod v1_errors;
+mod v1_mappings;
 mod v2_errors;
+mod v3_errors;
+mod write_lp;
 mod writes;

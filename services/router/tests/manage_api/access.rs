@@ -4,7 +4,7 @@
 use crate::common::{MYDB_WRITER, READER, REVOKED, TestServer};
 use crate::{as_token, assert_error};
 
-const ENDPOINTS: [(&str, &str); 13] = [
+const ENDPOINTS: [(&str, &str); 18] = [
     ("GET", "/api/v2/orgs"),
     ("GET", "/api/v2/orgs/7175697665720001"),
     ("GET", "/api/v2/buckets"),
@@ -18,6 +18,11 @@ const ENDPOINTS: [(&str, &str); 13] = [
     ("PATCH", "/api/v2/authorizations/0000000000000001"),
     ("DELETE", "/api/v2/authorizations/0000000000000001"),
     ("GET", "/api/v2/buckets?limit=1"),
+    ("GET", "/api/v2/dbrps"),
+    ("POST", "/api/v2/dbrps"),
+    ("GET", "/api/v2/dbrps/0000000000000001"),
+    ("PATCH", "/api/v2/dbrps/0000000000000001"),
+    ("DELETE", "/api/v2/dbrps/0000000000000001"),
 ];
 
 #[tokio::test]

@@ -9,6 +9,7 @@ mod common;
 mod access;
 mod authorizations;
 mod buckets;
+mod dbrps;
 mod orgs;
 
 use common::{Answer, OPERATOR, TestServer};

@@ -315,6 +315,89 @@ fn the_error_table() {
             "invalid permission: x",
         ),
         (
+            ApiError::from(CatalogError::InvalidDbrp {
+                reason: "database \"a/b\" must not contain '/'".into(),
+            }),
+            400,
+            "invalid",
+            "DBRP provided is invalid: database \"a/b\" must not contain '/'",
+        ),
+        (
+            ApiError::from(CatalogError::DbrpAlreadyExists {
+                database: "db".into(),
+                retention_policy: "rp".into(),
+            }),
+            409,
+            "conflict",
+            "a DBRP mapping of database \"db\" and retention policy \"rp\" already exists",
+        ),
+        (
+            ApiError::from(CatalogError::DbrpNotFound { id: 42 }),
+            404,
+            "not found",
+            "unable to find DBRP \"000000000000002a\"",
+        ),
+        (
+            ApiError::from(CatalogError::DbrpLimit {
+                target: 42,
+                limit: 50,
+            }),
+            422,
+            "unprocessable entity",
+            "service limit reached: bucket 000000000000002a is already named by 50 DBRP mappings, the most one bucket may have",
+        ),
+        (
+            ApiError::InvalidBool {
+                name: "default",
+                value: "yes".into(),
+            },
+            400,
+            "invalid",
+            "invalid default parameter \"yes\": expected true or false",
+        ),
+        (
+            ApiError::MissingV3Database,
+            400,
+            "invalid",
+            "missing query parameter 'db'",
+        ),
+        (
+            ApiError::InvalidV3Precision("m".into()),
+            400,
+            "invalid",
+            "invalid precision \"m\": expected one of `auto`, `nanosecond`, `microsecond`, `millisecond`, `second`, `ns`, `n`, `us`, `u`, `ms`, `s`",
+        ),
+        (
+            ApiError::InvalidNoSync("1".into()),
+            400,
+            "invalid",
+            "invalid no_sync value \"1\": expected `true` or `false`",
+        ),
+        (
+            ApiError::WriteLpRejected {
+                partial: true,
+                lines: Vec::new(),
+            },
+            400,
+            "invalid",
+            "partial write of line protocol occurred",
+        ),
+        (
+            ApiError::WriteLpRejected {
+                partial: false,
+                lines: Vec::new(),
+            },
+            400,
+            "invalid",
+            "line protocol parsing error",
+        ),
+        (
+            ApiError::EmptyWrite,
+            400,
+            "invalid",
+            "incoming write was empty",
+        ),
+        (
             ApiError::Internal("x".into()),
             500,
             "internal error",

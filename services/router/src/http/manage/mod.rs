@@ -1,5 +1,5 @@
-//! The v2-compatible management API for the operator: the organization, buckets (databases)
-//! and authorizations (tokens). Every route needs an operator token.
+//! The v2-compatible management API for the operator: the organization, buckets (databases),
+//! authorizations (tokens) and DBRP mappings. Every route needs an operator token.
 //!
 //! ```text
 //! request ──► operator_only: credentials ──► token_by_hash ──► operator, active?
@@ -7,6 +7,7 @@
 //!         ──► /api/v2/orgs[/{id}]            orgs.rs            the one organization
 //!         ──► /api/v2/buckets[/{id}]         buckets.rs         Catalog databases
 //!         ──► /api/v2/authorizations[/{id}]  authorizations.rs  Catalog tokens
+//!         ──► /api/v2/dbrps[/{id}]           dbrps.rs           Catalog DBRP mappings
 //! errors: the ApiError table (error.rs); JSON shapes: *_shape.rs
 //! ```
 
@@ -14,6 +15,8 @@ mod authorization_shape;
 mod authorizations;
 mod bucket_shape;
 mod buckets;
+mod dbrp_shape;
+mod dbrps;
 mod ids;
 mod orgs;
 mod request;
@@ -33,10 +36,11 @@ use super::error::ApiError;
 use crate::state::RouterState;
 
 /// Route patterns of the management API (metrics label them by pattern, not by id).
-const PATTERNS: [(&str, &str); 3] = [
+const PATTERNS: [(&str, &str); 4] = [
     ("/api/v2/orgs", "/api/v2/orgs/{id}"),
     ("/api/v2/buckets", "/api/v2/buckets/{id}"),
     ("/api/v2/authorizations", "/api/v2/authorizations/{id}"),
+    ("/api/v2/dbrps", "/api/v2/dbrps/{id}"),
 ];
 
 /// The management routes, guarded by [`operator_only`].
@@ -60,6 +64,11 @@ pub fn routes(state: RouterState) -> Router<RouterState> {
             get(authorizations::get)
                 .patch(authorizations::patch)
                 .delete(authorizations::delete),
+        )
+        .route("/api/v2/dbrps", get(dbrps::list).post(dbrps::create))
+        .route(
+            "/api/v2/dbrps/{id}",
+            get(dbrps::get).patch(dbrps::patch).delete(dbrps::delete),
         )
         .route_layer(middleware::from_fn_with_state(state, operator_only))
 }
@@ -119,6 +128,11 @@ mod tests {
             Some("/api/v2/authorizations/{id}")
         );
         assert_eq!(endpoint_label("/api/v2/orgs"), Some("/api/v2/orgs"));
+        assert_eq!(endpoint_label("/api/v2/dbrps"), Some("/api/v2/dbrps"));
+        assert_eq!(
+            endpoint_label("/api/v2/dbrps/000000000000002a"),
+            Some("/api/v2/dbrps/{id}")
+        );
         assert_eq!(endpoint_label("/api/v2/bucketsx"), None);
         assert_eq!(endpoint_label("/api/v2/buckets/"), None);
         assert_eq!(endpoint_label("/api/v2/buckets/a/labels"), None);

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! body bytes ──► read_capped ──► serde_json ──► T            (else 400 failed to decode …)
-//! ?a=1&b=2   ──► decode_query ──► Query { pairs } ──► get / page
+//! ?a=1&b=2   ──► decode_query ──► Query { pairs } ──► get / id / flag / page
 //! /{id}      ──► Path<String> ──► parse_id ──► u64            (else 400 invalid id)
 //! ```
 
@@ -70,6 +70,33 @@ impl Query {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The first non-empty value of `name` (an empty value filters nothing).
+    pub(super) fn non_empty(&self, name: &str) -> Option<&str> {
+        self.get(name).filter(|v| !v.is_empty())
+    }
+
+    /// `name` as a catalog id (16 hex characters); absent or empty = `None`.
+    pub(super) fn id(&self, name: &str) -> Result<Option<u64>, ApiError> {
+        self.non_empty(name).map(parse_id).transpose()
+    }
+
+    /// `name` as a boolean, in the forms Go's `strconv.ParseBool` takes (InfluxDB 2's parser:
+    /// `true`/`false`, `1`/`0`, `t`/`f`, `TRUE`/`FALSE`, `True`/`False`); absent or empty =
+    /// `None`.
+    pub(super) fn flag(&self, name: &'static str) -> Result<Option<bool>, ApiError> {
+        let Some(value) = self.non_empty(name) else {
+            return Ok(None);
+        };
+        match value {
+            "1" | "t" | "T" | "true" | "TRUE" | "True" => Ok(Some(true)),
+            "0" | "f" | "F" | "false" | "FALSE" | "False" => Ok(Some(false)),
+            other => Err(ApiError::InvalidBool {
+                name,
+                value: other.to_owned(),
+            }),
+        }
+    }
+
     /// `limit` (1..=100, default 20) and `offset` (≥ 0, default 0).
     pub(super) fn page(&self) -> Result<Page, ApiError> {
         let limit = match self.get("limit") {
@@ -127,6 +154,27 @@ pub(super) fn encode(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_and_flags_treat_empty_as_absent() {
+        let q = Query::parse(Some("id=000000000000002a&b=&default=True&x=T&y=0&z=yes")).unwrap();
+        assert_eq!(q.id("id").unwrap(), Some(42));
+        assert_eq!(q.id("b").unwrap(), None);
+        assert_eq!(q.id("missing").unwrap(), None);
+        assert_eq!(q.flag("default").unwrap(), Some(true));
+        assert_eq!(q.flag("x").unwrap(), Some(true));
+        assert_eq!(q.flag("y").unwrap(), Some(false));
+        assert_eq!(q.flag("b").unwrap(), None);
+        assert_eq!(
+            q.flag("z").unwrap_err(),
+            ApiError::InvalidBool {
+                name: "z",
+                value: "yes".into()
+            }
+        );
+        let bad = Query::parse(Some("id=2a")).unwrap();
+        assert_eq!(bad.id("id").unwrap_err(), ApiError::InvalidId("2a".into()));
+    }
 
     #[test]
     fn pages_default_validate_and_slice() {
