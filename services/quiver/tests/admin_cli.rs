@@ -232,6 +232,173 @@ fn tokens_create_list_revoke() {
 }
 
 #[test]
+fn dbrps_create_list_delete() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    ok(&["database", "create", "metrics", "--data-dir", d]);
+    ok(&["database", "create", "archive", "--data-dir", d]);
+    let out = ok(&[
+        "dbrp",
+        "create",
+        "--db",
+        "telegraf",
+        "--rp",
+        "autogen",
+        "--database",
+        "metrics",
+        "--data-dir",
+        d,
+    ]);
+    let id = out
+        .strip_prefix("DBRP mapping ")
+        .and_then(|rest| rest.split_once(' '))
+        .map(|(id, _)| id.to_owned())
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(id.len(), 16, "{out}");
+    assert_eq!(
+        out,
+        format!("DBRP mapping {id} created: telegraf/autogen (default) → database \"metrics\"\n"),
+        "the first mapping of a v1 database is its default"
+    );
+    let yearly = json(&[
+        "dbrp",
+        "create",
+        "--db",
+        "telegraf",
+        "--rp",
+        "yearly",
+        "--database",
+        "archive",
+        "--default",
+        "--data-dir",
+        d,
+    ]);
+    assert_eq!(yearly["db"], "telegraf");
+    assert_eq!(yearly["rp"], "yearly");
+    assert_eq!(yearly["default"], true);
+    assert_eq!(yearly["database"], "archive");
+    assert_eq!(yearly["database_id"].as_str().unwrap().len(), 16);
+    ok(&[
+        "dbrp",
+        "create",
+        "--db",
+        "other",
+        "--rp",
+        "rp",
+        "--database",
+        "metrics",
+        "--data-dir",
+        d,
+    ]);
+
+    let table = ok(&["dbrp", "list", "--data-dir", d]);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 4, "{table}");
+    for column in ["ID", "DB", "RP", "DEFAULT", "DATABASE"] {
+        assert!(lines[0].contains(column), "{table}");
+    }
+    assert!(
+        lines[1].contains(&id)
+            && lines[1].contains("autogen")
+            && lines[1].contains(" no ")
+            && lines[1].ends_with("metrics"),
+        "the default moved to yearly: {table}"
+    );
+    assert!(
+        lines[2].contains("yearly") && lines[2].contains(" yes "),
+        "{table}"
+    );
+    let only = json(&["dbrp", "list", "--db", "telegraf", "--data-dir", d]);
+    let rps: Vec<&str> = only
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["rp"].as_str().unwrap())
+        .collect();
+    assert_eq!(rps, ["autogen", "yearly"]);
+
+    let yearly_id = yearly["id"].as_str().unwrap();
+    assert_eq!(
+        ok(&["dbrp", "delete", yearly_id, "--data-dir", d]),
+        format!(
+            "DBRP mapping {yearly_id} deleted (telegraf/yearly (default) → database \"archive\")\n"
+        )
+    );
+    let list = json(&["dbrp", "list", "--db", "telegraf", "--data-dir", d]);
+    assert_eq!(list[0]["rp"], "autogen");
+    assert_eq!(list[0]["default"], true, "the default moved back");
+
+    // Deleting a database takes its mappings along.
+    ok(&["database", "delete", "metrics", "--data-dir", d]);
+    assert_eq!(
+        json(&["dbrp", "list", "--data-dir", d]),
+        serde_json::json!([])
+    );
+
+    let e = fails(&["dbrp", "delete", yearly_id, "--data-dir", d]);
+    assert_eq!(e, format!("error: DBRP mapping {yearly_id} not found\n"));
+    let e = fails(&["dbrp", "delete", "xyz", "--data-dir", d]);
+    assert!(e.contains("invalid DBRP mapping id \"xyz\""), "{e}");
+    let e = fails(&[
+        "dbrp",
+        "create",
+        "--db",
+        "t",
+        "--rp",
+        "r",
+        "--database",
+        "missing",
+        "--data-dir",
+        d,
+    ]);
+    assert_eq!(e, "error: database not found: \"missing\"\n");
+    let e = fails(&[
+        "dbrp",
+        "create",
+        "--db",
+        "a/b",
+        "--rp",
+        "r",
+        "--database",
+        "archive",
+        "--data-dir",
+        d,
+    ]);
+    assert_eq!(
+        e,
+        "error: DBRP provided is invalid: database \"a/b\" must not contain '/'\n"
+    );
+    ok(&[
+        "dbrp",
+        "create",
+        "--db",
+        "t",
+        "--rp",
+        "r",
+        "--database",
+        "archive",
+        "--data-dir",
+        d,
+    ]);
+    let e = fails(&[
+        "dbrp",
+        "create",
+        "--db",
+        "t",
+        "--rp",
+        "r",
+        "--database",
+        "archive",
+        "--data-dir",
+        d,
+    ]);
+    assert_eq!(
+        e,
+        "error: a DBRP mapping of database \"t\" and retention policy \"r\" already exists\n"
+    );
+}
+
+#[test]
 fn the_catalog_must_be_named_once() {
     let e = fails(&["database", "list"]);
     assert!(e.contains("no catalog given: use --etcd-endpoints"), "{e}");
@@ -313,8 +480,12 @@ fn serve(dir: &str) -> Serve {
 }
 
 async fn write(url: &str, token: &str, db: &str) -> u16 {
+    post(url, token, &format!("/api/v2/write?bucket={db}")).await
+}
+
+async fn post(url: &str, token: &str, path_and_query: &str) -> u16 {
     reqwest::Client::new()
-        .post(format!("{url}/api/v2/write?bucket={db}"))
+        .post(format!("{url}{path_and_query}"))
         .header("authorization", format!("Token {token}"))
         .body("m f=1i 1")
         .send()
@@ -329,6 +500,18 @@ async fn serve_holds_the_directory_and_uses_what_admin_created() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
     ok(&["database", "create", "mydb", "--data-dir", d]);
+    ok(&[
+        "dbrp",
+        "create",
+        "--db",
+        "telegraf",
+        "--rp",
+        "autogen",
+        "--database",
+        "mydb",
+        "--data-dir",
+        d,
+    ]);
     let out = ok(&["token", "create", "--write", "mydb", "--data-dir", d]);
     let token = out
         .lines()
@@ -341,6 +524,15 @@ async fn serve_holds_the_directory_and_uses_what_admin_created() {
     let server = serve(d);
     assert_eq!(write(&server.1, &token, "mydb").await, 204);
     assert_eq!(write(&server.1, &token, "other").await, 401);
+    // The mapping made offline routes v1 writes (auto-creation is off: unmapped is 404), and
+    // InfluxDB 3's write API is served too.
+    assert_eq!(post(&server.1, &token, "/write?db=telegraf").await, 204);
+    assert_eq!(post(&server.1, "qvr_op", "/write?db=unmapped").await, 404);
+    assert_eq!(post(&server.1, &token, "/write?db=unmapped").await, 401);
+    assert_eq!(
+        post(&server.1, &token, "/api/v3/write_lp?db=mydb").await,
+        204
+    );
 
     let e = fails(&["token", "list", "--data-dir", d]);
     assert!(
@@ -370,9 +562,17 @@ async fn serve_holds_the_directory_and_uses_what_admin_created() {
 fn help_documents_subcommands_and_flags() {
     let help = ok(&["--help"]);
     assert!(
-        help.contains("database") && help.contains("token"),
+        help.contains("database") && help.contains("token") && help.contains("dbrp"),
         "{help}"
     );
+    let out = admin(&["dbrp", "create", "--help"]);
+    let help = String::from_utf8(out.stdout).unwrap();
+    for flag in ["--db <V1DB>", "--rp <RP>", "--database <NAME>", "--default"] {
+        assert!(
+            help.contains(flag),
+            "dbrp create --help lacks {flag}:\n{help}"
+        );
+    }
     let out = admin(&["token", "create", "--help"]);
     assert!(out.status.success());
     let help = String::from_utf8(out.stdout).unwrap();

@@ -1,9 +1,12 @@
-//! `quiver admin`: databases and tokens, straight in the catalog (no server needed).
+//! `quiver admin`: databases, tokens and DBRP mappings, straight in the catalog (no server
+//! needed).
 //!
 //! ```text
 //! quiver admin database create NAME [--retention 30d] | list | update NAME --retention D | delete NAME
 //! quiver admin token    create [--read DB]… [--write DB]… [--description T] [--operator]
 //!                              | list | revoke ID
+//! quiver admin dbrp     create --db V1DB --rp RP --database NAME [--default]
+//!                              | list [--db V1DB] | delete ID
 //! every leaf: catalog = --etcd-endpoints/--etcd-prefix (cluster) | --data-dir DIR (`serve`)
 //!             output  = --format table|json
 //! quiver admin topic create --kafka-brokers B --kafka-topic T --partitions N [--retention 7d]
@@ -33,6 +36,9 @@ pub enum AdminCommand {
     /// API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// DBRP mappings: an InfluxDB 1.x (database, retention policy) pair naming a database.
+    #[command(subcommand)]
+    Dbrp(DbrpCommand),
     /// The write log's Kafka topic.
     #[command(subcommand)]
     Topic(TopicCommand),
@@ -134,6 +140,47 @@ pub enum TokenCommand {
     /// Revoke a token: every service rejects it within a second.
     Revoke {
         /// Token id, as shown by `token create` and `token list`.
+        id: String,
+        /// Catalog and output.
+        #[command(flatten)]
+        target: AdminTarget,
+    },
+}
+
+/// `quiver admin dbrp …`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum DbrpCommand {
+    /// Map a v1 (database, retention policy) pair to a database: v1 writes and queries naming
+    /// the pair (or only the v1 database, for its default mapping) go there.
+    Create {
+        /// The v1 database name (printable text without `/` or `\`).
+        #[arg(long = "db", value_name = "V1DB")]
+        db: String,
+        /// The v1 retention policy name (same rule).
+        #[arg(long = "rp", value_name = "RP")]
+        rp: String,
+        /// The database (v2 bucket) the pair names; it must exist.
+        #[arg(long = "database", value_name = "NAME")]
+        database: String,
+        /// Make it the v1 database's default (its first mapping is the default anyway).
+        #[arg(long = "default")]
+        default: bool,
+        /// Catalog and output.
+        #[command(flatten)]
+        target: AdminTarget,
+    },
+    /// List the mappings.
+    List {
+        /// Only the mappings of this v1 database.
+        #[arg(long = "db", value_name = "V1DB")]
+        db: Option<String>,
+        /// Catalog and output.
+        #[command(flatten)]
+        target: AdminTarget,
+    },
+    /// Delete a mapping (its v1 database's default moves to another of its mappings).
+    Delete {
+        /// Mapping id, as shown by `dbrp create` and `dbrp list`.
         id: String,
         /// Catalog and output.
         #[command(flatten)]
@@ -335,6 +382,43 @@ mod tests {
         assert!(!operator);
         assert_eq!(target.etcd.etcd_endpoints, ["http://e:2379"]);
         assert_eq!(target.format, OutputFormat::Table);
+
+        let cmd = admin(&[
+            "dbrp",
+            "create",
+            "--db",
+            "telegraf",
+            "--rp",
+            "autogen",
+            "--database",
+            "metrics",
+            "--default",
+            "--data-dir",
+            "/d",
+        ])
+        .unwrap();
+        let AdminCommand::Dbrp(DbrpCommand::Create {
+            db,
+            rp,
+            database,
+            default,
+            ..
+        }) = cmd
+        else {
+            panic!("{cmd:?}")
+        };
+        assert_eq!(
+            (db.as_str(), rp.as_str(), database.as_str()),
+            ("telegraf", "autogen", "metrics")
+        );
+        assert!(default);
+        assert!(
+            admin(&["dbrp", "create", "--db", "d", "--rp", "r"]).is_err(),
+            "--database is required"
+        );
+        assert!(admin(&["dbrp", "list", "--db", "telegraf"]).is_ok());
+        assert!(admin(&["dbrp", "delete", "000000000000002a"]).is_ok());
+        assert!(admin(&["dbrp", "delete"]).is_err());
 
         assert!(admin(&["token", "revoke", "000000000000002a"]).is_ok());
         assert!(admin(&["token", "revoke"]).is_err());

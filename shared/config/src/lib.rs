@@ -33,8 +33,8 @@ mod querier;
 mod services;
 
 pub use admin::{
-    AdminCommand, AdminConfig, AdminTarget, DatabaseCommand, OutputFormat, Retention, TokenCommand,
-    TopicCommand, format_retention, parse_retention,
+    AdminCommand, AdminConfig, AdminTarget, DatabaseCommand, DbrpCommand, OutputFormat, Retention,
+    TokenCommand, TopicCommand, format_retention, parse_retention,
 };
 pub use blocks::{
     AuthArgs, CommonArgs, LogFormat, LoggingArgs, StorageArgs, WriteApiArgs, WriteLogArgs,

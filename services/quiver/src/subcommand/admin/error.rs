@@ -19,7 +19,7 @@ pub(crate) enum AdminError {
     TwoCatalogs,
     /// Another process (a running `quiver serve`) holds the catalog directory's lock.
     #[error(
-        "the catalog in {} is locked by another process (a running `quiver serve`?): manage it through that server's HTTP API instead (/api/v2/buckets and /api/v2/authorizations with an operator token), or stop the server first", dir.display()
+        "the catalog in {} is locked by another process (a running `quiver serve`?): manage it through that server's HTTP API instead (/api/v2/buckets, /api/v2/authorizations and /api/v2/dbrps with an operator token), or stop the server first", dir.display()
     )]
     CatalogInUse {
         /// The catalog directory.
@@ -44,6 +44,14 @@ pub(crate) enum AdminError {
     /// No such token.
     #[error("token {0} not found")]
     TokenNotFound(String),
+    /// A DBRP mapping id that is not hex.
+    #[error(
+        "invalid DBRP mapping id {0:?}: expected the hexadecimal id shown by `quiver admin dbrp list`"
+    )]
+    InvalidDbrpId(String),
+    /// No such DBRP mapping.
+    #[error("DBRP mapping {0} not found")]
+    DbrpNotFound(String),
     /// `topic create` without brokers.
     #[error("no Kafka brokers given: use --kafka-brokers HOST:PORT[,…] (or QUIVER_KAFKA_BROKERS)")]
     NoKafka,

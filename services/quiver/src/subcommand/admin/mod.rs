@@ -1,15 +1,18 @@
-//! `quiver admin`: manage databases and tokens directly in the catalog — the cluster's etcd, or
-//! the data directory of a stopped `quiver serve`. A running server is managed over its v2
-//! HTTP API instead (`/api/v2/buckets`, `/api/v2/authorizations`).
+//! `quiver admin`: manage databases, tokens and DBRP mappings directly in the catalog — the
+//! cluster's etcd, or the data directory of a stopped `quiver serve`. A running server is
+//! managed over its v2 HTTP API instead (`/api/v2/buckets`, `/api/v2/authorizations`,
+//! `/api/v2/dbrps`).
 //!
 //! ```text
-//! AdminConfig ──► backend::open (etcd | DiskCatalog) ──► database::run | token::run ──► Output
+//! AdminConfig ──► backend::open (etcd | DiskCatalog) ──► database::run | token::run | dbrp::run
+//!             ──► Output
 //!             ──► stdout (table | json), exit 0;  error ──► stderr "error: …", exit 1
 //! topic       ──► topic::run (Kafka admin API; no catalog) ──► Output
 //! ```
 
 mod backend;
 mod database;
+mod dbrp;
 mod error;
 mod output;
 mod token;
@@ -44,7 +47,7 @@ pub(crate) fn main(config: AdminConfig) -> ExitCode {
 }
 
 async fn run(command: AdminCommand) -> Result<(), AdminError> {
-    use config::{DatabaseCommand as D, TokenCommand as T, TopicCommand};
+    use config::{DatabaseCommand as D, DbrpCommand as M, TokenCommand as T, TopicCommand};
     let (format, output) = match command {
         AdminCommand::Topic(c) => {
             let TopicCommand::Create { format, .. } = &c;
@@ -68,6 +71,15 @@ async fn run(command: AdminCommand) -> Result<(), AdminError> {
             };
             let catalog = backend::open(&target).await?;
             (target.format, token::run(catalog.as_ref(), c).await?)
+        }
+        AdminCommand::Dbrp(c) => {
+            let target = match &c {
+                M::Create { target, .. } | M::List { target, .. } | M::Delete { target, .. } => {
+                    target.clone()
+                }
+            };
+            let catalog = backend::open(&target).await?;
+            (target.format, dbrp::run(catalog.as_ref(), c).await?)
         }
     };
     output.print(format, &mut std::io::stdout().lock())
