@@ -180,7 +180,7 @@ async fn filters_and_lookups(catalog: &dyn Catalog, a: DatabaseId, b: DatabaseId
         id: Some(other.id),
         ..DbrpFilter::default()
     };
-    assert_eq!(list(catalog, by_id).await, [other.clone()]);
+    assert_eq!(list(catalog, by_id).await, std::slice::from_ref(&other));
     let nothing = DbrpFilter {
         id: Some(other.id),
         database: Some("telegraf".into()),

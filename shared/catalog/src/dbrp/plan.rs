@@ -29,13 +29,10 @@ pub(crate) fn check_name(role: &str, name: &str) -> Result<(), CatalogError> {
         ))
     } else if name == "." || name == ".." {
         Some(format!("must not be {name:?}"))
-    } else if let Some(c) = name
-        .chars()
-        .find(|c| c.is_control() || matches!(c, '/' | '\\'))
-    {
-        Some(format!("must not contain {c:?}"))
     } else {
-        None
+        name.chars()
+            .find(|c| c.is_control() || matches!(c, '/' | '\\'))
+            .map(|c| format!("must not contain {c:?}"))
     };
     match reason {
         Some(reason) => Err(CatalogError::InvalidDbrp {
