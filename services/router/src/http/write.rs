@@ -18,6 +18,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use catalog::get_or_create_database;
+use schema::LineRejection;
 
 use super::auth::authorize_write;
 use super::body::{BodyEncoding, body_encoding, gunzip_capped, into_utf8, read_capped};
@@ -31,7 +32,6 @@ use crate::write::{
     WriteError, append_sharded, check_retention, convert_body, rejection_error, schema_upsert,
     shard_tables,
 };
-use schema::LineRejection;
 
 /// `POST /api/v2/write`.
 pub(super) async fn write_v2(State(state): State<RouterState>, request: Request) -> Response {
