@@ -618,3 +618,64 @@ async fn api_v3_query_endpoints_answer_every_format() {
     .unwrap();
     assert_eq!(resp.status(), 400);
 }
+
+#[tokio::test]
+async fn a_dbrp_mapping_routes_v1_writes_and_queries() {
+    let (q, _dir) = serve();
+    let client = reqwest::Client::new();
+    let auth = format!("Token {TOKEN}");
+    let (status, _) = query_post(&q.url, "CREATE DATABASE telemetry").await;
+    assert_eq!(status, 200);
+    let buckets: Value = client
+        .get(format!("{}/api/v2/buckets?name=telemetry", q.url))
+        .header("Authorization", &auth)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bucket_id = buckets["buckets"][0]["id"].as_str().unwrap().to_owned();
+    let resp = client
+        .post(format!("{}/api/v2/dbrps", q.url))
+        .header("Authorization", &auth)
+        .json(&serde_json::json!({
+            "bucketID": bucket_id, "database": "legacy",
+            "retention_policy": "weekly", "default": true
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
+
+    // v1 /write and /query with db=legacy (with or without rp) reach "telemetry".
+    write_v1(&q.url, "legacy", "m v=1 1795219200\nm v=2 1795219260\n").await;
+    for params in ["db=legacy", "db=legacy&rp=weekly"] {
+        let body: Value = client
+            .get(format!("{}/query?{params}&q=SELECT+count(v)+FROM+m", q.url))
+            .header("Authorization", &auth)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            body["results"][0]["series"][0]["values"][0][1], 2,
+            "{params}: {body}"
+        );
+    }
+    let body: Value = client
+        .get(format!(
+            "{}/query?db=telemetry&q=SELECT+count(v)+FROM+m",
+            q.url
+        ))
+        .header("Authorization", &auth)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["results"][0]["series"][0]["values"][0][1], 2, "{body}");
+}

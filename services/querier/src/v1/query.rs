@@ -90,9 +90,26 @@ async fn run(
     let params = QueryParams::from_pairs(query_pairs, form_pairs)?;
     let authorization = authenticate(state, headers, &params).await?;
     let query = influxql::parser::parse_query_with_params(&params.q, &params.params)?;
+    // A DBRP mapping of (db, rp) names the database; without one, the executor's `db` /
+    // `db/rp` naming (as the router's v1 /write).
+    let (database, retention_policy) = match &params.db {
+        Some(db) => match catalog::resolve_v1_database(
+            state.db.catalog().as_ref(),
+            db,
+            params.rp.as_deref(),
+        )
+        .await
+        {
+            Ok(catalog::V1Database::Mapped { database, .. }) => {
+                (Some(database.name.as_str().to_owned()), None)
+            }
+            _ => (params.db.clone(), params.rp.clone()),
+        },
+        None => (None, params.rp.clone()),
+    };
     let request = Request {
-        database: params.db.clone(),
-        retention_policy: params.rp.clone(),
+        database,
+        retention_policy,
         now: now_ns(),
         authorization,
     };
