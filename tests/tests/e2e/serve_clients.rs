@@ -149,7 +149,7 @@ async fn influxdb_v1_client_writes_with_basic_auth_in_every_precision() {
 }
 
 #[tokio::test]
-async fn readme_curl_example_answers_204() {
+async fn readme_curl_example_answers_204_and_reads_back() {
     let (q, _dir) = serve(&["--operator-token", TOKEN]);
     let readme = std::fs::read_to_string(end_to_end::workspace_root().join("README.md")).unwrap();
     assert!(
@@ -164,6 +164,33 @@ async fn readme_curl_example_answers_204() {
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "204");
+
+    // The read-backs the README shows, with the answers it prints.
+    for (get, url, auth, want) in [
+        (
+            None,
+            format!("{}/query?db=mydb", q.url),
+            "Token",
+            r#"{"results":[{"statement_id":0,"series":[{"name":"home","columns":["time","room","temp"],"values":[["2025-01-17T08:00:00Z","kitchen",72]]}]}]}"#,
+        ),
+        (
+            Some("-G"),
+            format!("{}/api/v3/query_sql?db=mydb&format=jsonl", q.url),
+            "Bearer",
+            r#"{"room":"kitchen","temp":72.0,"time":"2025-01-17T08:00:00"}"#,
+        ),
+    ] {
+        assert!(readme.contains(want), "README answer changed: {want}");
+        let out = Command::new("curl")
+            .arg("-s")
+            .args(get)
+            .arg(&url)
+            .args(["--header", &format!("Authorization: {auth} {TOKEN}")])
+            .args(["--data-urlencode", "q=SELECT * FROM home"])
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim_end(), want);
+    }
 }
 
 #[tokio::test]
