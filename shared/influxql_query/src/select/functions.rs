@@ -60,7 +60,12 @@ fn cmp_values(a: &Value, b: &Value) -> Ordering {
 
 /// 1.x's iterator type name of a field's values, for "unsupported … iterator type" errors.
 fn iterator_type(points: &[Pt]) -> &'static str {
-    match points.first().map(|p| &p.value) {
+    value_iterator_type(points.first().map(|p| &p.value))
+}
+
+/// 1.x's iterator type name for values like `v`.
+pub(crate) fn value_iterator_type(v: Option<&Value>) -> &'static str {
+    match v {
         Some(Value::String(_)) => "*query.stringInterruptIterator",
         Some(Value::Boolean(_)) => "*query.booleanInterruptIterator",
         Some(Value::Integer(_)) => "*query.integerInterruptIterator",
@@ -160,8 +165,14 @@ pub(crate) fn reduce(
         }
         "spread" => {
             require_numeric(name, points)?;
-            let min = points.iter().map(|p| &p.value).min_by(|a, b| cmp_values(a, b));
-            let max = points.iter().map(|p| &p.value).max_by(|a, b| cmp_values(a, b));
+            let min = points
+                .iter()
+                .map(|p| &p.value)
+                .min_by(|a, b| cmp_values(a, b));
+            let max = points
+                .iter()
+                .map(|p| &p.value)
+                .max_by(|a, b| cmp_values(a, b));
             agg(match (min, max) {
                 (Some(Value::Integer(a)), Some(Value::Integer(b))) => Value::Integer(b - a),
                 (Some(Value::Unsigned(a)), Some(Value::Unsigned(b))) => Value::Unsigned(b - a),
@@ -179,8 +190,8 @@ pub(crate) fn reduce(
                 agg(Value::Null)
             } else {
                 let mean = v.iter().sum::<f64>() / v.len() as f64;
-                let var = v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>()
-                    / (v.len() - 1) as f64;
+                let var =
+                    v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (v.len() - 1) as f64;
                 agg(Value::Float(var.sqrt()))
             }
         }
@@ -196,7 +207,8 @@ pub(crate) fn reduce(
             let mut best = &points[0];
             for p in points {
                 if p.time < best.time
-                    || (p.time == best.time && cmp_values(&p.value, &best.value) == Ordering::Greater)
+                    || (p.time == best.time
+                        && cmp_values(&p.value, &best.value) == Ordering::Greater)
                 {
                     best = p;
                 }
@@ -207,7 +219,8 @@ pub(crate) fn reduce(
             let mut best = &points[0];
             for p in points {
                 if p.time > best.time
-                    || (p.time == best.time && cmp_values(&p.value, &best.value) == Ordering::Greater)
+                    || (p.time == best.time
+                        && cmp_values(&p.value, &best.value) == Ordering::Greater)
                 {
                     best = p;
                 }

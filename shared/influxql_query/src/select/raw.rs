@@ -22,7 +22,9 @@ use crate::eval::eval;
 pub(super) fn rows(plan: &Plan<'_>, data: &Data<'_>, members: &[usize]) -> Vec<Vec<Value>> {
     let mut schema = Schema::default();
     for f in data.field_index.keys() {
-        schema.fields.insert(f.clone(), super::fields::FieldKind::Float);
+        schema
+            .fields
+            .insert(f.clone(), super::fields::FieldKind::Float);
     }
     // For each output column, the fields it reads: a row exists where one of them has a value.
     let mut read: Vec<usize> = Vec::new();
@@ -42,7 +44,8 @@ pub(super) fn rows(plan: &Plan<'_>, data: &Data<'_>, members: &[usize]) -> Vec<V
     let limit = usize::try_from(plan.stmt.limit).unwrap_or(usize::MAX);
     let mut out = Vec::new();
     let mut skipped = 0;
-    for (t, s, i) in merged(plan, data, members, &read) {
+    let aux = aux_refs(&plan.fields);
+    for (t, s, i) in merged(plan, data, members, &read, &aux) {
         if skipped < offset {
             skipped += 1;
             continue;
@@ -66,12 +69,14 @@ pub(super) fn rows(plan: &Plan<'_>, data: &Data<'_>, members: &[usize]) -> Vec<V
     out
 }
 
-/// The group's qualifying rows `(time, series, row)` in 1.x's output order.
-fn merged(
+/// The group's qualifying rows `(time, series, row)` in 1.x's output order; `aux` are the
+/// auxiliary fields whose strings break ties (1.x's sorted merge).
+pub(super) fn merged(
     plan: &Plan<'_>,
     data: &Data<'_>,
     members: &[usize],
     read: &[usize],
+    aux: &[(String, Option<DataType>)],
 ) -> Vec<(i64, usize, usize)> {
     let ascending = plan.stmt.time_ascending();
     // Series in key order (reversed for descending time, as 1.x reverses its tag sets), each
@@ -106,7 +111,6 @@ fn merged(
         shards.reverse();
     }
 
-    let aux = aux_refs(&plan.fields);
     let aux_strings = |s: usize, i: usize| -> Vec<Option<String>> {
         let row = SeriesRow {
             data,
