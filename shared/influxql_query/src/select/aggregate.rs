@@ -305,6 +305,8 @@ pub(super) fn rows(
             };
             if o.is_empty() && interval.is_some() {
                 o = match &plan.stmt.fill {
+                    // 1.x fills count()'s empty windows with 0 under fill(null).
+                    Fill::Null if call_name(c) == "count" => vec![fill_out(Value::Integer(0))],
                     Fill::Null | Fill::Linear => vec![null_out()],
                     Fill::None => Vec::new(),
                     Fill::Integer(i) => vec![fill_out(if call_name(c) == "count" {
@@ -458,16 +460,17 @@ fn linear_fill(windows: &[i64], outs: &mut [Vec<Out>]) {
         for k in i0 + 1..*i1 {
             let (t0, t1, t) = (windows[*i0], windows[*i1], windows[k]);
             let value = match (v0, v1) {
-                // 1.x's linearInteger / linearFloat: slope and intercept in float64.
+                // 1.x's linearInteger / linearFloat: the slope times the distance from the
+                // previous window, plus the previous value.
                 (Value::Integer(a), Value::Integer(b)) => {
                     let m = b.wrapping_sub(*a) as f64 / t1.wrapping_sub(t0) as f64;
-                    let c = *a as f64 - m * t0 as f64;
-                    Value::Integer((m * t as f64 + c) as i64)
+                    let x = t.wrapping_sub(t0) as f64;
+                    Value::Integer((m * x + *a as f64) as i64)
                 }
                 (Value::Float(a), Value::Float(b)) => {
                     let m = (b - a) / t1.wrapping_sub(t0) as f64;
-                    let c = a - m * t0 as f64;
-                    Value::Float(m * t as f64 + c)
+                    let x = t.wrapping_sub(t0) as f64;
+                    Value::Float(m * x + a)
                 }
                 _ => Value::Null,
             };

@@ -408,7 +408,8 @@ impl Indicator {
                     *last = ker.points[ker.idx].0;
                 }
                 let er = ker.add(v);
-                let base = er * (2.0 / (2.0 + 1.0) - 2.0 / (30.0 + 1.0)) + 2.0 / (30.0 + 1.0);
+                // Go folds the constants exactly: 2/3 − 2/31 = 56/93, rounded once.
+                let base = er * (56.0 / 93.0) + 2.0 / 31.0;
                 let sc = go_pow(base, 2.0);
                 *last += sc * (v - *last);
                 *last
