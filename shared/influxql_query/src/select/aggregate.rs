@@ -305,8 +305,11 @@ pub(super) fn rows(
             };
             if o.is_empty() && interval.is_some() {
                 o = match &plan.stmt.fill {
-                    // 1.x fills count()'s empty windows with 0 under fill(null).
-                    Fill::Null if call_name(c) == "count" => vec![fill_out(Value::Integer(0))],
+                    // 1.x fills count()'s empty windows with 0 under fill(null) (a call
+                    // on a tag or a missing field has no iterator: null).
+                    Fill::Null if call_name(c) == "count" && reads_field(c, data) => {
+                        vec![fill_out(Value::Integer(0))]
+                    }
                     Fill::Null | Fill::Linear => vec![null_out()],
                     Fill::None => Vec::new(),
                     Fill::Integer(i) => vec![fill_out(if call_name(c) == "count" {
@@ -388,6 +391,12 @@ pub(super) fn rows(
         rows.truncate(usize::try_from(plan.stmt.limit).unwrap_or(usize::MAX));
     }
     Ok(rows)
+}
+
+/// Does `call` read a field of the measurement (1.x gives it an iterator)?
+fn reads_field(call: &Expr, data: &Data<'_>) -> bool {
+    call_input(call)
+        .is_some_and(|(f, dt)| dt != Some(DataType::Tag) && data.field_index.contains_key(&f))
 }
 
 /// top(), bottom() and sample() keep their points' own times even with GROUP BY time.
