@@ -503,13 +503,9 @@ impl HoltWinters {
     /// Forecasts `h` points past the data; constrains (and, for the seasonals, overwrites)
     /// `params` in place as 1.x does.
     fn forecast(&self, h: usize, params: &mut [f64]) -> Vec<f64> {
+        // Clamped to [0, 1]; NaN stays NaN, as in 1.x.
         for p in params.iter_mut().take(4) {
-            if *p > 1.0 {
-                *p = 1.0;
-            }
-            if *p < 0.0 {
-                *p = 0.0;
-            }
+            *p = p.clamp(0.0, 1.0);
         }
         let (alpha, beta, gamma, phi) = (params[0], params[1], params[2], params[3]);
         let mut y_t = self.y[0];
@@ -729,13 +725,9 @@ pub(crate) fn nelder_mead(
     let pn = scale * (((n + 1) as f64).sqrt() - 1.0 + nf) / (nf * 2f64.sqrt());
     let qn = scale * (((n + 1) as f64).sqrt() - 1.0) / (nf * 2f64.sqrt());
     v[0].copy_from_slice(start);
-    for i in 1..=n {
-        for j in 0..n {
-            v[i][j] = if i - 1 == j {
-                pn + start[j]
-            } else {
-                qn + start[j]
-            };
+    for (i, row) in v.iter_mut().enumerate().skip(1) {
+        for (j, (x, s)) in row.iter_mut().zip(start).enumerate() {
+            *x = if i - 1 == j { pn + s } else { qn + s };
         }
     }
     for j in 0..=n {
@@ -940,7 +932,7 @@ pub(crate) fn go_pow(x: f64, y: f64) -> f64 {
     if yf != 0.0 && x < 0.0 {
         return f64::NAN;
     }
-    if yi >= 9.223_372_036_854_775_808e18 {
+    if yi >= (1u64 << 63) as f64 {
         if x == -1.0 {
             return 1.0;
         }

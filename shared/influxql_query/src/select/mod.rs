@@ -276,13 +276,13 @@ impl Plan<'_> {
         if self.compiled.interval.is_some() && r.max.is_none() {
             r.max = Some(self.now);
         }
-        if let Some((every, _)) = self.compiled.interval {
-            if transform::extends_range(&self.fields) {
-                if self.stmt.time_ascending() {
-                    r.min = r.min.map(|m| m.saturating_sub(every));
-                } else {
-                    r.max = r.max.map(|m| m.saturating_add(every));
-                }
+        if let Some((every, _)) = self.compiled.interval
+            && transform::extends_range(&self.fields)
+        {
+            if self.stmt.time_ascending() {
+                r.min = r.min.map(|m| m.saturating_sub(every));
+            } else {
+                r.max = r.max.map(|m| m.saturating_add(every));
             }
         }
         r

@@ -177,13 +177,13 @@ fn call_output(
     let input: Vec<(i64, Value)> = match arg0 {
         Expr::Call { .. } | Expr::Distinct(_) => {
             let mut range = plan.range;
-            if let Some((every, _)) = plan.compiled.interval {
-                if reads_extra_window(name) {
-                    if plan.stmt.time_ascending() {
-                        range.min = range.min.map(|m| m.saturating_sub(every));
-                    } else {
-                        range.max = Some(range.max.unwrap_or(plan.now).saturating_add(every));
-                    }
+            if let Some((every, _)) = plan.compiled.interval
+                && reads_extra_window(name)
+            {
+                if plan.stmt.time_ascending() {
+                    range.min = range.min.map(|m| m.saturating_sub(every));
+                } else {
+                    range.max = Some(range.max.unwrap_or(plan.now).saturating_add(every));
                 }
             }
             call_points(plan, data, members, arg0, range)?
