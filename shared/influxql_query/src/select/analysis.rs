@@ -121,16 +121,21 @@ enum Indicator {
 /// gota's KER (Kaufman's efficiency ratio).
 #[derive(Debug, Clone)]
 struct Ker {
+    /// The ring of `period` points (allocated only as far as the input can reach).
     points: Vec<(f64, f64)>,
+    period: usize,
     noise: f64,
     count: usize,
     idx: usize,
 }
 
 impl Ker {
-    fn new(period: usize) -> Self {
+    /// `reach`: the most points that will be added, plus one (a longer ring never wraps).
+    fn new(period: usize, reach: usize) -> Self {
+        let period = period.max(1);
         Self {
-            points: vec![(0.0, 0.0); period.max(1)],
+            points: vec![(0.0, 0.0); period.min(reach)],
+            period,
             noise: 0.0,
             count: 0,
             idx: 0,
@@ -138,7 +143,7 @@ impl Ker {
     }
 
     fn warmed(&self) -> bool {
-        self.count == self.points.len() + 1
+        self.count == self.period + 1
     }
 
     fn add(&mut self, v: f64) -> f64 {
@@ -168,8 +173,10 @@ impl Ker {
 /// gota's CMO (unsmoothed Chande momentum oscillator).
 #[derive(Debug, Clone)]
 struct Cmo {
-    /// (price, diff) ring of `period - 1` points.
+    /// (price, diff) ring of `len` = `period - 1` points (allocated only as far as the
+    /// input can reach).
     points: Vec<(f64, f64)>,
+    len: usize,
     sum_up: f64,
     sum_down: f64,
     count: usize,
@@ -208,7 +215,7 @@ impl Cmo {
         }
         self.points[oldest] = (v, diff);
         self.idx = oldest;
-        if self.count != n + 2 {
+        if self.count != self.len + 2 {
             self.count += 1;
         }
         out
@@ -268,7 +275,7 @@ fn smoothed(period: usize, warmup: Warmup) -> Ema {
 impl Indicator {
     /// `warmup` None: CMO's `none` (the unsmoothed oscillator); the EMA family defaults to
     /// exponential.
-    fn new(kind: Kind, period: usize, warmup: Option<Warmup>) -> Self {
+    fn new(kind: Kind, period: usize, warmup: Option<Warmup>, reach: usize) -> Self {
         let w = warmup.unwrap_or(Warmup::Exponential);
         match kind {
             Kind::Ema => Indicator::Ema(Ema::new(period, w)),
@@ -292,14 +299,15 @@ impl Indicator {
                 last: 0.0,
                 count: 0,
             },
-            Kind::Ker => Indicator::Ker(Ker::new(period)),
+            Kind::Ker => Indicator::Ker(Ker::new(period, reach)),
             Kind::Kama => Indicator::Kama {
-                ker: Ker::new(period),
+                ker: Ker::new(period, reach),
                 last: 0.0,
             },
             Kind::Cmo => match warmup {
                 None => Indicator::Cmo(Cmo {
-                    points: vec![(0.0, 0.0); period.saturating_sub(1)],
+                    points: vec![(0.0, 0.0); period.saturating_sub(1).min(reach)],
+                    len: period.saturating_sub(1),
                     sum_up: 0.0,
                     sum_down: 0.0,
                     count: 0,
@@ -340,8 +348,8 @@ impl Indicator {
                     emas[0].warm_count() * 3 + 1
                 }
             }
-            Indicator::Ker(k) | Indicator::Kama { ker: k, .. } => k.points.len() as i64,
-            Indicator::Cmo(c) => c.points.len() as i64,
+            Indicator::Ker(k) | Indicator::Kama { ker: k, .. } => k.period as i64,
+            Indicator::Cmo(c) => c.len as i64,
         }
     }
 
@@ -445,7 +453,7 @@ pub(crate) fn indicator(
     hold: i64,
     warmup: Option<Warmup>,
 ) -> Vec<(i64, f64)> {
-    let mut ind = Indicator::new(kind, period, warmup);
+    let mut ind = Indicator::new(kind, period, warmup, points.len().saturating_add(1));
     let hold = if hold == -1 { ind.warm_count() } else { hold };
     // 1.x keeps the hold period in a uint32.
     let hold = u64::from(hold as u32);
@@ -470,8 +478,9 @@ const HW_EPSILON: f64 = 1.0e-4;
 const HW_GUESS_LOWER: f64 = 0.3;
 const HW_GUESS_UPPER: f64 = 1.0;
 const HW_GUESS_STEP: f64 = 0.4;
-/// The most interval slots a series may span (gaps are filled with NaN one slot at a time).
-const HW_MAX_SLOTS: i64 = 10_000_000;
+/// The most interval slots a series may span (gaps are filled with NaN one slot at a time),
+/// and the most points a forecast may have: 1.x has no bound and exhausts memory.
+pub(crate) const HW_MAX_SLOTS: i64 = 10_000_000;
 
 struct HoltWinters {
     y: Vec<f64>,
@@ -1057,6 +1066,19 @@ mod tests {
         let pts = series(&[1.0, 2.0]);
         assert!(indicator(Kind::Ema, &pts, 2, 5, None).is_empty());
         assert_eq!(indicator(Kind::Ema, &pts, 2, 0, None).len(), 2);
+    }
+
+    #[test]
+    fn long_periods_do_not_allocate_their_ring() {
+        // A period far beyond the input behaves as 1.x's (never wrapping) ring would.
+        let pts = series(&[1.0, 2.0, 4.0]);
+        let huge = usize::MAX / 2;
+        let ker = indicator(Kind::Ker, &pts, huge, 0, None);
+        assert_eq!(ker, indicator(Kind::Ker, &pts, 10, 0, None));
+        let cmo = indicator(Kind::Cmo, &pts, huge, 0, None);
+        assert_eq!(cmo, indicator(Kind::Cmo, &pts, 10, 0, None));
+        // The default hold period is the (huge) warm count: nothing comes out.
+        assert!(indicator(Kind::Kama, &pts, huge, -1, None).is_empty());
     }
 
     #[test]

@@ -292,10 +292,17 @@ fn apply(
                     value_iterator_type(first)
                 )));
             }
+            let h = int_arg(args, 1).unwrap_or(0);
+            if h > analysis::HW_MAX_SLOTS {
+                return Err(stmt_err(format!(
+                    "{name} forecast of {h} points is more than {} points",
+                    analysis::HW_MAX_SLOTS
+                )));
+            }
             let pts: Vec<(i64, f64)> = input.iter().map(|(t, v)| (*t, num(v))).collect();
             analysis::holt_winters(
                 &pts,
-                int_arg(args, 1).unwrap_or(0),
+                h,
                 int_arg(args, 2).unwrap_or(0),
                 name == "holt_winters_with_fit",
                 interval.unwrap_or(0),
