@@ -566,6 +566,77 @@ mod tests {
         assert!(moving_average(&ints, 10).is_empty());
     }
 
+    /// 1.x's compile error for `q`, or "ok".
+    fn compile_error(q: &str) -> String {
+        let query = influxql::parser::parse_query(q).expect("parses");
+        let Some(influxql::ast::Statement::Select(stmt)) = query.statements.first() else {
+            return "not a select".into();
+        };
+        match super::super::compile::compile(stmt, 0) {
+            Ok(_) => "ok".into(),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn compile_checks_as_1x() {
+        let cases = [
+            (
+                "SELECT triple_exponential_derivative(x, 3, 0) FROM m",
+                "triple_exponential_derivative hold period must be greater than or equal to 1",
+            ),
+            (
+                "SELECT exponential_moving_average(x, 3, -2) FROM m",
+                "exponential_moving_average hold period must be greater than or equal to 0",
+            ),
+            (
+                "SELECT chande_momentum_oscillator(x, 3, -1, 'bogus') FROM m",
+                "chande_momentum_oscillator warmup type must be one of: 'none' 'exponential' 'simple'",
+            ),
+            (
+                "SELECT chande_momentum_oscillator(x, 3, -1, 'none') FROM m",
+                "ok",
+            ),
+            (
+                "SELECT exponential_moving_average(x, 3, -1, 'none') FROM m",
+                "exponential_moving_average warmup type must be one of: 'exponential' 'simple'",
+            ),
+            (
+                "SELECT kaufmans_efficiency_ratio(x, 3, 1, 'simple') FROM m",
+                "invalid number of arguments for kaufmans_efficiency_ratio, expected at least 2 but no more than 3, got 4",
+            ),
+            (
+                "SELECT relative_strength_index(x, 2.5) FROM m",
+                "relative_strength_index period must be an integer",
+            ),
+            (
+                "SELECT exponential_moving_average(mean(x), 3) FROM m",
+                "exponential_moving_average aggregate requires a GROUP BY interval",
+            ),
+            (
+                "SELECT exponential_moving_average(x, 3) FROM m GROUP BY time(1m)",
+                "aggregate function required inside the call to exponential_moving_average",
+            ),
+            (
+                "SELECT holt_winters(mean(x), 3, -1) FROM m GROUP BY time(1m)",
+                "third arg to holt_winters cannot be negative, got -1",
+            ),
+            (
+                "SELECT holt_winters_with_fit(mean(x), 3) FROM m GROUP BY time(1m)",
+                "invalid number of arguments for holt_winters_with_fit, expected 3, got 2",
+            ),
+            ("SELECT derivative(*) FROM m", "ok"),
+            ("SELECT derivative(mean(*)) FROM m GROUP BY time(1m)", "ok"),
+            (
+                "SELECT derivative(mean(x)) FROM m",
+                "derivative aggregate requires a GROUP BY interval",
+            ),
+        ];
+        for (q, want) in cases {
+            assert_eq!(compile_error(q), want, "{q}");
+        }
+    }
+
     #[test]
     fn cumulative_sum_in_the_input_type() {
         let ints = vec![(1, Value::Integer(4)), (2, Value::Integer(4))];
