@@ -53,10 +53,7 @@ impl FieldKind {
     }
 
     fn numeric(self) -> bool {
-        matches!(
-            self,
-            FieldKind::Float | FieldKind::Integer | FieldKind::Unsigned
-        )
+        matches!(self, FieldKind::Float | FieldKind::Integer | FieldKind::Unsigned)
     }
 }
 
