@@ -42,9 +42,8 @@ use async_trait::async_trait;
 pub use bootstrap::{BOOTSTRAP_TOKEN_DESCRIPTION, ensure_operator_token};
 pub use cache::CachedCatalog;
 pub use dbrp::{
-    Dbrp, DbrpChanges, DbrpFilter, DbrpId, DbrpUpdate, MAX_DBRP_NAME_BYTES,
-    MAX_DBRPS_PER_DATABASE, NewDbrp, V1Database, is_default_retention_policy,
-    resolve_v1_database, v1_database_name,
+    Dbrp, DbrpChanges, DbrpFilter, DbrpId, DbrpUpdate, MAX_DBRP_NAME_BYTES, MAX_DBRPS_PER_DATABASE,
+    NewDbrp, V1Database, is_default_retention_policy, resolve_v1_database, v1_database_name,
 };
 pub use disk::{DiskCatalog, DiskOptions};
 pub use error::CatalogError;

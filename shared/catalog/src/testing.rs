@@ -22,8 +22,8 @@ use tokio::sync::watch;
 use crate::{
     Catalog, CatalogError, CatalogSnapshot, ChangeStream, Database, DatabaseId, DatabaseName,
     DatabaseOptions, DatabaseSchema, DatabaseUpdate, Dbrp, DbrpFilter, DbrpId, DbrpUpdate,
-    IngesterInfo, IngesterLease, LogPartition, NewDbrp, NewToken, ParquetFileRecord,
-    PersistCommit, SchemaUpsert, TableId, TokenId, TokenRecord, TokenUpdate,
+    IngesterInfo, IngesterLease, LogPartition, NewDbrp, NewToken, ParquetFileRecord, PersistCommit,
+    SchemaUpsert, TableId, TokenId, TokenRecord, TokenUpdate,
 };
 
 /// A [`Catalog`] method.

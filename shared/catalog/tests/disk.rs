@@ -106,16 +106,28 @@ async fn populate(catalog: &DiskCatalog) -> (DatabaseId, TableId) {
         default: false,
         target,
     };
-    catalog.create_dbrp(mapping("autogen", keep.id)).await.unwrap();
-    let weekly = catalog.create_dbrp(mapping("weekly", keep.id)).await.unwrap();
+    catalog
+        .create_dbrp(mapping("autogen", keep.id))
+        .await
+        .unwrap();
+    let weekly = catalog
+        .create_dbrp(mapping("weekly", keep.id))
+        .await
+        .unwrap();
     let promote = DbrpUpdate {
         retention_policy: Some("seven_days".into()),
         default: Some(true),
     };
     catalog.update_dbrp(weekly.id, promote).await.unwrap();
-    let dropped = catalog.create_dbrp(mapping("dropped", keep.id)).await.unwrap();
+    let dropped = catalog
+        .create_dbrp(mapping("dropped", keep.id))
+        .await
+        .unwrap();
     catalog.delete_dbrp(dropped.id).await.unwrap();
-    catalog.create_dbrp(mapping("on_gone", gone.id)).await.unwrap();
+    catalog
+        .create_dbrp(mapping("on_gone", gone.id))
+        .await
+        .unwrap();
     catalog.delete_database(gone.id).await.unwrap();
     let mut up = SchemaUpsert::new();
     up.add("cpu", "host", InfluxColumnType::Tag).unwrap();

@@ -43,10 +43,7 @@ impl TimeRange {
 }
 
 /// Splits a WHERE clause into a row filter and a time range; `now` replaces `now()`.
-pub(crate) fn split(
-    cond: Option<&Expr>,
-    now: i64,
-) -> Result<(Option<Expr>, TimeRange), ExecError> {
+pub(crate) fn split(cond: Option<&Expr>, now: i64) -> Result<(Option<Expr>, TimeRange), ExecError> {
     let Some(cond) = cond else {
         return Ok((None, TimeRange::default()));
     };

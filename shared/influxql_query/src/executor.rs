@@ -138,7 +138,9 @@ impl Executor {
                 let schema = catalog.database_schema(db.id).await?;
                 select::execute(&session, &schema.tables, s, req.now).await
             }
-            Statement::ShowDatabases => meta::show_databases(catalog.as_ref(), &req.authorization).await,
+            Statement::ShowDatabases => {
+                meta::show_databases(catalog.as_ref(), &req.authorization).await
+            }
             Statement::ShowRetentionPolicies { database } => {
                 let name = on_database(database.as_deref(), req)?;
                 meta::show_retention_policies(catalog.as_ref(), &name).await
@@ -178,10 +180,13 @@ impl Executor {
         }
     }
 
-    async fn select_database(&self, s: &SelectStatement, req: &Request) -> Result<Database, ExecError> {
-        let name = select_database_name(s, req).ok_or_else(|| {
-            ExecError::Statement("database name required".to_owned())
-        })?;
+    async fn select_database(
+        &self,
+        s: &SelectStatement,
+        req: &Request,
+    ) -> Result<Database, ExecError> {
+        let name = select_database_name(s, req)
+            .ok_or_else(|| ExecError::Statement("database name required".to_owned()))?;
         self.lookup(&name).await
     }
 }
@@ -229,10 +234,12 @@ fn on_database(on: Option<&str>, req: &Request) -> Result<String, ExecError> {
 fn read_databases(stmt: &Statement, req: &Request) -> Vec<String> {
     match stmt {
         Statement::Select(s) => select_database_name(s, req).into_iter().collect(),
-        Statement::Explain(e) => select_database_name(&e.statement, req).into_iter().collect(),
-        Statement::ShowDatabases | Statement::CreateDatabase(_) | Statement::DropDatabase { .. } => {
-            Vec::new()
-        }
+        Statement::Explain(e) => select_database_name(&e.statement, req)
+            .into_iter()
+            .collect(),
+        Statement::ShowDatabases
+        | Statement::CreateDatabase(_)
+        | Statement::DropDatabase { .. } => Vec::new(),
         Statement::ShowRetentionPolicies { database } => {
             on_database(database.as_deref(), req).into_iter().collect()
         }

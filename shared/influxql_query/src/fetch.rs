@@ -12,8 +12,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use arrow::array::{
-    Array, ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray,
-    TimestampNanosecondArray, UInt64Array,
+    Array, ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray, TimestampNanosecondArray,
+    UInt64Array,
 };
 use arrow::datatypes::DataType as ArrowType;
 use datafusion::prelude::{SessionContext, col, lit};
@@ -74,10 +74,12 @@ pub(crate) async fn fetch_series(
         .table(datafusion::common::TableReference::bare(table))
         .await?;
     if let Some(min) = range.min {
-        df = df.filter(col("time").gt_eq(lit(ScalarValue::TimestampNanosecond(Some(min), None))))?;
+        df =
+            df.filter(col("time").gt_eq(lit(ScalarValue::TimestampNanosecond(Some(min), None))))?;
     }
     if let Some(max) = range.max {
-        df = df.filter(col("time").lt_eq(lit(ScalarValue::TimestampNanosecond(Some(max), None))))?;
+        df =
+            df.filter(col("time").lt_eq(lit(ScalarValue::TimestampNanosecond(Some(max), None))))?;
     }
     let mut projection: Vec<datafusion::prelude::Expr> = Vec::new();
     for t in tags.iter().chain(fields) {
@@ -94,8 +96,9 @@ pub(crate) async fn fetch_series(
         let tag_cols: Vec<StringArray> = (0..tags.len())
             .map(|i| to_strings(batch.column(i)))
             .collect::<Result<_, _>>()?;
-        let field_cols: Vec<&ArrayRef> =
-            (0..fields.len()).map(|i| batch.column(tags.len() + i)).collect();
+        let field_cols: Vec<&ArrayRef> = (0..fields.len())
+            .map(|i| batch.column(tags.len() + i))
+            .collect();
         let time = batch
             .column(tags.len() + fields.len())
             .as_any()
@@ -132,8 +135,9 @@ pub(crate) async fn fetch_series(
                     }
                 }
             }
-            let mut columns: Vec<Vec<Value>> =
-                (0..fields.len()).map(|_| Vec::with_capacity(rows.len())).collect();
+            let mut columns: Vec<Vec<Value>> = (0..fields.len())
+                .map(|_| Vec::with_capacity(rows.len()))
+                .collect();
             let mut times = Vec::with_capacity(rows.len());
             for (t, vals) in rows {
                 times.push(t);
@@ -202,22 +206,32 @@ pub(crate) async fn distinct_series(
             .table(datafusion::common::TableReference::bare(table))
             .await?;
         if let Some(min) = range.min {
-            df = df.filter(col("time").gt_eq(lit(ScalarValue::TimestampNanosecond(Some(min), None))))?;
+            df = df.filter(
+                col("time").gt_eq(lit(ScalarValue::TimestampNanosecond(Some(min), None))),
+            )?;
         }
         if let Some(max) = range.max {
-            df = df.filter(col("time").lt_eq(lit(ScalarValue::TimestampNanosecond(Some(max), None))))?;
+            df = df.filter(
+                col("time").lt_eq(lit(ScalarValue::TimestampNanosecond(Some(max), None))),
+            )?;
         }
         let n = df.limit(0, Some(1))?.count().await?;
-        return Ok(if n > 0 { vec![BTreeMap::new()] } else { Vec::new() });
+        return Ok(if n > 0 {
+            vec![BTreeMap::new()]
+        } else {
+            Vec::new()
+        });
     }
     let mut df = ctx
         .table(datafusion::common::TableReference::bare(table))
         .await?;
     if let Some(min) = range.min {
-        df = df.filter(col("time").gt_eq(lit(ScalarValue::TimestampNanosecond(Some(min), None))))?;
+        df =
+            df.filter(col("time").gt_eq(lit(ScalarValue::TimestampNanosecond(Some(min), None))))?;
     }
     if let Some(max) = range.max {
-        df = df.filter(col("time").lt_eq(lit(ScalarValue::TimestampNanosecond(Some(max), None))))?;
+        df =
+            df.filter(col("time").lt_eq(lit(ScalarValue::TimestampNanosecond(Some(max), None))))?;
     }
     let projection: Vec<datafusion::prelude::Expr> =
         tags.iter().map(|t| datafusion::prelude::ident(t)).collect();

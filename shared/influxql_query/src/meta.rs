@@ -21,12 +21,12 @@ use influxql::ast::{
 };
 use v1_query::result::{Series, Value};
 
+use crate::ExecError;
 use crate::condition::{self, TimeRange};
 use crate::eval::{Row, eval_bool};
 use crate::executor::database_name;
 use crate::fetch::{SeriesData, distinct_series};
 use crate::select::fields::Schema;
-use crate::ExecError;
 
 fn err(text: impl Into<String>) -> ExecError {
     ExecError::Statement(text.into())
@@ -45,7 +45,13 @@ pub(crate) async fn show_databases(
         if !auth.allows(Action::Read, d.name.as_str()) {
             continue;
         }
-        let v1 = d.name.as_str().split('/').next().unwrap_or_default().to_owned();
+        let v1 = d
+            .name
+            .as_str()
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
         if !names.contains(&v1) {
             names.push(v1);
         }
@@ -125,10 +131,16 @@ pub(crate) async fn show_retention_policies(
         return Err(err(format!("database not found: {base}")));
     }
     Ok(vec![Series {
-        columns: ["name", "duration", "shardGroupDuration", "replicaN", "default"]
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect(),
+        columns: [
+            "name",
+            "duration",
+            "shardGroupDuration",
+            "replicaN",
+            "default",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect(),
         values,
         ..Series::default()
     }])
@@ -291,7 +303,9 @@ pub(crate) async fn show(
                     }
                 }
                 if cond.is_some() || range != TimeRange::default() {
-                    let Some(schema) = tables.get(name) else { continue };
+                    let Some(schema) = tables.get(name) else {
+                        continue;
+                    };
                     if matching_series(ctx, name, schema, cond.as_ref(), range)
                         .await?
                         .is_empty()
@@ -316,7 +330,9 @@ pub(crate) async fn show(
             let (cond, range) = condition::split(s.condition.as_ref(), now)?;
             let mut out = Vec::new();
             for name in from_measurements(&s.sources, tables) {
-                let Some(schema) = tables.get(&name) else { continue };
+                let Some(schema) = tables.get(&name) else {
+                    continue;
+                };
                 let mut sch = Schema::default();
                 sch.add(schema);
                 let keys: Vec<String> = if cond.is_some() || range != TimeRange::default() {
@@ -346,7 +362,9 @@ pub(crate) async fn show(
             let (cond, range) = condition::split(s.condition.as_ref(), now)?;
             let mut out = Vec::new();
             for name in from_measurements(&s.sources, tables) {
-                let Some(schema) = tables.get(&name) else { continue };
+                let Some(schema) = tables.get(&name) else {
+                    continue;
+                };
                 let pairs = tag_values(ctx, &name, schema, &s.key, cond.as_ref(), range).await?;
                 let pairs = page(pairs, s.limit, s.offset);
                 if pairs.is_empty() {
@@ -367,7 +385,9 @@ pub(crate) async fn show(
         Statement::ShowFieldKeys(s) => {
             let mut out = Vec::new();
             for name in from_measurements(&s.sources, tables) {
-                let Some(schema) = tables.get(&name) else { continue };
+                let Some(schema) = tables.get(&name) else {
+                    continue;
+                };
                 let mut sch = Schema::default();
                 sch.add(schema);
                 let fields: Vec<(String, &str)> = sch
@@ -395,7 +415,9 @@ pub(crate) async fn show(
             let (cond, range) = condition::split(s.condition.as_ref(), now)?;
             let mut keys = Vec::new();
             for name in from_measurements(&s.sources, tables) {
-                let Some(schema) = tables.get(&name) else { continue };
+                let Some(schema) = tables.get(&name) else {
+                    continue;
+                };
                 for t in matching_series(ctx, &name, schema, cond.as_ref(), range).await? {
                     keys.push(series_key(&name, t));
                 }
@@ -458,7 +480,9 @@ pub(crate) async fn show(
         Statement::ShowFieldKeyCardinality(c) => {
             let mut out = Vec::new();
             for name in from_measurements(&c.sources, tables) {
-                let Some(schema) = tables.get(&name) else { continue };
+                let Some(schema) = tables.get(&name) else {
+                    continue;
+                };
                 let mut sch = Schema::default();
                 sch.add(schema);
                 if !sch.fields.is_empty() {
@@ -471,7 +495,9 @@ pub(crate) async fn show(
             let (cond, range) = condition::split(s.common.condition.as_ref(), now)?;
             let mut out = Vec::new();
             for name in from_measurements(&s.common.sources, tables) {
-                let Some(schema) = tables.get(&name) else { continue };
+                let Some(schema) = tables.get(&name) else {
+                    continue;
+                };
                 let pairs = tag_values(ctx, &name, schema, &s.key, cond.as_ref(), range).await?;
                 if !pairs.is_empty() {
                     out.push(count_series(&name, pairs.len()));
@@ -501,7 +527,9 @@ async fn per_measurement_series(
     let (cond, range) = condition::split(c.condition.as_ref(), now)?;
     let mut out = Vec::new();
     for name in from_measurements(&c.sources, tables) {
-        let Some(schema) = tables.get(&name) else { continue };
+        let Some(schema) = tables.get(&name) else {
+            continue;
+        };
         let series = matching_series(ctx, &name, schema, cond.as_ref(), range).await?;
         out.push((name, series));
     }

@@ -71,7 +71,11 @@ impl Fixture {
         let mut converter = schema::LinesConverter::new(0, precision);
         converter.write_lp(lp);
         let converted = converter.finish().unwrap();
-        assert!(converted.rejections.is_empty(), "{:?}", converted.rejections);
+        assert!(
+            converted.rejections.is_empty(),
+            "{:?}",
+            converted.rejections
+        );
         let offset = self.offset.map_or(0, |o| o + 1);
         let mut files = Vec::new();
         for table in converted.tables {
@@ -115,7 +119,9 @@ fn http_level(case: &serde_json::Value) -> bool {
         || case["content_type"] != "application/json"
         || params.get("chunked").is_some()
         || params.get("pretty").is_some()
-        || case["req_headers"].as_object().is_some_and(|h| !h.is_empty())
+        || case["req_headers"]
+            .as_object()
+            .is_some_and(|h| !h.is_empty())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -127,8 +133,10 @@ async fn recorded_answers() {
     // DATABASES lists creation order), and what the recorded write cases left in otherdb
     // (later writes win).
     f.database("viaget").await;
-    f.persist("otherdb", "dup,t=a v=1,w=1 1\n", Precision::Seconds).await;
-    f.persist("otherdb", "dup,t=a v=2 1\n", Precision::Seconds).await;
+    f.persist("otherdb", "dup,t=a v=1,w=1 1\n", Precision::Seconds)
+        .await;
+    f.persist("otherdb", "dup,t=a v=2 1\n", Precision::Seconds)
+        .await;
     f.persist(
         "otherdb",
         "esc\\ m,t\\ k=v\\,1,t2=a\\=b f\\ 1=\"quo\\\"te\",f2=1 1\n",
@@ -194,7 +202,11 @@ async fn recorded_answers() {
          listed but now identical (remove them from known_differences.txt): {fixed:?}",
         failures.len(),
         unexpected.len(),
-        unexpected.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n")
+        unexpected
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 }
 
@@ -249,8 +261,14 @@ async fn replay(
             }
         };
         let request = Request {
-            database: case["params"].get("db").and_then(|d| d.as_str()).map(str::to_owned),
-            retention_policy: case["params"].get("rp").and_then(|d| d.as_str()).map(str::to_owned),
+            database: case["params"]
+                .get("db")
+                .and_then(|d| d.as_str())
+                .map(str::to_owned),
+            retention_policy: case["params"]
+                .get("rp")
+                .and_then(|d| d.as_str())
+                .map(str::to_owned),
             now,
             authorization: Authorization::operator(),
         };

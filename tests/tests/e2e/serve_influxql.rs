@@ -30,8 +30,12 @@ fn serve() -> (QuiverProcess, tempfile::TempDir) {
 }
 
 fn fixture(name: &str) -> String {
-    std::fs::read_to_string(workspace_root().join("tests/fixtures/influxql_oracle").join(name))
-        .unwrap()
+    std::fs::read_to_string(
+        workspace_root()
+            .join("tests/fixtures/influxql_oracle")
+            .join(name),
+    )
+    .unwrap()
 }
 
 async fn query_post(url: &str, q: &str) -> (u16, String) {
@@ -227,7 +231,14 @@ async fn influxdb_python_client_and_grafana_queries_work() {
     let (q, _dir) = serve();
     load(&q.url).await;
 
-    let out = python_script("influxql_clients.py", "influxdb", &[], &q.url, TOKEN, "testdb");
+    let out = python_script(
+        "influxql_clients.py",
+        "influxdb",
+        &[],
+        &q.url,
+        TOKEN,
+        "testdb",
+    );
     let dbs: Vec<&str> = out["databases"]
         .as_array()
         .unwrap()
@@ -274,7 +285,14 @@ async fn influxdb_python_client_and_grafana_queries_work() {
         "{out}"
     );
 
-    let g = python_script("influxql_clients.py", "grafana", &[], &q.url, TOKEN, "testdb");
+    let g = python_script(
+        "influxql_clients.py",
+        "grafana",
+        &[],
+        &q.url,
+        TOKEN,
+        "testdb",
+    );
     let graph = &g["graph"]["results"][0]["series"];
     assert_eq!(graph.as_array().unwrap().len(), 4, "{g}");
     assert_eq!(graph[0]["tags"], serde_json::json!({"host": "server01"}));
@@ -311,8 +329,7 @@ async fn influxdb_python_client_and_grafana_queries_work() {
         serde_json::json!([["dc"], ["host"], ["region"]])
     );
     assert_eq!(
-        g["retention"]["results"][0]["series"][0]["columns"][0],
-        "name",
+        g["retention"]["results"][0]["series"][0]["columns"][0], "name",
         "{g}"
     );
 }
@@ -324,10 +341,7 @@ fn influx_cli() -> String {
 }
 
 fn influx(url: &str, args: &[&str]) -> (bool, String, String) {
-    let (host, port) = url
-        .trim_start_matches("http://")
-        .rsplit_once(':')
-        .unwrap();
+    let (host, port) = url.trim_start_matches("http://").rsplit_once(':').unwrap();
     let out = Command::new(influx_cli())
         .args(["-host", host, "-port", port, "-username", "quiver"])
         .args(["-password", TOKEN])
@@ -381,8 +395,14 @@ async fn influx_1x_cli_queries_and_imports() {
     let doc: Value = serde_json::from_str(out.trim()).unwrap();
     let results = doc["results"].as_array().unwrap();
     assert_eq!(results.len(), 4, "{out}");
-    assert_eq!(results[3]["series"][0]["tags"], serde_json::json!({"host": "server04"}));
-    assert_eq!(results[3]["series"][0]["values"][0], serde_json::json!([0, 240]));
+    assert_eq!(
+        results[3]["series"][0]["tags"],
+        serde_json::json!({"host": "server04"})
+    );
+    assert_eq!(
+        results[3]["series"][0]["values"][0],
+        serde_json::json!([0, 240])
+    );
 
     let (ok, out, err) = influx(&q.url, &["-execute", "SHOW DATABASES", "-format", "csv"]);
     assert!(ok, "{out}\n{err}");
@@ -401,7 +421,13 @@ async fn influx_1x_cli_queries_and_imports() {
     .unwrap();
     let (ok, out, err) = influx(
         &q.url,
-        &["-import", "-path", file.to_str().unwrap(), "-precision", "s"],
+        &[
+            "-import",
+            "-path",
+            file.to_str().unwrap(),
+            "-precision",
+            "s",
+        ],
     );
     assert!(ok, "{out}\n{err}");
     let log = format!("{out}{err}");

@@ -107,10 +107,13 @@ async fn run(
         let mut out = Vec::new();
         for r in results {
             if let Some(e) = &r.error {
-                out.extend(writer.write(&v1_query::StatementResult::error(r.statement_id, e.clone())));
+                out.extend(
+                    writer.write(&v1_query::StatementResult::error(r.statement_id, e.clone())),
+                );
                 continue;
             }
-            let mut chunker = StatementChunker::new(r.statement_id, r.location.clone(), params.chunk_size);
+            let mut chunker =
+                StatementChunker::new(r.statement_id, r.location.clone(), params.chunk_size);
             for s in r.series {
                 for chunk in chunker.push_series(s) {
                     out.extend(writer.write(&chunk));
@@ -150,7 +153,12 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .any(|e| e.trim().split(';').next().is_some_and(|e| e.trim() == "gzip"))
+        .any(|e| {
+            e.trim()
+                .split(';')
+                .next()
+                .is_some_and(|e| e.trim() == "gzip")
+        })
 }
 
 /// The answer, gzip-compressed when the client accepts it (as 1.x does).

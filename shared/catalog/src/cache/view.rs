@@ -272,7 +272,8 @@ impl View {
             self.dbrp_overrides.insert(dbrp.id, Override { value, at });
         }
         for id in &changes.deleted {
-            self.dbrp_overrides.insert(*id, Override { value: None, at });
+            self.dbrp_overrides
+                .insert(*id, Override { value: None, at });
         }
         changes.apply_to(&mut self.dbrps);
     }

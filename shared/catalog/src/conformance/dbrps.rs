@@ -78,12 +78,18 @@ async fn create_and_defaults(catalog: &dyn Catalog, a: DatabaseId, b: DatabaseId
         ("telegraf", "autogen")
     );
     assert_eq!(first.target, a);
-    assert!(first.default, "the first mapping of a v1 database is its default");
+    assert!(
+        first.default,
+        "the first mapping of a v1 database is its default"
+    );
     let second = catalog
         .create_dbrp(new("telegraf", "weekly", false, b))
         .await
         .expect("create");
-    assert!(!second.default, "a later mapping is not the default unless asked");
+    assert!(
+        !second.default,
+        "a later mapping is not the default unless asked"
+    );
     assert_ne!(second.id, first.id, "ids are unique");
     let third = catalog
         .create_dbrp(new("telegraf", "monthly", true, b))
@@ -102,7 +108,9 @@ async fn create_and_defaults(catalog: &dyn Catalog, a: DatabaseId, b: DatabaseId
         "the old default is stored as cleared"
     );
 
-    let dup = catalog.create_dbrp(new("telegraf", "weekly", true, a)).await;
+    let dup = catalog
+        .create_dbrp(new("telegraf", "weekly", true, a))
+        .await;
     assert_eq!(
         dup,
         Err(CatalogError::DbrpAlreadyExists {
@@ -157,7 +165,10 @@ async fn filters_and_lookups(catalog: &dyn Catalog, a: DatabaseId, b: DatabaseId
     };
     let found = list(catalog, by_target).await;
     assert_eq!(
-        found.iter().map(|d| d.retention_policy.as_str()).collect::<Vec<_>>(),
+        found
+            .iter()
+            .map(|d| d.retention_policy.as_str())
+            .collect::<Vec<_>>(),
         ["weekly", "monthly"]
     );
     let not_default = DbrpFilter {
@@ -175,8 +186,14 @@ async fn filters_and_lookups(catalog: &dyn Catalog, a: DatabaseId, b: DatabaseId
         database: Some("telegraf".into()),
         ..DbrpFilter::default()
     };
-    assert!(list(catalog, nothing).await.is_empty(), "every condition must hold");
-    assert_eq!(catalog.dbrp_by_id(other.id).await.expect("get"), Some(other.clone()));
+    assert!(
+        list(catalog, nothing).await.is_empty(),
+        "every condition must hold"
+    );
+    assert_eq!(
+        catalog.dbrp_by_id(other.id).await.expect("get"),
+        Some(other.clone())
+    );
     let unknown = DbrpId(other.id.0.wrapping_add(1_000_000_007));
     assert_eq!(catalog.dbrp_by_id(unknown).await.expect("get"), None);
     catalog.delete_dbrp(other.id).await.expect("cleanup");
@@ -199,7 +216,10 @@ async fn update(catalog: &dyn Catalog) {
         .expect("rename");
     assert_eq!(renamed.retention_policy, "seven_days");
     assert_eq!((renamed.default, renamed.target), (false, weekly.target));
-    assert_eq!(catalog.dbrp_by_id(weekly.id).await.expect("get"), Some(renamed.clone()));
+    assert_eq!(
+        catalog.dbrp_by_id(weekly.id).await.expect("get"),
+        Some(renamed.clone())
+    );
     let clash = catalog
         .update_dbrp(
             weekly.id,
@@ -428,7 +448,9 @@ async fn limit(catalog: &dyn Catalog) {
             .expect("within the limit");
     }
     assert_eq!(
-        catalog.create_dbrp(new("full", "one_more", false, target)).await,
+        catalog
+            .create_dbrp(new("full", "one_more", false, target))
+            .await,
         Err(CatalogError::DbrpLimit {
             target: target.0,
             limit: MAX_DBRPS_PER_DATABASE
@@ -455,8 +477,9 @@ async fn races(catalog: Arc<dyn Catalog>) {
     let won = results.iter().filter(|r| r.is_ok()).count();
     assert_eq!(won, 1, "exactly one creator of a pair wins: {results:?}");
     assert!(
-        results.iter().all(|r| r.is_ok()
-            || matches!(r, Err(CatalogError::DbrpAlreadyExists { .. }))),
+        results
+            .iter()
+            .all(|r| r.is_ok() || matches!(r, Err(CatalogError::DbrpAlreadyExists { .. }))),
         "the losers see DbrpAlreadyExists: {results:?}"
     );
     let defaults_race = (0..6).map(|i| {

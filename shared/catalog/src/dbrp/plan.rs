@@ -93,7 +93,9 @@ pub(crate) fn update(
     id: DbrpId,
     update: &DbrpUpdate,
 ) -> Result<(Dbrp, DbrpChanges), CatalogError> {
-    let old = current.get(&id).ok_or(CatalogError::DbrpNotFound { id: id.0 })?;
+    let old = current
+        .get(&id)
+        .ok_or(CatalogError::DbrpNotFound { id: id.0 })?;
     let mut draft = Draft::new(current);
     if let Some(rp) = update
         .retention_policy
@@ -350,8 +352,16 @@ mod tests {
             ("", "rp", "database \"\" must not be empty"),
             ("a/b", "rp", "database \"a/b\" must not contain '/'"),
             ("db", "..", "retention policy \"..\" must not be \"..\""),
-            ("db", "r\\p", "retention policy \"r\\\\p\" must not contain '\\\\'"),
-            ("db", "a\nb", "retention policy \"a\\nb\" must not contain '\\n'"),
+            (
+                "db",
+                "r\\p",
+                "retention policy \"r\\\\p\" must not contain '\\\\'",
+            ),
+            (
+                "db",
+                "a\nb",
+                "retention policy \"a\\nb\" must not contain '\\n'",
+            ),
         ] {
             assert_eq!(
                 create(&map, DbrpId(3), new(db, rp, false, 1)).unwrap_err(),
@@ -365,7 +375,8 @@ mod tests {
         assert!(create(&map, DbrpId(3), new(&long, "rp", false, 1)).is_err());
         assert!(create(&map, DbrpId(3), new("my.db", "autogen", false, 1)).is_ok());
         for i in 1..MAX_DBRPS_PER_DATABASE as u64 {
-            let (_, c) = create(&map, DbrpId(10 + i), new("db", &format!("r{i}"), false, 1)).unwrap();
+            let (_, c) =
+                create(&map, DbrpId(10 + i), new("db", &format!("r{i}"), false, 1)).unwrap();
             apply(&mut map, &c);
         }
         assert_eq!(
@@ -425,7 +436,10 @@ mod tests {
             "the lowest id other than the demoted one"
         );
         let settled = settle_written(&map, &demoted[&DbrpId(3)]);
-        assert_eq!(settled, c, "a cache settles a backend's answer the same way");
+        assert_eq!(
+            settled, c,
+            "a cache settles a backend's answer the same way"
+        );
         let (_, c) = delete(&map, DbrpId(3)).unwrap();
         assert_eq!(c.deleted, [DbrpId(3)]);
         apply(&mut map, &c);

@@ -75,11 +75,12 @@ pub async fn resolve_v1_database(
     let Some(mapping) = catalog.list_dbrps(&filter).await?.into_iter().next() else {
         return Ok(V1Database::Named(v1_database_name(db, rp)?));
     };
-    let database = catalog
-        .database_by_id(mapping.target)
-        .await?
-        .ok_or(CatalogError::DatabaseIdNotFound {
-            id: mapping.target.0,
-        })?;
+    let database =
+        catalog
+            .database_by_id(mapping.target)
+            .await?
+            .ok_or(CatalogError::DatabaseIdNotFound {
+                id: mapping.target.0,
+            })?;
     Ok(V1Database::Mapped { mapping, database })
 }

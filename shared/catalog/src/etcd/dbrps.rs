@@ -16,9 +16,7 @@ use super::keys::Keys;
 use super::kv::{Kv, MAX_CAS_ATTEMPTS, backoff, contention, decode, encode, put, unchanged};
 use super::last_id;
 use crate::dbrp::plan::{self, Dbrps};
-use crate::{
-    CatalogError, Database, Dbrp, DbrpChanges, DbrpFilter, DbrpId, DbrpUpdate, NewDbrp,
-};
+use crate::{CatalogError, Database, Dbrp, DbrpChanges, DbrpFilter, DbrpId, DbrpUpdate, NewDbrp};
 
 /// The mappings and the `dbrpver` counter, read at one revision, plus the extra keys asked for.
 pub(super) struct Read {
@@ -35,7 +33,11 @@ impl Read {
     }
 
     /// The operations applying `changes`, `dbrpver` bumped (nothing when there are none).
-    pub(super) fn ops(&self, keys: &Keys, changes: &DbrpChanges) -> Result<Vec<TxnOp>, CatalogError> {
+    pub(super) fn ops(
+        &self,
+        keys: &Keys,
+        changes: &DbrpChanges,
+    ) -> Result<Vec<TxnOp>, CatalogError> {
         if changes.is_empty() {
             return Ok(Vec::new());
         }
@@ -144,7 +146,10 @@ pub(super) async fn update(
 }
 
 pub(super) async fn delete(kv: &Kv, keys: &Keys, id: DbrpId) -> Result<Dbrp, CatalogError> {
-    change(kv, keys, "delete DBRP mapping", |dbrps| plan::delete(dbrps, id)).await
+    change(kv, keys, "delete DBRP mapping", |dbrps| {
+        plan::delete(dbrps, id)
+    })
+    .await
 }
 
 /// Plans against a read and commits it if `dbrpver` is unchanged; retries on a lost compare.

@@ -59,8 +59,8 @@ use etcd_client::{Client, ConnectOptions};
 use crate::{
     Catalog, CatalogError, CatalogSnapshot, ChangeStream, Database, DatabaseId, DatabaseName,
     DatabaseOptions, DatabaseSchema, DatabaseUpdate, Dbrp, DbrpFilter, DbrpId, DbrpUpdate,
-    IngesterInfo, IngesterLease, LogPartition, NewDbrp, NewToken, ParquetFileRecord,
-    PersistCommit, SchemaUpsert, TableId, TokenId, TokenRecord, TokenUpdate,
+    IngesterInfo, IngesterLease, LogPartition, NewDbrp, NewToken, ParquetFileRecord, PersistCommit,
+    SchemaUpsert, TableId, TokenId, TokenRecord, TokenUpdate,
 };
 use keys::Keys;
 use kv::Kv;

@@ -27,8 +27,8 @@ use auth::TokenHash;
 use crate::{
     Catalog, CatalogError, CatalogSnapshot, ChangeStream, Database, DatabaseId, DatabaseName,
     DatabaseOptions, DatabaseSchema, DatabaseUpdate, Dbrp, DbrpFilter, DbrpId, DbrpUpdate,
-    IngesterInfo, IngesterLease, LogPartition, NewDbrp, NewToken, ParquetFileRecord,
-    PersistCommit, SchemaUpsert, TableId, TokenId, TokenRecord, TokenUpdate,
+    IngesterInfo, IngesterLease, LogPartition, NewDbrp, NewToken, ParquetFileRecord, PersistCommit,
+    SchemaUpsert, TableId, TokenId, TokenRecord, TokenUpdate,
 };
 use feed::Feed;
 use leases::Leases;

@@ -214,11 +214,22 @@ pub(super) fn rows(
                         members
                             .iter()
                             .copied()
-                            .filter(|&s| data.series[s].columns[col].iter().any(|v| *v != Value::Null))
+                            .filter(|&s| {
+                                data.series[s].columns[col]
+                                    .iter()
+                                    .any(|v| *v != Value::Null)
+                            })
                             .collect()
                     })
                     .unwrap_or_default();
-                Some(reduce_windows(kind, pts, &with_field, window_of, ascending, levels))
+                Some(reduce_windows(
+                    kind,
+                    pts,
+                    &with_field,
+                    window_of,
+                    ascending,
+                    levels,
+                ))
             }
             _ => None,
         });
@@ -252,7 +263,9 @@ pub(super) fn rows(
                             (last - first) / every + 1
                         )));
                     }
-                    (0..=(last - first) / every).map(|k| first + k * every).collect()
+                    (0..=(last - first) / every)
+                        .map(|k| first + k * every)
+                        .collect()
                 }
             }
         }
@@ -283,7 +296,9 @@ pub(super) fn rows(
                 Vec::new()
             } else {
                 let mut o = reduce_call(c, window_pts, keep_time, data)?;
-                if let (Some(v), [only]) = (pushed[ci].as_ref().and_then(|m| m.get(w)), o.as_mut_slice()) {
+                if let (Some(v), [only]) =
+                    (pushed[ci].as_ref().and_then(|m| m.get(w)), o.as_mut_slice())
+                {
                     only.value = v.clone();
                 }
                 o

@@ -128,7 +128,9 @@ pub(crate) fn compile(stmt: &SelectStatement, now: i64) -> Result<Compiled, Exec
             _ => {}
         }
         if interval.is_some() {
-            return Err(stmt_err("GROUP BY requires at least one aggregate function"));
+            return Err(stmt_err(
+                "GROUP BY requires at least one aggregate function",
+            ));
         }
     }
     if st.has_distinct && (st.calls != 1 || st.aux) {
@@ -224,7 +226,9 @@ fn compile_expr(e: &Expr, allow_wildcard: bool, st: &mut State) -> Result<(), Ex
         }
         Expr::Binary { lhs, rhs, .. } => {
             if is_literal(lhs) && is_literal(rhs) {
-                return Err(stmt_err("cannot perform a binary expression on two literals"));
+                return Err(stmt_err(
+                    "cannot perform a binary expression on two literals",
+                ));
             }
             if is_literal(lhs) {
                 return compile_expr(rhs, false, st);
@@ -240,7 +244,12 @@ fn compile_expr(e: &Expr, allow_wildcard: bool, st: &mut State) -> Result<(), Ex
     }
 }
 
-fn compile_symbol(name: &str, arg: &Expr, allow_wildcard: bool, st: &mut State) -> Result<(), ExecError> {
+fn compile_symbol(
+    name: &str,
+    arg: &Expr,
+    allow_wildcard: bool,
+    st: &mut State,
+) -> Result<(), ExecError> {
     match arg {
         Expr::VarRef { .. } => Ok(()),
         Expr::Wildcard(_) => {
@@ -282,7 +291,12 @@ fn compile_distinct(args: &[Expr], nested: bool, st: &mut State) -> Result<(), E
     Ok(())
 }
 
-fn compile_call(name: &str, args: &[Expr], allow_wildcard: bool, st: &mut State) -> Result<(), ExecError> {
+fn compile_call(
+    name: &str,
+    args: &[Expr],
+    allow_wildcard: bool,
+    st: &mut State,
+) -> Result<(), ExecError> {
     let n = args.len();
     let count_err = |exp: usize| {
         stmt_err(format!(
@@ -300,7 +314,10 @@ fn compile_call(name: &str, args: &[Expr], allow_wildcard: bool, st: &mut State)
             }
             if name == "count" {
                 match &args[0] {
-                    Expr::Call { name: inner, args: inner_args } if inner == "distinct" => {
+                    Expr::Call {
+                        name: inner,
+                        args: inner_args,
+                    } if inner == "distinct" => {
                         return compile_distinct(inner_args, true, st);
                     }
                     Expr::Distinct(f) => {
@@ -688,7 +705,9 @@ fn compile_dimensions(
                     Some(Expr::String(s)) => match influxql::time::parse_time_literal(s) {
                         Some(t) => t.rem_euclid(every),
                         None => {
-                            return Err(stmt_err("time dimension offset must be duration or now()"));
+                            return Err(stmt_err(
+                                "time dimension offset must be duration or now()",
+                            ));
                         }
                     },
                     Some(_) => {

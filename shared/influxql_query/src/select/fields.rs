@@ -53,7 +53,10 @@ impl FieldKind {
     }
 
     fn numeric(self) -> bool {
-        matches!(self, FieldKind::Float | FieldKind::Integer | FieldKind::Unsigned)
+        matches!(
+            self,
+            FieldKind::Float | FieldKind::Integer | FieldKind::Unsigned
+        )
     }
 }
 

@@ -165,8 +165,14 @@ pub(crate) fn reduce(
         }
         "spread" => {
             require_numeric(name, points)?;
-            let min = points.iter().map(|p| &p.value).min_by(|a, b| cmp_values(a, b));
-            let max = points.iter().map(|p| &p.value).max_by(|a, b| cmp_values(a, b));
+            let min = points
+                .iter()
+                .map(|p| &p.value)
+                .min_by(|a, b| cmp_values(a, b));
+            let max = points
+                .iter()
+                .map(|p| &p.value)
+                .max_by(|a, b| cmp_values(a, b));
             agg(match (min, max) {
                 (Some(Value::Integer(a)), Some(Value::Integer(b))) => Value::Integer(b - a),
                 (Some(Value::Unsigned(a)), Some(Value::Unsigned(b))) => Value::Unsigned(b - a),
@@ -216,7 +222,8 @@ pub(crate) fn reduce(
             let mut best = &points[0];
             for p in points {
                 if p.time < best.time
-                    || (p.time == best.time && cmp_values(&p.value, &best.value) == Ordering::Greater)
+                    || (p.time == best.time
+                        && cmp_values(&p.value, &best.value) == Ordering::Greater)
                 {
                     best = p;
                 }
@@ -227,7 +234,8 @@ pub(crate) fn reduce(
             let mut best = &points[0];
             for p in points {
                 if p.time > best.time
-                    || (p.time == best.time && cmp_values(&p.value, &best.value) == Ordering::Greater)
+                    || (p.time == best.time
+                        && cmp_values(&p.value, &best.value) == Ordering::Greater)
                 {
                     best = p;
                 }

@@ -228,7 +228,12 @@ pub(crate) async fn execute(
         }
         let series = fetch_series(ctx, name, &tags, &fetch, plan.fetch_range()).await?;
         let data = Data {
-            field_index: fetch.iter().cloned().enumerate().map(|(i, f)| (f, i)).collect(),
+            field_index: fetch
+                .iter()
+                .cloned()
+                .enumerate()
+                .map(|(i, f)| (f, i))
+                .collect(),
             series,
             tags,
             _marker: std::marker::PhantomData,
@@ -296,7 +301,11 @@ fn validate_condition(e: &Expr) -> Result<(), ExecError> {
             if !crate::eval::is_math_function(name) {
                 return Err(stmt_err(format!("invalid function call in condition: {e}")));
             }
-            let nargs = if matches!(name.as_str(), "atan2" | "pow") { 2 } else { 1 };
+            let nargs = if matches!(name.as_str(), "atan2" | "pow") {
+                2
+            } else {
+                1
+            };
             if args.len() != nargs {
                 return Err(stmt_err(format!(
                     "invalid number of arguments for {name}, expected {nargs}, got {}",

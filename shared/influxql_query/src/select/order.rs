@@ -85,7 +85,8 @@ pub(crate) fn sorted_merge_order<K>(
     inputs: &[Vec<K>],
     less: impl Fn(&K, &K) -> bool,
 ) -> Vec<(usize, usize)> {
-    let item_less = |a: &(usize, usize), b: &(usize, usize)| less(&inputs[a.0][a.1], &inputs[b.0][b.1]);
+    let item_less =
+        |a: &(usize, usize), b: &(usize, usize)| less(&inputs[a.0][a.1], &inputs[b.0][b.1]);
     let items = (0..inputs.len())
         .filter(|&i| !inputs[i].is_empty())
         .map(|i| (i, 0))
@@ -214,6 +215,9 @@ mod tests {
         // 2026-11-21T00:00:00Z (a Saturday) is in the group of Monday 2026-11-16.
         let t = 1_795_219_200 * 1_000_000_000;
         assert_eq!(shard_group(t), 1_794_787_200 * 1_000_000_000);
-        assert_eq!(shard_group(1_794_787_200 * 1_000_000_000), 1_794_787_200 * 1_000_000_000);
+        assert_eq!(
+            shard_group(1_794_787_200 * 1_000_000_000),
+            1_794_787_200 * 1_000_000_000
+        );
     }
 }

@@ -275,7 +275,11 @@ pub(super) fn first_last_candidates(
         }
         let less = |a: &&Pt, b: &&Pt| {
             if a.time != b.time {
-                return if ascending { a.time < b.time } else { a.time > b.time };
+                return if ascending {
+                    a.time < b.time
+                } else {
+                    a.time > b.time
+                };
             }
             tie(a, b).unwrap_or(false)
         };

@@ -22,7 +22,9 @@ use crate::eval::eval;
 pub(super) fn rows(plan: &Plan<'_>, data: &Data<'_>, members: &[usize]) -> Vec<Vec<Value>> {
     let mut schema = Schema::default();
     for f in data.field_index.keys() {
-        schema.fields.insert(f.clone(), super::fields::FieldKind::Float);
+        schema
+            .fields
+            .insert(f.clone(), super::fields::FieldKind::Float);
     }
     // For each output column, the fields it reads: a row exists where one of them has a value.
     let mut read: Vec<usize> = Vec::new();
