@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use influxql::ast::{DataType, Expr, Fill, MeasurementName, Source};
+use influxql::ast::{DataType, Expr, Field, Fill, MeasurementName, Source};
 use v1_query::result::Value;
 
 use super::compile::{is_selector, stmt_err};
@@ -23,7 +23,7 @@ use super::functions::{Out, Pt, reduce, top_bottom};
 use super::pushdown::{Kind, first_last_candidates, reduce_windows};
 use super::{Data, Plan, SeriesRow, out_time, passes};
 use crate::ExecError;
-use crate::condition::MIN_TIME;
+use crate::condition::{MIN_TIME, TimeRange};
 use crate::eval::{Row, eval, is_math_function};
 
 /// The most windows one group may produce (1.x's `max-select-buckets` is unlimited by
@@ -31,7 +31,7 @@ use crate::eval::{Row, eval, is_math_function};
 const MAX_WINDOWS: i64 = 10_000_000;
 
 /// Collects the aggregate calls of `e` (math functions are looked through).
-fn collect_calls(e: &Expr, out: &mut Vec<Expr>) {
+pub(super) fn collect_calls(e: &Expr, out: &mut Vec<Expr>) {
     match e {
         Expr::Call { name, args } if is_math_function(name) => {
             args.iter().for_each(|a| collect_calls(a, out));
@@ -94,6 +94,44 @@ impl Row for AggRow<'_> {
     }
 }
 
+fn in_range(r: &TimeRange, t: i64) -> bool {
+    r.min.is_none_or(|m| t >= m) && r.max.is_none_or(|m| t <= m)
+}
+
+/// One call's points over `range` as 1.x's call iterator hands them on: in the query's time
+/// order, empty windows filled, no LIMIT / OFFSET (the caller applies them per call). The
+/// input of a transformation, or a column beside one.
+pub(super) fn call_points(
+    plan: &Plan<'_>,
+    data: &Data<'_>,
+    members: &[usize],
+    call: &Expr,
+    range: TimeRange,
+) -> Result<Vec<(i64, Value)>, ExecError> {
+    let mut stmt = plan.stmt.clone();
+    stmt.limit = 0;
+    stmt.offset = 0;
+    let sub = Plan {
+        stmt: &stmt,
+        compiled: plan.compiled,
+        fields: vec![Field {
+            expr: call.clone(),
+            alias: None,
+        }],
+        columns: vec![plan.compiled.time_name.clone(), String::new()],
+        filter: plan.filter.clone(),
+        range,
+        now: plan.now,
+    };
+    Ok(rows(&sub, data, members)?
+        .into_iter()
+        .filter_map(|r| match r.as_slice() {
+            [Value::Time(t), v] => Some((*t, v.clone())),
+            _ => None,
+        })
+        .collect())
+}
+
 fn window_start(t: i64, every: i64, offset: i64) -> i64 {
     t - (t - offset).rem_euclid(every)
 }
@@ -107,21 +145,6 @@ pub(super) fn rows(
     let mut calls = Vec::new();
     for f in &plan.fields {
         collect_calls(&f.expr, &mut calls);
-    }
-    for c in &calls {
-        let name = call_name(c);
-        if matches!(
-            name,
-            "derivative"
-                | "non_negative_derivative"
-                | "difference"
-                | "non_negative_difference"
-                | "moving_average"
-                | "cumulative_sum"
-                | "elapsed"
-        ) {
-            return Err(stmt_err(format!("{name}() is not supported yet")));
-        }
     }
     let single_selector = calls.len() == 1 && is_selector(call_name(&calls[0]));
     let interval = plan.compiled.interval;
@@ -137,7 +160,12 @@ pub(super) fn rows(
                     for &s in members {
                         let series = &data.series[s];
                         for (i, v) in series.columns[col].iter().enumerate() {
-                            if *v == Value::Null || !passes(plan, data, s, i) {
+                            // The fetch may reach further back for a transformation's
+                            // inputs (`super::transform`); other calls keep their range.
+                            if *v == Value::Null
+                                || !in_range(&plan.range, series.times[i])
+                                || !passes(plan, data, s, i)
+                            {
                                 continue;
                             }
                             pts.push(Pt {
@@ -296,7 +324,9 @@ pub(super) fn rows(
         for mut o in reduced {
             if o.is_empty() && interval.is_some() {
                 o = match &plan.stmt.fill {
-                    Fill::Null if call_name(c) == "count" && kind != Value::Null => {
+                    // 1.x fills count()'s empty windows with 0 under fill(null) (a call
+                    // on a tag or a missing field has no iterator: null).
+                    Fill::Null if call_name(c) == "count" && reads_field(c, data) => {
                         vec![fill_out(Value::Integer(0))]
                     }
                     Fill::Null | Fill::Linear => vec![null_out()],
@@ -378,6 +408,12 @@ pub(super) fn rows(
     Ok(rows)
 }
 
+/// Does `call` read a field of the measurement (1.x gives it an iterator)?
+fn reads_field(call: &Expr, data: &Data<'_>) -> bool {
+    call_input(call)
+        .is_some_and(|(f, dt)| dt != Some(DataType::Tag) && data.field_index.contains_key(&f))
+}
+
 /// top(), bottom() and sample() keep their points' own times even with GROUP BY time.
 fn keeps_point_time(calls: &[Expr]) -> bool {
     calls.len() == 1 && matches!(call_name(&calls[0]), "top" | "bottom" | "sample")
@@ -448,16 +484,17 @@ fn linear_fill(windows: &[i64], outs: &mut [Vec<Out>]) {
         for k in i0 + 1..*i1 {
             let (t0, t1, t) = (windows[*i0], windows[*i1], windows[k]);
             let value = match (v0, v1) {
-                // 1.x's linearInteger / linearFloat: slope and intercept in float64.
+                // 1.x's linearInteger / linearFloat: the slope times the distance from the
+                // previous window, plus the previous value.
                 (Value::Integer(a), Value::Integer(b)) => {
                     let m = b.wrapping_sub(*a) as f64 / t1.wrapping_sub(t0) as f64;
-                    let c = *a as f64 - m * t0 as f64;
-                    Value::Integer((m * t as f64 + c) as i64)
+                    let x = t.wrapping_sub(t0) as f64;
+                    Value::Integer((m * x + *a as f64) as i64)
                 }
                 (Value::Float(a), Value::Float(b)) => {
                     let m = (b - a) / t1.wrapping_sub(t0) as f64;
-                    let c = a - m * t0 as f64;
-                    Value::Float(m * t as f64 + c)
+                    let x = t.wrapping_sub(t0) as f64;
+                    Value::Float(m * x + a)
                 }
                 _ => Value::Null,
             };

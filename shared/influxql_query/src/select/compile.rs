@@ -432,7 +432,7 @@ fn compile_call(
                 }
             }
             st.only_selectors = false;
-            nested_transform(name, &args[0], st)
+            transform_input(name, &args[0], allow_wildcard, true, st)
         }
         "difference" | "non_negative_difference" | "cumulative_sum" => {
             if n != 1 {
@@ -441,7 +441,7 @@ fn compile_call(
                 )));
             }
             st.only_selectors = false;
-            nested_transform(name, &args[0], st)
+            transform_input(name, &args[0], allow_wildcard, true, st)
         }
         "moving_average" => {
             if n != 2 {
@@ -464,7 +464,59 @@ fn compile_call(
                 }
             }
             st.only_selectors = false;
-            nested_transform(name, &args[0], st)
+            transform_input(name, &args[0], allow_wildcard, true, st)
+        }
+        "exponential_moving_average"
+        | "double_exponential_moving_average"
+        | "triple_exponential_moving_average"
+        | "relative_strength_index"
+        | "triple_exponential_derivative"
+        | "kaufmans_efficiency_ratio"
+        | "kaufmans_adaptive_moving_average"
+        | "chande_momentum_oscillator" => {
+            compile_analysis(name, args, st)?;
+            transform_input(name, &args[0], allow_wildcard, false, st)
+        }
+        "holt_winters" | "holt_winters_with_fit" => {
+            if n != 3 {
+                return Err(count_err(3));
+            }
+            match &args[1] {
+                Expr::Integer(v) if *v <= 0 => {
+                    return Err(stmt_err(format!(
+                        "second arg to {name} must be greater than 0, got {v}"
+                    )));
+                }
+                Expr::Integer(_) => {}
+                _ => {
+                    return Err(stmt_err(format!(
+                        "expected integer argument as second arg in {name}"
+                    )));
+                }
+            }
+            match &args[2] {
+                Expr::Integer(v) if *v < 0 => {
+                    return Err(stmt_err(format!(
+                        "third arg to {name} cannot be negative, got {v}"
+                    )));
+                }
+                Expr::Integer(_) => {}
+                _ => {
+                    return Err(stmt_err(format!(
+                        "expected integer argument as third arg in {name}"
+                    )));
+                }
+            }
+            st.only_selectors = false;
+            if !matches!(args[0], Expr::Call { .. }) {
+                return Err(stmt_err(format!("must use aggregate function with {name}")));
+            }
+            if !st.interval {
+                return Err(stmt_err(format!(
+                    "{name} aggregate requires a GROUP BY interval"
+                )));
+            }
+            transform_input(name, &args[0], allow_wildcard, true, st)
         }
         "integral" => {
             if !(1..=2).contains(&n) {
@@ -491,34 +543,100 @@ fn compile_call(
     }
 }
 
-/// derivative & co. take a field (raw) or, with GROUP BY time, an aggregate call.
-fn nested_transform(name: &str, arg: &Expr, st: &mut State) -> Result<(), ExecError> {
-    if st.interval {
-        match arg {
-            Expr::Call { name: inner, args } if !is_math_function(inner) => {
-                st.calls += 1;
-                if inner == "distinct" {
-                    return compile_distinct(args, true, st);
-                }
-                compile_call(inner, args, false, st)
+/// derivative & co. take a field (raw) or, with GROUP BY time, an aggregate call (1.x's
+/// `compileNestedExpr` when `nested`: a `distinct()` inside is not a call of its own; the
+/// technical-analysis functions compile theirs as a plain expression).
+fn transform_input(
+    name: &str,
+    arg: &Expr,
+    allow_wildcard: bool,
+    nested: bool,
+    st: &mut State,
+) -> Result<(), ExecError> {
+    match arg {
+        Expr::Call { name: inner, args } => {
+            if !st.interval {
+                return Err(stmt_err(format!(
+                    "{name} aggregate requires a GROUP BY interval"
+                )));
             }
-            Expr::Distinct(_) => {
-                st.calls += 1;
-                Ok(())
+            if nested && inner == "distinct" {
+                return compile_distinct(args, true, st);
             }
-            _ => Err(stmt_err(format!(
-                "aggregate function required inside the call to {name}"
-            ))),
+            compile_expr(arg, allow_wildcard, st)
         }
-    } else {
-        match arg {
-            Expr::VarRef { .. } => Ok(()),
-            Expr::Call { .. } | Expr::Distinct(_) => Err(stmt_err(format!(
-                "{name} aggregate requires a GROUP BY interval"
-            ))),
-            _ => Err(stmt_err(format!("expected field argument in {name}()"))),
+        _ => {
+            if st.interval {
+                return Err(stmt_err(format!(
+                    "aggregate function required inside the call to {name}"
+                )));
+            }
+            compile_symbol(name, arg, allow_wildcard, st)
         }
     }
+}
+
+/// The period, hold period and warmup arguments of the technical-analysis functions
+/// (1.x's `compileExponentialMovingAverage`, `compileKaufmans`,
+/// `compileChandeMomentumOscillator`).
+fn compile_analysis(name: &str, args: &[Expr], st: &mut State) -> Result<(), ExecError> {
+    let n = args.len();
+    let kaufmans = name.starts_with("kaufmans_");
+    let cmo = name == "chande_momentum_oscillator";
+    let max = if kaufmans { 3 } else { 4 };
+    if !(2..=max).contains(&n) {
+        return Err(stmt_err(format!(
+            "invalid number of arguments for {name}, expected at least 2 but no more than {max}, got {n}"
+        )));
+    }
+    match &args[1] {
+        Expr::Integer(v) if *v < 1 => {
+            return Err(stmt_err(format!(
+                "{name} period must be greater than or equal to 1"
+            )));
+        }
+        Expr::Integer(_) => {}
+        _ => return Err(stmt_err(format!("{name} period must be an integer"))),
+    }
+    if let Some(hold) = args.get(2) {
+        match hold {
+            Expr::Integer(v) => {
+                if name == "triple_exponential_derivative" && *v < 1 && *v != -1 {
+                    return Err(stmt_err(format!(
+                        "{name} hold period must be greater than or equal to 1"
+                    )));
+                }
+                if *v < 0 && *v != -1 {
+                    return Err(stmt_err(format!(
+                        "{name} hold period must be greater than or equal to 0"
+                    )));
+                }
+            }
+            _ => return Err(stmt_err(format!("{name} hold period must be an integer"))),
+        }
+    }
+    // chande_momentum_oscillator checks its warmup type after the period (1.x's order).
+    st.only_selectors = false;
+    if let Some(warmup) = args.get(3) {
+        match warmup {
+            Expr::String(w) => {
+                let ok = match w.as_str() {
+                    "exponential" | "simple" => true,
+                    "none" => cmo,
+                    _ => false,
+                };
+                if !ok {
+                    return Err(stmt_err(if cmo {
+                        format!("{name} warmup type must be one of: 'none' 'exponential' 'simple'")
+                    } else {
+                        format!("{name} warmup type must be one of: 'exponential' 'simple'")
+                    }));
+                }
+            }
+            _ => return Err(stmt_err(format!("{name} warmup type must be a string"))),
+        }
+    }
+    Ok(())
 }
 
 fn go_type(e: &Expr) -> &'static str {

@@ -60,7 +60,12 @@ fn cmp_values(a: &Value, b: &Value) -> Ordering {
 
 /// 1.x's iterator type name of a field's values, for "unsupported … iterator type" errors.
 fn iterator_type(points: &[Pt]) -> &'static str {
-    match points.first().map(|p| &p.value) {
+    value_iterator_type(points.first().map(|p| &p.value))
+}
+
+/// 1.x's iterator type name for values like `v`.
+pub(crate) fn value_iterator_type(v: Option<&Value>) -> &'static str {
+    match v {
         Some(Value::String(_)) => "*query.stringInterruptIterator",
         Some(Value::Boolean(_)) => "*query.booleanInterruptIterator",
         Some(Value::Integer(_)) => "*query.integerInterruptIterator",
@@ -194,14 +199,29 @@ pub(crate) fn reduce(
         }
         "stddev" => {
             require_numeric(name, points)?;
-            let v: Vec<f64> = points.iter().filter_map(|p| num(&p.value)).collect();
-            if v.len() < 2 {
+            // 1.x's StddevReduceSlice: a running mean, then the squared deviations (Go's
+            // Pow(d, 2) is d·d). The points in time order (then series) reproduce 1.x's bits
+            // without GROUP BY time; within GROUP BY time windows 1.x's merge order differs
+            // (math_agg_pow_stddev).
+            if points.len() < 2 {
                 agg(Value::Null)
             } else {
-                let mean = v.iter().sum::<f64>() / v.len() as f64;
-                let var =
-                    v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (v.len() - 1) as f64;
-                agg(Value::Float(var.sqrt()))
+                let mut order: Vec<&Pt> = points.iter().collect();
+                order.sort_by_key(|p| (p.time, p.src.0));
+                let v: Vec<f64> = order
+                    .iter()
+                    .filter_map(|p| num(&p.value))
+                    .filter(|x| !x.is_nan())
+                    .collect();
+                let mut mean = 0.0;
+                for (i, x) in v.iter().enumerate() {
+                    mean += (x - mean) / (i + 1) as f64;
+                }
+                let mut variance = 0.0;
+                for x in &v {
+                    variance += (x - mean) * (x - mean);
+                }
+                agg(Value::Float((variance / (v.len() as f64 - 1.0)).sqrt()))
             }
         }
         "distinct" => distinct(points)

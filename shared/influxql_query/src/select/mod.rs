@@ -7,17 +7,19 @@
 //!   ──► condition::split (time range | row filter)
 //!   per measurement (name order):
 //!     fetch::fetch_series (DataFusion: time-pruned scan of tags + needed fields)
-//!     ──► groups by the GROUP BY tags ──► raw::rows | aggregate::rows
+//!     ──► groups by the GROUP BY tags ──► raw::rows | aggregate::rows | transform::rows
 //!   ──► series (measurement, group tags) ──► SLIMIT / SOFFSET ──► [Series]
 //! ```
 
 mod aggregate;
+mod analysis;
 pub(crate) mod compile;
 pub(crate) mod fields;
 pub(crate) mod functions;
 mod order;
 mod pushdown;
 mod raw;
+mod transform;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -239,7 +241,9 @@ pub(crate) async fn execute(
         let dims = compiled.dims.resolve(data.tags.iter());
         let groups = group_series(&data, &dims, compiled.dims.any());
         for (group_tags, members) in groups {
-            let rows = if compiled.aggregate {
+            let rows = if compiled.aggregate && transform::any(&plan.fields) {
+                transform::rows(&plan, &data, &members)?
+            } else if compiled.aggregate {
                 aggregate::rows(&plan, &data, &members)?
             } else {
                 raw::rows(&plan, &data, &members)
@@ -269,11 +273,21 @@ pub(crate) async fn execute(
 }
 
 impl Plan<'_> {
-    /// The range read from storage: the statement's, bounded above by now() for GROUP BY time.
+    /// The range read from storage: the statement's, bounded above by now() for GROUP BY time,
+    /// one interval wider when a transformation reads an extra window (`transform`).
     fn fetch_range(&self) -> TimeRange {
         let mut r = self.range;
         if self.compiled.interval.is_some() && r.max.is_none() {
             r.max = Some(self.now);
+        }
+        if let Some((every, _)) = self.compiled.interval
+            && transform::extends_range(&self.fields)
+        {
+            if self.stmt.time_ascending() {
+                r.min = r.min.map(|m| m.saturating_sub(every));
+            } else {
+                r.max = r.max.map(|m| m.saturating_add(every));
+            }
         }
         r
     }

@@ -49,7 +49,8 @@ pub(super) fn rows(plan: &Plan<'_>, data: &Data<'_>, members: &[usize]) -> Vec<V
     };
     let mut out = Vec::new();
     let mut skipped = 0;
-    for (t, s, i) in merged(plan, data, members, &read) {
+    let aux = aux_refs(&plan.fields);
+    for (t, s, i) in merged(plan, data, members, &read, &aux) {
         if skipped < offset {
             skipped += 1;
             continue;
@@ -73,12 +74,14 @@ pub(super) fn rows(plan: &Plan<'_>, data: &Data<'_>, members: &[usize]) -> Vec<V
     out
 }
 
-/// The group's qualifying rows `(time, series, row)` in 1.x's output order.
-fn merged(
+/// The group's qualifying rows `(time, series, row)` in 1.x's output order; `aux` are the
+/// auxiliary fields whose strings break ties (1.x's sorted merge).
+pub(super) fn merged(
     plan: &Plan<'_>,
     data: &Data<'_>,
     members: &[usize],
     read: &[usize],
+    aux: &[(String, Option<DataType>)],
 ) -> Vec<(i64, usize, usize)> {
     let ascending = plan.stmt.time_ascending();
     // Series in key order (reversed for descending time, as 1.x reverses its tag sets), each
@@ -113,7 +116,6 @@ fn merged(
         shards.reverse();
     }
 
-    let aux = aux_refs(&plan.fields);
     let aux_strings = |s: usize, i: usize| -> Vec<Option<String>> {
         let row = SeriesRow {
             data,
