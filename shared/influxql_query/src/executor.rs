@@ -206,14 +206,14 @@ fn select_database_name(s: &SelectStatement, req: &Request) -> Option<String> {
     for src in &s.sources {
         match src {
             Source::Measurement(m) => {
-                if let Some(db) = &m.database {
-                    if !db.is_empty() {
-                        let rp = m
-                            .retention_policy
-                            .as_deref()
-                            .or(req.retention_policy.as_deref());
-                        return Some(database_name(db, rp));
-                    }
+                if let Some(db) = &m.database
+                    && !db.is_empty()
+                {
+                    let rp = m
+                        .retention_policy
+                        .as_deref()
+                        .or(req.retention_policy.as_deref());
+                    return Some(database_name(db, rp));
                 }
             }
             Source::Subquery(inner) => {

@@ -62,6 +62,11 @@ pub(crate) fn escape_key_part(s: &str, tag: bool) -> String {
     out
 }
 
+/// A series' tag values (in the requested tags' order; `None` = absent).
+type TagKey = Vec<Option<String>>;
+/// A row: time and the requested fields' values.
+type TimedRow = (i64, Vec<Value>);
+
 /// Reads `fields` (and every tag in `tags`) of `table` within `range`.
 pub(crate) async fn fetch_series(
     ctx: &SessionContext,
@@ -90,7 +95,7 @@ pub(crate) async fn fetch_series(
     let mut stream = df.execute_stream().await?;
 
     let mut index: HashMap<Vec<Option<String>>, usize> = HashMap::new();
-    let mut series: Vec<(Vec<Option<String>>, Vec<(i64, Vec<Value>)>)> = Vec::new();
+    let mut series: Vec<(TagKey, Vec<TimedRow>)> = Vec::new();
     while let Some(batch) = stream.try_next().await? {
         let n = batch.num_rows();
         let tag_cols: Vec<StringArray> = (0..tags.len())
@@ -129,10 +134,10 @@ pub(crate) async fn fetch_series(
             rows.sort_by_key(|(t, _)| *t);
             let mut tag_map = BTreeMap::new();
             for (name, v) in tags.iter().zip(key) {
-                if let Some(v) = v {
-                    if !v.is_empty() {
-                        tag_map.insert(name.clone(), v);
-                    }
+                if let Some(v) = v
+                    && !v.is_empty()
+                {
+                    tag_map.insert(name.clone(), v);
                 }
             }
             let mut columns: Vec<Vec<Value>> = (0..fields.len())
@@ -234,7 +239,7 @@ pub(crate) async fn distinct_series(
             df.filter(col("time").lt_eq(lit(ScalarValue::TimestampNanosecond(Some(max), None))))?;
     }
     let projection: Vec<datafusion::prelude::Expr> =
-        tags.iter().map(|t| datafusion::prelude::ident(t)).collect();
+        tags.iter().map(datafusion::prelude::ident).collect();
     let df = df.select(projection)?.distinct()?;
     let mut stream = df.execute_stream().await?;
     let mut out = Vec::new();

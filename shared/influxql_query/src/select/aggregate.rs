@@ -36,11 +36,7 @@ pub(super) fn collect_calls(e: &Expr, out: &mut Vec<Expr>) {
         Expr::Call { name, args } if is_math_function(name) => {
             args.iter().for_each(|a| collect_calls(a, out));
         }
-        Expr::Call { .. } | Expr::Distinct(_) => {
-            if !out.contains(e) {
-                out.push(e.clone());
-            }
-        }
+        Expr::Call { .. } | Expr::Distinct(_) if !out.contains(e) => out.push(e.clone()),
         Expr::Binary { lhs, rhs, .. } => {
             collect_calls(lhs, out);
             collect_calls(rhs, out);
@@ -154,27 +150,26 @@ pub(super) fn rows(
     let mut inputs: Vec<Vec<Pt>> = Vec::with_capacity(calls.len());
     for c in &calls {
         let mut pts = Vec::new();
-        if let Some((field, dt)) = call_input(c) {
-            if dt != Some(DataType::Tag) {
-                if let Some(&col) = data.field_index.get(&field) {
-                    for &s in members {
-                        let series = &data.series[s];
-                        for (i, v) in series.columns[col].iter().enumerate() {
-                            // The fetch may reach further back for a transformation's
-                            // inputs (`super::transform`); other calls keep their range.
-                            if *v == Value::Null
-                                || !in_range(&plan.range, series.times[i])
-                                || !passes(plan, data, s, i)
-                            {
-                                continue;
-                            }
-                            pts.push(Pt {
-                                time: series.times[i],
-                                value: v.clone(),
-                                src: (s, i),
-                            });
-                        }
+        if let Some((field, dt)) = call_input(c)
+            && dt != Some(DataType::Tag)
+            && let Some(&col) = data.field_index.get(&field)
+        {
+            for &s in members {
+                let series = &data.series[s];
+                for (i, v) in series.columns[col].iter().enumerate() {
+                    // The fetch may reach further back for a transformation's
+                    // inputs (`super::transform`); other calls keep their range.
+                    if *v == Value::Null
+                        || !in_range(&plan.range, series.times[i])
+                        || !passes(plan, data, s, i)
+                    {
+                        continue;
                     }
+                    pts.push(Pt {
+                        time: series.times[i],
+                        value: v.clone(),
+                        src: (s, i),
+                    });
                 }
             }
         }
@@ -336,10 +331,10 @@ pub(super) fn rows(
                     Fill::Previous => vec![fill_out(previous.clone().unwrap_or(Value::Null))],
                 };
             }
-            if let Some(last) = o.last() {
-                if last.value != Value::Null {
-                    previous = Some(last.value.clone());
-                }
+            if let Some(last) = o.last()
+                && last.value != Value::Null
+            {
+                previous = Some(last.value.clone());
             }
             outs.push(o);
         }

@@ -100,13 +100,13 @@ pub(crate) fn compile(stmt: &SelectStatement, now: i64) -> Result<Compiled, Exec
         limit: stmt.limit,
     };
     for f in &stmt.fields {
-        if let Expr::VarRef { name, .. } = &f.expr {
-            if name == "time" {
-                if let Some(a) = &f.alias {
-                    time_name = a.clone();
-                }
-                continue;
+        if let Expr::VarRef { name, .. } = &f.expr
+            && name == "time"
+        {
+            if let Some(a) = &f.alias {
+                time_name = a.clone();
             }
+            continue;
         }
         compile_expr(&f.expr, true, &mut st)?;
         fields.push(f.clone());
@@ -114,12 +114,12 @@ pub(crate) fn compile(stmt: &SelectStatement, now: i64) -> Result<Compiled, Exec
     if fields.is_empty() {
         return Err(stmt_err("at least 1 non-time field must be queried"));
     }
-    if st.calls > 1 {
-        if let Some(tb) = &st.top_bottom {
-            return Err(stmt_err(format!(
-                "selector function {tb}() cannot be combined with other functions"
-            )));
-        }
+    if st.calls > 1
+        && let Some(tb) = &st.top_bottom
+    {
+        return Err(stmt_err(format!(
+            "selector function {tb}() cannot be combined with other functions"
+        )));
     }
     if st.calls == 0 {
         match stmt.fill {

@@ -113,10 +113,10 @@ pub(crate) fn reduce(
     }
     Ok(match name {
         "count" => {
-            if let Some(Expr::Call { name: inner, .. }) = args.first() {
-                if inner == "distinct" {
-                    return Ok(agg(Value::Integer(distinct(points).len() as i64)));
-                }
+            if let Some(Expr::Call { name: inner, .. }) = args.first()
+                && inner == "distinct"
+            {
+                return Ok(agg(Value::Integer(distinct(points).len() as i64)));
             }
             if let Some(Expr::Distinct(_)) = args.first() {
                 return Ok(agg(Value::Integer(distinct(points).len() as i64)));

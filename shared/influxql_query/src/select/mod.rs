@@ -105,15 +105,11 @@ fn measurements(
     for s in &stmt.sources {
         match s {
             Source::Measurement(m) => match &m.name {
-                Some(MeasurementName::Name(n)) => {
-                    if tables.contains_key(n) {
-                        out.push(n.clone());
-                    }
-                }
+                Some(MeasurementName::Name(n)) if tables.contains_key(n) => out.push(n.clone()),
                 Some(MeasurementName::Regex(r)) => {
                     out.extend(tables.keys().filter(|t| r.regex.is_match(t)).cloned());
                 }
-                None => {}
+                Some(MeasurementName::Name(_)) | None => {}
             },
             Source::Subquery(_) => {
                 return Err(stmt_err("subqueries are not supported yet"));
@@ -139,10 +135,8 @@ pub(crate) fn field_refs(e: &Expr, schema: &Schema, out: &mut Vec<String>) {
             }
         }
         Expr::Call { args, .. } => args.iter().for_each(|a| field_refs(a, schema, out)),
-        Expr::Distinct(name) => {
-            if schema.fields.contains_key(name) && !out.contains(name) {
-                out.push(name.clone());
-            }
+        Expr::Distinct(name) if schema.fields.contains_key(name) && !out.contains(name) => {
+            out.push(name.clone());
         }
         Expr::Binary { lhs, rhs, .. } => {
             field_refs(lhs, schema, out);

@@ -32,10 +32,10 @@ pub(super) fn rows(plan: &Plan<'_>, data: &Data<'_>, members: &[usize]) -> Vec<V
         let mut names = Vec::new();
         field_refs(&f.expr, &schema, &mut names);
         for n in names {
-            if let Some(&c) = data.field_index.get(&n) {
-                if !read.contains(&c) {
-                    read.push(c);
-                }
+            if let Some(&c) = data.field_index.get(&n)
+                && !read.contains(&c)
+            {
+                read.push(c);
             }
         }
     }
