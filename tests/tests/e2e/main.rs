@@ -18,6 +18,7 @@ mod ingester_query;
 mod manage_clients;
 mod manage_etcd;
 mod monitoring_rules;
+mod querier_influxql;
 mod query_cluster;
 mod serve_clients;
 mod serve_hostile_queries;
