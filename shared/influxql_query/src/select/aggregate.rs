@@ -20,7 +20,9 @@ use v1_query::result::Value;
 use super::compile::{is_selector, stmt_err};
 use super::fields::top_bottom_extra;
 use super::functions::{Out, Pt, reduce, top_bottom};
-use super::pushdown::{Kind, first_last_candidates, reduce_windows};
+use super::pushdown::{
+    Kind, first_last_candidates, integral_windows, merge_ordered, reduce_windows,
+};
 use super::{Data, Plan, SeriesRow, out_time, passes};
 use crate::ExecError;
 use crate::condition::{MIN_TIME, TimeRange};
@@ -193,6 +195,8 @@ pub(super) fn rows(
     let levels = 3 + usize::from(regex_source);
     let aux = aux_outside_calls(&plan.fields);
     let mut pushed: Vec<Option<BTreeMap<i64, Value>>> = Vec::with_capacity(calls.len());
+    let mut integral_calls: Vec<bool> = Vec::with_capacity(calls.len());
+    let mut integral_time: Vec<Option<i64>> = Vec::with_capacity(calls.len());
     for (c, pts) in calls.iter().zip(inputs.iter_mut()) {
         let plain = matches!(c, Expr::Call { args, .. } if matches!(args.first(), Some(Expr::VarRef { .. })));
         let name = call_name(c);
@@ -201,6 +205,42 @@ pub(super) fn rows(
             let offset = usize::try_from(plan.stmt.offset).unwrap_or(0);
             *pts = first_last_candidates(pts, members, name == "last", offset, tie);
         }
+        if plain && name == "integral" {
+            // 1.x streams the points (sorted merge) through its integral reducer.
+            let unit = match c {
+                Expr::Call { args, .. } => match args.get(1) {
+                    Some(Expr::Duration(d)) if *d > 0 => *d as f64,
+                    _ => 1_000_000_000.0,
+                },
+                _ => 1_000_000_000.0,
+            };
+            let ordered = merge_ordered(pts, members, ascending);
+            let windows_of = |t: i64| match interval {
+                Some((every, offset)) => {
+                    let ws = window_start(t, every, offset);
+                    (ws, ws.saturating_add(every))
+                }
+                None => (start, i64::MAX),
+            };
+            let w: Option<&dyn Fn(i64) -> (i64, i64)> = interval
+                .is_some()
+                .then_some(&windows_of as &dyn Fn(i64) -> (i64, i64));
+            let areas = integral_windows(&ordered, w, unit);
+            // Without GROUP BY time a float integral is stamped 0 (1.x's unset window), an
+            // integer one the range's start.
+            let float = matches!(ordered.first().map(|p| &p.value), Some(Value::Float(_)));
+            integral_time.push((interval.is_none() && float).then_some(0));
+            pushed.push(Some(
+                areas
+                    .into_iter()
+                    .map(|(ws, a)| (if interval.is_some() { ws } else { start }, Value::Float(a)))
+                    .collect(),
+            ));
+            integral_calls.push(true);
+            continue;
+        }
+        integral_calls.push(false);
+        integral_time.push(None);
         pushed.push(match Kind::of(name) {
             Some(kind) if plain => {
                 let with_field: Vec<usize> = call_input(c)
@@ -290,10 +330,17 @@ pub(super) fn rows(
                 Vec::new()
             } else {
                 let mut o = reduce_call(c, window_pts, keep_time, data)?;
+                if integral_calls[ci] && pushed[ci].as_ref().is_some_and(|m| !m.contains_key(w)) {
+                    // No area in this window (a lone point): 1.x emits nothing.
+                    o.clear();
+                }
                 if let (Some(v), [only]) =
                     (pushed[ci].as_ref().and_then(|m| m.get(w)), o.as_mut_slice())
                 {
                     only.value = v.clone();
+                    if integral_calls[ci] {
+                        only.time = integral_time[ci];
+                    }
                 }
                 o
             });

@@ -293,3 +293,102 @@ pub(super) fn first_last_candidates(
     out.sort_by_key(|p| p.time);
     out
 }
+
+/// The group's points in 1.x's sorted-merge order (per shard group, series in key order,
+/// reversed when descending; ties in Go's heap order, no auxiliary fields).
+pub(super) fn merge_ordered(pts: &[Pt], series_order: &[usize], ascending: bool) -> Vec<Pt> {
+    let mut series: Vec<usize> = series_order.to_vec();
+    if !ascending {
+        series.reverse();
+    }
+    let mut by_shard: BTreeMap<i64, Vec<Vec<&Pt>>> = BTreeMap::new();
+    for p in pts {
+        let Some(pos) = series.iter().position(|&s| s == p.src.0) else {
+            continue;
+        };
+        by_shard
+            .entry(shard_group(p.time))
+            .or_insert_with(|| vec![Vec::new(); series.len()])[pos]
+            .push(p);
+    }
+    let shards: Vec<Vec<Vec<&Pt>>> = if ascending {
+        by_shard.into_values().collect()
+    } else {
+        by_shard.into_values().rev().collect()
+    };
+    let mut out = Vec::with_capacity(pts.len());
+    for mut per_series in shards {
+        if !ascending {
+            per_series.iter_mut().for_each(|v| v.reverse());
+        }
+        let less = |a: &&Pt, b: &&Pt| {
+            if ascending {
+                a.time < b.time
+            } else {
+                a.time > b.time
+            }
+        };
+        for (i, p) in sorted_merge_order(&per_series, less) {
+            out.push(per_series[i][p].clone());
+        }
+    }
+    out
+}
+
+/// 1.x's integral reducer over points in stream order: the trapezium rule, a later point at
+/// the same time replacing the earlier one, and (with GROUP BY time) the area up to a window's
+/// end interpolated into that window. Returns (window start, area) per window with area.
+pub(super) fn integral_windows(
+    pts: &[Pt],
+    window: Option<&dyn Fn(i64) -> (i64, i64)>,
+    unit: f64,
+) -> Vec<(i64, f64)> {
+    let num = |v: &Value| match v {
+        Value::Float(f) => Some(*f),
+        Value::Integer(i) => Some(*i as f64),
+        Value::Unsigned(u) => Some(*u as f64),
+        _ => None,
+    };
+    let mut out = Vec::new();
+    let mut prev: Option<(i64, f64)> = None;
+    let mut sum = 0.0;
+    let (mut start, mut end) = (0, 0);
+    for p in pts {
+        let Some(v) = num(&p.value) else { continue };
+        let Some((pt, pv)) = prev else {
+            prev = Some((p.time, v));
+            if let Some(w) = window {
+                (start, end) = w(p.time);
+            }
+            continue;
+        };
+        if pt == p.time {
+            prev = Some((p.time, v));
+            continue;
+        }
+        let (mut pt, mut pv) = (pt, pv);
+        if let Some(w) = window
+            && p.time >= end
+        {
+            if pt != end {
+                let m = (v - pv) / p.time.wrapping_sub(pt) as f64;
+                let value = m * end as f64 + (pv - m * pt as f64);
+                let elapsed = end.wrapping_sub(pt) as f64 / unit;
+                sum += 0.5 * (value + pv) * elapsed;
+                (pt, pv) = (end, value);
+            }
+            out.push((start, sum));
+            (start, end) = w(p.time);
+            sum = 0.0;
+        }
+        let elapsed = p.time.wrapping_sub(pt) as f64 / unit;
+        sum += 0.5 * (v + pv) * elapsed;
+        prev = Some((p.time, v));
+    }
+    if let Some((pt, _)) = prev
+        && pt != start
+    {
+        out.push((start, sum));
+    }
+    out
+}
