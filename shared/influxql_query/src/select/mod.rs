@@ -64,7 +64,7 @@ impl Row for SeriesRow<'_> {
             None => Value::Null,
         };
         let field = || match self.data.field_index.get(name) {
-            Some(&c) => s.columns[c][self.row].clone(),
+            Some(&c) => cast(s.columns[c][self.row].clone(), data_type),
             None => Value::Null,
         };
         match data_type {
@@ -80,6 +80,26 @@ impl Row for SeriesRow<'_> {
                 }
             }
         }
+    }
+}
+
+/// A field value read as `x::type`: 1.x's storage cursors convert between float and integer
+/// (a float read as integer is truncated) and give nothing for any other type change.
+fn cast(v: Value, data_type: Option<DataType>) -> Value {
+    match (data_type, v) {
+        (None | Some(DataType::Field), v) => v,
+        (Some(DataType::Float), Value::Integer(i)) => Value::Float(i as f64),
+        (Some(DataType::Float), Value::Unsigned(u)) => Value::Float(u as f64),
+        (Some(DataType::Integer), Value::Float(f)) => Value::Integer(f as i64),
+        (Some(DataType::Integer), Value::Unsigned(u)) => Value::Integer(u as i64),
+        (Some(DataType::Unsigned), Value::Float(f)) => Value::Unsigned(f as u64),
+        (Some(DataType::Unsigned), Value::Integer(i)) => Value::Unsigned(i as u64),
+        (Some(DataType::Float), v @ Value::Float(_))
+        | (Some(DataType::Integer), v @ Value::Integer(_))
+        | (Some(DataType::Unsigned), v @ Value::Unsigned(_))
+        | (Some(DataType::String), v @ Value::String(_))
+        | (Some(DataType::Boolean), v @ Value::Boolean(_)) => v,
+        _ => Value::Null,
     }
 }
 
