@@ -20,6 +20,7 @@ mod order;
 mod pushdown;
 mod raw;
 mod transform;
+mod types;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -193,6 +194,7 @@ pub(crate) async fn execute(
     }
     let dim_tags = compiled.dims.resolve(schema.tags.iter());
     let fields = fields::expand(&compiled.fields, &schema, &dim_tags);
+    types::check(&fields, &schema)?;
     if fields.is_empty() {
         return Ok(Vec::new());
     }
