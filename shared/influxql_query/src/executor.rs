@@ -197,7 +197,19 @@ impl Executor {
     ) -> Result<Database, ExecError> {
         let name = select_database_name(s, req)
             .ok_or_else(|| ExecError::Statement("database name required".to_owned()))?;
-        self.lookup(&name).await
+        match self.lookup(&name).await {
+            // `db/rp` missing while `db` exists: 1.x's unknown retention policy.
+            Err(ExecError::Statement(_))
+                if name.contains('/')
+                    && let Some((base, rp)) = name.split_once('/')
+                    && self.lookup(base).await.is_ok() =>
+            {
+                Err(ExecError::Statement(format!(
+                    "retention policy not found: {rp}"
+                )))
+            }
+            r => r,
+        }
     }
 }
 
@@ -214,6 +226,12 @@ fn select_database_name(s: &SelectStatement, req: &Request) -> Option<String> {
                         .as_deref()
                         .or(req.retention_policy.as_deref());
                     return Some(database_name(db, rp));
+                }
+                // `rp.m`: the request's database under that retention policy.
+                if let (Some(rp), Some(db)) = (&m.retention_policy, &req.database)
+                    && !rp.is_empty()
+                {
+                    return Some(database_name(db, Some(rp)));
                 }
             }
             Source::Subquery(inner) => {

@@ -237,9 +237,19 @@ async fn replay(
         let parsed = influxql::parser::parse_query_with_params(q, &params);
         if case["status"] == 400 && case["content_type"] == "application/json" {
             checked += 1;
-            let got = match &parsed {
-                Ok(_) => "parsed".to_owned(),
-                Err(e) => format!("error parsing query: {e}"),
+            // Parameter errors (a blank q) come before parsing.
+            let pairs: Vec<(String, String)> = case["params"]
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let got = match (v1_query::QueryParams::from_pairs(&pairs, &[]), &parsed) {
+                (Err(e), _) => e.to_string(),
+                (Ok(_), Ok(_)) => "parsed".to_owned(),
+                (Ok(_), Err(e)) => format!("error parsing query: {e}"),
             };
             if case["body_json"]["error"] != got.as_str() {
                 failures.push(format!(
