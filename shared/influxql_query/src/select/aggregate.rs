@@ -130,8 +130,34 @@ pub(super) fn call_points(
         .collect())
 }
 
-fn window_start(t: i64, every: i64, offset: i64) -> i64 {
-    t - (t - offset).rem_euclid(every)
+/// The start of the GROUP BY time window holding `t`, as 1.x's `IteratorOptions.Window`
+/// computes it: in `tz`'s wall clock (the zone offset at `t`, corrected by the offset at the
+/// window's start when it changed by less than the interval).
+pub(super) fn window_start(t: i64, every: i64, offset: i64, tz: Option<chrono_tz::Tz>) -> i64 {
+    let t = t.wrapping_sub(offset);
+    let zone = zone_offset(tz, t);
+    let dt = t.wrapping_add(zone).rem_euclid(every);
+    let mut start = if MIN_TIME.saturating_add(dt) >= t {
+        MIN_TIME
+    } else {
+        t - dt
+    };
+    if tz.is_some() {
+        let o = zone - zone_offset(tz, start);
+        if o != 0 && o.abs() < every {
+            start += o;
+        }
+    }
+    start.wrapping_add(offset)
+}
+
+/// The UTC offset of `tz` at `t` (ns), in ns.
+pub(super) fn zone_offset(tz: Option<chrono_tz::Tz>, t: i64) -> i64 {
+    use chrono::Offset as _;
+    use chrono::TimeZone as _;
+    let Some(tz) = tz else { return 0 };
+    let utc = chrono::DateTime::from_timestamp_nanos(t).naive_utc();
+    i64::from(tz.offset_from_utc_datetime(&utc).fix().local_minus_utc()) * 1_000_000_000
 }
 
 /// The output rows of one group.
@@ -146,6 +172,7 @@ pub(super) fn rows(
     }
     let single_selector = calls.len() == 1 && is_selector(call_name(&calls[0]));
     let interval = plan.compiled.interval;
+    let tz: Option<chrono_tz::Tz> = plan.stmt.location.as_deref().and_then(|l| l.parse().ok());
     let keep_time = single_selector && interval.is_none();
 
     // Each call's input points.
@@ -186,7 +213,7 @@ pub(super) fn rows(
     let ascending = plan.stmt.time_ascending();
     let start = plan.range.min.unwrap_or(MIN_TIME);
     let window_of = |t: i64| match interval {
-        Some((every, offset)) => window_start(t, every, offset),
+        Some((every, offset)) => window_start(t, every, offset, tz),
         None => start,
     };
     let regex_source = plan.stmt.sources.iter().any(|s| {
@@ -217,7 +244,7 @@ pub(super) fn rows(
             let ordered = merge_ordered(pts, members, ascending);
             let windows_of = |t: i64| match interval {
                 Some((every, offset)) => {
-                    let ws = window_start(t, every, offset);
+                    let ws = window_start(t, every, offset, tz);
                     (ws, ws.saturating_add(every))
                 }
                 None => (start, i64::MAX),
@@ -277,18 +304,18 @@ pub(super) fn rows(
             let mut with_data = BTreeSet::new();
             for pts in &inputs {
                 for p in pts {
-                    with_data.insert(window_start(p.time, every, offset));
+                    with_data.insert(window_start(p.time, every, offset, tz));
                 }
             }
             if plan.stmt.fill == Fill::None {
                 with_data.into_iter().collect()
             } else {
                 let first = match plan.range.min {
-                    Some(m) => window_start(m, every, offset),
+                    Some(m) => window_start(m, every, offset, tz),
                     None => with_data.first().copied().unwrap_or(0),
                 };
                 let end = plan.range.max.unwrap_or(plan.now);
-                let last = window_start(end, every, offset);
+                let last = window_start(end, every, offset, tz);
                 if last < first {
                     Vec::new()
                 } else {
@@ -298,9 +325,26 @@ pub(super) fn rows(
                             (last - first) / every + 1
                         )));
                     }
-                    (0..=(last - first) / every)
-                        .map(|k| first + k * every)
-                        .collect()
+                    // 1.x's fill iterator: one interval on, then corrected by a zone
+                    // offset change smaller than the interval.
+                    let mut out = Vec::new();
+                    let mut w = first;
+                    let mut zone = zone_offset(tz, w);
+                    while w <= last {
+                        out.push(w);
+                        w = w.saturating_add(every);
+                        if tz.is_some() {
+                            let o = zone_offset(tz, w - 1);
+                            if o != zone {
+                                let diff = zone - o;
+                                if diff.abs() < every {
+                                    w += diff;
+                                }
+                                zone = o;
+                            }
+                        }
+                    }
+                    out
                 }
             }
         }
@@ -317,7 +361,7 @@ pub(super) fn rows(
             Some((every, offset)) => {
                 for p in pts {
                     by_window
-                        .entry(window_start(p.time, every, offset))
+                        .entry(window_start(p.time, every, offset, tz))
                         .or_default()
                         .push(p.clone());
                 }
