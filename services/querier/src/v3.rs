@@ -238,20 +238,13 @@ async fn authenticate(
         .ok_or_else(|| {
             V3Error::Unauthorized("missing token: send 'Authorization: Bearer <token>'".to_owned())
         })?;
-    for token in credentials.candidates() {
-        let record = state
-            .db
-            .catalog()
-            .token_by_hash(&token.hash())
-            .await
-            .map_err(|e| V3Error::Unavailable(e.to_string()))?;
-        if let Some(record) = record
-            && !record.revoked
-        {
-            return Ok(record.authorization());
-        }
+    match catalog::live_token(state.db.catalog().as_ref(), credentials.candidates())
+        .await
+        .map_err(|e| V3Error::Unavailable(e.to_string()))?
+    {
+        Some((_, record)) => Ok(record.authorization()),
+        None => Err(V3Error::Unauthorized("invalid token".to_owned())),
     }
-    Err(V3Error::Unauthorized("invalid token".to_owned()))
 }
 
 async fn sql(
@@ -321,10 +314,7 @@ async fn influxql(
     let request = Request {
         database: Some(db.to_owned()),
         retention_policy: None,
-        now: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
-            .unwrap_or(0),
+        now: influxql_query::now_ns(),
         authorization,
     };
     state

@@ -23,6 +23,7 @@ mod dbrp;
 mod disk;
 mod error;
 mod etcd;
+mod live_token;
 mod memory;
 mod model;
 mod name;
@@ -51,6 +52,7 @@ pub use etcd::{
     CALL_TIMEOUT as ETCD_CALL_TIMEOUT, DEFAULT_ETCD_PREFIX, EtcdCatalog,
     MAX_VALUE_BYTES as ETCD_MAX_VALUE_BYTES,
 };
+pub use live_token::live_token;
 pub use memory::MemCatalog;
 pub use model::{
     ColumnId, ColumnSchema, Database, DatabaseId, DatabaseOptions, DatabaseSchema, DatabaseUpdate,

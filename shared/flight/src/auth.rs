@@ -53,17 +53,13 @@ pub async fn authenticate(
     catalog: &dyn Catalog,
     metadata: &MetadataMap,
 ) -> Result<Authenticated, QueryServiceError> {
-    for token in bearer_token(metadata)? {
-        if let Some(record) = catalog.token_by_hash(&token.hash()).await?
-            && !record.revoked
-        {
-            return Ok(Authenticated {
-                token,
-                authorization: record.authorization(),
-            });
-        }
+    match catalog::live_token(catalog, &bearer_token(metadata)?).await? {
+        Some((token, record)) => Ok(Authenticated {
+            token,
+            authorization: record.authorization(),
+        }),
+        None => Err(QueryServiceError::InvalidToken),
     }
-    Err(QueryServiceError::InvalidToken)
 }
 
 /// Checks that the request's token may read `database`.

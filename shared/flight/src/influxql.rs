@@ -55,7 +55,7 @@ pub(crate) async fn execute(
     let request = Request {
         database: Some(ticket.database.clone()),
         retention_policy: None,
-        now: now_ns(),
+        now: influxql_query::now_ns(),
         authorization: authenticated.authorization,
     };
     let executor = Executor::new(Arc::new(db.clone()));
@@ -74,13 +74,6 @@ pub(crate) async fn execute(
     let schema = batch.schema();
     let stream = futures::stream::iter([Ok(batch)]);
     Ok(Box::pin(RecordBatchStreamAdapter::new(schema, stream)))
-}
-
-fn now_ns() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 /// The ticket's parameters as the JSON object the parser binds `$name`s from.

@@ -13,11 +13,20 @@
 //! Database naming: v1 `db` + `rp` name the Quiver database `db` (for the default policy:
 //! empty, `autogen`, `default`) or `db/rp`, exactly as the router's v1 `/write` does.
 
+/// The wall clock as `now()` of a statement (ns since the epoch).
+pub fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
 mod condition;
 mod error;
 mod eval;
 mod executor;
 mod fetch;
+mod gomath;
 mod meta;
 mod select;
 

@@ -10,7 +10,6 @@
 
 use std::io::Write;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -39,13 +38,6 @@ impl V1State {
 
 fn pairs(text: &str) -> Vec<(String, String)> {
     serde_urlencoded::from_str::<Vec<(String, String)>>(text).unwrap_or_default()
-}
-
-fn now_ns() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 /// The handler.
@@ -110,7 +102,7 @@ async fn run(
     let request = Request {
         database,
         retention_policy,
-        now: now_ns(),
+        now: influxql_query::now_ns(),
         authorization,
     };
     state
@@ -154,14 +146,10 @@ async fn authenticate(
     let credentials = auth::extract_credentials(header, params.password.as_deref())
         .map_err(|_| V1Error::MissingCredentials)?
         .ok_or(V1Error::MissingCredentials)?;
-    for token in credentials.candidates() {
-        if let Some(record) = state.db.catalog().token_by_hash(&token.hash()).await?
-            && !record.revoked
-        {
-            return Ok(record.authorization());
-        }
+    match catalog::live_token(state.db.catalog().as_ref(), credentials.candidates()).await? {
+        Some((_, record)) => Ok(record.authorization()),
+        None => Err(V1Error::InvalidToken),
     }
-    Err(V1Error::InvalidToken)
 }
 
 fn accepts_gzip(headers: &HeaderMap) -> bool {

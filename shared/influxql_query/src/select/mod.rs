@@ -16,6 +16,7 @@ mod analysis;
 pub(crate) mod compile;
 pub(crate) mod fields;
 pub(crate) mod functions;
+mod holt_winters;
 mod order;
 mod pushdown;
 mod raw;

@@ -14,7 +14,7 @@
 //!       derivative / difference: the first point of equal times only; unit: argument,
 //!         else the GROUP BY interval, else 1s (derivative); elapsed: every point, unit 1ns
 //!       moving_average, cumulative_sum: every point
-//!       analysis::indicator, analysis::holt_winters
+//!       analysis::indicator, holt_winters::holt_winters
 //!   other calls: aggregate::call_points over the range
 //!   ──► OFFSET, LIMIT per call (1.x limits every call iterator)
 //! ──► rows joined by time as 1.x's multi-scanner cursor (a call without a point at that time
@@ -28,6 +28,7 @@ use super::aggregate::{call_points, collect_calls};
 use super::analysis::{self, Warmup};
 use super::compile::stmt_err;
 use super::functions::value_iterator_type;
+use super::holt_winters;
 use super::raw::merged;
 use super::{Data, Plan, out_time};
 use crate::ExecError;
@@ -293,14 +294,14 @@ fn apply(
                 )));
             }
             let h = int_arg(args, 1).unwrap_or(0);
-            if h > analysis::HW_MAX_SLOTS {
+            if h > holt_winters::HW_MAX_SLOTS {
                 return Err(stmt_err(format!(
                     "{name} forecast of {h} points is more than {} points",
-                    analysis::HW_MAX_SLOTS
+                    holt_winters::HW_MAX_SLOTS
                 )));
             }
             let pts: Vec<(i64, f64)> = input.iter().map(|(t, v)| (*t, num(v))).collect();
-            analysis::holt_winters(
+            holt_winters::holt_winters(
                 &pts,
                 h,
                 int_arg(args, 2).unwrap_or(0),
