@@ -6,7 +6,7 @@
 //!                                   │ error: ParseError
 //!                                   │  "error parsing query: found X, expected Y at line L, char C"
 //!                                   ▼
-//!   executed by shared/influxql_query (planned onto DataFusion), answered by shared/v1_query
+//!   executed by shared/influxql_query (rows read through DataFusion), answered by shared/v1_query
 //! ast::Query ──► Display (display.rs: 1.x's `String()` text) ──► parse_query ──► same tree
 //! fuzzing: bytes ──► parse ──► Display ──► parse ──► must be equal (fuzz target + corpus test)
 //! ```
@@ -16,5 +16,6 @@
 pub mod ast;
 pub mod display;
 pub mod fuzzing;
+mod literal;
 pub mod parser;
 pub mod time;
