@@ -11,6 +11,8 @@
 
 use v1_query::result::Value;
 
+use std::collections::BTreeMap;
+
 use influxql::ast::{DataType, Expr};
 
 use super::order::{shard_group, sorted_merge_order};
@@ -90,31 +92,30 @@ pub(super) fn merged(
     if !ascending {
         series.reverse();
     }
-    let mut shards: Vec<i64> = Vec::new();
-    let per_series: Vec<Vec<usize>> = series
-        .iter()
-        .map(|&s| {
-            let sd = &data.series[s];
-            let mut rows: Vec<usize> = (0..sd.times.len())
-                .filter(|&i| read.iter().any(|&c| sd.columns[c][i] != Value::Null))
-                .filter(|&i| passes(plan, data, s, i))
-                .collect();
-            if !ascending {
-                rows.reverse();
-            }
-            for &i in &rows {
-                let g = shard_group(sd.times[i]);
-                if shards.last() != Some(&g) && !shards.contains(&g) {
-                    shards.push(g);
-                }
-            }
-            rows
-        })
-        .collect();
-    shards.sort_unstable();
-    if !ascending {
-        shards.reverse();
+    // shard group ──► per series (in `series` order): its qualifying rows, in one pass.
+    let mut by_shard: BTreeMap<i64, Vec<Vec<RowRef>>> = BTreeMap::new();
+    for (pos, &s) in series.iter().enumerate() {
+        let sd = &data.series[s];
+        let mut rows: Vec<usize> = (0..sd.times.len())
+            .filter(|&i| read.iter().any(|&c| sd.columns[c][i] != Value::Null))
+            .filter(|&i| passes(plan, data, s, i))
+            .collect();
+        if !ascending {
+            rows.reverse();
+        }
+        for i in rows {
+            let t = sd.times[i];
+            by_shard
+                .entry(shard_group(t))
+                .or_insert_with(|| vec![Vec::new(); series.len()])[pos]
+                .push((t, s, i));
+        }
     }
+    let shards: Vec<Vec<Vec<RowRef>>> = if ascending {
+        by_shard.into_values().collect()
+    } else {
+        by_shard.into_values().rev().collect()
+    };
 
     let aux_strings = |s: usize, i: usize| -> Vec<Option<String>> {
         let row = SeriesRow {
@@ -150,17 +151,7 @@ pub(super) fn merged(
     };
 
     let mut out = Vec::new();
-    for g in shards {
-        let inputs: Vec<Vec<(i64, usize, usize)>> = series
-            .iter()
-            .zip(&per_series)
-            .map(|(&s, rows)| {
-                rows.iter()
-                    .filter(|&&i| shard_group(data.series[s].times[i]) == g)
-                    .map(|&i| (data.series[s].times[i], s, i))
-                    .collect()
-            })
-            .collect();
+    for inputs in shards {
         for (i, p) in sorted_merge_order(&inputs, less) {
             out.push(inputs[i][p]);
         }
