@@ -76,6 +76,9 @@ pub(super) fn rows(plan: &Plan<'_>, data: &Data<'_>, members: &[usize]) -> Vec<V
     out
 }
 
+/// A row of a series: `(time, series, row)`.
+type RowRef = (i64, usize, usize);
+
 /// The group's qualifying rows `(time, series, row)` in 1.x's output order; `aux` are the
 /// auxiliary fields whose strings break ties (1.x's sorted merge).
 pub(super) fn merged(
