@@ -15,6 +15,8 @@
 //!   MemWriteLog), LocalDirectory(B), catalog))     (= RunningWritePath::query_database)
 //!   ──► per query: 1 run with plan metrics (rows read), then N timed runs; every answer is
 //!       checked against aggregates computed from the generated rows ──► p50 / p90 / max
+//!   ──► queries/influxql.rs: the TSBS query types as InfluxQL over /query next to SQL over
+//!       Flight, on one loopback querier app over the same QueryDatabase
 //! ```
 //!
 //! Run (release, no LTO): `cargo build --release -p quiver --bench queries`, then
@@ -25,6 +27,9 @@
 //! only the queries whose name contains `double` (for profiling).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
+#[path = "queries/influxql.rs"]
+mod influxql;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -923,6 +928,10 @@ async fn bench(config: Config) -> Result<(), BenchError> {
         for line in rows {
             println!("{line}");
         }
+    }
+    if std::env::var("QUIVER_BENCH_INFLUXQL").as_deref() != Ok("0") {
+        println!("\nInfluxQL over /query vs SQL over Flight");
+        influxql::bench(&config, &setup).await?;
     }
     let report = setup.buffering.stop().await?;
     if !report.unpersisted_partitions.is_empty() {
