@@ -3,19 +3,22 @@
 //!
 //! ```text
 //! SessionContext.table(measurement)
-//!   ──► filter time ∈ [min, max] (prunes files, reaches the ingesters as SQL's does)
+//!   ──► filter time ∈ [min, max] and the statement's prefilter (prune files, reach the
+//!       ingesters as SQL's filters do)
 //!   ──► projection: every tag + the fields asked for + time
 //!   ──► batches ──► rows grouped by their tag values (one series per distinct tag set)
 //!   ──► Vec<SeriesData> sorted by series key, each sorted by time
 //! ```
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use arrow::array::{
     Array, ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray, TimestampNanosecondArray,
     UInt64Array,
 };
 use arrow::datatypes::DataType as ArrowType;
+use arrow::row::{RowConverter, SortField};
 use datafusion::prelude::{SessionContext, col, lit};
 use datafusion::scalar::ScalarValue;
 use futures::TryStreamExt;
@@ -62,11 +65,6 @@ pub(crate) fn escape_key_part(s: &str, tag: bool) -> String {
     out
 }
 
-/// A series' tag values (in the requested tags' order; `None` = absent).
-type TagKey = Vec<Option<String>>;
-/// A row: time and the requested fields' values.
-type TimedRow = (i64, Vec<Value>);
-
 /// Reads `fields` (and every tag in `tags`) of `table` within `range`.
 pub(crate) async fn fetch_series(
     ctx: &SessionContext,
@@ -74,10 +72,14 @@ pub(crate) async fn fetch_series(
     tags: &[String],
     fields: &[String],
     range: TimeRange,
+    prefilter: Option<datafusion::prelude::Expr>,
 ) -> Result<Vec<SeriesData>, ExecError> {
     let mut df = ctx
         .table(datafusion::common::TableReference::bare(table))
         .await?;
+    if let Some(f) = prefilter {
+        df = df.filter(f)?;
+    }
     if let Some(min) = range.min {
         df =
             df.filter(col("time").gt_eq(lit(ScalarValue::TimestampNanosecond(Some(min), None))))?;
@@ -94,13 +96,33 @@ pub(crate) async fn fetch_series(
     df = df.select(projection)?;
     let mut stream = df.execute_stream().await?;
 
-    let mut index: HashMap<Vec<Option<String>>, usize> = HashMap::new();
-    let mut series: Vec<(TagKey, Vec<TimedRow>)> = Vec::new();
+    // Series are found by their tag values in arrow's row format (one byte string per row, no
+    // allocation for a series seen before; consecutive rows of one series skip the lookup).
+    let mut converter: Option<RowConverter> = None;
+    let mut index: HashMap<Box<[u8]>, usize> = HashMap::new();
+    let mut out: Vec<SeriesData> = Vec::new();
+    let mut sorted: Vec<bool> = Vec::new();
     while let Some(batch) = stream.try_next().await? {
         let n = batch.num_rows();
-        let tag_cols: Vec<StringArray> = (0..tags.len())
-            .map(|i| to_strings(batch.column(i)))
-            .collect::<Result<_, _>>()?;
+        let tag_cols: Vec<ArrayRef> = (0..tags.len())
+            .map(|i| Arc::clone(batch.column(i)))
+            .collect();
+        // Without tags every row is of the one series (keyed by the empty byte string).
+        let rows = if tag_cols.is_empty() {
+            None
+        } else {
+            let converter = match &mut converter {
+                Some(c) => c,
+                None => converter.insert(RowConverter::new(
+                    tag_cols
+                        .iter()
+                        .map(|c| SortField::new(c.data_type().clone()))
+                        .collect(),
+                )?),
+            };
+            Some(converter.convert_columns(&tag_cols)?)
+        };
+        let key_of = |row: usize| rows.as_ref().map_or(&[][..], |r| r.row(row).data());
         let field_cols: Vec<&ArrayRef> = (0..fields.len())
             .map(|i| batch.column(tags.len() + i))
             .collect();
@@ -110,55 +132,68 @@ pub(crate) async fn fetch_series(
             .downcast_ref::<TimestampNanosecondArray>()
             .ok_or_else(|| ExecError::Internal("time column is not a nanosecond timestamp".into()))?
             .clone();
+        let mut current: Option<(usize, usize)> = None; // (row, series) of the previous row
         for row in 0..n {
-            let key: Vec<Option<String>> = tag_cols
-                .iter()
-                .map(|c| (!c.is_null(row)).then(|| c.value(row).to_owned()))
-                .collect();
-            let slot = match index.get(&key) {
-                Some(&i) => i,
-                None => {
-                    index.insert(key.clone(), series.len());
-                    series.push((key, Vec::new()));
-                    series.len() - 1
+            let slot = match current {
+                Some((prev, slot)) if key_of(prev) == key_of(row) => slot,
+                _ => {
+                    let key = key_of(row);
+                    match index.get(key) {
+                        Some(&slot) => slot,
+                        None => {
+                            let mut tag_map = BTreeMap::new();
+                            for (name, c) in tags.iter().zip(&tag_cols) {
+                                if let Some(v) = tag_value(c, row)?
+                                    && !v.is_empty()
+                                {
+                                    tag_map.insert(name.clone(), v);
+                                }
+                            }
+                            index.insert(key.into(), out.len());
+                            out.push(SeriesData {
+                                tags: tag_map,
+                                times: Vec::new(),
+                                columns: (0..fields.len()).map(|_| Vec::new()).collect(),
+                            });
+                            sorted.push(true);
+                            out.len() - 1
+                        }
+                    }
                 }
             };
-            let values = field_cols.iter().map(|c| value_at(c, row)).collect();
-            series[slot].1.push((time.value(row), values));
+            current = Some((row, slot));
+            let s = &mut out[slot];
+            let t = time.value(row);
+            if s.times.last().is_some_and(|&last| last > t) {
+                sorted[slot] = false;
+            }
+            s.times.push(t);
+            for (c, col) in s.columns.iter_mut().zip(&field_cols) {
+                c.push(value_at(col, row));
+            }
         }
     }
-
-    let mut out: Vec<SeriesData> = series
-        .into_iter()
-        .map(|(key, mut rows)| {
-            rows.sort_by_key(|(t, _)| *t);
-            let mut tag_map = BTreeMap::new();
-            for (name, v) in tags.iter().zip(key) {
-                if let Some(v) = v
-                    && !v.is_empty()
-                {
-                    tag_map.insert(name.clone(), v);
-                }
+    for (s, sorted) in out.iter_mut().zip(sorted) {
+        if !sorted {
+            let mut order: Vec<usize> = (0..s.times.len()).collect();
+            order.sort_by_key(|&i| s.times[i]);
+            s.times = order.iter().map(|&i| s.times[i]).collect();
+            for c in &mut s.columns {
+                *c = order.iter().map(|&i| c[i].clone()).collect();
             }
-            let mut columns: Vec<Vec<Value>> = (0..fields.len())
-                .map(|_| Vec::with_capacity(rows.len()))
-                .collect();
-            let mut times = Vec::with_capacity(rows.len());
-            for (t, vals) in rows {
-                times.push(t);
-                for (c, v) in columns.iter_mut().zip(vals) {
-                    c.push(v);
-                }
-            }
-            SeriesData {
-                tags: tag_map,
-                times,
-                columns,
-            }
-        })
-        .collect();
+        }
+    }
     out.sort_by_cached_key(|s| s.key(table));
     Ok(out)
+}
+
+/// The text of row `i` of a tag column (`None` when null).
+fn tag_value(a: &ArrayRef, i: usize) -> Result<Option<String>, ExecError> {
+    if a.is_null(i) {
+        return Ok(None);
+    }
+    let one = to_strings(&a.slice(i, 1))?;
+    Ok(Some(one.value(0).to_owned()))
 }
 
 fn to_strings(a: &ArrayRef) -> Result<StringArray, ExecError> {

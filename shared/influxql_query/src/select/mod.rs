@@ -6,7 +6,8 @@
 //!   ──► Schema (union of their fields and tags) ──► fields::expand (wildcards, regexes)
 //!   ──► condition::split (time range | row filter)
 //!   per measurement (name order):
-//!     fetch::fetch_series (DataFusion: time-pruned scan of tags + needed fields)
+//!     fetch::fetch_series (DataFusion: time-pruned scan of tags + needed fields, filtered by
+//!       prefilter: the WHERE's tag / numeric-field comparisons DataFusion can apply)
 //!     ──► groups by the GROUP BY tags ──► raw::rows | aggregate::rows | transform::rows
 //!   ──► series (measurement, group tags) ──► SLIMIT / SOFFSET ──► [Series]
 //! ```
@@ -18,6 +19,7 @@ pub(crate) mod fields;
 pub(crate) mod functions;
 mod holt_winters;
 mod order;
+mod prefilter;
 mod pushdown;
 mod raw;
 mod transform;
@@ -247,7 +249,11 @@ pub(crate) async fn execute(
         {
             continue;
         }
-        let series = fetch_series(ctx, name, &tags, &fetch, plan.fetch_range()).await?;
+        let prefilter = plan
+            .filter
+            .as_ref()
+            .and_then(|f| prefilter::prefilter(f, &table_schema));
+        let series = fetch_series(ctx, name, &tags, &fetch, plan.fetch_range(), prefilter).await?;
         let data = Data {
             field_index: fetch
                 .iter()
