@@ -298,15 +298,74 @@ pub(super) fn rows(
     }
 
     // Windows.
-    let windows: Vec<i64> = match interval {
-        None => vec![start],
-        Some((every, offset)) => {
-            let mut with_data = BTreeSet::new();
-            for pts in &inputs {
+    let mut with_data = BTreeSet::new();
+    if let Some((every, offset)) = interval {
+        for pts in &inputs {
+            for p in pts {
+                with_data.insert(window_start(p.time, every, offset, tz));
+            }
+        }
+    }
+    let windows = windows(plan, tz, with_data)?;
+
+    // Per call, per window: the outputs.
+    let mut per_call: Vec<Vec<Vec<Out>>> = Vec::with_capacity(calls.len());
+    for (ci, (c, pts)) in calls.iter().zip(&inputs).enumerate() {
+        let mut by_window: BTreeMap<i64, Vec<Pt>> = BTreeMap::new();
+        match interval {
+            None => {
+                by_window.insert(start, pts.clone());
+            }
+            Some((every, offset)) => {
                 for p in pts {
-                    with_data.insert(window_start(p.time, every, offset, tz));
+                    by_window
+                        .entry(window_start(p.time, every, offset, tz))
+                        .or_default()
+                        .push(p.clone());
                 }
             }
+        }
+        let mut reduced: Vec<Vec<Out>> = Vec::with_capacity(windows.len());
+        for w in &windows {
+            let window_pts = by_window.get(w).map(Vec::as_slice).unwrap_or(&[]);
+            reduced.push(if window_pts.is_empty() {
+                Vec::new()
+            } else {
+                let mut o = reduce_call(c, window_pts, keep_time, data)?;
+                if integral_calls[ci] && pushed[ci].as_ref().is_some_and(|m| !m.contains_key(w)) {
+                    // No area in this window (a lone point): 1.x emits nothing.
+                    o.clear();
+                }
+                if let (Some(v), [only]) =
+                    (pushed[ci].as_ref().and_then(|m| m.get(w)), o.as_mut_slice())
+                {
+                    only.value = v.clone();
+                    if integral_calls[ci] {
+                        only.time = integral_time[ci];
+                    }
+                }
+                o
+            });
+        }
+        per_call.push(reduced);
+    }
+    let reads: Vec<bool> = calls.iter().map(|c| reads_field(c, data)).collect();
+    Ok(finish(plan, Some(data), &calls, &reads, &windows, per_call))
+}
+
+/// The windows a group's rows are made of: with GROUP BY time, those holding a point
+/// (`with_data`) under fill(none), else every window from the range's start (or the first
+/// point's) to its end (or now()); without, the one window at the range's start.
+pub(super) fn windows(
+    plan: &Plan<'_>,
+    tz: Option<chrono_tz::Tz>,
+    with_data: BTreeSet<i64>,
+) -> Result<Vec<i64>, ExecError> {
+    let interval = plan.compiled.interval;
+    let start = plan.range.min.unwrap_or(MIN_TIME);
+    Ok(match interval {
+        None => vec![start],
+        Some((every, offset)) => {
             if plan.stmt.fill == Fill::None {
                 with_data.into_iter().collect()
             } else {
@@ -348,47 +407,25 @@ pub(super) fn rows(
                 }
             }
         }
-    };
+    })
+}
 
-    // Per call, per window: the outputs.
+/// A group's rows from each call's outputs per window (`per_call[call][window]`): empty
+/// windows filled as fill() says (`reads_field[call]`: the call reads a field of the
+/// measurement — count()'s null fill is 0 then), one row per window (several for selectors
+/// returning several points), field expressions evaluated over the call values (auxiliary
+/// fields from the selected row of `data`), ORDER BY time DESC, OFFSET and LIMIT.
+pub(super) fn finish(
+    plan: &Plan<'_>,
+    data: Option<&Data<'_>>,
+    calls: &[Expr],
+    reads_field: &[bool],
+    windows: &[i64],
+    reduced_per_call: Vec<Vec<Vec<Out>>>,
+) -> Vec<Vec<Value>> {
+    let interval = plan.compiled.interval;
     let mut per_call: Vec<Vec<Vec<Out>>> = Vec::with_capacity(calls.len());
-    for (ci, (c, pts)) in calls.iter().zip(&inputs).enumerate() {
-        let mut by_window: BTreeMap<i64, Vec<Pt>> = BTreeMap::new();
-        match interval {
-            None => {
-                by_window.insert(start, pts.clone());
-            }
-            Some((every, offset)) => {
-                for p in pts {
-                    by_window
-                        .entry(window_start(p.time, every, offset, tz))
-                        .or_default()
-                        .push(p.clone());
-                }
-            }
-        }
-        let mut reduced: Vec<Vec<Out>> = Vec::with_capacity(windows.len());
-        for w in &windows {
-            let window_pts = by_window.get(w).map(Vec::as_slice).unwrap_or(&[]);
-            reduced.push(if window_pts.is_empty() {
-                Vec::new()
-            } else {
-                let mut o = reduce_call(c, window_pts, keep_time, data)?;
-                if integral_calls[ci] && pushed[ci].as_ref().is_some_and(|m| !m.contains_key(w)) {
-                    // No area in this window (a lone point): 1.x emits nothing.
-                    o.clear();
-                }
-                if let (Some(v), [only]) =
-                    (pushed[ci].as_ref().and_then(|m| m.get(w)), o.as_mut_slice())
-                {
-                    only.value = v.clone();
-                    if integral_calls[ci] {
-                        only.time = integral_time[ci];
-                    }
-                }
-                o
-            });
-        }
+    for (ci, reduced) in reduced_per_call.into_iter().enumerate() {
         // 1.x fills through an iterator of the call's output type: numbers are cast to it, and
         // fill(null) of count() is 0.
         let kind = reduced
@@ -412,7 +449,7 @@ pub(super) fn rows(
                 o = match &plan.stmt.fill {
                     // 1.x fills count()'s empty windows with 0 under fill(null) (a call
                     // on a tag or a missing field has no iterator: null).
-                    Fill::Null if call_name(c) == "count" && reads_field(c, data) => {
+                    Fill::Null if call_name(&calls[ci]) == "count" && reads_field[ci] => {
                         vec![fill_out(Value::Integer(0))]
                     }
                     Fill::Null | Fill::Linear => vec![null_out()],
@@ -430,7 +467,7 @@ pub(super) fn rows(
             outs.push(o);
         }
         if plan.stmt.fill == Fill::Linear {
-            linear_fill(&windows, &mut outs);
+            linear_fill(windows, &mut outs);
         }
         per_call.push(outs);
     }
@@ -457,15 +494,15 @@ pub(super) fn rows(
                     None => values.push(Value::Null),
                 }
             }
-            let t = if interval.is_some() && !keeps_point_time(&calls) {
+            let t = if interval.is_some() && !keeps_point_time(calls) {
                 *w
             } else {
                 time.unwrap_or(*w)
             };
             let row = AggRow {
-                calls: &calls,
+                calls,
                 values,
-                aux: src.map(|(s, i)| SeriesRow {
+                aux: src.zip(data).map(|((s, i), data)| SeriesRow {
                     data,
                     series: s,
                     row: i,
@@ -491,7 +528,7 @@ pub(super) fn rows(
     if plan.stmt.limit > 0 {
         rows.truncate(usize::try_from(plan.stmt.limit).unwrap_or(usize::MAX));
     }
-    Ok(rows)
+    rows
 }
 
 /// Does `call` read a field of the measurement (1.x gives it an iterator)?
