@@ -24,7 +24,7 @@ use super::order::{merge_order, parallel_merge_order, shard_group, sorted_merge_
 
 /// A partial result: value and the number of points behind it.
 #[derive(Debug, Clone, Copy)]
-enum Partial {
+pub(super) enum Partial {
     Float(f64, u64),
     Integer(i64, u64),
 }
@@ -47,7 +47,7 @@ impl Kind {
 }
 
 /// Level 0: one series' points of one window, in iteration order.
-fn reduce_points(kind: Kind, values: &[&Value]) -> Option<Partial> {
+pub(super) fn reduce_points(kind: Kind, values: &[&Value]) -> Option<Partial> {
     let n = values.len() as u64;
     match values.first()? {
         Value::Float(_) => {
@@ -170,21 +170,45 @@ pub(super) fn reduce_windows(
         shard[pos].entry(window(p.time)).or_default().push(&p.value);
     }
 
+    let partials: BTreeMap<i64, Vec<BTreeMap<i64, Partial>>> = by_shard
+        .into_iter()
+        .map(|(shard, per_series)| {
+            let per_series = per_series
+                .iter()
+                .map(|windows| {
+                    windows
+                        .iter()
+                        .filter_map(|(w, vals)| reduce_points(kind, vals).map(|p| (*w, p)))
+                        .collect()
+                })
+                .collect();
+            (shard, per_series)
+        })
+        .collect();
+    combine_windows(kind, partials, ascending, levels)
+}
+
+/// Levels ≥ 1 of [`reduce_windows`]: `partials[shard group][series][window]` (the series in
+/// the order the merge sees them: key order, reversed when descending) combined per window
+/// in merge order, then over the shard groups, then re-reduced once per further level.
+pub(super) fn combine_windows(
+    kind: Kind,
+    partials: BTreeMap<i64, Vec<BTreeMap<i64, Partial>>>,
+    ascending: bool,
+    levels: usize,
+) -> BTreeMap<i64, Value> {
     // Level 1 per shard group: the series' partials in merge order.
     let mut shard_results: Vec<Vec<(i64, Partial)>> = Vec::new();
-    let shard_iter: Vec<&Vec<BTreeMap<i64, Vec<&Value>>>> = if ascending {
-        by_shard.values().collect()
+    let shard_iter: Vec<&Vec<BTreeMap<i64, Partial>>> = if ascending {
+        partials.values().collect()
     } else {
-        by_shard.values().rev().collect()
+        partials.values().rev().collect()
     };
     for per_series in shard_iter {
         let partials: Vec<Vec<(i64, Partial)>> = per_series
             .iter()
             .map(|windows| {
-                let mut v: Vec<(i64, Partial)> = windows
-                    .iter()
-                    .filter_map(|(w, vals)| reduce_points(kind, vals).map(|p| (*w, p)))
-                    .collect();
+                let mut v: Vec<(i64, Partial)> = windows.iter().map(|(w, p)| (*w, *p)).collect();
                 if !ascending {
                     v.reverse();
                 }
