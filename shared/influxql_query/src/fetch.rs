@@ -196,7 +196,7 @@ fn tag_value(a: &ArrayRef, i: usize) -> Result<Option<String>, ExecError> {
     Ok(Some(one.value(0).to_owned()))
 }
 
-fn to_strings(a: &ArrayRef) -> Result<StringArray, ExecError> {
+pub(crate) fn to_strings(a: &ArrayRef) -> Result<StringArray, ExecError> {
     let cast = arrow::compute::cast(a, &ArrowType::Utf8)?;
     cast.as_any()
         .downcast_ref::<StringArray>()

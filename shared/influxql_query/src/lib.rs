@@ -4,7 +4,8 @@
 //! influxql::ast::Query + Request { db, rp, now, authorization }
 //!   ──► Executor::execute: per statement, in order ──► StatementResult (v1_query::result)
 //!        SELECT ──► select:: (1.x compile rules, DataFusion scan of the same Parquet ∪
-//!                   ingester-buffer tables SQL reads, 1.x evaluation)
+//!                   ingester-buffer tables SQL reads, 1.x evaluation; count/min/max/sum/mean
+//!                   by time window reduced to partials by DataFusion: select::partials)
 //!        SHOW … ──► meta:: (catalog schema; tag values and series from the data)
 //!        CREATE / DROP DATABASE ──► catalog
 //!   a statement's failure is its result's `error` (1.x answers HTTP 200)
@@ -19,6 +20,28 @@ pub fn now_ns() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
         .unwrap_or(0)
+}
+
+/// Whether GROUP BY time aggregates DataFusion can reduce take that path (`select::partials`);
+/// on unless a test turns it off to compare the answers of both paths.
+static PARTIAL_AGGREGATES: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Turns the partial-aggregate path off (or on again) for this process: every statement then
+/// reduces the rows itself. For tests that compare the two paths' answers.
+#[doc(hidden)]
+pub fn set_partial_aggregates(enabled: bool) {
+    PARTIAL_AGGREGATES.store(enabled, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Statements answered by the partial-aggregate path (one per measurement read).
+static PARTIAL_AGGREGATE_STATEMENTS: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(0);
+
+/// How many measurement reads the partial-aggregate path has answered in this process (for
+/// tests that must know the path ran).
+#[doc(hidden)]
+pub fn partial_aggregate_statements() -> u64 {
+    PARTIAL_AGGREGATE_STATEMENTS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 mod condition;

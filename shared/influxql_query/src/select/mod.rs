@@ -19,6 +19,7 @@ pub(crate) mod fields;
 pub(crate) mod functions;
 mod holt_winters;
 mod order;
+mod partials;
 mod prefilter;
 mod pushdown;
 mod raw;
@@ -252,7 +253,32 @@ pub(crate) async fn execute(
         let prefilter = plan
             .filter
             .as_ref()
-            .and_then(|f| prefilter::prefilter(f, &table_schema));
+            .and_then(|f| prefilter::prefilter(f, &table_schema, !compiled.aggregate));
+        if let Some((exprs, calls)) = partials::eligible(&plan, &table_schema) {
+            let dims = compiled.dims.resolve(tags.iter());
+            let groups = partials::groups(
+                ctx,
+                name,
+                &tags,
+                &dims,
+                compiled.dims.any(),
+                &plan,
+                &exprs,
+                &calls,
+                prefilter,
+            )
+            .await?;
+            for (group_tags, rows) in groups {
+                out.push(Series {
+                    name: Some(name.clone()),
+                    tags: group_tags,
+                    columns: plan.columns.clone(),
+                    values: rows,
+                    partial: false,
+                });
+            }
+            continue;
+        }
         let series = fetch_series(ctx, name, &tags, &fetch, plan.fetch_range(), prefilter).await?;
         let data = Data {
             field_index: fetch

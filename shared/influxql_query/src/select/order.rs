@@ -182,6 +182,9 @@ const GO_ZERO_TO_UNIX_NS: i128 = 62_135_596_800 * 1_000_000_000;
 const SHARD_GROUP_NS: i128 = 7 * 24 * 3600 * 1_000_000_000;
 
 /// The start of the 1.x shard group holding time `t` (ns).
+/// A Unix time (ns) at which a shard group starts: shard groups start every 7 days from it.
+pub(crate) const SHARD_ORIGIN_NS: i64 = (-GO_ZERO_TO_UNIX_NS).rem_euclid(SHARD_GROUP_NS) as i64;
+
 pub(crate) fn shard_group(t: i64) -> i64 {
     let from_zero = i128::from(t) + GO_ZERO_TO_UNIX_NS;
     let start = from_zero - from_zero.rem_euclid(SHARD_GROUP_NS) - GO_ZERO_TO_UNIX_NS;

@@ -20,15 +20,20 @@ use influxql::ast::{BinaryOp, DataType, Expr};
 use super::fields::{FieldKind, Schema};
 
 /// A DataFusion filter keeping at least the rows `filter` keeps in a measurement of `schema`,
-/// or `None` when no part of it translates.
-pub(crate) fn prefilter(filter: &Expr, schema: &Schema) -> Option<DfExpr> {
+/// or `None` when no part of it translates. `fields`: numeric field comparisons may be pushed
+/// too (not for aggregates: a series whose rows all fail a field condition still has its
+/// iterator in 1.x, and the merge order of a float mean counts it).
+pub(crate) fn prefilter(filter: &Expr, schema: &Schema, fields: bool) -> Option<DfExpr> {
     match filter {
-        Expr::Paren(inner) => prefilter(inner, schema),
+        Expr::Paren(inner) => prefilter(inner, schema, fields),
         Expr::Binary {
             op: BinaryOp::And,
             lhs,
             rhs,
-        } => match (prefilter(lhs, schema), prefilter(rhs, schema)) {
+        } => match (
+            prefilter(lhs, schema, fields),
+            prefilter(rhs, schema, fields),
+        ) {
             (Some(a), Some(b)) => Some(a.and(b)),
             (a, b) => a.or(b),
         },
@@ -36,11 +41,34 @@ pub(crate) fn prefilter(filter: &Expr, schema: &Schema) -> Option<DfExpr> {
             op: BinaryOp::Or,
             lhs,
             rhs,
-        } => Some(prefilter(lhs, schema)?.or(prefilter(rhs, schema)?)),
-        Expr::Binary { op, lhs, rhs } => comparison(*op, lhs, rhs, schema)
-            .or_else(|| comparison(flip(*op)?, rhs, lhs, schema)),
+        } => Some(prefilter(lhs, schema, fields)?.or(prefilter(rhs, schema, fields)?)),
+        Expr::Binary { op, lhs, rhs } => both_ways(*op, lhs, rhs, schema)
+            .filter(|(_, tag)| fields || *tag)
+            .map(|(e, _)| e),
         _ => None,
     }
+}
+
+/// True when the prefilter of `filter` is the whole condition and reads tags only: the scan
+/// keeps exactly the rows 1.x keeps, and every series keeps all its rows or none.
+pub(crate) fn exact(filter: &Expr, schema: &Schema) -> bool {
+    match filter {
+        Expr::Paren(inner) => exact(inner, schema),
+        Expr::Binary {
+            op: BinaryOp::And | BinaryOp::Or,
+            lhs,
+            rhs,
+        } => exact(lhs, schema) && exact(rhs, schema),
+        Expr::Binary { op, lhs, rhs } => {
+            matches!(both_ways(*op, lhs, rhs, schema), Some((_, true)))
+        }
+        _ => false,
+    }
+}
+
+/// A comparison translated, with the name on either side; `true` when it compares a tag.
+fn both_ways(op: BinaryOp, lhs: &Expr, rhs: &Expr, schema: &Schema) -> Option<(DfExpr, bool)> {
+    comparison(op, lhs, rhs, schema).or_else(|| comparison(flip(op)?, rhs, lhs, schema))
 }
 
 /// The operator with its operands swapped (`5 < x` is `x > 5`).
@@ -80,14 +108,15 @@ fn operand<'a>(e: &'a Expr, schema: &Schema) -> Option<Operand<'a>> {
     }
 }
 
-fn comparison(op: BinaryOp, lhs: &Expr, rhs: &Expr, schema: &Schema) -> Option<DfExpr> {
+fn comparison(op: BinaryOp, lhs: &Expr, rhs: &Expr, schema: &Schema) -> Option<(DfExpr, bool)> {
     match (operand(lhs, schema)?, op, rhs) {
         (Operand::Tag(t), BinaryOp::Eq, Expr::String(v)) if !v.is_empty() => {
-            Some(ident(t).eq(lit(v.as_str())))
+            Some((ident(t).eq(lit(v.as_str())), true))
         }
-        (Operand::Tag(t), BinaryOp::EqRegex, Expr::Regex(r)) if !r.regex.is_match("") => Some(
+        (Operand::Tag(t), BinaryOp::EqRegex, Expr::Regex(r)) if !r.regex.is_match("") => Some((
             binary_expr(ident(t), Operator::RegexMatch, lit(r.regex.as_str())),
-        ),
+            true,
+        )),
         (Operand::NumericField(f), _, Expr::Number(_) | Expr::Integer(_)) => {
             let op = match op {
                 BinaryOp::Eq => Operator::Eq,
@@ -102,7 +131,7 @@ fn comparison(op: BinaryOp, lhs: &Expr, rhs: &Expr, schema: &Schema) -> Option<D
                 Expr::Integer(i) => lit(*i),
                 _ => return None,
             };
-            Some(binary_expr(ident(f), op, value))
+            Some((binary_expr(ident(f), op, value), false))
         }
         _ => None,
     }
@@ -128,7 +157,21 @@ mod tests {
     }
 
     fn pushed(cond: &str) -> Option<String> {
-        prefilter(&where_of(cond), &schema()).map(|e| e.to_string())
+        prefilter(&where_of(cond), &schema(), true).map(|e| e.to_string())
+    }
+
+    #[test]
+    fn exact_only_for_whole_tag_conditions() {
+        let s = schema();
+        assert!(exact(&where_of("host = 'a' or host =~ /^b/"), &s));
+        assert!(exact(&where_of("(host = 'a') and both::tag = 'x'"), &s));
+        assert!(!exact(&where_of("host = 'a' and usage > 1"), &s));
+        assert!(!exact(&where_of("host != 'a'"), &s));
+        // Aggregates push tags only.
+        assert_eq!(
+            prefilter(&where_of("usage > 1 and host = 'a'"), &s, false).map(|e| e.to_string()),
+            Some("host = Utf8(\"a\")".to_owned())
+        );
     }
 
     #[test]

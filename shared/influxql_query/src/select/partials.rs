@@ -1,0 +1,473 @@
+//! GROUP BY time aggregates of count, min, max, sum and mean reduced by DataFusion: one
+//! GROUP BY over the scan gives the partial results 1.x's iterators would compute, and only
+//! those (a few per series and window, not every row) reach the combine — the same combine
+//! [`super::pushdown`] applies, so the answer is the slow path's to the last bit.
+//!
+//! ```text
+//! eligible? aggregate, GROUP BY time (UTC), every field an expression over
+//!   count|min|max(integer or float field), sum|mean(integer field), WHERE only tag
+//!   comparisons the scan applies exactly (prefilter::exact)
+//! DataFusion: scan (time range, prefilter)
+//!   GROUP BY [every tag + shard group, when a mean/sum needs 1.x's per-series partials
+//!             | the GROUP BY tags otherwise], window = floor((t − offset) / every)·every + offset
+//!   aggregates: count(f) per field, min(f) / max(f) / sum(f) as called
+//! rows ──► output groups (GROUP BY tag values) ──► per call, per window:
+//!   count Σ · min/max extreme · sum/mean: per (shard group, series, window) partials
+//!   ──► pushdown::combine_windows (merge order, 1.x's levels)
+//! ──► aggregate::windows + aggregate::finish (fill, rows, ORDER, OFFSET, LIMIT)
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use arrow::array::{Array, ArrayRef, Float64Array, Int64Array};
+use datafusion::functions_aggregate::expr_fn::{count, max, min, sum};
+use datafusion::logical_expr::cast;
+use datafusion::prelude::{Expr as DfExpr, SessionContext, col, ident, lit};
+use datafusion::scalar::ScalarValue;
+use futures::TryStreamExt;
+use influxql::ast::{DataType, Expr, MeasurementName, Source};
+use v1_query::result::Value;
+
+use super::aggregate::{collect_calls, finish, windows};
+use super::fields::{FieldKind, Schema};
+use super::functions::Out;
+use super::order::SHARD_ORIGIN_NS;
+use super::pushdown::{Kind, Partial, combine_windows};
+use super::{Plan, prefilter};
+use crate::ExecError;
+use crate::fetch::{SeriesData, to_strings};
+
+/// The reduction a call asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Func {
+    Count,
+    Min,
+    Max,
+    Sum,
+    Mean,
+}
+
+/// One aggregate call of the statement, as this path computes it.
+#[derive(Debug, Clone)]
+pub(super) struct Call {
+    func: Func,
+    field: String,
+}
+
+/// The calls of `plan` when this path answers it for a measurement of `schema`, else `None`.
+pub(super) fn eligible(plan: &Plan<'_>, schema: &Schema) -> Option<(Vec<Expr>, Vec<Call>)> {
+    if !crate::PARTIAL_AGGREGATES.load(std::sync::atomic::Ordering::Relaxed) {
+        return None;
+    }
+    let compiled = plan.compiled;
+    let (every, offset) = compiled.interval?;
+    if !compiled.aggregate
+        || plan.stmt.location.is_some()
+        || plan.stmt.target.is_some()
+        || super::transform::any(&plan.fields)
+        || every <= 0
+        || every > 1_000_000_000_000_000_000
+        || offset.unsigned_abs() >= every.unsigned_abs()
+        || plan
+            .filter
+            .as_ref()
+            .is_some_and(|f| !prefilter::exact(f, schema))
+        || !plan
+            .stmt
+            .sources
+            .iter()
+            .all(|s| matches!(s, Source::Measurement(_)))
+    {
+        return None;
+    }
+    // The fields are expressions over calls only (no auxiliary fields, no tags).
+    for f in &plan.fields {
+        if !over_calls_only(&f.expr) {
+            return None;
+        }
+    }
+    let mut exprs = Vec::new();
+    for f in &plan.fields {
+        collect_calls(&f.expr, &mut exprs);
+    }
+    let mut calls = Vec::with_capacity(exprs.len());
+    for e in &exprs {
+        let Expr::Call { name, args } = e else {
+            return None;
+        };
+        let [
+            Expr::VarRef {
+                name: field,
+                data_type: None | Some(DataType::Field),
+            },
+        ] = args.as_slice()
+        else {
+            return None;
+        };
+        let kind = *schema.fields.get(field)?;
+        let func = match (name.as_str(), kind) {
+            ("count", FieldKind::Float | FieldKind::Integer) => Func::Count,
+            ("min", FieldKind::Float | FieldKind::Integer) => Func::Min,
+            ("max", FieldKind::Float | FieldKind::Integer) => Func::Max,
+            // A float sum depends on the order of its terms: 1.x's is the slow path's.
+            ("sum", FieldKind::Integer) => Func::Sum,
+            ("mean", FieldKind::Integer) => Func::Mean,
+            _ => return None,
+        };
+        calls.push(Call {
+            func,
+            field: field.clone(),
+        });
+    }
+    (!calls.is_empty()).then_some((exprs, calls))
+}
+
+/// True when `e` reads fields only through calls (math around them is fine).
+fn over_calls_only(e: &Expr) -> bool {
+    match e {
+        Expr::Call { name, args } if crate::eval::is_math_function(name) => {
+            args.iter().all(over_calls_only)
+        }
+        Expr::Call { .. } => true,
+        Expr::Binary { lhs, rhs, .. } => over_calls_only(lhs) && over_calls_only(rhs),
+        Expr::Paren(inner) => over_calls_only(inner),
+        Expr::VarRef { .. } | Expr::Wildcard(_) | Expr::Distinct(_) => false,
+        _ => true,
+    }
+}
+
+/// `t − ((t − origin) mod step)` in DataFusion's integer arithmetic (mod taken positive).
+fn bucket(t: DfExpr, step: i64, origin: i64) -> DfExpr {
+    let shifted = t.clone() - lit(origin);
+    let r = ((shifted % lit(step)) + lit(step)) % lit(step);
+    t - r
+}
+
+/// Per-(series or group, shard group, window) partial results of one row of the GROUP BY.
+struct PartialRow {
+    /// Tag values (every tag, or the GROUP BY tags), `None` when absent.
+    tags: Vec<Option<String>>,
+    shard: i64,
+    window: i64,
+    /// Per field of `fields`: its count.
+    counts: Vec<i64>,
+    /// Per call: min / max / sum as read (`Value::Null` for count and mean).
+    values: Vec<Value>,
+}
+
+/// The groups (GROUP BY tag values → rows) of measurement `table`, computed from DataFusion's
+/// partial aggregates.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn groups(
+    ctx: &SessionContext,
+    table: &str,
+    tags: &[String],
+    dims: &[String],
+    grouped: bool,
+    plan: &Plan<'_>,
+    exprs: &[Expr],
+    calls: &[Call],
+    prefilter: Option<DfExpr>,
+) -> Result<Vec<(BTreeMap<String, String>, Vec<Vec<Value>>)>, ExecError> {
+    let Some((every, offset)) = plan.compiled.interval else {
+        return Ok(Vec::new());
+    };
+    crate::PARTIAL_AGGREGATE_STATEMENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let per_series = calls
+        .iter()
+        .any(|c| matches!(c.func, Func::Sum | Func::Mean));
+    let key_tags: Vec<String> = if per_series {
+        tags.to_vec()
+    } else {
+        dims.to_vec()
+    };
+    let mut fields: Vec<String> = Vec::new();
+    for c in calls {
+        if !fields.contains(&c.field) {
+            fields.push(c.field.clone());
+        }
+    }
+
+    let mut df = ctx
+        .table(datafusion::common::TableReference::bare(table))
+        .await?;
+    let range = plan.fetch_range();
+    if let Some(min) = range.min {
+        df =
+            df.filter(col("time").gt_eq(lit(ScalarValue::TimestampNanosecond(Some(min), None))))?;
+    }
+    if let Some(max) = range.max {
+        df =
+            df.filter(col("time").lt_eq(lit(ScalarValue::TimestampNanosecond(Some(max), None))))?;
+    }
+    if let Some(f) = prefilter {
+        df = df.filter(f)?;
+    }
+    let t = cast(col("time"), arrow::datatypes::DataType::Int64);
+    let mut group: Vec<DfExpr> = key_tags.iter().map(|k| ident(k)).collect();
+    group.push(bucket(t.clone(), SHARD_GROUP_STEP, SHARD_ORIGIN_NS).alias("__shard"));
+    group.push(bucket(t, every, offset).alias("__window"));
+    let mut aggs: Vec<DfExpr> = fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| count(ident(f)).alias(format!("__count{i}")))
+        .collect();
+    for (i, c) in calls.iter().enumerate() {
+        let f = ident(&c.field);
+        let a = match c.func {
+            Func::Min => min(f),
+            Func::Max => max(f),
+            Func::Sum | Func::Mean => sum(f),
+            Func::Count => continue,
+        };
+        aggs.push(a.alias(format!("__call{i}")));
+    }
+    let df = df.aggregate(group, aggs)?;
+    let schema = df.schema().clone();
+    let mut stream = df.execute_stream().await?;
+    let mut rows: Vec<PartialRow> = Vec::new();
+    while let Some(batch) = stream.try_next().await? {
+        let tag_cols = (0..key_tags.len())
+            .map(|i| to_strings(batch.column(i)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let int = |name: &str| -> Result<Int64Array, ExecError> {
+            let i = schema
+                .index_of_column_by_name(None, name)
+                .ok_or_else(|| ExecError::Internal(format!("partial aggregate without {name}")))?;
+            let a = arrow::compute::cast(batch.column(i), &arrow::datatypes::DataType::Int64)?;
+            Ok(a.as_any()
+                .downcast_ref::<Int64Array>()
+                .cloned()
+                .ok_or_else(|| ExecError::Internal(format!("{name} is not an integer")))?)
+        };
+        let shard = int("__shard")?;
+        let window = int("__window")?;
+        let counts = (0..fields.len())
+            .map(|i| int(&format!("__count{i}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut call_cols: Vec<Option<ArrayRef>> = Vec::with_capacity(calls.len());
+        for (i, c) in calls.iter().enumerate() {
+            call_cols.push(if c.func == Func::Count {
+                None
+            } else {
+                let name = format!("__call{i}");
+                let idx = schema.index_of_column_by_name(None, &name).ok_or_else(|| {
+                    ExecError::Internal(format!("partial aggregate without {name}"))
+                })?;
+                Some(std::sync::Arc::clone(batch.column(idx)))
+            });
+        }
+        for r in 0..batch.num_rows() {
+            rows.push(PartialRow {
+                tags: tag_cols
+                    .iter()
+                    .map(|c| (!c.is_null(r)).then(|| c.value(r).to_owned()))
+                    .collect(),
+                shard: shard.value(r),
+                window: window.value(r),
+                counts: counts.iter().map(|c| c.value(r)).collect(),
+                values: call_cols
+                    .iter()
+                    .map(|c| c.as_ref().map_or(Value::Null, |c| number(c, r)))
+                    .collect(),
+            });
+        }
+    }
+
+    // Output groups by their GROUP BY tag values ('' when absent), as group_series orders them.
+    let dim_pos: Vec<Option<usize>> = dims
+        .iter()
+        .map(|d| key_tags.iter().position(|k| k == d))
+        .collect();
+    let mut by_group: BTreeMap<Vec<String>, Vec<usize>> = BTreeMap::new();
+    for (i, row) in rows.iter().enumerate() {
+        let key: Vec<String> = dim_pos
+            .iter()
+            .map(|p| {
+                p.and_then(|p| row.tags[p].clone())
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or_default()
+            })
+            .collect();
+        by_group.entry(key).or_default().push(i);
+    }
+    let regex_source = plan.stmt.sources.iter().any(|s| {
+        matches!(s, Source::Measurement(m) if matches!(m.name, Some(MeasurementName::Regex(_))))
+    });
+    let levels = 3 + usize::from(regex_source);
+    let ascending = plan.stmt.time_ascending();
+    let field_of = |c: &Call| fields.iter().position(|f| *f == c.field).unwrap_or(0);
+
+    let mut out = Vec::new();
+    for (key, members) in by_group {
+        let members: Vec<&PartialRow> = members.iter().map(|&i| &rows[i]).collect();
+        let mut with_data = BTreeSet::new();
+        for row in &members {
+            if row.counts.iter().any(|&n| n > 0) {
+                with_data.insert(row.window);
+            }
+        }
+        if with_data.is_empty() {
+            continue;
+        }
+        let mut per_call_values: Vec<BTreeMap<i64, Value>> = Vec::with_capacity(calls.len());
+        for (ci, c) in calls.iter().enumerate() {
+            let fi = field_of(c);
+            let mut values: BTreeMap<i64, Value> = BTreeMap::new();
+            match c.func {
+                Func::Count => {
+                    for row in members.iter().filter(|r| r.counts[fi] > 0) {
+                        let v = values.entry(row.window).or_insert(Value::Integer(0));
+                        if let Value::Integer(n) = v {
+                            *n += row.counts[fi];
+                        }
+                    }
+                }
+                Func::Min | Func::Max => {
+                    for row in members.iter().filter(|r| r.counts[fi] > 0) {
+                        let v = &row.values[ci];
+                        let better = match values.get(&row.window) {
+                            None => true,
+                            Some(cur) => {
+                                let ord = compare(v, cur);
+                                if c.func == Func::Min {
+                                    ord == std::cmp::Ordering::Less
+                                } else {
+                                    ord == std::cmp::Ordering::Greater
+                                }
+                            }
+                        };
+                        if better {
+                            values.insert(row.window, v.clone());
+                        }
+                    }
+                }
+                Func::Sum | Func::Mean => {
+                    values = combined(c, ci, fi, &members, tags, table, ascending, levels);
+                }
+            }
+            per_call_values.push(values);
+        }
+        let windows = windows(plan, None, with_data)?;
+        let reduced: Vec<Vec<Vec<Out>>> = per_call_values
+            .into_iter()
+            .map(|values| {
+                windows
+                    .iter()
+                    .map(|w| match values.get(w) {
+                        Some(v) => vec![Out {
+                            time: None,
+                            value: v.clone(),
+                            src: None,
+                        }],
+                        None => Vec::new(),
+                    })
+                    .collect()
+            })
+            .collect();
+        let reads = vec![true; calls.len()];
+        let rows = finish(plan, None, exprs, &reads, &windows, reduced);
+        if rows.is_empty() {
+            continue;
+        }
+        let group_tags = if grouped {
+            dims.iter().cloned().zip(key).collect()
+        } else {
+            BTreeMap::new()
+        };
+        out.push((group_tags, rows));
+    }
+    Ok(out)
+}
+
+/// A sum or mean per window from per-(series, shard group, window) partials, combined as 1.x
+/// combines them: the group's series that have the field in key order (reversed when
+/// descending), per shard group.
+#[allow(clippy::too_many_arguments)]
+fn combined(
+    c: &Call,
+    ci: usize,
+    fi: usize,
+    members: &[&PartialRow],
+    tags: &[String],
+    table: &str,
+    ascending: bool,
+    levels: usize,
+) -> BTreeMap<i64, Value> {
+    let kind = if c.func == Func::Sum {
+        Kind::Sum
+    } else {
+        Kind::Mean
+    };
+    // Series keys of the rows that have the field.
+    let key_of = |row: &PartialRow| {
+        SeriesData {
+            tags: tags
+                .iter()
+                .zip(&row.tags)
+                .filter_map(|(k, v)| {
+                    v.as_ref()
+                        .filter(|v| !v.is_empty())
+                        .map(|v| (k.clone(), v.clone()))
+                })
+                .collect(),
+            times: Vec::new(),
+            columns: Vec::new(),
+        }
+        .key(table)
+    };
+    let with_field: Vec<(String, &PartialRow)> = members
+        .iter()
+        .filter(|r| r.counts[fi] > 0)
+        .map(|r| (key_of(r), *r))
+        .collect();
+    let mut series: Vec<&String> = with_field.iter().map(|(k, _)| k).collect();
+    series.sort();
+    series.dedup();
+    if !ascending {
+        series.reverse();
+    }
+    let position: BTreeMap<&String, usize> =
+        series.iter().enumerate().map(|(i, k)| (*k, i)).collect();
+    let mut partials: BTreeMap<i64, Vec<BTreeMap<i64, Partial>>> = BTreeMap::new();
+    for (k, row) in &with_field {
+        let n = row.counts[fi];
+        let Value::Integer(s) = row.values[ci] else {
+            continue;
+        };
+        let partial = match kind {
+            Kind::Sum => Partial::Integer(s, n as u64),
+            Kind::Mean => Partial::Float(s as f64 / n as f64, n as u64),
+        };
+        partials
+            .entry(row.shard)
+            .or_insert_with(|| vec![BTreeMap::new(); series.len()])[position[k]]
+            .insert(row.window, partial);
+    }
+    combine_windows(kind, partials, ascending, levels)
+}
+
+/// Row `r` of a min / max / sum column as a value of its type.
+fn number(a: &ArrayRef, r: usize) -> Value {
+    if a.is_null(r) {
+        return Value::Null;
+    }
+    if let Some(x) = a.as_any().downcast_ref::<Int64Array>() {
+        Value::Integer(x.value(r))
+    } else if let Some(x) = a.as_any().downcast_ref::<Float64Array>() {
+        Value::Float(x.value(r))
+    } else {
+        Value::Null
+    }
+}
+
+fn compare(a: &Value, b: &Value) -> std::cmp::Ordering {
+    match (a, b) {
+        (Value::Integer(x), Value::Integer(y)) => x.cmp(y),
+        (Value::Float(x), Value::Float(y)) => x.partial_cmp(y).unwrap_or(std::cmp::Ordering::Equal),
+        _ => std::cmp::Ordering::Equal,
+    }
+}
+
+/// Shard groups are 7 days long.
+const SHARD_GROUP_STEP: i64 = 7 * 24 * 3600 * 1_000_000_000;
