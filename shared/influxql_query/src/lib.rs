@@ -22,26 +22,26 @@ pub fn now_ns() -> i64 {
         .unwrap_or(0)
 }
 
-/// Whether GROUP BY time aggregates DataFusion can reduce take that path (`select::partials`);
-/// on unless a test turns it off to compare the answers of both paths.
-static PARTIAL_AGGREGATES: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+/// Whether statements DataFusion can do more of take those paths (`select::partials`: GROUP BY
+/// time aggregates reduced to partials; `select::narrow`: raw LIMIT 1 reading only the rows
+/// that can answer); on unless a test turns it off to compare the answers of both paths.
+static PUSHDOWN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
 
-/// Turns the partial-aggregate path off (or on again) for this process: every statement then
-/// reduces the rows itself. For tests that compare the two paths' answers.
+/// Turns those paths off (or on again) for this process: every statement then reads all its
+/// rows and reduces them itself. For tests that compare the answers of both.
 #[doc(hidden)]
-pub fn set_partial_aggregates(enabled: bool) {
-    PARTIAL_AGGREGATES.store(enabled, std::sync::atomic::Ordering::Relaxed);
+pub fn set_pushdown(enabled: bool) {
+    PUSHDOWN.store(enabled, std::sync::atomic::Ordering::Relaxed);
 }
 
-/// Statements answered by the partial-aggregate path (one per measurement read).
-static PARTIAL_AGGREGATE_STATEMENTS: std::sync::atomic::AtomicU64 =
-    std::sync::atomic::AtomicU64::new(0);
+/// Measurement reads that took one of those paths.
+static PUSHDOWN_STATEMENTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-/// How many measurement reads the partial-aggregate path has answered in this process (for
-/// tests that must know the path ran).
+/// How many measurement reads took one of those paths in this process (for tests that must
+/// know they ran).
 #[doc(hidden)]
-pub fn partial_aggregate_statements() -> u64 {
-    PARTIAL_AGGREGATE_STATEMENTS.load(std::sync::atomic::Ordering::Relaxed)
+pub fn pushdown_statements() -> u64 {
+    PUSHDOWN_STATEMENTS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 mod condition;

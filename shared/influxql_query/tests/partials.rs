@@ -1,6 +1,7 @@
 //! GROUP BY time aggregates answered from DataFusion's partial aggregates (`select::partials`)
-//! must equal, byte for byte, the answers of the row-by-row path (the one replayed against
-//! InfluxDB 1.x's recordings in oracle.rs).
+//! and raw LIMIT 1 over a narrowed range (`select::narrow`) must equal, byte for byte, the
+//! answers of the row-by-row path over every row (the one replayed against InfluxDB 1.x's
+//! recordings in oracle.rs).
 //!
 //! ```text
 //! generated line protocol: 2 measurements, 8 series (one without `region`), integer fields
@@ -108,8 +109,33 @@ fn queries() -> Vec<String> {
     out
 }
 
+/// Raw LIMIT 1 shapes: ties between series at the same time (no GROUP BY, GROUP BY region),
+/// one series per group (GROUP BY host), both directions, filters, sparse fields.
+fn limit_1_queries() -> Vec<String> {
+    let mut out = Vec::new();
+    for select in ["*", "big", "sparse", "sparse, host", "small * 2"] {
+        for group in ["", " GROUP BY host", " GROUP BY region", " GROUP BY *"] {
+            for order in ["", " ORDER BY time DESC"] {
+                for filter in [
+                    "",
+                    " WHERE host =~ /h[12]/",
+                    " WHERE time < '2026-11-10T00:00:00Z'",
+                    " WHERE time >= '2026-11-09T00:00:00Z' AND time <= '2026-11-12T00:00:00Z' AND region = 'r0'",
+                ] {
+                    out.push(format!(
+                        "SELECT {select} FROM m{filter}{group}{order} LIMIT 1"
+                    ));
+                }
+            }
+        }
+    }
+    out.push("SELECT * FROM m, m2 ORDER BY time DESC LIMIT 1".to_owned());
+    out.push("SELECT * FROM /m/ GROUP BY host ORDER BY time DESC LIMIT 1 SLIMIT 2".to_owned());
+    out
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn partial_aggregates_answer_as_the_row_path() {
+async fn pushdown_answers_as_the_row_path() {
     let mut f = Fixture::new().await;
     // Three weeks every 20 minutes, then a second file overlapping its last week.
     f.persist("db", &data(1, 3 * 7 * 72, 1200), Precision::Seconds)
@@ -146,12 +172,12 @@ async fn partial_aggregates_answer_as_the_row_path() {
             )
         }
     };
-    let before = influxql_query::partial_aggregate_statements();
+    let before = influxql_query::pushdown_statements();
     let mut compared = 0;
-    for q in queries() {
-        influxql_query::set_partial_aggregates(true);
+    for q in queries().into_iter().chain(limit_1_queries()) {
+        influxql_query::set_pushdown(true);
         let fast = answer(q.clone()).await;
-        influxql_query::set_partial_aggregates(false);
+        influxql_query::set_pushdown(false);
         let slow = answer(q.clone()).await;
         if fast != slow {
             let at = fast.iter().zip(&slow).take_while(|(a, b)| a == b).count();
@@ -172,10 +198,11 @@ async fn partial_aggregates_answer_as_the_row_path() {
         );
         compared += 1;
     }
-    let answered = influxql_query::partial_aggregate_statements() - before;
-    // spread() and float means are not the partial path's: the rest is.
+    let answered = influxql_query::pushdown_statements() - before;
+    // spread() and float means are not the partial path's: the rest is; every LIMIT 1 is
+    // narrowed.
     assert!(
-        answered >= 90,
+        answered >= 90 + 160,
         "{answered} of {compared} statements took the partial path"
     );
 }

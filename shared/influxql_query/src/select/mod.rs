@@ -6,8 +6,10 @@
 //!   ──► Schema (union of their fields and tags) ──► fields::expand (wildcards, regexes)
 //!   ──► condition::split (time range | row filter)
 //!   per measurement (name order):
-//!     fetch::fetch_series (DataFusion: time-pruned scan of tags + needed fields, filtered by
-//!       prefilter: the WHERE's tag / numeric-field comparisons DataFusion can apply)
+//!     partials (GROUP BY time count/min/max/sum/mean: DataFusion reduces, 1.x's combine)
+//!     | fetch::fetch_series (DataFusion: time-pruned scan of tags + needed fields, filtered by
+//!       prefilter: the WHERE's tag / numeric-field comparisons DataFusion can apply; the range
+//!       narrowed first for a raw LIMIT 1: narrow)
 //!     ──► groups by the GROUP BY tags ──► raw::rows | aggregate::rows | transform::rows
 //!   ──► series (measurement, group tags) ──► SLIMIT / SOFFSET ──► [Series]
 //! ```
@@ -18,6 +20,7 @@ pub(crate) mod compile;
 pub(crate) mod fields;
 pub(crate) mod functions;
 mod holt_winters;
+mod narrow;
 mod order;
 mod partials;
 mod prefilter;
@@ -279,7 +282,30 @@ pub(crate) async fn execute(
             }
             continue;
         }
-        let series = fetch_series(ctx, name, &tags, &fetch, plan.fetch_range(), prefilter).await?;
+        let mut range = plan.fetch_range();
+        let exact = plan
+            .filter
+            .as_ref()
+            .is_some_and(|f| prefilter::exact(f, &table_schema));
+        if narrow::eligible(&plan, exact) {
+            let read: Vec<String> = output_fields
+                .iter()
+                .filter(|f| table_schema.fields.contains_key(*f))
+                .cloned()
+                .collect();
+            range = narrow::narrow(
+                ctx,
+                name,
+                &tags,
+                &compiled.dims.resolve(tags.iter()),
+                &read,
+                range,
+                prefilter.clone(),
+                stmt.time_ascending(),
+            )
+            .await?;
+        }
+        let series = fetch_series(ctx, name, &tags, &fetch, range, prefilter).await?;
         let data = Data {
             field_index: fetch
                 .iter()

@@ -56,7 +56,7 @@ pub(super) struct Call {
 
 /// The calls of `plan` when this path answers it for a measurement of `schema`, else `None`.
 pub(super) fn eligible(plan: &Plan<'_>, schema: &Schema) -> Option<(Vec<Expr>, Vec<Call>)> {
-    if !crate::PARTIAL_AGGREGATES.load(std::sync::atomic::Ordering::Relaxed) {
+    if !crate::PUSHDOWN.load(std::sync::atomic::Ordering::Relaxed) {
         return None;
     }
     let compiled = plan.compiled;
@@ -172,7 +172,7 @@ pub(super) async fn groups(
     let Some((every, offset)) = plan.compiled.interval else {
         return Ok(Vec::new());
     };
-    crate::PARTIAL_AGGREGATE_STATEMENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    crate::PUSHDOWN_STATEMENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let per_series = calls
         .iter()
         .any(|c| matches!(c.func, Func::Sum | Func::Mean));
