@@ -268,6 +268,7 @@ pub(crate) async fn execute(
                 &plan,
                 &exprs,
                 &calls,
+                &table_schema,
                 prefilter,
             )
             .await?;

@@ -5,12 +5,14 @@
 //!
 //! ```text
 //! eligible? aggregate, GROUP BY time (UTC), every field an expression over
-//!   count|min|max(integer or float field), sum|mean(integer field), WHERE only tag
-//!   comparisons the scan applies exactly (prefilter::exact)
+//!   count|min|max|sum|mean(integer or float field), WHERE only tag comparisons the scan
+//!   applies exactly (prefilter::exact)
 //! DataFusion: scan (time range, prefilter)
 //!   GROUP BY [every tag + shard group, when a mean/sum needs 1.x's per-series partials
 //!             | the GROUP BY tags otherwise], window = floor((t − offset) / every)·every + offset
-//!   aggregates: count(f) per field, min(f) / max(f) / sum(f) as called
+//!   aggregates: count(f) per field, min(f) / max(f) / sum(f) as called; a float sum depends
+//!   on the order of its terms, so a float field's values come as array_agg(f ORDER BY time)
+//!   and are added in 1.x's order (the series' time order, reversed for ORDER BY time DESC)
 //! rows ──► output groups (GROUP BY tag values) ──► per call, per window:
 //!   count Σ · min/max extreme · sum/mean: per (shard group, series, window) partials
 //!   ──► pushdown::combine_windows (merge order, 1.x's levels)
@@ -19,8 +21,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use arrow::array::{Array, ArrayRef, Float64Array, Int64Array};
-use datafusion::functions_aggregate::expr_fn::{count, max, min, sum};
+use arrow::array::{Array, ArrayRef, Float64Array, Int64Array, ListArray};
+use datafusion::functions_aggregate::expr_fn::{array_agg, count, max, min, sum};
+use datafusion::logical_expr::ExprFunctionExt;
 use datafusion::logical_expr::cast;
 use datafusion::prelude::{Expr as DfExpr, SessionContext, col, ident, lit};
 use datafusion::scalar::ScalarValue;
@@ -109,9 +112,8 @@ pub(super) fn eligible(plan: &Plan<'_>, schema: &Schema) -> Option<(Vec<Expr>, V
             ("count", FieldKind::Float | FieldKind::Integer) => Func::Count,
             ("min", FieldKind::Float | FieldKind::Integer) => Func::Min,
             ("max", FieldKind::Float | FieldKind::Integer) => Func::Max,
-            // A float sum depends on the order of its terms: 1.x's is the slow path's.
-            ("sum", FieldKind::Integer) => Func::Sum,
-            ("mean", FieldKind::Integer) => Func::Mean,
+            ("sum", FieldKind::Float | FieldKind::Integer) => Func::Sum,
+            ("mean", FieldKind::Float | FieldKind::Integer) => Func::Mean,
             _ => return None,
         };
         calls.push(Call {
@@ -167,6 +169,7 @@ pub(super) async fn groups(
     plan: &Plan<'_>,
     exprs: &[Expr],
     calls: &[Call],
+    plan_schema: &Schema,
     prefilter: Option<DfExpr>,
 ) -> Result<Vec<(BTreeMap<String, String>, Vec<Vec<Value>>)>, ExecError> {
     let Some((every, offset)) = plan.compiled.interval else {
@@ -207,6 +210,8 @@ pub(super) async fn groups(
     let mut group: Vec<DfExpr> = key_tags.iter().map(|k| ident(k)).collect();
     group.push(bucket(t.clone(), SHARD_GROUP_STEP, SHARD_ORIGIN_NS).alias("__shard"));
     group.push(bucket(t, every, offset).alias("__window"));
+    let float_of = |f: &str| matches!(plan_schema.fields.get(f), Some(FieldKind::Float));
+    let ascending = plan.stmt.time_ascending();
     let mut aggs: Vec<DfExpr> = fields
         .iter()
         .enumerate()
@@ -217,6 +222,10 @@ pub(super) async fn groups(
         let a = match c.func {
             Func::Min => min(f),
             Func::Max => max(f),
+            Func::Sum | Func::Mean if float_of(&c.field) => array_agg(f.clone())
+                .order_by(vec![col("time").sort(ascending, true)])
+                .filter(f.is_not_null())
+                .build()?,
             Func::Sum | Func::Mean => sum(f),
             Func::Count => continue,
         };
@@ -295,7 +304,6 @@ pub(super) async fn groups(
         matches!(s, Source::Measurement(m) if matches!(m.name, Some(MeasurementName::Regex(_))))
     });
     let levels = 3 + usize::from(regex_source);
-    let ascending = plan.stmt.time_ascending();
     let field_of = |c: &Call| fields.iter().position(|f| *f == c.field).unwrap_or(0);
 
     let mut out = Vec::new();
@@ -432,12 +440,12 @@ fn combined(
     let mut partials: BTreeMap<i64, Vec<BTreeMap<i64, Partial>>> = BTreeMap::new();
     for (k, row) in &with_field {
         let n = row.counts[fi];
-        let Value::Integer(s) = row.values[ci] else {
-            continue;
-        };
-        let partial = match kind {
-            Kind::Sum => Partial::Integer(s, n as u64),
-            Kind::Mean => Partial::Float(s as f64 / n as f64, n as u64),
+        let partial = match (&row.values[ci], kind) {
+            (Value::Integer(s), Kind::Sum) => Partial::Integer(*s, n as u64),
+            (Value::Integer(s), Kind::Mean) => Partial::Float(*s as f64 / n as f64, n as u64),
+            (Value::Float(s), Kind::Sum) => Partial::Float(*s, n as u64),
+            (Value::Float(s), Kind::Mean) => Partial::Float(*s / n as f64, n as u64),
+            _ => continue,
         };
         partials
             .entry(row.shard)
@@ -447,10 +455,22 @@ fn combined(
     combine_windows(kind, partials, ascending, levels)
 }
 
-/// Row `r` of a min / max / sum column as a value of its type.
+/// Row `r` of a min / max / sum column as a value of its type; a float field's values (a
+/// list in the order 1.x adds them) as their sum, added one after the other.
 fn number(a: &ArrayRef, r: usize) -> Value {
     if a.is_null(r) {
         return Value::Null;
+    }
+    if let Some(list) = a.as_any().downcast_ref::<ListArray>() {
+        let values = list.value(r);
+        let Some(values) = values.as_any().downcast_ref::<Float64Array>() else {
+            return Value::Null;
+        };
+        let mut s = 0.0;
+        for v in values.iter().flatten() {
+            s += v;
+        }
+        return Value::Float(s);
     }
     if let Some(x) = a.as_any().downcast_ref::<Int64Array>() {
         Value::Integer(x.value(r))
