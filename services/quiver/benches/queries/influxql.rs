@@ -463,18 +463,20 @@ pub(super) async fn bench(config: &Config, setup: &Setup) -> Result<(), BenchErr
         let body: serde_json::Value = serde_json::from_slice(&body)
             .map_err(|e| BenchError::Setup(format!("{}: /query body: {e}", case.name)))?;
         if status != 200 {
-            return Err(BenchError::Setup(format!("{}: /query {status}: {body}", case.name)));
+            return Err(BenchError::Setup(format!(
+                "{}: /query {status}: {body}",
+                case.name
+            )));
         }
         let iql = influxql_rows(&body).map_err(|message| BenchError::Check {
             query: case.name.to_owned(),
             message,
         })?;
-        let sql = sql_rows(&clients.sql(&(case.sql)(0)).await?).map_err(|message| {
-            BenchError::Check {
+        let sql =
+            sql_rows(&clients.sql(&(case.sql)(0)).await?).map_err(|message| BenchError::Check {
                 query: case.name.to_owned(),
                 message,
-            }
-        })?;
+            })?;
         let answer_rows = compare(case.name, &iql, &sql)?;
 
         let mut times: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
