@@ -9,6 +9,8 @@
 //!     fetch::fetch_series (DataFusion: time-pruned scan of tags + needed fields)
 //!     ──► groups by the GROUP BY tags ──► raw::rows | aggregate::rows | transform::rows
 //!   ──► series (measurement, group tags) ──► SLIMIT / SOFFSET ──► [Series]
+//! FROM (SELECT …) ──► subquery:: (the inner statements run as cursors, the outer over their
+//!   rows; an inner statement over measurements runs here with the outer's options, `SubOpts`)
 //! ```
 
 mod aggregate;
@@ -20,6 +22,7 @@ mod holt_winters;
 mod order;
 mod pushdown;
 mod raw;
+mod subquery;
 mod transform;
 mod types;
 
@@ -44,8 +47,21 @@ pub(crate) struct Data<'a> {
     pub(crate) series: Vec<SeriesData>,
     /// Column position of each fetched field.
     pub(crate) field_index: HashMap<String, usize>,
-    /// The measurement's own tags.
+    /// The measurement's own tags (a subquery's: its GROUP BY tags).
     pub(crate) tags: Vec<String>,
+    /// Set when the series are the rows of subqueries (`subquery::Rows`).
+    pub(crate) sub: Option<subquery::Rows>,
+}
+
+impl Data<'_> {
+    /// The order in which 1.x's iterators hand row `i` of series `s` on, among rows of equal
+    /// time: the series' key order, or for subquery rows their place in the cursor.
+    pub(crate) fn seq(&self, s: usize, i: usize) -> usize {
+        match &self.sub {
+            Some(sub) => sub.pos[s][i],
+            None => s,
+        }
+    }
 }
 
 /// A row of a series, for expression evaluation.
@@ -60,6 +76,16 @@ pub(crate) struct SeriesRow<'a> {
 impl Row for SeriesRow<'_> {
     fn get(&self, name: &str, data_type: Option<DataType>) -> Value {
         let s = &self.data.series[self.series];
+        if let Some(sub) = &self.data.sub {
+            return sub.get(
+                self.data,
+                self.series,
+                self.row,
+                name,
+                data_type,
+                self.condition,
+            );
+        }
         let tag = || match s.tags.get(name) {
             Some(v) => Value::String(v.clone()),
             None if self.condition => Value::String(String::new()),
@@ -116,10 +142,13 @@ pub(crate) struct Plan<'a> {
     pub(crate) filter: Option<Expr>,
     pub(crate) range: TimeRange,
     pub(crate) now: i64,
+    /// A subquery's raw rows: at most this many per series (1.x's storage-side limit when the
+    /// outer query groups differently).
+    pub(crate) series_cap: Option<usize>,
 }
 
 /// Resolves the sources of `stmt` to measurement names of the session's database, sorted.
-fn measurements(
+pub(crate) fn measurements(
     stmt: &SelectStatement,
     tables: &BTreeMap<String, catalog::TableSchema>,
 ) -> Result<Vec<String>, ExecError> {
@@ -134,7 +163,9 @@ fn measurements(
                 Some(MeasurementName::Name(_)) | None => {}
             },
             Source::Subquery(_) => {
-                return Err(stmt_err("subqueries are not supported yet"));
+                return Err(stmt_err(
+                    "mixing measurements and subqueries in FROM is not supported yet",
+                ));
             }
         }
     }
@@ -179,9 +210,27 @@ pub(crate) async fn execute(
     if stmt.target.is_some() {
         return Err(stmt_err("SELECT INTO is not supported yet"));
     }
+    if subquery::has_subquery(stmt) {
+        return subquery::execute(ctx, tables, stmt, now, None).await;
+    }
+    run(ctx, tables, stmt, now, None).await
+}
+
+/// Runs a SELECT over measurements; `sub`: the options of the outer query when it is a
+/// subquery (its range intersected, the outer's GROUP BY tags added to its grouping).
+pub(crate) async fn run(
+    ctx: &SessionContext,
+    tables: &BTreeMap<String, catalog::TableSchema>,
+    stmt: &SelectStatement,
+    now: i64,
+    sub: Option<&subquery::SubOpts>,
+) -> Result<Vec<Series>, ExecError> {
     let compiled = compile::compile(stmt, now)?;
     let names = measurements(stmt, tables)?;
-    let (filter, range) = condition::split(stmt.condition.as_ref(), now)?;
+    let (filter, mut range) = condition::split(stmt.condition.as_ref(), now)?;
+    if let Some(sub) = sub {
+        range = range.intersect(sub.range);
+    }
     let filter = filter.map(|f| condition::substitute_now(&f, now));
     if let Some(f) = &filter {
         validate_condition(f)?;
@@ -227,6 +276,7 @@ pub(crate) async fn execute(
         filter,
         range,
         now,
+        series_cap: sub.and_then(|s| s.series_cap),
     };
     let mut out = Vec::new();
     for name in &names {
@@ -257,10 +307,17 @@ pub(crate) async fn execute(
                 .collect(),
             series,
             tags,
+            sub: None,
             _marker: std::marker::PhantomData,
         };
-        let dims = compiled.dims.resolve(data.tags.iter());
-        let groups = group_series(&data, &dims, compiled.dims.any());
+        let mut dims = compiled.dims.resolve(data.tags.iter());
+        if let Some(sub) = sub {
+            dims.extend(sub.group_by.iter().cloned());
+            dims.sort();
+            dims.dedup();
+        }
+        let grouped = compiled.dims.any() || sub.is_some_and(|s| !s.group_by.is_empty());
+        let groups = group_series(&data, &dims, grouped);
         for (group_tags, members) in groups {
             let rows = if compiled.aggregate && transform::any(&plan.fields) {
                 transform::rows(&plan, &data, &members)?
@@ -315,7 +372,7 @@ impl Plan<'_> {
 }
 
 /// True when `e` calls a function.
-fn has_call(e: &Expr) -> bool {
+pub(crate) fn has_call(e: &Expr) -> bool {
     match e {
         Expr::Call { .. } => true,
         Expr::Binary { lhs, rhs, .. } => has_call(lhs) || has_call(rhs),
@@ -325,7 +382,7 @@ fn has_call(e: &Expr) -> bool {
 }
 
 /// Function calls are not allowed in a WHERE clause, except math functions.
-fn validate_condition(e: &Expr) -> Result<(), ExecError> {
+pub(crate) fn validate_condition(e: &Expr) -> Result<(), ExecError> {
     match e {
         Expr::Binary { lhs, rhs, .. } => {
             validate_condition(lhs)?;
@@ -354,7 +411,7 @@ fn validate_condition(e: &Expr) -> Result<(), ExecError> {
 }
 
 /// Splits a measurement's series into GROUP BY groups, in the order of their tag values.
-fn group_series(
+pub(crate) fn group_series(
     data: &Data<'_>,
     dims: &[String],
     grouped: bool,

@@ -24,7 +24,7 @@ use super::order::{merge_order, parallel_merge_order, shard_group, sorted_merge_
 
 /// A partial result: value and the number of points behind it.
 #[derive(Debug, Clone, Copy)]
-enum Partial {
+pub(super) enum Partial {
     Float(f64, u64),
     Integer(i64, u64),
 }
@@ -47,7 +47,7 @@ impl Kind {
 }
 
 /// Level 0: one series' points of one window, in iteration order.
-fn reduce_points(kind: Kind, values: &[&Value]) -> Option<Partial> {
+pub(super) fn reduce_points(kind: Kind, values: &[&Value]) -> Option<Partial> {
     let n = values.len() as u64;
     match values.first()? {
         Value::Float(_) => {
@@ -93,7 +93,7 @@ fn reduce_points(kind: Kind, values: &[&Value]) -> Option<Partial> {
 }
 
 /// Levels ≥ 1: partials combined in order.
-fn combine(kind: Kind, parts: &[Partial]) -> Option<Partial> {
+pub(super) fn combine(kind: Kind, parts: &[Partial]) -> Option<Partial> {
     let first = parts.first()?;
     Some(match (kind, first) {
         (Kind::Sum, Partial::Integer(..)) => {

@@ -5,6 +5,7 @@
 //! group's series ──► rows where a field read has a value and WHERE holds
 //!   ──► per 1.x shard group: sorted merge by time as 1.x's heap does it (ties: its heap
 //!       order, then the first auxiliary column (sorted refs) when it is a string)
+//!   (subquery rows: the inner cursor's order)
 //!   ──► evaluate each field expression (tags, fields, math) ──► skip rows whose fields are all
 //!       null ──► ORDER BY time DESC reverses ──► OFFSET, LIMIT (per group)
 //! ```
@@ -89,6 +90,21 @@ pub(super) fn merged(
     aux: &[(String, Option<DataType>)],
 ) -> Vec<(i64, usize, usize)> {
     let ascending = plan.stmt.time_ascending();
+    if data.sub.is_some() {
+        // Subquery rows: the order of the inner cursor.
+        let mut out: Vec<RowRef> = Vec::new();
+        for &s in members {
+            let sd = &data.series[s];
+            out.extend(
+                (0..sd.times.len())
+                    .filter(|&i| read.iter().any(|&c| sd.columns[c][i] != Value::Null))
+                    .filter(|&i| passes(plan, data, s, i))
+                    .map(|i| (sd.times[i], s, i)),
+            );
+        }
+        out.sort_by_key(|&(_, s, i)| data.seq(s, i));
+        return out;
+    }
     // Series in key order (reversed for descending time, as 1.x reverses its tag sets), each
     // with its qualifying rows in iteration order.
     let mut series: Vec<usize> = members.to_vec();
@@ -105,6 +121,9 @@ pub(super) fn merged(
             .collect();
         if !ascending {
             rows.reverse();
+        }
+        if let Some(cap) = plan.series_cap {
+            rows.truncate(cap);
         }
         for i in rows {
             let t = sd.times[i];
