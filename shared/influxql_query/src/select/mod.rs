@@ -297,7 +297,30 @@ pub(crate) async fn run(
         {
             continue;
         }
-        let series = fetch_series(ctx, name, &tags, &fetch, plan.fetch_range()).await?;
+        let mut series = fetch_series(ctx, name, &tags, &fetch, plan.fetch_range()).await?;
+        if let Some(sub) = sub
+            && (stmt.slimit > 0 || stmt.soffset > 0)
+        {
+            // 1.x's SLIMIT / SOFFSET under an outer query: over the tag sets of the
+            // outermost query's GROUP BY tags.
+            let key = |s: &SeriesData| -> Vec<String> {
+                sub.dims
+                    .iter()
+                    .map(|d| s.tags.get(d).cloned().unwrap_or_default())
+                    .collect()
+            };
+            let keys: std::collections::BTreeSet<Vec<String>> = series.iter().map(key).collect();
+            let keep: std::collections::BTreeSet<Vec<String>> = keys
+                .into_iter()
+                .skip(usize::try_from(stmt.soffset).unwrap_or(usize::MAX))
+                .take(if stmt.slimit > 0 {
+                    usize::try_from(stmt.slimit).unwrap_or(usize::MAX)
+                } else {
+                    usize::MAX
+                })
+                .collect();
+            series.retain(|s| keep.contains(&key(s)));
+        }
         let data = Data {
             field_index: fetch
                 .iter()
@@ -317,6 +340,30 @@ pub(crate) async fn run(
             dims.dedup();
         }
         let grouped = compiled.dims.any() || sub.is_some_and(|s| !s.group_by.is_empty());
+        if let Some(sub) = sub.filter(|s| s.split_rows && !compiled.aggregate) {
+            // A raw subquery grouped by more tags than its outer query: 1.x reads the tag sets
+            // of the outer's GROUP BY tags, each row keeping its own tags (one series a row).
+            let order_dims: Vec<String> = sub.dims.clone();
+            for (_, members) in group_series(&data, &order_dims, true) {
+                for (s, row) in raw::rows_by_series(&plan, &data, &members) {
+                    let tags = dims
+                        .iter()
+                        .map(|d| {
+                            let v = data.series[s].tags.get(d).cloned().unwrap_or_default();
+                            (d.clone(), v)
+                        })
+                        .collect();
+                    out.push(Series {
+                        name: Some(name.clone()),
+                        tags,
+                        columns: plan.columns.clone(),
+                        values: vec![row],
+                        partial: false,
+                    });
+                }
+            }
+            continue;
+        }
         let groups = group_series(&data, &dims, grouped);
         for (group_tags, members) in groups {
             let rows = if compiled.aggregate && transform::any(&plan.fields) {
@@ -341,6 +388,9 @@ pub(crate) async fn run(
     // Descending time also walks the series (and measurements) in descending order.
     if !stmt.time_ascending() {
         out.reverse();
+    }
+    if sub.is_some() {
+        return Ok(out);
     }
     let soffset = usize::try_from(stmt.soffset).unwrap_or(usize::MAX);
     let mut out: Vec<Series> = out.into_iter().skip(soffset).collect();

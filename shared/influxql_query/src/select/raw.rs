@@ -23,6 +23,18 @@ use crate::eval::eval;
 
 /// The output rows of one group.
 pub(super) fn rows(plan: &Plan<'_>, data: &Data<'_>, members: &[usize]) -> Vec<Vec<Value>> {
+    rows_by_series(plan, data, members)
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect()
+}
+
+/// The output rows of one group, each with the series it comes from.
+pub(super) fn rows_by_series(
+    plan: &Plan<'_>,
+    data: &Data<'_>,
+    members: &[usize],
+) -> Vec<(usize, Vec<Value>)> {
     let mut schema = Schema::default();
     for f in data.field_index.keys() {
         schema
@@ -69,7 +81,7 @@ pub(super) fn rows(plan: &Plan<'_>, data: &Data<'_>, members: &[usize]) -> Vec<V
         for f in &plan.fields {
             values.push(eval(&f.expr, &row));
         }
-        out.push(values);
+        out.push((s, values));
         if (plan.stmt.limit > 0 || plan.stmt.offset > 0) && out.len() >= limit {
             break;
         }

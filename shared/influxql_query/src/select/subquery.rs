@@ -29,6 +29,7 @@ use super::aggregate::window_start;
 use super::compile::{self, stmt_err};
 use super::fields::{self, FieldKind, Schema, top_bottom_extra};
 use super::functions::Pt;
+use super::order::sorted_merge_order;
 use super::pushdown::{Kind, Partial, combine, reduce_points};
 use super::{Data, Plan, aggregate, group_series, has_call, transform, types, validate_condition};
 use crate::ExecError;
@@ -54,6 +55,9 @@ pub(crate) struct SubOpts {
     pub(crate) interval: Option<(i64, i64)>,
     /// Raw inner rows read per series (1.x's storage-side limit: offset + limit + 1).
     pub(crate) series_cap: Option<usize>,
+    /// A raw inner grouped by more tags than the outer: its rows merged over the outer's
+    /// tag sets, each carrying its own tags (`select::run` answers one series a row).
+    pub(crate) split_rows: bool,
 }
 
 /// The type of a subquery column (1.x's `EvalType`).
@@ -73,6 +77,8 @@ struct SubSchema {
     columns: Vec<(String, ColType)>,
     /// Its GROUP BY tags (wildcards resolved).
     dims: Vec<String>,
+    /// The types of top()/bottom()'s tag arguments (readable by name, not listed by `*`).
+    extra: Vec<(String, ColType)>,
 }
 
 impl SubSchema {
@@ -170,7 +176,12 @@ fn subqueries(stmt: &SelectStatement) -> Result<Vec<&SelectStatement>, ExecError
 fn check_subqueries(stmt: &SelectStatement, ascending: bool, now: i64) -> Result<(), ExecError> {
     for s in &stmt.sources {
         if let Source::Subquery(inner) = s {
-            compile::compile(inner, now)?;
+            // 1.x compiles a subquery with GROUP BY time and fill(null) as fill(none).
+            let mut probe = inner.as_ref().clone();
+            if probe.fill == Fill::Null && has_interval(&probe) {
+                probe.fill = Fill::None;
+            }
+            compile::compile(&probe, now)?;
             if !inner.order_by.is_empty() && inner.time_ascending() != ascending {
                 return Err(stmt_err(
                     "subqueries must be ordered in the same direction as the query itself",
@@ -180,6 +191,14 @@ fn check_subqueries(stmt: &SelectStatement, ascending: bool, now: i64) -> Result
         }
     }
     Ok(())
+}
+
+/// True when `stmt` groups by a positive `time()` interval.
+fn has_interval(stmt: &SelectStatement) -> bool {
+    stmt.dimensions.iter().any(|d| {
+        matches!(&d.expr, Expr::Call { name, args } if name == "time"
+            && matches!(args.first(), Some(Expr::Duration(d)) if *d > 0))
+    })
 }
 
 /// The fields and tags the sources of `stmt` offer, and the tags `GROUP BY *` means.
@@ -217,18 +236,31 @@ fn sub_schema(
     let fields = fields::expand(&compiled.fields, &schema, &dims);
     let names = fields::column_names(&fields);
     let mut columns = Vec::with_capacity(names.len());
+    let mut extra = Vec::new();
     let mut names = names.into_iter();
     for f in &fields {
         if let Some(n) = names.next() {
             columns.push((n, expr_type(&f.expr, &schema)));
         }
-        for _ in top_bottom_extra(f) {
+        for arg in top_bottom_extra(f) {
             if let Some(n) = names.next() {
+                let t = expr_type(
+                    &Expr::VarRef {
+                        name: arg.clone(),
+                        data_type: None,
+                    },
+                    &schema,
+                );
+                extra.push((arg.clone(), t));
                 columns.push((n, ColType::Extra));
             }
         }
     }
-    Ok(SubSchema { columns, dims })
+    Ok(SubSchema {
+        columns,
+        dims,
+        extra,
+    })
 }
 
 /// The subqueries' columns merged as 1.x's `FieldDimensions` merges them (a larger type wins):
@@ -356,13 +388,25 @@ fn expr_type(e: &Expr, schema: &Schema) -> ColType {
     }
 }
 
-/// The outer's type of every name it can read (for 1.x's casts).
-fn name_types(schema: &Schema) -> HashMap<String, DataType> {
-    let mut out: HashMap<String, DataType> = schema
-        .tags
-        .iter()
-        .map(|t| (t.clone(), DataType::Tag))
-        .collect();
+/// The outer's type of every name it can read (for 1.x's casts), top()/bottom()'s tag
+/// arguments included.
+fn name_types(schema: &Schema, subs: &[SubSchema]) -> HashMap<String, DataType> {
+    let mut out: HashMap<String, DataType> = HashMap::new();
+    for s in subs {
+        for (n, t) in &s.extra {
+            let t = match t {
+                ColType::Field(FieldKind::Float) => DataType::Float,
+                ColType::Field(FieldKind::Integer) => DataType::Integer,
+                ColType::Field(FieldKind::Unsigned) => DataType::Unsigned,
+                ColType::Field(FieldKind::String) => DataType::String,
+                ColType::Field(FieldKind::Boolean) => DataType::Boolean,
+                ColType::Tag => DataType::Tag,
+                ColType::Unknown | ColType::Extra => continue,
+            };
+            out.insert(n.clone(), t);
+        }
+    }
+    out.extend(schema.tags.iter().map(|t| (t.clone(), DataType::Tag)));
     for (n, k) in &schema.fields {
         let t = match k {
             FieldKind::Float => DataType::Float,
@@ -448,7 +492,7 @@ pub(crate) fn execute<'a>(
         }
         let mut columns = vec![compiled.time_name.clone()];
         columns.extend(fields::column_names(&fields));
-        let types = name_types(&schema);
+        let types = name_types(&schema, &schemas);
 
         let mut group_by: BTreeSet<String> = dim_tags.iter().cloned().collect();
         if let Some(s) = sub {
@@ -463,6 +507,7 @@ pub(crate) fn execute<'a>(
             soffset: stmt.soffset,
             interval: compiled.interval,
             series_cap: None,
+            split_rows: false,
         };
 
         // The inner cursors, filtered by the outer's WHERE.
@@ -486,17 +531,28 @@ pub(crate) fn execute<'a>(
             }
         }
         if inners.len() > 1 {
-            // 1.x's merge of the subqueries' iterators: name, tags, time.
-            rows.sort_by(|(_, a), (_, b)| {
-                let o = a
-                    .name
-                    .cmp(&b.name)
-                    .then_with(|| {
-                        subset(&a.tags, &opts.group_by).cmp(&subset(&b.tags, &opts.group_by))
-                    })
-                    .then_with(|| a.time.cmp(&b.time));
-                if ascending { o } else { o.reverse() }
-            });
+            // 1.x's sorted merge of the subqueries' iterators: name, tags, time, then the
+            // outer's auxiliary strings; other ties in its heap's order.
+            let aux = super::raw::aux_refs(&fields);
+            let mut inputs: Vec<Vec<(usize, StreamRow, Vec<Value>)>> =
+                (0..inners.len()).map(|_| Vec::new()).collect();
+            for (i, r) in rows {
+                let view = RowView {
+                    row: &r,
+                    schema: &schemas[i],
+                    types: &types,
+                    condition: false,
+                };
+                let a: Vec<Value> = aux.iter().map(|(n, dt)| view.get(n, *dt)).collect();
+                inputs[i].push((i, r, a));
+            }
+            let less = |x: &(usize, StreamRow, Vec<Value>), y: &(usize, StreamRow, Vec<Value>)| {
+                heap_less((&x.1, &x.2), (&y.1, &y.2), &opts.group_by, ascending)
+            };
+            rows = sorted_merge_order(&inputs, less)
+                .into_iter()
+                .map(|(i, p)| (inputs[i][p].0, inputs[i][p].1.clone()))
+                .collect();
         }
 
         if compiled.aggregate {
@@ -527,9 +583,8 @@ fn raw_rows(
     // No iterator when no variable read has a known type (1.x's null cursor).
     let refs = super::raw::aux_refs(fields);
     let known = refs.iter().any(|(name, dt)| match dt {
-        Some(DataType::Field) | None => {
-            schema.fields.contains_key(name) || (dt.is_none() && schema.tags.contains(name))
-        }
+        Some(DataType::Field) => schema.fields.contains_key(name),
+        None => types.contains_key(name),
         Some(_) => true,
     });
     if !known {
@@ -767,6 +822,7 @@ async fn stream(
     let stream_limit = regroup && (limit > 0 || offset > 0);
     let mut run_opts = opts.clone();
     run_opts.series_cap = None;
+    run_opts.split_rows = raw && regroup;
     if stream_limit {
         stmt.limit = 0;
         stmt.offset = 0;
@@ -802,24 +858,29 @@ async fn stream(
             ));
         }
     }
-    // 1.x's cursor order: name, the outermost GROUP BY tags, window (aggregates; raw: time),
-    // then the inner's tags.
-    let window = |t: i64| match (raw, interval) {
-        (true, _) => t,
-        (false, Some((every, offset))) => window_start(t, every, offset, tz),
-        (false, None) => 0,
+    let mut out: Vec<StreamRow> = if raw && (regroup || has_subquery(&stmt)) {
+        // Already in 1.x's order (`SubOpts::split_rows`; a nested raw query keeps the order
+        // of its own cursor).
+        rows.into_iter().map(|(_, r)| r).collect()
+    } else {
+        // 1.x's cursor order: name, the outermost GROUP BY tags, window (aggregates; raw:
+        // time), in the query's direction; then the inner's tags, ascending.
+        let window = |t: i64| match (raw, interval) {
+            (true, _) => t,
+            (false, Some((every, offset))) => window_start(t, every, offset, tz),
+            (false, None) => 0,
+        };
+        rows.sort_by(|(ia, a), (ib, b)| {
+            let o = a
+                .name
+                .cmp(&b.name)
+                .then_with(|| subset(&a.tags, &dims).cmp(&subset(&b.tags, &dims)))
+                .then_with(|| window(a.time).cmp(&window(b.time)));
+            let o = if opts.ascending { o } else { o.reverse() };
+            o.then_with(|| a.tags.cmp(&b.tags)).then_with(|| ia.cmp(ib))
+        });
+        rows.into_iter().map(|(_, r)| r).collect()
     };
-    rows.sort_by(|(ia, a), (ib, b)| {
-        let o = a
-            .name
-            .cmp(&b.name)
-            .then_with(|| subset(&a.tags, &dims).cmp(&subset(&b.tags, &dims)))
-            .then_with(|| window(a.time).cmp(&window(b.time)))
-            .then_with(|| a.tags.cmp(&b.tags));
-        let o = if opts.ascending { o } else { o.reverse() };
-        o.then_with(|| ia.cmp(ib))
-    });
-    let mut out: Vec<StreamRow> = rows.into_iter().map(|(_, r)| r).collect();
     if stream_limit {
         let offset = usize::try_from(offset).unwrap_or(usize::MAX);
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
@@ -838,6 +899,33 @@ async fn stream(
         });
     }
     Ok(out)
+}
+
+/// 1.x's sorted-merge heap order of two rows: name, tags (reduced to `dims`), time, then the
+/// auxiliary values while both are equal strings.
+fn heap_less(
+    a: (&StreamRow, &[Value]),
+    b: (&StreamRow, &[Value]),
+    dims: &BTreeSet<String>,
+    ascending: bool,
+) -> bool {
+    let (x, y) = (a.0, b.0);
+    let ord = x.name.cmp(&y.name).then_with(|| {
+        subset(&x.tags, dims)
+            .cmp(&subset(&y.tags, dims))
+            .then_with(|| x.time.cmp(&y.time))
+    });
+    if ord != std::cmp::Ordering::Equal {
+        return (ord == std::cmp::Ordering::Less) == ascending;
+    }
+    for (v1, v2) in a.1.iter().zip(b.1) {
+        match (v1, v2) {
+            (Value::String(s1), Value::String(s2)) if s1 == s2 => continue,
+            (Value::String(s1), Value::String(s2)) => return (s1 < s2) == ascending,
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// sum() / mean() over subquery rows as 1.x computes them: per subquery, each window's values
