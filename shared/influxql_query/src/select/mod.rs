@@ -385,8 +385,10 @@ pub(crate) async fn run(
             });
         }
     }
-    // Descending time also walks the series (and measurements) in descending order.
-    if !stmt.time_ascending() {
+    // Descending time also walks the series (and measurements) in descending order (rows
+    // answered one series a row are in order already).
+    let split = sub.is_some_and(|s| s.split_rows) && !compiled.aggregate;
+    if !stmt.time_ascending() && !split {
         out.reverse();
     }
     if sub.is_some() {
