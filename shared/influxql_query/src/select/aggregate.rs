@@ -190,7 +190,7 @@ pub(super) fn rows(
                     // The fetch may reach further back for a transformation's
                     // inputs (`super::transform`); other calls keep their range.
                     if *v == Value::Null
-                        || !in_range(&plan.range, series.times[i])
+                        || (data.sub.is_none() && !in_range(&plan.range, series.times[i]))
                         || !passes(plan, data, s, i)
                     {
                         continue;

@@ -225,7 +225,7 @@ pub(crate) async fn run(
     now: i64,
     sub: Option<&subquery::SubOpts>,
 ) -> Result<Vec<Series>, ExecError> {
-    let compiled = compile::compile(stmt, now)?;
+    let compiled = compile::compile_with(stmt, now, sub.and_then(|s| s.interval))?;
     let names = measurements(stmt, tables)?;
     let (filter, mut range) = condition::split(stmt.condition.as_ref(), now)?;
     if let Some(sub) = sub {

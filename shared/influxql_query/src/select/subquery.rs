@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use datafusion::prelude::SessionContext;
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use influxql::ast::{DataType, Dimension, Expr, Fill, SelectStatement, SortField, Source};
+use influxql::ast::{DataType, Expr, Fill, SelectStatement, SortField, Source};
 use v1_query::result::{Series, Value};
 
 use super::aggregate::window_start;
@@ -172,8 +172,14 @@ fn subqueries(stmt: &SelectStatement) -> Result<Vec<&SelectStatement>, ExecError
         .collect()
 }
 
-/// 1.x compiles every subquery once the outer statement compiled.
-fn check_subqueries(stmt: &SelectStatement, ascending: bool, now: i64) -> Result<(), ExecError> {
+/// 1.x compiles every subquery once the outer statement compiled (`interval`: the outer's
+/// GROUP BY time, which a subquery without one inherits).
+fn check_subqueries(
+    stmt: &SelectStatement,
+    ascending: bool,
+    interval: Option<(i64, i64)>,
+    now: i64,
+) -> Result<(), ExecError> {
     for s in &stmt.sources {
         if let Source::Subquery(inner) = s {
             // 1.x compiles a subquery with GROUP BY time and fill(null) as fill(none).
@@ -181,13 +187,13 @@ fn check_subqueries(stmt: &SelectStatement, ascending: bool, now: i64) -> Result
             if probe.fill == Fill::Null && has_interval(&probe) {
                 probe.fill = Fill::None;
             }
-            compile::compile(&probe, now)?;
+            let compiled = compile::compile_with(&probe, now, interval)?;
             if !inner.order_by.is_empty() && inner.time_ascending() != ascending {
                 return Err(stmt_err(
                     "subqueries must be ordered in the same direction as the query itself",
                 ));
             }
-            check_subqueries(inner, ascending, now)?;
+            check_subqueries(inner, ascending, compiled.interval, now)?;
         }
     }
     Ok(())
@@ -205,12 +211,13 @@ fn has_interval(stmt: &SelectStatement) -> bool {
 fn source_schema(
     stmt: &SelectStatement,
     tables: &BTreeMap<String, catalog::TableSchema>,
+    interval: Option<(i64, i64)>,
     now: i64,
 ) -> Result<(Schema, Vec<String>), ExecError> {
     if has_subquery(stmt) {
         let subs = subqueries(stmt)?
             .into_iter()
-            .map(|s| sub_schema(s, tables, now))
+            .map(|s| sub_schema(s, tables, interval, now))
             .collect::<Result<Vec<_>, _>>()?;
         return Ok(union(&subs));
     }
@@ -228,13 +235,19 @@ fn source_schema(
 fn sub_schema(
     stmt: &SelectStatement,
     tables: &BTreeMap<String, catalog::TableSchema>,
+    interval: Option<(i64, i64)>,
     now: i64,
 ) -> Result<SubSchema, ExecError> {
-    let compiled = compile::compile(stmt, now)?;
-    let (schema, avail) = source_schema(stmt, tables, now)?;
+    let compiled = compile::compile_with(stmt, now, interval)?;
+    let (schema, avail) = source_schema(stmt, tables, compiled.interval, now)?;
     let dims = compiled.dims.resolve(avail.iter());
     let fields = fields::expand(&compiled.fields, &schema, &dims);
-    let names = fields::column_names(&fields);
+    // Named as 1.x's `Field.Name()` names them (repeated names not numbered: the first
+    // column of a name is the one read), top()/bottom()'s tag arguments by their own names.
+    let names: Vec<String> = fields
+        .iter()
+        .flat_map(|f| std::iter::once(fields::field_name(f)).chain(top_bottom_extra(f)))
+        .collect();
     let mut columns = Vec::with_capacity(names.len());
     let mut extra = Vec::new();
     let mut names = names.into_iter();
@@ -460,10 +473,10 @@ pub(crate) fn execute<'a>(
     sub: Option<&'a SubOpts>,
 ) -> BoxFuture<'a, Result<Vec<Series>, ExecError>> {
     async move {
-        let compiled = compile::compile(stmt, now)?;
+        let compiled = compile::compile_with(stmt, now, sub.and_then(|s| s.interval))?;
         let inners = subqueries(stmt)?;
         let ascending = stmt.time_ascending();
-        check_subqueries(stmt, ascending, now)?;
+        check_subqueries(stmt, ascending, compiled.interval, now)?;
         let (filter, mut range) = condition::split(stmt.condition.as_ref(), now)?;
         let filter = filter.map(|f| condition::substitute_now(&f, now));
         if let Some(f) = &filter {
@@ -481,7 +494,7 @@ pub(crate) fn execute<'a>(
 
         let schemas = inners
             .iter()
-            .map(|s| sub_schema(s, tables, now))
+            .map(|s| sub_schema(s, tables, compiled.interval, now))
             .collect::<Result<Vec<_>, _>>()?;
         let (schema, avail) = union(&schemas);
         let dim_tags = compiled.dims.resolve(avail.iter());
@@ -780,7 +793,7 @@ async fn stream(
     opts: &SubOpts,
     schema: &SubSchema,
 ) -> Result<Vec<StreamRow>, ExecError> {
-    let compiled = compile::compile(inner, now)?;
+    let compiled = compile::compile_with(inner, now, opts.interval)?;
     let raw = !compiled.aggregate;
     let mut stmt = inner.clone();
     stmt.order_by = if opts.ascending {
@@ -791,24 +804,11 @@ async fn stream(
             ascending: false,
         }]
     };
-    // An aggregate subquery: fill(null) is fill(none) (1.x leaves the nulls out), and without
-    // a GROUP BY time of its own it takes the outer's.
-    let mut interval = compiled.interval;
-    if !raw {
-        if stmt.fill == Fill::Null {
-            stmt.fill = Fill::None;
-        }
-        if interval.is_none()
-            && let Some((every, offset)) = opts.interval
-        {
-            stmt.dimensions.push(Dimension {
-                expr: Expr::Call {
-                    name: "time".to_owned(),
-                    args: vec![Expr::Duration(every), Expr::Duration(offset)],
-                },
-            });
-            interval = Some((every, offset));
-        }
+    // An aggregate subquery: fill(null) is fill(none) (1.x leaves the nulls out); without a
+    // GROUP BY time of its own it takes the outer's (`compile::compile_with`).
+    let interval = compiled.interval;
+    if !raw && stmt.fill == Fill::Null {
+        stmt.fill = Fill::None;
     }
     stmt.slimit = stmt.slimit.saturating_add(opts.slimit);
     stmt.soffset = stmt.soffset.saturating_add(opts.soffset);
