@@ -364,6 +364,48 @@ pub(crate) async fn run(
             }
             continue;
         }
+        if let Some(sub) = sub.filter(|s| s.split_rows && compiled.aggregate) {
+            // A transformation without GROUP BY time, grouped by more tags than its outer
+            // query: 1.x streams it over the merged points of the outer's tag sets, so its
+            // rows come out in the order of the points that produced them.
+            let mut rows: Vec<(BTreeMap<String, String>, Vec<Value>)> = Vec::new();
+            for (group_tags, members) in group_series(&data, &dims, true) {
+                for r in transform::rows(&plan, &data, &members)? {
+                    rows.push((group_tags.clone(), r));
+                }
+            }
+            let read: Vec<usize> = data.field_index.values().copied().collect();
+            let mut rank: HashMap<(Vec<String>, i64), usize> = HashMap::new();
+            for (_, members) in group_series(&data, &sub.dims, true) {
+                for (t, s, _) in raw::merged(&plan, &data, &members, &read, &[]) {
+                    let key = dims
+                        .iter()
+                        .map(|d| data.series[s].tags.get(d).cloned().unwrap_or_default())
+                        .collect();
+                    let n = rank.len();
+                    rank.entry((key, t)).or_insert(n);
+                }
+            }
+            let place = |(tags, row): &(BTreeMap<String, String>, Vec<Value>)| {
+                let t = match row.first() {
+                    Some(Value::Time(t)) => *t,
+                    _ => 0,
+                };
+                let key: Vec<String> = tags.values().cloned().collect();
+                rank.get(&(key, t)).copied().unwrap_or(usize::MAX)
+            };
+            rows.sort_by_key(place);
+            for (tags, row) in rows {
+                out.push(Series {
+                    name: Some(name.clone()),
+                    tags,
+                    columns: plan.columns.clone(),
+                    values: vec![row],
+                    partial: false,
+                });
+            }
+            continue;
+        }
         let groups = group_series(&data, &dims, grouped);
         for (group_tags, members) in groups {
             let rows = if compiled.aggregate && transform::any(&plan.fields) {
@@ -387,7 +429,7 @@ pub(crate) async fn run(
     }
     // Descending time also walks the series (and measurements) in descending order (rows
     // answered one series a row are in order already).
-    let split = sub.is_some_and(|s| s.split_rows) && !compiled.aggregate;
+    let split = sub.is_some_and(|s| s.split_rows);
     if !stmt.time_ascending() && !split {
         out.reverse();
     }

@@ -822,7 +822,10 @@ async fn stream(
     let stream_limit = regroup && (limit > 0 || offset > 0);
     let mut run_opts = opts.clone();
     run_opts.series_cap = None;
-    run_opts.split_rows = raw && regroup;
+    // Raw rows, and transformations without GROUP BY time (1.x streams them), come out of
+    // the merge of the outer's tag sets.
+    let streamed = raw || (interval.is_none() && transform::any(&compiled.fields));
+    run_opts.split_rows = streamed && regroup && !has_subquery(&stmt);
     if stream_limit {
         stmt.limit = 0;
         stmt.offset = 0;
@@ -858,7 +861,7 @@ async fn stream(
             ));
         }
     }
-    let mut out: Vec<StreamRow> = if raw && (regroup || has_subquery(&stmt)) {
+    let mut out: Vec<StreamRow> = if run_opts.split_rows || (raw && has_subquery(&stmt)) {
         // Already in 1.x's order (`SubOpts::split_rows`; a nested raw query keeps the order
         // of its own cursor).
         rows.into_iter().map(|(_, r)| r).collect()
