@@ -7,10 +7,14 @@
 //!       EvalType of a subquery: inner field names; tags = inner GROUP BY tags)
 //!   ──► outer fields expanded and type-checked against them
 //!   per subquery source: stream(inner, SubOpts { outer's GROUP BY tags, time range, order,
-//!       interval, SLIMIT }) ──► select::run (inner over measurements) | execute (nested)
-//!     ──► rows (name, tags, time, values) in 1.x's cursor order: name, the outermost GROUP BY
-//!         tags, window (aggregate) | time (raw), the inner's tags ──► inner LIMIT / OFFSET
-//!   ──► outer WHERE per row (a column by name, else a tag) ──► merged by (name, tags, time)
+//!       interval (compile::compile_with), SLIMIT }) ──► select::run (inner over
+//!       measurements) | execute (nested)
+//!     ──► rows (name, tags, time, values) in 1.x's cursor order: raw rows and streamed
+//!         transformations merged over the outermost query's tag sets (split_rows: heap
+//!         order); aggregates by name, the outermost GROUP BY tags, window, the inner's tags
+//!     ──► inner LIMIT / OFFSET (restarting at every change of tags when regrouped)
+//!   ──► outer WHERE per row (a column by name, else a tag) ──► sources merged by (name,
+//!       tags, time) in heap order
 //!   raw:       each row a point, the fields over its columns (unknown names null)
 //!              ──► series per (name, outer's GROUP BY tags) ──► OFFSET / LIMIT per series
 //!   aggregate: Data (a series per inner (name, tags), rows in cursor order)
