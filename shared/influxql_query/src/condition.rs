@@ -28,7 +28,8 @@ pub(crate) struct TimeRange {
 }
 
 impl TimeRange {
-    fn intersect(self, other: TimeRange) -> TimeRange {
+    /// The range both allow.
+    pub(crate) fn intersect(self, other: TimeRange) -> TimeRange {
         TimeRange {
             min: match (self.min, other.min) {
                 (Some(a), Some(b)) => Some(a.max(b)),

@@ -120,6 +120,7 @@ pub(super) fn call_points(
         filter: plan.filter.clone(),
         range,
         now: plan.now,
+        series_cap: plan.series_cap,
     };
     Ok(rows(&sub, data, members)?
         .into_iter()
@@ -189,7 +190,7 @@ pub(super) fn rows(
                     // The fetch may reach further back for a transformation's
                     // inputs (`super::transform`); other calls keep their range.
                     if *v == Value::Null
-                        || !in_range(&plan.range, series.times[i])
+                        || (data.sub.is_none() && !in_range(&plan.range, series.times[i]))
                         || !passes(plan, data, s, i)
                     {
                         continue;
@@ -202,7 +203,7 @@ pub(super) fn rows(
                 }
             }
         }
-        pts.sort_by_key(|p| (p.time, p.src.0));
+        pts.sort_by_key(|p| (p.time, data.seq(p.src.0, p.src.1)));
         inputs.push(pts);
     }
     if inputs.iter().all(Vec::is_empty) {
@@ -227,7 +228,8 @@ pub(super) fn rows(
     for (c, pts) in calls.iter().zip(inputs.iter_mut()) {
         let plain = matches!(c, Expr::Call { args, .. } if matches!(args.first(), Some(Expr::VarRef { .. })));
         let name = call_name(c);
-        if plain && interval.is_none() && (name == "first" || name == "last") {
+        if plain && interval.is_none() && (name == "first" || name == "last") && data.sub.is_none()
+        {
             let tie = |a: &Pt, b: &Pt| aux_tie(&aux, data, a, b, name == "first");
             let offset = usize::try_from(plan.stmt.offset).unwrap_or(0);
             *pts = first_last_candidates(pts, members, name == "last", offset, tie);
@@ -241,7 +243,13 @@ pub(super) fn rows(
                 },
                 _ => 1_000_000_000.0,
             };
-            let ordered = merge_ordered(pts, members, ascending);
+            let ordered = if data.sub.is_some() {
+                let mut v = pts.clone();
+                v.sort_by_key(|p| data.seq(p.src.0, p.src.1));
+                v
+            } else {
+                merge_ordered(pts, members, ascending)
+            };
             let windows_of = |t: i64| match interval {
                 Some((every, offset)) => {
                     let ws = window_start(t, every, offset, tz);
@@ -269,6 +277,9 @@ pub(super) fn rows(
         integral_calls.push(false);
         integral_time.push(None);
         pushed.push(match Kind::of(name) {
+            Some(kind) if plain && data.sub.is_some() => {
+                Some(super::subquery::reduce_windows(kind, pts, data, window_of))
+            }
             Some(kind) if plain => {
                 let with_field: Vec<usize> = call_input(c)
                     .and_then(|(f, _)| data.field_index.get(&f).copied())

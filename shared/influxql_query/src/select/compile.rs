@@ -2,7 +2,7 @@
 //! texts) and records what execution needs: the kind of query, the calls, the interval.
 //!
 //! ```text
-//! SelectStatement ──► compile ──► Compiled { fields (time stripped), time column name,
+//! SelectStatement ──► compile_with ──► Compiled { fields (time stripped), time column name,
 //!                                  calls (deduplicated), selector?, interval + offset,
 //!                                  tag dimensions, top/bottom } | ExecError::Statement(text)
 //! ```
@@ -82,12 +82,23 @@ struct State {
     top_bottom: Option<String>,
     aux: bool,
     interval: bool,
+    /// The interval is the outer query's.
+    inherited: bool,
     limit: u64,
 }
 
-/// Compiles `stmt` (validation only; wildcards are expanded later against the schema).
-pub(crate) fn compile(stmt: &SelectStatement, now: i64) -> Result<Compiled, ExecError> {
-    let (interval, dims) = compile_dimensions(&stmt.dimensions, now)?;
+/// Compiles `stmt` (validation only; wildcards are expanded later against the schema); for a
+/// subquery, under an outer query's GROUP BY time interval (`inherited`): without
+/// one of its own, an aggregate subquery takes it (1.x's `InheritedInterval`: transformations
+/// of fields stay allowed, and a raw subquery is not asked for an aggregate).
+pub(crate) fn compile_with(
+    stmt: &SelectStatement,
+    now: i64,
+    inherited: Option<(i64, i64)>,
+) -> Result<Compiled, ExecError> {
+    let (own, dims) = compile_dimensions(&stmt.dimensions, now)?;
+    let inherited = if own.is_none() { inherited } else { None };
+    let interval = own;
     let mut time_name = "time".to_owned();
     let mut fields = Vec::new();
     let mut st = State {
@@ -96,7 +107,8 @@ pub(crate) fn compile(stmt: &SelectStatement, now: i64) -> Result<Compiled, Exec
         has_distinct: false,
         top_bottom: None,
         aux: false,
-        interval: interval.is_some(),
+        interval: interval.is_some() || inherited.is_some(),
+        inherited: inherited.is_some(),
         limit: stmt.limit,
     };
     for f in &stmt.fields {
@@ -152,7 +164,11 @@ pub(crate) fn compile(stmt: &SelectStatement, now: i64) -> Result<Compiled, Exec
     Ok(Compiled {
         time_name,
         fields,
-        interval,
+        interval: if st.calls > 0 {
+            interval.or(inherited)
+        } else {
+            interval
+        },
         dims,
         aggregate: st.calls > 0,
     })
@@ -566,7 +582,7 @@ fn transform_input(
             compile_expr(arg, allow_wildcard, st)
         }
         _ => {
-            if st.interval {
+            if st.interval && !st.inherited {
                 return Err(stmt_err(format!(
                     "aggregate function required inside the call to {name}"
                 )));

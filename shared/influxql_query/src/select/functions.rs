@@ -408,6 +408,14 @@ pub(crate) fn top_bottom(
         }
     });
     candidates.truncate(n);
-    candidates.sort_by(|a, b| a.time.cmp(&b.time).then(cmp_values(&b.value, &a.value)));
+    // 1.x's emit order: by time, equal times by value (top: largest first; bottom: smallest).
+    candidates.sort_by(|a, b| {
+        let by_value = cmp_values(&b.value, &a.value);
+        a.time.cmp(&b.time).then(if name == "top" {
+            by_value
+        } else {
+            by_value.reverse()
+        })
+    });
     Ok(candidates.into_iter().map(|p| sel(p, true)).collect())
 }

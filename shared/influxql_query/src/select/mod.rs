@@ -12,6 +12,8 @@
 //!       narrowed first for a raw LIMIT 1: narrow)
 //!     ──► groups by the GROUP BY tags ──► raw::rows | aggregate::rows | transform::rows
 //!   ──► series (measurement, group tags) ──► SLIMIT / SOFFSET ──► [Series]
+//! FROM (SELECT …) ──► subquery:: (the inner statements run as cursors, the outer over their
+//!   rows; an inner statement over measurements runs here with the outer's options, `SubOpts`)
 //! ```
 
 mod aggregate;
@@ -26,6 +28,7 @@ mod partials;
 mod prefilter;
 mod pushdown;
 mod raw;
+mod subquery;
 mod transform;
 mod types;
 
@@ -50,8 +53,21 @@ pub(crate) struct Data<'a> {
     pub(crate) series: Vec<SeriesData>,
     /// Column position of each fetched field.
     pub(crate) field_index: HashMap<String, usize>,
-    /// The measurement's own tags.
+    /// The measurement's own tags (a subquery's: its GROUP BY tags).
     pub(crate) tags: Vec<String>,
+    /// Set when the series are the rows of subqueries (`subquery::Rows`).
+    pub(crate) sub: Option<subquery::Rows>,
+}
+
+impl Data<'_> {
+    /// The order in which 1.x's iterators hand row `i` of series `s` on, among rows of equal
+    /// time: the series' key order, or for subquery rows their place in the cursor.
+    pub(crate) fn seq(&self, s: usize, i: usize) -> usize {
+        match &self.sub {
+            Some(sub) => sub.pos[s][i],
+            None => s,
+        }
+    }
 }
 
 /// A row of a series, for expression evaluation.
@@ -66,6 +82,16 @@ pub(crate) struct SeriesRow<'a> {
 impl Row for SeriesRow<'_> {
     fn get(&self, name: &str, data_type: Option<DataType>) -> Value {
         let s = &self.data.series[self.series];
+        if let Some(sub) = &self.data.sub {
+            return sub.get(
+                self.data,
+                self.series,
+                self.row,
+                name,
+                data_type,
+                self.condition,
+            );
+        }
         let tag = || match s.tags.get(name) {
             Some(v) => Value::String(v.clone()),
             None if self.condition => Value::String(String::new()),
@@ -122,10 +148,13 @@ pub(crate) struct Plan<'a> {
     pub(crate) filter: Option<Expr>,
     pub(crate) range: TimeRange,
     pub(crate) now: i64,
+    /// A subquery's raw rows: at most this many per series (1.x's storage-side limit when the
+    /// outer query groups differently).
+    pub(crate) series_cap: Option<usize>,
 }
 
 /// Resolves the sources of `stmt` to measurement names of the session's database, sorted.
-fn measurements(
+pub(crate) fn measurements(
     stmt: &SelectStatement,
     tables: &BTreeMap<String, catalog::TableSchema>,
 ) -> Result<Vec<String>, ExecError> {
@@ -140,7 +169,9 @@ fn measurements(
                 Some(MeasurementName::Name(_)) | None => {}
             },
             Source::Subquery(_) => {
-                return Err(stmt_err("subqueries are not supported yet"));
+                return Err(stmt_err(
+                    "mixing measurements and subqueries in FROM is not supported yet",
+                ));
             }
         }
     }
@@ -185,9 +216,27 @@ pub(crate) async fn execute(
     if stmt.target.is_some() {
         return Err(stmt_err("SELECT INTO is not supported yet"));
     }
-    let compiled = compile::compile(stmt, now)?;
+    if subquery::has_subquery(stmt) {
+        return subquery::execute(ctx, tables, stmt, now, None).await;
+    }
+    run(ctx, tables, stmt, now, None).await
+}
+
+/// Runs a SELECT over measurements; `sub`: the options of the outer query when it is a
+/// subquery (its range intersected, the outer's GROUP BY tags added to its grouping).
+pub(crate) async fn run(
+    ctx: &SessionContext,
+    tables: &BTreeMap<String, catalog::TableSchema>,
+    stmt: &SelectStatement,
+    now: i64,
+    sub: Option<&subquery::SubOpts>,
+) -> Result<Vec<Series>, ExecError> {
+    let compiled = compile::compile_with(stmt, now, sub.and_then(|s| s.interval))?;
     let names = measurements(stmt, tables)?;
-    let (filter, range) = condition::split(stmt.condition.as_ref(), now)?;
+    let (filter, mut range) = condition::split(stmt.condition.as_ref(), now)?;
+    if let Some(sub) = sub {
+        range = range.intersect(sub.range);
+    }
     let filter = filter.map(|f| condition::substitute_now(&f, now));
     if let Some(f) = &filter {
         validate_condition(f)?;
@@ -233,6 +282,7 @@ pub(crate) async fn execute(
         filter,
         range,
         now,
+        series_cap: sub.and_then(|s| s.series_cap),
     };
     let mut out = Vec::new();
     for name in &names {
@@ -257,7 +307,11 @@ pub(crate) async fn execute(
             .filter
             .as_ref()
             .and_then(|f| prefilter::prefilter(f, &table_schema, !compiled.aggregate));
-        if let Some((exprs, calls)) = partials::eligible(&plan, &table_schema) {
+        // The shortcuts answer a statement of its own (a subquery's inner statement takes
+        // its outer's grouping and limits: the row path).
+        if let Some((exprs, calls)) =
+            partials::eligible(&plan, &table_schema).filter(|_| sub.is_none())
+        {
             let dims = compiled.dims.resolve(tags.iter());
             let groups = partials::groups(
                 ctx,
@@ -288,7 +342,7 @@ pub(crate) async fn execute(
             .filter
             .as_ref()
             .is_some_and(|f| prefilter::exact(f, &table_schema));
-        if narrow::eligible(&plan, exact) {
+        if sub.is_none() && narrow::eligible(&plan, exact) {
             let read: Vec<String> = output_fields
                 .iter()
                 .filter(|f| table_schema.fields.contains_key(*f))
@@ -306,7 +360,30 @@ pub(crate) async fn execute(
             )
             .await?;
         }
-        let series = fetch_series(ctx, name, &tags, &fetch, range, prefilter).await?;
+        let mut series = fetch_series(ctx, name, &tags, &fetch, range, prefilter).await?;
+        if let Some(sub) = sub
+            && (stmt.slimit > 0 || stmt.soffset > 0)
+        {
+            // 1.x's SLIMIT / SOFFSET under an outer query: over the tag sets of the
+            // outermost query's GROUP BY tags.
+            let key = |s: &SeriesData| -> Vec<String> {
+                sub.dims
+                    .iter()
+                    .map(|d| s.tags.get(d).cloned().unwrap_or_default())
+                    .collect()
+            };
+            let keys: std::collections::BTreeSet<Vec<String>> = series.iter().map(key).collect();
+            let keep: std::collections::BTreeSet<Vec<String>> = keys
+                .into_iter()
+                .skip(usize::try_from(stmt.soffset).unwrap_or(usize::MAX))
+                .take(if stmt.slimit > 0 {
+                    usize::try_from(stmt.slimit).unwrap_or(usize::MAX)
+                } else {
+                    usize::MAX
+                })
+                .collect();
+            series.retain(|s| keep.contains(&key(s)));
+        }
         let data = Data {
             field_index: fetch
                 .iter()
@@ -316,10 +393,83 @@ pub(crate) async fn execute(
                 .collect(),
             series,
             tags,
+            sub: None,
             _marker: std::marker::PhantomData,
         };
-        let dims = compiled.dims.resolve(data.tags.iter());
-        let groups = group_series(&data, &dims, compiled.dims.any());
+        let mut dims = compiled.dims.resolve(data.tags.iter());
+        if let Some(sub) = sub {
+            dims.extend(sub.group_by.iter().cloned());
+            dims.sort();
+            dims.dedup();
+        }
+        let grouped = compiled.dims.any() || sub.is_some_and(|s| !s.group_by.is_empty());
+        if let Some(sub) = sub.filter(|s| s.split_rows && !compiled.aggregate) {
+            // A raw subquery grouped by more tags than its outer query: 1.x reads the tag sets
+            // of the outer's GROUP BY tags, each row keeping its own tags (one series a row).
+            let order_dims: Vec<String> = sub.dims.clone();
+            for (_, members) in group_series(&data, &order_dims, true) {
+                for (s, row) in raw::rows_by_series(&plan, &data, &members) {
+                    let tags = dims
+                        .iter()
+                        .map(|d| {
+                            let v = data.series[s].tags.get(d).cloned().unwrap_or_default();
+                            (d.clone(), v)
+                        })
+                        .collect();
+                    out.push(Series {
+                        name: Some(name.clone()),
+                        tags,
+                        columns: plan.columns.clone(),
+                        values: vec![row],
+                        partial: false,
+                    });
+                }
+            }
+            continue;
+        }
+        if let Some(sub) = sub.filter(|s| s.split_rows && compiled.aggregate) {
+            // A transformation without GROUP BY time, grouped by more tags than its outer
+            // query: 1.x streams it over the merged points of the outer's tag sets, so its
+            // rows come out in the order of the points that produced them.
+            let mut rows: Vec<(BTreeMap<String, String>, Vec<Value>)> = Vec::new();
+            for (group_tags, members) in group_series(&data, &dims, true) {
+                for r in transform::rows(&plan, &data, &members)? {
+                    rows.push((group_tags.clone(), r));
+                }
+            }
+            let read: Vec<usize> = data.field_index.values().copied().collect();
+            let mut rank: HashMap<(Vec<String>, i64), usize> = HashMap::new();
+            for (_, members) in group_series(&data, &sub.dims, true) {
+                for (t, s, _) in raw::merged(&plan, &data, &members, &read, &[]) {
+                    let key = dims
+                        .iter()
+                        .map(|d| data.series[s].tags.get(d).cloned().unwrap_or_default())
+                        .collect();
+                    let n = rank.len();
+                    rank.entry((key, t)).or_insert(n);
+                }
+            }
+            let place = |(tags, row): &(BTreeMap<String, String>, Vec<Value>)| {
+                let t = match row.first() {
+                    Some(Value::Time(t)) => *t,
+                    _ => 0,
+                };
+                let key: Vec<String> = tags.values().cloned().collect();
+                rank.get(&(key, t)).copied().unwrap_or(usize::MAX)
+            };
+            rows.sort_by_key(place);
+            for (tags, row) in rows {
+                out.push(Series {
+                    name: Some(name.clone()),
+                    tags,
+                    columns: plan.columns.clone(),
+                    values: vec![row],
+                    partial: false,
+                });
+            }
+            continue;
+        }
+        let groups = group_series(&data, &dims, grouped);
         for (group_tags, members) in groups {
             let rows = if compiled.aggregate && transform::any(&plan.fields) {
                 transform::rows(&plan, &data, &members)?
@@ -340,9 +490,14 @@ pub(crate) async fn execute(
             });
         }
     }
-    // Descending time also walks the series (and measurements) in descending order.
-    if !stmt.time_ascending() {
+    // Descending time also walks the series (and measurements) in descending order (rows
+    // answered one series a row are in order already).
+    let split = sub.is_some_and(|s| s.split_rows);
+    if !stmt.time_ascending() && !split {
         out.reverse();
+    }
+    if sub.is_some() {
+        return Ok(out);
     }
     let soffset = usize::try_from(stmt.soffset).unwrap_or(usize::MAX);
     let mut out: Vec<Series> = out.into_iter().skip(soffset).collect();
@@ -374,7 +529,7 @@ impl Plan<'_> {
 }
 
 /// True when `e` calls a function.
-fn has_call(e: &Expr) -> bool {
+pub(crate) fn has_call(e: &Expr) -> bool {
     match e {
         Expr::Call { .. } => true,
         Expr::Binary { lhs, rhs, .. } => has_call(lhs) || has_call(rhs),
@@ -384,7 +539,7 @@ fn has_call(e: &Expr) -> bool {
 }
 
 /// Function calls are not allowed in a WHERE clause, except math functions.
-fn validate_condition(e: &Expr) -> Result<(), ExecError> {
+pub(crate) fn validate_condition(e: &Expr) -> Result<(), ExecError> {
     match e {
         Expr::Binary { lhs, rhs, .. } => {
             validate_condition(lhs)?;
@@ -413,7 +568,7 @@ fn validate_condition(e: &Expr) -> Result<(), ExecError> {
 }
 
 /// Splits a measurement's series into GROUP BY groups, in the order of their tag values.
-fn group_series(
+pub(crate) fn group_series(
     data: &Data<'_>,
     dims: &[String],
     grouped: bool,

@@ -93,7 +93,7 @@ pub(super) fn reduce_points(kind: Kind, values: &[&Value]) -> Option<Partial> {
 }
 
 /// Levels ≥ 1: partials combined in order.
-fn combine(kind: Kind, parts: &[Partial]) -> Option<Partial> {
+pub(super) fn combine(kind: Kind, parts: &[Partial]) -> Option<Partial> {
     let first = parts.first()?;
     Some(match (kind, first) {
         (Kind::Sum, Partial::Integer(..)) => {

@@ -5,6 +5,7 @@
 //! group's series ──► rows where a field read has a value and WHERE holds
 //!   ──► per 1.x shard group: sorted merge by time as 1.x's heap does it (ties: its heap
 //!       order, then the first auxiliary column (sorted refs) when it is a string)
+//!   (subquery rows: the inner cursor's order)
 //!   ──► evaluate each field expression (tags, fields, math) ──► skip rows whose fields are all
 //!       null ──► ORDER BY time DESC reverses ──► OFFSET, LIMIT (per group)
 //! ```
@@ -22,6 +23,18 @@ use crate::eval::eval;
 
 /// The output rows of one group.
 pub(super) fn rows(plan: &Plan<'_>, data: &Data<'_>, members: &[usize]) -> Vec<Vec<Value>> {
+    rows_by_series(plan, data, members)
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect()
+}
+
+/// The output rows of one group, each with the series it comes from.
+pub(super) fn rows_by_series(
+    plan: &Plan<'_>,
+    data: &Data<'_>,
+    members: &[usize],
+) -> Vec<(usize, Vec<Value>)> {
     let mut schema = Schema::default();
     for f in data.field_index.keys() {
         schema
@@ -68,7 +81,7 @@ pub(super) fn rows(plan: &Plan<'_>, data: &Data<'_>, members: &[usize]) -> Vec<V
         for f in &plan.fields {
             values.push(eval(&f.expr, &row));
         }
-        out.push(values);
+        out.push((s, values));
         if (plan.stmt.limit > 0 || plan.stmt.offset > 0) && out.len() >= limit {
             break;
         }
@@ -89,6 +102,21 @@ pub(super) fn merged(
     aux: &[(String, Option<DataType>)],
 ) -> Vec<(i64, usize, usize)> {
     let ascending = plan.stmt.time_ascending();
+    if data.sub.is_some() {
+        // Subquery rows: the order of the inner cursor.
+        let mut out: Vec<RowRef> = Vec::new();
+        for &s in members {
+            let sd = &data.series[s];
+            out.extend(
+                (0..sd.times.len())
+                    .filter(|&i| read.iter().any(|&c| sd.columns[c][i] != Value::Null))
+                    .filter(|&i| passes(plan, data, s, i))
+                    .map(|i| (sd.times[i], s, i)),
+            );
+        }
+        out.sort_by_key(|&(_, s, i)| data.seq(s, i));
+        return out;
+    }
     // Series in key order (reversed for descending time, as 1.x reverses its tag sets), each
     // with its qualifying rows in iteration order.
     let mut series: Vec<usize> = members.to_vec();
@@ -105,6 +133,9 @@ pub(super) fn merged(
             .collect();
         if !ascending {
             rows.reverse();
+        }
+        if let Some(cap) = plan.series_cap {
+            rows.truncate(cap);
         }
         for i in rows {
             let t = sd.times[i];

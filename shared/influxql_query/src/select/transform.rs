@@ -573,7 +573,7 @@ mod tests {
         let Some(influxql::ast::Statement::Select(stmt)) = query.statements.first() else {
             return "not a select".into();
         };
-        match super::super::compile::compile(stmt, 0) {
+        match super::super::compile::compile_with(stmt, 0, None) {
             Ok(_) => "ok".into(),
             Err(e) => e.to_string(),
         }
