@@ -1,13 +1,13 @@
 //! InfluxQL on a cluster's `quiver querier` (not `serve`): the recorded InfluxDB 1.x answers of
-//! `testdb` over HTTP `/query`, `/ping`, the `influxdb` Python client, and influxdb3-python's
-//! `language="influxql"` over Flight — on the oracle dataset persisted as an ingester would have
+//! `testdb` over HTTP `/query`, `/ping`, the `influxdb` Python client, influxdb3-python's
+//! `language="influxql"` over Flight, Grafana's requests and the `influx` 1.x CLI — on the oracle dataset persisted as an ingester would have
 //! (`Cluster::query_only`).
 
 use auth::{Action as Grant, Permission, TokenHash};
 use catalog::{Catalog, DatabaseName, DatabaseOptions, NewToken};
 use end_to_end::{Cluster, python_script};
 
-use crate::serve_influxql::{TOKEN, fixture, replay};
+use crate::serve_influxql::{TOKEN, check_cli_queries, check_grafana, fixture, replay};
 
 #[tokio::test]
 async fn the_cluster_querier_answers_influxql_as_influxdb_1x() {
@@ -79,4 +79,7 @@ async fn the_cluster_querier_answers_influxql_as_influxdb_1x() {
     );
     assert_eq!(f["rows"].as_array().unwrap().len(), 4, "{f}");
     assert_eq!(f["rows"][0][0], "cpu");
+
+    check_grafana(&querier.url);
+    check_cli_queries(&querier.url);
 }

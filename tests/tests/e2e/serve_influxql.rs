@@ -336,14 +336,13 @@ async fn influxdb_python_client_and_grafana_queries_work() {
         "{f}"
     );
 
-    let g = python_script(
-        "influxql_clients.py",
-        "grafana",
-        &[],
-        &q.url,
-        TOKEN,
-        "testdb",
-    );
+    check_grafana(&q.url);
+}
+
+/// The requests Grafana's InfluxQL data source sends for a graph panel and its editor, against
+/// the oracle dataset in `testdb` at `url`.
+pub(crate) fn check_grafana(url: &str) {
+    let g = python_script("influxql_clients.py", "grafana", &[], url, TOKEN, "testdb");
     let graph = &g["graph"]["results"][0]["series"];
     assert_eq!(graph.as_array().unwrap().len(), 4, "{g}");
     assert_eq!(graph[0]["tags"], serde_json::json!({"host": "server01"}));
@@ -406,13 +405,11 @@ fn influx(url: &str, args: &[&str]) -> (bool, String, String) {
     )
 }
 
-#[tokio::test]
-async fn influx_1x_cli_queries_and_imports() {
-    let (q, dir) = serve();
-    load(&q.url).await;
-
+/// The `influx` 1.x CLI's queries against the oracle dataset in `testdb` at `url`: CSV, JSON
+/// (chunked: one result per series) with -precision, and a statement error.
+pub(crate) fn check_cli_queries(url: &str) {
     let (ok, out, err) = influx(
-        &q.url,
+        url,
         &[
             "-database",
             "testdb",
@@ -429,7 +426,7 @@ async fn influx_1x_cli_queries_and_imports() {
     );
 
     let (ok, out, err) = influx(
-        &q.url,
+        url,
         &[
             "-database",
             "testdb",
@@ -454,6 +451,25 @@ async fn influx_1x_cli_queries_and_imports() {
         results[3]["series"][0]["values"][0],
         serde_json::json!([0, 240])
     );
+
+    // A statement error is printed, and the CLI exits non-zero.
+    let (ok, out, err) = influx(
+        url,
+        &["-database", "testdb", "-execute", "SELECT nope(x) FROM cpu"],
+    );
+    assert!(!ok, "{out}");
+    assert!(
+        format!("{out}{err}").contains("undefined function nope()"),
+        "{out}\n{err}"
+    );
+}
+
+#[tokio::test]
+async fn influx_1x_cli_queries_and_imports() {
+    let (q, dir) = serve();
+    load(&q.url).await;
+
+    check_cli_queries(&q.url);
 
     let (ok, out, err) = influx(&q.url, &["-execute", "SHOW DATABASES", "-format", "csv"]);
     assert!(ok, "{out}\n{err}");
@@ -500,17 +516,6 @@ async fn influx_1x_cli_queries_and_imports() {
     assert_eq!(
         out,
         "name,time,city,temp\nweather,1795219200000000000,oslo,-3\nweather,1795219200000000000,paris,12.5\n"
-    );
-
-    // A statement error is printed, and the CLI exits non-zero.
-    let (ok, out, err) = influx(
-        &q.url,
-        &["-database", "testdb", "-execute", "SELECT nope(x) FROM cpu"],
-    );
-    assert!(!ok, "{out}");
-    assert!(
-        format!("{out}{err}").contains("undefined function nope()"),
-        "{out}\n{err}"
     );
 }
 
