@@ -136,9 +136,24 @@ impl Executor {
         match stmt {
             Statement::Select(s) => {
                 let db = self.select_database(s, req).await?;
-                let session = self.db.session(&db).await?;
-                let schema = catalog.database_schema(db.id).await?;
-                select::execute(&session, &schema.tables, s, req.now).await
+                // Logged in system.queries as InfluxQL, whichever API it came from.
+                let entry =
+                    self.db
+                        .query_log()
+                        .begin(&db, query::QueryType::InfluxQl, s.to_string(), None);
+                let result = async {
+                    let session = self.db.session(&db).await?;
+                    let schema = catalog.database_schema(db.id).await?;
+                    select::execute(&session, &schema.tables, s, req.now).await
+                }
+                .await;
+                match &result {
+                    Ok(series) => {
+                        entry.finish_ok(Some(series.iter().map(|s| s.values.len() as u64).sum()))
+                    }
+                    Err(e) => entry.finish_err(e.to_string()),
+                }
+                result
             }
             Statement::ShowDatabases => {
                 meta::show_databases(catalog.as_ref(), &req.authorization).await
