@@ -354,6 +354,7 @@ pub(crate) async fn run(
                 &tags,
                 &compiled.dims.resolve(tags.iter()),
                 &read,
+                read.len() == table_schema.fields.len(),
                 range,
                 prefilter.clone(),
                 stmt.time_ascending(),

@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! eligible: raw, LIMIT 1, no OFFSET, WHERE only what the scan applies exactly (tags)
-//! DataFusion: scan (range, prefilter, any field the output reads is not null)
+//! DataFusion: scan (range, prefilter, any field the output reads is not null — every line
+//!   has a field, so no check when the output reads them all)
 //!   GROUP BY every tag ──► max(time) (DESC) | min(time) (ASC) per series
 //! per GROUP BY group: the best time and how many series have it
 //!   one series ──► the group's first row is that point: read from its time on
@@ -41,8 +42,8 @@ pub(super) fn eligible(plan: &Plan<'_>, exact_filter: bool) -> bool {
 }
 
 /// The part of `range` holding every row that can be a group's first output row of `table`.
-/// `read`: the fields the output reads (a row exists where one has a value); `dims`: the
-/// GROUP BY tags.
+/// `read`: the fields the output reads (a row exists where one has a value; every row has a
+/// value when `read` is all of the measurement's fields); `dims`: the GROUP BY tags.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn narrow(
     ctx: &SessionContext,
@@ -50,6 +51,7 @@ pub(super) async fn narrow(
     tags: &[String],
     dims: &[String],
     read: &[String],
+    all_fields: bool,
     range: TimeRange,
     prefilter: Option<DfExpr>,
     ascending: bool,
@@ -70,12 +72,14 @@ pub(super) async fn narrow(
     if let Some(f) = prefilter {
         df = df.filter(f)?;
     }
-    let any_value = read
-        .iter()
-        .map(|f| ident(f).is_not_null())
-        .reduce(DfExpr::or)
-        .unwrap_or(lit(true));
-    df = df.filter(any_value)?;
+    if !all_fields {
+        let any_value = read
+            .iter()
+            .map(|f| ident(f).is_not_null())
+            .reduce(DfExpr::or)
+            .unwrap_or(lit(true));
+        df = df.filter(any_value)?;
+    }
     let t = col("time");
     let best = if ascending { min(t) } else { max(t) };
     let df = df.aggregate(tags.iter().map(|t| ident(t)).collect(), vec![best])?;
