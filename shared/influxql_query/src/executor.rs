@@ -1,9 +1,11 @@
 //! Runs a parsed query statement by statement, as 1.x's query executor does.
 //!
 //! ```text
-//! Query ──► authorize (every database a statement reads: read; CREATE/DROP: operator)
+//! Query ──► authorize (every database a statement reads: read; CREATE/ALTER/DROP of a
+//!           database or retention policy: operator)
 //!       ──► for each statement i: resolve its database (ON / FROM db.rp.m / the request's
-//!           db + rp) ──► select:: | meta:: | catalog ──► StatementResult { statement_id: i }
+//!           db + rp) ──► select:: | meta:: | retention:: | catalog
+//!       ──► StatementResult { statement_id: i }
 //!           the first failure ends the query; as 1.6 answers it, a failed statement that is
 //!           not the last reads "not executed" and no later statement answers
 //! ```
@@ -16,7 +18,7 @@ use influxql::ast::{Query, SelectStatement, Source, Statement};
 use query::QueryDatabase;
 use v1_query::result::{Series, StatementResult};
 
-use crate::{ExecError, meta, select};
+use crate::{ExecError, meta, retention, select};
 
 /// The request around a query: the v1 `db` / `rp` parameters, the time `now()` means, and the
 /// token's authorization.
@@ -61,7 +63,8 @@ impl Executor {
     }
 
     /// Checks the token may run every statement of `query`: read on each database a statement
-    /// reads, operator rights for CREATE / DROP DATABASE.
+    /// reads, operator rights for CREATE / DROP DATABASE and CREATE / ALTER / DROP RETENTION
+    /// POLICY.
     pub fn authorize(&self, query: &Query, req: &Request) -> Result<(), String> {
         let auth = &req.authorization;
         for stmt in &query.statements {
@@ -145,7 +148,19 @@ impl Executor {
             }
             Statement::ShowRetentionPolicies { database } => {
                 let name = on_database(database.as_deref(), req)?;
-                meta::show_retention_policies(catalog.as_ref(), &name).await
+                retention::show_retention_policies(catalog.as_ref(), &name).await
+            }
+            Statement::CreateRetentionPolicy(c) => {
+                retention::create_retention_policy(catalog.as_ref(), c).await?;
+                Ok(Vec::new())
+            }
+            Statement::AlterRetentionPolicy(a) => {
+                retention::alter_retention_policy(catalog.as_ref(), a).await?;
+                Ok(Vec::new())
+            }
+            Statement::DropRetentionPolicy { name, database } => {
+                retention::drop_retention_policy(catalog.as_ref(), name, database).await?;
+                Ok(Vec::new())
             }
             Statement::CreateDatabase(c) => {
                 meta::create_database(catalog.as_ref(), c).await?;
