@@ -355,6 +355,43 @@ async fn policies_read_their_own_data() {
 }
 
 #[tokio::test]
+async fn the_default_policy_is_read_without_rp() {
+    let mut env = Env::new().await;
+    env.f.database("db").await;
+    env.ok("CREATE RETENTION POLICY rp1 ON db DURATION INF REPLICATION 1")
+        .await;
+    env.ok("CREATE RETENTION POLICY rp2 ON db DURATION INF REPLICATION 1 DEFAULT")
+        .await;
+    env.f
+        .persist("db", "m v=0 1700000000", Precision::Seconds)
+        .await;
+    env.f
+        .persist("db/rp1", "m v=1 1700000000", Precision::Seconds)
+        .await;
+    env.f
+        .persist("db/rp2", "m v=2 1700000000", Precision::Seconds)
+        .await;
+    let value = |v: Value| v["results"][0]["series"][0]["values"][0][1].clone();
+    assert_eq!(value(env.run("SELECT v FROM db..m").await), json!(2));
+    assert_eq!(value(env.run("SELECT v FROM db.autogen.m").await), json!(0));
+    assert_eq!(value(env.run("SELECT v FROM db.rp1.m").await), json!(1));
+    // The querier passes the default mapping's database as the request's (db=db, no rp).
+    let mapped = Env::request(Some("db/rp2"), None);
+    assert_eq!(
+        value(env.run_with("SELECT v FROM m", mapped.clone()).await),
+        json!(2)
+    );
+    assert_eq!(
+        value(env.run_with("SELECT v FROM rp1.m", mapped.clone()).await),
+        json!(1)
+    );
+    assert_eq!(
+        value(env.run_with("SELECT v FROM autogen.m", mapped).await),
+        json!(0)
+    );
+}
+
+#[tokio::test]
 async fn drop_database_drops_its_policies_and_mappings() {
     let env = Env::new().await;
     env.f.database("db").await;
