@@ -392,6 +392,54 @@ async fn the_default_policy_is_read_without_rp() {
 }
 
 #[tokio::test]
+async fn a_policy_mapped_onto_a_bucket() {
+    let env = Env::new().await;
+    let bucket = env.f.database("telemetry").await;
+    env.f
+        .catalog
+        .create_dbrp(catalog::NewDbrp {
+            database: "db".into(),
+            retention_policy: "weekly".into(),
+            default: true,
+            target: bucket.id,
+        })
+        .await
+        .unwrap();
+    // `db` exists through its mapping only.
+    assert_eq!(
+        env.policies().await,
+        json!([["weekly", "0s", "168h0m0s", 1, true]])
+    );
+    env.ok("ALTER RETENTION POLICY weekly ON db DURATION 7d")
+        .await;
+    assert_eq!(
+        env.retention("telemetry").await,
+        Some(Some(Duration::from_secs(7 * DAY)))
+    );
+    env.ok("CREATE RETENTION POLICY daily ON db DURATION 1d REPLICATION 1")
+        .await;
+    assert_eq!(
+        env.policies().await,
+        json!([
+            ["weekly", "168h0m0s", "24h0m0s", 1, true],
+            ["daily", "24h0m0s", "1h0m0s", 1, false],
+        ])
+    );
+    // Dropping the mapped policy keeps the bucket; its mapping goes.
+    env.ok("DROP RETENTION POLICY weekly ON db").await;
+    assert!(env.retention("telemetry").await.is_some());
+    assert_eq!(
+        env.policies().await,
+        json!([["daily", "24h0m0s", "1h0m0s", 1, false]])
+    );
+    // A policy name Quiver's database names cannot hold.
+    let answer = env
+        .run("CREATE RETENTION POLICY \"a b\" ON db DURATION 1d REPLICATION 1")
+        .await;
+    assert!(answer["results"][0]["error"].is_string(), "{answer}");
+}
+
+#[tokio::test]
 async fn drop_database_drops_its_policies_and_mappings() {
     let env = Env::new().await;
     env.f.database("db").await;
