@@ -1,9 +1,11 @@
 //! Runs a parsed query statement by statement, as 1.x's query executor does.
 //!
 //! ```text
-//! Query ──► authorize (every database a statement reads: read; CREATE/DROP: operator)
+//! Query ──► authorize (every database a statement reads: read; CREATE/ALTER/DROP of a
+//!           database or retention policy: operator)
 //!       ──► for each statement i: resolve its database (ON / FROM db.rp.m / the request's
-//!           db + rp) ──► select:: | meta:: | catalog ──► StatementResult { statement_id: i }
+//!           db + rp) ──► select:: | meta:: | retention:: | catalog
+//!       ──► StatementResult { statement_id: i }
 //!           the first failure ends the query; as 1.6 answers it, a failed statement that is
 //!           not the last reads "not executed" and no later statement answers
 //! ```
@@ -11,12 +13,12 @@
 use std::sync::Arc;
 
 use auth::{Action, Authorization};
-use catalog::{Database, DatabaseName};
+use catalog::{Database, DatabaseName, V1Database, resolve_v1_database};
 use influxql::ast::{Query, SelectStatement, Source, Statement};
 use query::QueryDatabase;
 use v1_query::result::{Series, StatementResult};
 
-use crate::{ExecError, meta, select};
+use crate::{ExecError, meta, retention, select};
 
 /// The request around a query: the v1 `db` / `rp` parameters, the time `now()` means, and the
 /// token's authorization.
@@ -61,7 +63,8 @@ impl Executor {
     }
 
     /// Checks the token may run every statement of `query`: read on each database a statement
-    /// reads, operator rights for CREATE / DROP DATABASE.
+    /// reads, operator rights for CREATE / DROP DATABASE and CREATE / ALTER / DROP RETENTION
+    /// POLICY.
     pub fn authorize(&self, query: &Query, req: &Request) -> Result<(), String> {
         let auth = &req.authorization;
         for stmt in &query.statements {
@@ -160,7 +163,19 @@ impl Executor {
             }
             Statement::ShowRetentionPolicies { database } => {
                 let name = on_database(database.as_deref(), req)?;
-                meta::show_retention_policies(catalog.as_ref(), &name).await
+                retention::show_retention_policies(catalog.as_ref(), &name).await
+            }
+            Statement::CreateRetentionPolicy(c) => {
+                retention::create_retention_policy(catalog.as_ref(), c).await?;
+                Ok(Vec::new())
+            }
+            Statement::AlterRetentionPolicy(a) => {
+                retention::alter_retention_policy(catalog.as_ref(), a).await?;
+                Ok(Vec::new())
+            }
+            Statement::DropRetentionPolicy { name, database } => {
+                retention::drop_retention_policy(catalog.as_ref(), name, database).await?;
+                Ok(Vec::new())
             }
             Statement::CreateDatabase(c) => {
                 meta::create_database(catalog.as_ref(), c).await?;
@@ -210,8 +225,27 @@ impl Executor {
         s: &SelectStatement,
         req: &Request,
     ) -> Result<Database, ExecError> {
-        let name = select_database_name(s, req)
+        let target = select_target(s, req)
             .ok_or_else(|| ExecError::Statement("database name required".to_owned()))?;
+        if let SelectTarget::V1 { db, rp } = &target {
+            // A DBRP mapping (CREATE RETENTION POLICY … DEFAULT makes one) names the
+            // database, as for v1 /write and /query; the token must read that database too.
+            if let Ok(V1Database::Mapped { database, .. }) =
+                resolve_v1_database(self.db.catalog().as_ref(), db, rp.as_deref()).await
+            {
+                if !req
+                    .authorization
+                    .allows(Action::Read, database.name.as_str())
+                {
+                    return Err(ExecError::Statement(format!(
+                        "error authorizing query: token not authorized to execute statement '{s}', requires READ on {}",
+                        database.name
+                    )));
+                }
+                return Ok(database);
+            }
+        }
+        let name = target.name();
         match self.lookup(&name).await {
             // `db/rp` missing while `db` exists: 1.x's unknown retention policy.
             Err(ExecError::Statement(_))
@@ -228,8 +262,36 @@ impl Executor {
     }
 }
 
+/// Where a SELECT reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum SelectTarget {
+    /// A v1 database and retention policy its FROM names (`db.rp.m`, `db..m`, `rp.m`).
+    V1 { db: String, rp: Option<String> },
+    /// The request's database (already resolved by the caller).
+    Request(String),
+}
+
+impl SelectTarget {
+    /// The database's name without DBRP mappings.
+    fn name(&self) -> String {
+        match self {
+            Self::V1 { db, rp } => database_name(db, rp.as_deref()),
+            Self::Request(name) => name.clone(),
+        }
+    }
+}
+
+/// The v1 database of the request's database name: the part before `/` (the caller passes a
+/// mapped `db/rp`).
+fn request_v1_database(req: &Request) -> Option<&str> {
+    req.database
+        .as_deref()
+        .and_then(|db| db.split('/').next())
+        .filter(|db| !db.is_empty())
+}
+
 /// The database a SELECT reads: the first qualified source, else the request's.
-fn select_database_name(s: &SelectStatement, req: &Request) -> Option<String> {
+fn select_target(s: &SelectStatement, req: &Request) -> Option<SelectTarget> {
     for src in &s.sources {
         match src {
             Source::Measurement(m) => {
@@ -239,26 +301,39 @@ fn select_database_name(s: &SelectStatement, req: &Request) -> Option<String> {
                     let rp = m
                         .retention_policy
                         .as_deref()
+                        .filter(|rp| !rp.is_empty())
                         .or(req.retention_policy.as_deref());
-                    return Some(database_name(db, rp));
+                    return Some(SelectTarget::V1 {
+                        db: db.clone(),
+                        rp: rp.map(str::to_owned),
+                    });
                 }
                 // `rp.m`: the request's database under that retention policy.
-                if let (Some(rp), Some(db)) = (&m.retention_policy, &req.database)
+                if let (Some(rp), Some(db)) = (&m.retention_policy, request_v1_database(req))
                     && !rp.is_empty()
                 {
-                    return Some(database_name(db, Some(rp)));
+                    return Some(SelectTarget::V1 {
+                        db: db.to_owned(),
+                        rp: Some(rp.clone()),
+                    });
                 }
             }
             Source::Subquery(inner) => {
-                if let Some(n) = select_database_name(inner, req) {
-                    return Some(n);
+                if let Some(t) = select_target(inner, req) {
+                    return Some(t);
                 }
             }
         }
     }
     req.database
         .as_deref()
-        .map(|db| database_name(db, req.retention_policy.as_deref()))
+        .map(|db| SelectTarget::Request(database_name(db, req.retention_policy.as_deref())))
+}
+
+/// The database name a SELECT reads, for authorization (without DBRP mappings; a mapped
+/// database is checked again when the statement runs).
+fn select_database_name(s: &SelectStatement, req: &Request) -> Option<String> {
+    select_target(s, req).map(|t| t.name())
 }
 
 /// `ON db` if given, else the request's database.

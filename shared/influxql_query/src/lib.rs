@@ -8,6 +8,8 @@
 //!                   by time window reduced to partials by DataFusion: select::partials)
 //!        SHOW … ──► meta:: (catalog schema; tag values and series from the data)
 //!        CREATE / DROP DATABASE ──► catalog
+//!        SHOW | CREATE | ALTER | DROP RETENTION POLICY ──► retention:: (Quiver databases
+//!                   `db` / `db/rp` + DBRP mappings for DEFAULT)
 //!   a statement's failure is its result's `error` (1.x answers HTTP 200)
 //! ```
 //!
@@ -51,6 +53,7 @@ mod executor;
 mod fetch;
 mod gomath;
 mod meta;
+mod retention;
 mod select;
 
 pub use error::ExecError;

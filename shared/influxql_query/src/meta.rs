@@ -2,12 +2,12 @@
 //!
 //! ```text
 //! SHOW DATABASES            ──► catalog databases the token may read (creation order)
-//! SHOW RETENTION POLICIES   ──► autogen (the database) + one per `db/rp` database
+//! SHOW RETENTION POLICIES   ──► retention.rs
 //! SHOW MEASUREMENTS | TAG KEYS | FIELD KEYS ──► the database's schema (FROM, WITH, LIMIT)
 //!   with WHERE, or for TAG VALUES | SERIES | cardinalities ──► the distinct series of each
 //!   measurement (fetch::distinct_series: DataFusion over the same tables as SELECT),
 //!   filtered by the condition on their tags
-//! CREATE DATABASE / DROP DATABASE ──► catalog
+//! CREATE DATABASE / DROP DATABASE ──► catalog (DROP also drops the DBRP mappings of `db`)
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -64,88 +64,6 @@ pub(crate) async fn show_databases(
     }])
 }
 
-/// Formats a duration as Go's `time.Duration.String()` (`168h0m0s`, `0s`).
-fn go_duration(ns: i64) -> String {
-    if ns == 0 {
-        return "0s".to_owned();
-    }
-    let secs = ns / 1_000_000_000;
-    let h = secs / 3600;
-    let m = (secs % 3600) / 60;
-    let s = secs % 60;
-    let frac = ns % 1_000_000_000;
-    let mut out = String::new();
-    if h > 0 {
-        out.push_str(&format!("{h}h"));
-    }
-    if h > 0 || m > 0 {
-        out.push_str(&format!("{m}m"));
-    }
-    if frac == 0 {
-        out.push_str(&format!("{s}s"));
-    } else {
-        let f = format!("{:09}", frac);
-        out.push_str(&format!("{s}.{}s", f.trim_end_matches('0')));
-    }
-    out
-}
-
-/// `SHOW RETENTION POLICIES ON db`: `autogen` for the database itself, one more per `db/rp`.
-pub(crate) async fn show_retention_policies(
-    catalog: &dyn Catalog,
-    name: &str,
-) -> Result<Vec<Series>, ExecError> {
-    let base = name.split('/').next().unwrap_or_default().to_owned();
-    let mut dbs = catalog.list_databases().await?;
-    dbs.retain(|d| d.deleted_at_ns.is_none());
-    dbs.sort_by_key(|d| (d.created_at_ns, d.id.0));
-    let mut values = Vec::new();
-    let mut found = false;
-    for d in &dbs {
-        let n = d.name.as_str();
-        let rp = if n == base {
-            "autogen".to_owned()
-        } else if let Some(rp) = n.strip_prefix(&format!("{base}/")) {
-            rp.to_owned()
-        } else {
-            continue;
-        };
-        found = true;
-        let duration = d.retention_period_ns().unwrap_or(0);
-        let shard = if duration > 0 && duration < 2 * 86_400_000_000_000 {
-            3_600_000_000_000
-        } else if duration > 0 && duration <= 180 * 86_400_000_000_000 {
-            86_400_000_000_000
-        } else {
-            7 * 86_400_000_000_000
-        };
-        values.push(vec![
-            Value::String(rp.clone()),
-            Value::String(go_duration(duration)),
-            Value::String(go_duration(shard)),
-            Value::Integer(1),
-            Value::Boolean(rp == "autogen"),
-        ]);
-    }
-    if !found {
-        return Err(err(format!("database not found: {base}")));
-    }
-    Ok(vec![Series {
-        columns: [
-            "name",
-            "duration",
-            "shardGroupDuration",
-            "replicaN",
-            "default",
-        ]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect(),
-        values,
-        ..Series::default()
-    }])
-}
-
 /// `CREATE DATABASE name [WITH DURATION d …]`: creates `name` (and its policy `name/rp`
 /// when `NAME rp` is not the default); an existing database is fine, as in 1.x.
 pub(crate) async fn create_database(
@@ -167,8 +85,10 @@ pub(crate) async fn create_database(
     }
 }
 
-/// `DROP DATABASE name`: deletes it (and its `name/rp` policies); a missing one is fine.
+/// `DROP DATABASE name`: deletes it, its `name/rp` policies and the DBRP mappings of `name`
+/// (a mapped v2 bucket stays); a missing one is fine.
 pub(crate) async fn drop_database(catalog: &dyn Catalog, name: &str) -> Result<(), ExecError> {
+    crate::retention::drop_mappings(catalog, name).await?;
     for d in catalog.list_databases().await? {
         let n = d.name.as_str();
         if d.deleted_at_ns.is_none() && (n == name || n.starts_with(&format!("{name}/"))) {

@@ -696,3 +696,109 @@ async fn a_dbrp_mapping_routes_v1_writes_and_queries() {
         .unwrap();
     assert_eq!(body["results"][0]["series"][0]["values"][0][1], 2, "{body}");
 }
+
+/// Polls `q` on `/query?{params}` until `check` accepts its JSON answer (the router and the
+/// querier see catalog changes through their caches within a second); returns the last answer.
+async fn query_until(url: &str, params: &str, q: &str, check: impl Fn(&Value) -> bool) -> Value {
+    let client = reqwest::Client::new();
+    let mut last = Value::Null;
+    for _ in 0..50 {
+        last = client
+            .get(format!("{url}/query?{params}"))
+            .query(&[("q", q)])
+            .header("Authorization", format!("Token {TOKEN}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if check(&last) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    last
+}
+
+#[tokio::test]
+async fn retention_policies_are_databases_v1_clients_write_and_read() {
+    let (q, _dir) = serve();
+    let url = q.url.as_str();
+    let ok = "{\"results\":[{\"statement_id\":0}]}\n";
+    for stmt in [
+        "CREATE DATABASE rpdb",
+        "CREATE RETENTION POLICY month ON rpdb DURATION 30d REPLICATION 1",
+    ] {
+        assert_eq!(query_post(url, stmt).await, (200, ok.to_owned()), "{stmt}");
+    }
+    let (_, body) = query_post(
+        url,
+        "CREATE RETENTION POLICY rp ON nodb DURATION 1d REPLICATION 1",
+    )
+    .await;
+    assert_eq!(
+        body,
+        "{\"results\":[{\"statement_id\":0,\"error\":\"database not found: nodb\"}]}\n"
+    );
+    let rps = |v: &Value| v["results"][0]["series"][0]["values"].clone();
+    let shown = query_until(url, "db=rpdb", "SHOW RETENTION POLICIES ON rpdb", |v| {
+        rps(v).as_array().is_some_and(|a| a.len() == 2)
+    })
+    .await;
+    assert_eq!(
+        rps(&shown),
+        serde_json::json!([
+            ["autogen", "0s", "168h0m0s", 1, true],
+            ["month", "720h0m0s", "24h0m0s", 1, false]
+        ])
+    );
+
+    // /write with rp=month writes the policy's database; /query with rp=month reads it.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    write_v1(url, "rpdb&rp=month", &format!("m v=1 {}\n", now - 60)).await;
+    let count = |v: &Value| v["results"][0]["series"][0]["values"][0][1].clone();
+    let read = query_until(url, "db=rpdb&rp=month", "SELECT count(v) FROM m", |v| {
+        count(v) == 1
+    })
+    .await;
+    assert_eq!(count(&read), 1, "{read}");
+    let read = query_until(url, "db=rpdb", "SELECT count(v) FROM rpdb.month.m", |v| {
+        count(v) == 1
+    })
+    .await;
+    assert_eq!(count(&read), 1, "{read}");
+
+    // DEFAULT: writes and queries without rp go to it.
+    assert_eq!(
+        query_post(url, "ALTER RETENTION POLICY month ON rpdb DEFAULT").await,
+        (200, ok.to_owned())
+    );
+    let read = query_until(url, "db=rpdb", "SELECT count(v) FROM m", |v| count(v) == 1).await;
+    assert_eq!(count(&read), 1, "{read}");
+
+    // DROP removes the policy and its data.
+    assert_eq!(
+        query_post(url, "DROP RETENTION POLICY month ON rpdb").await,
+        (200, ok.to_owned())
+    );
+    let shown = query_until(url, "db=rpdb", "SHOW RETENTION POLICIES ON rpdb", |v| {
+        rps(v).as_array().is_some_and(|a| a.len() == 1)
+    })
+    .await;
+    assert_eq!(
+        rps(&shown),
+        serde_json::json!([["autogen", "0s", "168h0m0s", 1, true]])
+    );
+    let read = query_until(url, "db=rpdb&rp=month", "SELECT count(v) FROM m", |v| {
+        v["results"][0]["error"].is_string()
+    })
+    .await;
+    assert_eq!(
+        read["results"][0]["error"], "retention policy not found: month",
+        "{read}"
+    );
+}
