@@ -78,7 +78,7 @@ pub(super) async fn narrow(
     df = df.filter(any_value)?;
     let t = col("time");
     let best = if ascending { min(t) } else { max(t) };
-    let df = df.aggregate(tags.iter().map(|t| ident(t)).collect(), vec![best])?;
+    let df = df.aggregate(tags.iter().map(ident).collect(), vec![best])?;
     let mut stream = df.execute_stream().await?;
 
     // GROUP BY values ──► (best time, series having it).

@@ -207,7 +207,7 @@ pub(super) async fn groups(
         df = df.filter(f)?;
     }
     let t = cast(col("time"), arrow::datatypes::DataType::Int64);
-    let mut group: Vec<DfExpr> = key_tags.iter().map(|k| ident(k)).collect();
+    let mut group: Vec<DfExpr> = key_tags.iter().map(ident).collect();
     group.push(bucket(t.clone(), SHARD_GROUP_STEP, SHARD_ORIGIN_NS).alias("__shard"));
     group.push(bucket(t, every, offset).alias("__window"));
     let float_of = |f: &str| matches!(plan_schema.fields.get(f), Some(FieldKind::Float));
@@ -244,10 +244,10 @@ pub(super) async fn groups(
                 .index_of_column_by_name(None, name)
                 .ok_or_else(|| ExecError::Internal(format!("partial aggregate without {name}")))?;
             let a = arrow::compute::cast(batch.column(i), &arrow::datatypes::DataType::Int64)?;
-            Ok(a.as_any()
+            a.as_any()
                 .downcast_ref::<Int64Array>()
                 .cloned()
-                .ok_or_else(|| ExecError::Internal(format!("{name} is not an integer")))?)
+                .ok_or_else(|| ExecError::Internal(format!("{name} is not an integer")))
         };
         let shard = int("__shard")?;
         let window = int("__window")?;

@@ -99,9 +99,7 @@ fn operand<'a>(e: &'a Expr, schema: &Schema) -> Option<Operand<'a>> {
         (Some(DataType::Tag), _) | (None, None) if schema.tags.contains(name) => {
             Some(Operand::Tag(name))
         }
-        (None | Some(DataType::Field), Some(kind))
-            if matches!(kind, FieldKind::Float | FieldKind::Integer) =>
-        {
+        (None | Some(DataType::Field), Some(FieldKind::Float | FieldKind::Integer)) => {
             Some(Operand::NumericField(name))
         }
         _ => None,
