@@ -50,6 +50,7 @@ mod eval;
 mod executor;
 mod fetch;
 mod gomath;
+mod gosort;
 mod meta;
 mod select;
 

@@ -21,7 +21,8 @@ use super::compile::{is_selector, stmt_err};
 use super::fields::top_bottom_extra;
 use super::functions::{Out, Pt, reduce, top_bottom};
 use super::pushdown::{
-    Kind, first_last_candidates, integral_windows, merge_ordered, reduce_windows,
+    Kind, first_last_candidates, integral_windows, merge_ordered, merge_ordered_with,
+    reduce_windows,
 };
 use super::{Data, Plan, SeriesRow, out_time, passes};
 use crate::ExecError;
@@ -233,6 +234,13 @@ pub(super) fn rows(
             let tie = |a: &Pt, b: &Pt| aux_tie(&aux, data, a, b, name == "first");
             let offset = usize::try_from(plan.stmt.offset).unwrap_or(0);
             *pts = first_last_candidates(pts, members, name == "last", offset, tie);
+        }
+        if plain && data.sub.is_none() && matches!(name, "stddev" | "mode" | "percentile") {
+            // 1.x reduces these over its sorted merge (time order, equal times in Go's heap
+            // order), and their answers depend on that order: stddev's running mean, the
+            // unstable sort of mode and percentile.
+            let tie = |a: &Pt, b: &Pt| aux_tie(&aux, data, a, b, ascending);
+            *pts = merge_ordered_with(pts, members, ascending, tie);
         }
         if plain && name == "integral" {
             // 1.x streams the points (sorted merge) through its integral reducer.

@@ -15,6 +15,7 @@ use influxql::ast::Expr;
 use v1_query::result::Value;
 
 use crate::ExecError;
+use crate::gosort::go_sort;
 use crate::select::compile::stmt_err;
 
 /// One input point: a field's value at a time, and where it came from (series, row).
@@ -145,14 +146,25 @@ pub(crate) fn reduce(
             agg(Value::Float(m))
         }
         "mode" => {
-            // 1.x's ModeReduceSlice: values sorted; a run counts from its second point (a
-            // lone value never displaces the first one); a later run of equal count wins
-            // unless its first point is later than the current mode's.
+            // 1.x's ModeReduceSlice over the points in its stream order: booleans by count
+            // (true on a tie); other values sorted by Go's sort.Sort (unstable: equal values
+            // end where its pdqsort leaves them); a run counts from its second point (a lone
+            // value never displaces the first one); a later run of equal count wins unless
+            // its first point is later than the current mode's last.
             if points.len() == 1 {
                 return Ok(agg(points[0].value.clone()));
             }
+            if let Value::Boolean(_) = points[0].value {
+                let trues = points
+                    .iter()
+                    .filter(|p| p.value == Value::Boolean(true))
+                    .count();
+                return Ok(agg(Value::Boolean(2 * trues >= points.len())));
+            }
             let mut v: Vec<&Pt> = points.iter().collect();
-            v.sort_by(|a, b| cmp_values(&a.value, &b.value));
+            go_sort(&mut v, |a, b| {
+                cmp_values(&a.value, &b.value) == Ordering::Less
+            });
             let (mut most_freq, mut curr_freq) = (0usize, 0usize);
             let (mut curr_mode, mut most_mode) = (&v[0].value, &v[0].value);
             let (mut most_time, mut curr_time) = (v[0].time, v[0].time);
@@ -199,16 +211,13 @@ pub(crate) fn reduce(
         }
         "stddev" => {
             require_numeric(name, points)?;
-            // 1.x's StddevReduceSlice: a running mean, then the squared deviations (Go's
-            // Pow(d, 2) is d·d). The points in time order (then series) reproduce 1.x's bits
-            // without GROUP BY time; within GROUP BY time windows 1.x's merge order differs
-            // (math_agg_pow_stddev).
+            // 1.x's StddevReduceSlice over the points in its stream order (the sorted merge:
+            // aggregate.rs): a running mean, then the squared deviations (Go's Pow(d, 2) is
+            // d·d); the order shows in the last bits.
             if points.len() < 2 {
                 agg(Value::Null)
             } else {
-                let mut order: Vec<&Pt> = points.iter().collect();
-                order.sort_by_key(|p| (p.time, p.src.0));
-                let v: Vec<f64> = order
+                let v: Vec<f64> = points
                     .iter()
                     .filter_map(|p| num(&p.value))
                     .filter(|x| !x.is_nan())
@@ -284,8 +293,11 @@ pub(crate) fn reduce(
                 Some(Expr::Number(f)) => *f,
                 _ => return Ok(Vec::new()),
             };
+            // 1.x: Go's (unstable) sort.Sort by value of the points in stream order.
             let mut sorted: Vec<&Pt> = points.iter().collect();
-            sorted.sort_by(|a, b| cmp_values(&a.value, &b.value).then(a.time.cmp(&b.time)));
+            go_sort(&mut sorted, |a, b| {
+                cmp_values(&a.value, &b.value) == Ordering::Less
+            });
             let len = sorted.len() as f64;
             let i = (len * pct / 100.0 + 0.5).floor() as i64 - 1;
             if i < 0 || i as usize >= sorted.len() {
