@@ -235,10 +235,13 @@ pub(super) fn rows(
             let offset = usize::try_from(plan.stmt.offset).unwrap_or(0);
             *pts = first_last_candidates(pts, members, name == "last", offset, tie);
         }
-        if plain && data.sub.is_none() && matches!(name, "stddev" | "mode" | "percentile") {
+        if plain
+            && data.sub.is_none()
+            && matches!(name, "stddev" | "mode" | "percentile" | "top" | "bottom")
+        {
             // 1.x reduces these over its sorted merge (time order, equal times in Go's heap
             // order), and their answers depend on that order: stddev's running mean, the
-            // unstable sort of mode and percentile.
+            // unstable sort of mode and percentile, the heap of top and bottom.
             let tie = |a: &Pt, b: &Pt| aux_tie(&aux, data, a, b, ascending);
             *pts = merge_ordered_with(pts, members, ascending, tie);
         }
@@ -491,9 +494,10 @@ pub(super) fn finish(
         per_call.push(outs);
     }
 
-    // Rows.
-    let mut rows = Vec::new();
+    // Rows, window by window.
+    let mut blocks: Vec<Vec<Vec<Value>>> = Vec::with_capacity(windows.len());
     for (wi, w) in windows.iter().enumerate() {
+        let mut rows = Vec::new();
         let n = per_call.iter().map(|c| c[wi].len()).max().unwrap_or(0);
         for j in 0..n {
             let mut values = Vec::with_capacity(calls.len());
@@ -538,12 +542,19 @@ pub(super) fn finish(
             }
             rows.push(out);
         }
+        blocks.push(rows);
     }
+    // ORDER BY time DESC: windows last first; within a window, top/bottom/sample rows stay in
+    // time order (1.x's reduce iterator sorts a window's points by ascending time either way).
     if !plan.stmt.time_ascending() {
-        rows.reverse();
+        blocks.reverse();
+        if !keeps_point_time(calls) {
+            blocks.iter_mut().for_each(|b| b.reverse());
+        }
     }
+    let rows = blocks.into_iter().flatten();
     let offset = usize::try_from(plan.stmt.offset).unwrap_or(usize::MAX);
-    let mut rows: Vec<Vec<Value>> = rows.into_iter().skip(offset).collect();
+    let mut rows: Vec<Vec<Value>> = rows.skip(offset).collect();
     if plan.stmt.limit > 0 {
         rows.truncate(usize::try_from(plan.stmt.limit).unwrap_or(usize::MAX));
     }
@@ -595,14 +606,26 @@ fn reduce_call(
                 _ => None,
             })
             .collect();
-        let key = |p: &Pt| -> Vec<Value> {
+        // 1.x groups by the tag arguments as point tags (Tags.ID: values in the order of the
+        // sorted tag names, a missing tag — or a field named there — empty).
+        let mut sorted_tags = tag_args.clone();
+        sorted_tags.sort();
+        sorted_tags.dedup();
+        let key = |p: &Pt| -> String {
             let row = SeriesRow {
                 data,
                 series: p.src.0,
                 row: p.src.1,
                 condition: false,
             };
-            tag_args.iter().map(|t| row.get(t, None)).collect()
+            let values: Vec<String> = sorted_tags
+                .iter()
+                .map(|t| match row.get(t, Some(DataType::Tag)) {
+                    Value::String(v) => v,
+                    _ => String::new(),
+                })
+                .collect();
+            values.join("\0")
         };
         return top_bottom(name, pts, n, &key, !tag_args.is_empty());
     }
