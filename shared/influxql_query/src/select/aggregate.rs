@@ -466,8 +466,11 @@ pub(super) fn finish(
         };
         let mut outs = Vec::with_capacity(windows.len());
         let mut previous: Option<Value> = None;
+        // 1.x builds integral()'s iterator without a fill iterator: its empty windows stay
+        // empty whatever fill() says.
+        let fills = call_name(&calls[ci]) != "integral";
         for mut o in reduced {
-            if o.is_empty() && interval.is_some() {
+            if o.is_empty() && interval.is_some() && fills {
                 o = match &plan.stmt.fill {
                     // 1.x fills count()'s empty windows with 0 under fill(null) (a call
                     // on a tag or a missing field has no iterator: null).
@@ -499,48 +502,66 @@ pub(super) fn finish(
     for (wi, w) in windows.iter().enumerate() {
         let mut rows = Vec::new();
         let n = per_call.iter().map(|c| c[wi].len()).max().unwrap_or(0);
+        // 1.x joins the calls' points by time: without GROUP BY time a float integral is
+        // stamped 0 and an integer one the range's start, so they make rows of their own.
+        let split_integrals =
+            interval.is_none() && calls.iter().any(|c| call_name(c) == "integral");
         for j in 0..n {
-            let mut values = Vec::with_capacity(calls.len());
-            let mut time = None;
-            let mut src = None;
-            for c in &per_call {
-                match c[wi].get(j) {
-                    Some(o) => {
-                        if time.is_none() {
-                            time = o.time;
+            let mut times: Vec<i64> = per_call
+                .iter()
+                .filter_map(|c| c[wi].get(j).map(|o| o.time.unwrap_or(*w)))
+                .collect();
+            times.sort_unstable();
+            times.dedup();
+            if !split_integrals || times.len() < 2 {
+                times = vec![i64::MIN];
+            }
+            for at in times {
+                let mut values = Vec::with_capacity(calls.len());
+                let mut time = None;
+                let mut src = None;
+                for c in &per_call {
+                    match c[wi]
+                        .get(j)
+                        .filter(|o| at == i64::MIN || o.time.unwrap_or(*w) == at)
+                    {
+                        Some(o) => {
+                            if time.is_none() {
+                                time = o.time;
+                            }
+                            if src.is_none() {
+                                src = o.src;
+                            }
+                            values.push(o.value.clone());
                         }
-                        if src.is_none() {
-                            src = o.src;
-                        }
-                        values.push(o.value.clone());
+                        None => values.push(Value::Null),
                     }
-                    None => values.push(Value::Null),
                 }
-            }
-            let t = if interval.is_some() && !keeps_point_time(calls) {
-                *w
-            } else {
-                time.unwrap_or(*w)
-            };
-            let row = AggRow {
-                calls,
-                values,
-                aux: src.zip(data).map(|((s, i), data)| SeriesRow {
-                    data,
-                    series: s,
-                    row: i,
-                    condition: false,
-                }),
-            };
-            let mut out = Vec::with_capacity(plan.columns.len());
-            out.push(out_time(t));
-            for f in &plan.fields {
-                out.push(eval(&f.expr, &row));
-                for extra in top_bottom_extra(f) {
-                    out.push(row.get(&extra, None));
+                let t = if interval.is_some() && !keeps_point_time(calls) {
+                    *w
+                } else {
+                    time.unwrap_or(*w)
+                };
+                let row = AggRow {
+                    calls,
+                    values,
+                    aux: src.zip(data).map(|((s, i), data)| SeriesRow {
+                        data,
+                        series: s,
+                        row: i,
+                        condition: false,
+                    }),
+                };
+                let mut out = Vec::with_capacity(plan.columns.len());
+                out.push(out_time(t));
+                for f in &plan.fields {
+                    out.push(eval(&f.expr, &row));
+                    for extra in top_bottom_extra(f) {
+                        out.push(row.get(&extra, None));
+                    }
                 }
+                rows.push(out);
             }
-            rows.push(out);
         }
         blocks.push(rows);
     }

@@ -409,8 +409,9 @@ pub(super) fn integral_windows(
             && p.time >= end
         {
             if pt != end {
+                // 1.x's linearFloat: slope · (end - prev) + prev value.
                 let m = (v - pv) / p.time.wrapping_sub(pt) as f64;
-                let value = m * end as f64 + (pv - m * pt as f64);
+                let value = m * end.wrapping_sub(pt) as f64 + pv;
                 let elapsed = end.wrapping_sub(pt) as f64 / unit;
                 sum += 0.5 * (value + pv) * elapsed;
                 (pt, pv) = (end, value);
