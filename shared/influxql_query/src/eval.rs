@@ -8,7 +8,10 @@
 //!   =~ / !~ on strings; AND / OR on booleans (a null next to a boolean counts as false)
 //! ```
 
-use crate::gomath::{GO_INV_LN10, go_log, go_log2, go_pow};
+use crate::gomath::{
+    GO_INV_LN10, go_acos, go_asin, go_atan, go_atan2, go_cos, go_exp, go_log, go_log2, go_pow,
+    go_sin, go_tan,
+};
 use influxql::ast::{BinaryOp, DataType, Expr};
 use v1_query::result::Value;
 
@@ -127,17 +130,17 @@ pub(crate) fn apply_math(name: &str, args: &[Value]) -> Value {
     let second = args.get(1).and_then(as_f64);
     let r = match name {
         "abs" => x.abs(),
-        "sin" => x.sin(),
-        "cos" => x.cos(),
-        "tan" => x.tan(),
-        "asin" => x.asin(),
-        "acos" => x.acos(),
-        "atan" => x.atan(),
+        "sin" => go_sin(x),
+        "cos" => go_cos(x),
+        "tan" => go_tan(x),
+        "asin" => go_asin(x),
+        "acos" => go_acos(x),
+        "atan" => go_atan(x),
         "atan2" => match second {
-            Some(y) => x.atan2(y),
+            Some(y) => go_atan2(x, y),
             None => return Value::Null,
         },
-        "exp" => x.exp(),
+        "exp" => go_exp(x),
         "ln" => go_log(x),
         "log" => match second {
             Some(b) => go_log(x) / go_log(b),

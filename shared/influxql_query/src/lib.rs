@@ -52,6 +52,7 @@ mod eval;
 mod executor;
 mod fetch;
 mod gomath;
+mod gosort;
 mod meta;
 mod retention;
 mod select;

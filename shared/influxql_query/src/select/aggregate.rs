@@ -21,7 +21,8 @@ use super::compile::{is_selector, stmt_err};
 use super::fields::top_bottom_extra;
 use super::functions::{Out, Pt, reduce, top_bottom};
 use super::pushdown::{
-    Kind, first_last_candidates, integral_windows, merge_ordered, reduce_windows,
+    Kind, first_last_candidates, integral_windows, merge_ordered, merge_ordered_with,
+    reduce_windows,
 };
 use super::{Data, Plan, SeriesRow, out_time, passes};
 use crate::ExecError;
@@ -233,6 +234,16 @@ pub(super) fn rows(
             let tie = |a: &Pt, b: &Pt| aux_tie(&aux, data, a, b, name == "first");
             let offset = usize::try_from(plan.stmt.offset).unwrap_or(0);
             *pts = first_last_candidates(pts, members, name == "last", offset, tie);
+        }
+        if plain
+            && data.sub.is_none()
+            && matches!(name, "stddev" | "mode" | "percentile" | "top" | "bottom")
+        {
+            // 1.x reduces these over its sorted merge (time order, equal times in Go's heap
+            // order), and their answers depend on that order: stddev's running mean, the
+            // unstable sort of mode and percentile, the heap of top and bottom.
+            let tie = |a: &Pt, b: &Pt| aux_tie(&aux, data, a, b, ascending);
+            *pts = merge_ordered_with(pts, members, ascending, tie);
         }
         if plain && name == "integral" {
             // 1.x streams the points (sorted merge) through its integral reducer.
@@ -455,8 +466,11 @@ pub(super) fn finish(
         };
         let mut outs = Vec::with_capacity(windows.len());
         let mut previous: Option<Value> = None;
+        // 1.x builds integral()'s iterator without a fill iterator: its empty windows stay
+        // empty whatever fill() says.
+        let fills = call_name(&calls[ci]) != "integral";
         for mut o in reduced {
-            if o.is_empty() && interval.is_some() {
+            if o.is_empty() && interval.is_some() && fills {
                 o = match &plan.stmt.fill {
                     // 1.x fills count()'s empty windows with 0 under fill(null) (a call
                     // on a tag or a missing field has no iterator: null).
@@ -483,59 +497,85 @@ pub(super) fn finish(
         per_call.push(outs);
     }
 
-    // Rows.
-    let mut rows = Vec::new();
+    // Rows, window by window.
+    let mut blocks: Vec<Vec<Vec<Value>>> = Vec::with_capacity(windows.len());
     for (wi, w) in windows.iter().enumerate() {
+        let mut rows = Vec::new();
         let n = per_call.iter().map(|c| c[wi].len()).max().unwrap_or(0);
+        // 1.x joins the calls' points by time: without GROUP BY time a float integral is
+        // stamped 0 and an integer one the range's start, so they make rows of their own.
+        let split_integrals =
+            interval.is_none() && calls.iter().any(|c| call_name(c) == "integral");
         for j in 0..n {
-            let mut values = Vec::with_capacity(calls.len());
-            let mut time = None;
-            let mut src = None;
-            for c in &per_call {
-                match c[wi].get(j) {
-                    Some(o) => {
-                        if time.is_none() {
-                            time = o.time;
+            let mut times: Vec<i64> = per_call
+                .iter()
+                .filter_map(|c| c[wi].get(j).map(|o| o.time.unwrap_or(*w)))
+                .collect();
+            times.sort_unstable();
+            times.dedup();
+            if !split_integrals || times.len() < 2 {
+                times = vec![i64::MIN];
+            }
+            for at in times {
+                let mut values = Vec::with_capacity(calls.len());
+                let mut time = None;
+                let mut src = None;
+                for c in &per_call {
+                    match c[wi]
+                        .get(j)
+                        .filter(|o| at == i64::MIN || o.time.unwrap_or(*w) == at)
+                    {
+                        Some(o) => {
+                            if time.is_none() {
+                                time = o.time;
+                            }
+                            if src.is_none() {
+                                src = o.src;
+                            }
+                            values.push(o.value.clone());
                         }
-                        if src.is_none() {
-                            src = o.src;
-                        }
-                        values.push(o.value.clone());
+                        None => values.push(Value::Null),
                     }
-                    None => values.push(Value::Null),
                 }
-            }
-            let t = if interval.is_some() && !keeps_point_time(calls) {
-                *w
-            } else {
-                time.unwrap_or(*w)
-            };
-            let row = AggRow {
-                calls,
-                values,
-                aux: src.zip(data).map(|((s, i), data)| SeriesRow {
-                    data,
-                    series: s,
-                    row: i,
-                    condition: false,
-                }),
-            };
-            let mut out = Vec::with_capacity(plan.columns.len());
-            out.push(out_time(t));
-            for f in &plan.fields {
-                out.push(eval(&f.expr, &row));
-                for extra in top_bottom_extra(f) {
-                    out.push(row.get(&extra, None));
+                let t = if interval.is_some() && !keeps_point_time(calls) {
+                    *w
+                } else {
+                    time.unwrap_or(*w)
+                };
+                let row = AggRow {
+                    calls,
+                    values,
+                    aux: src.zip(data).map(|((s, i), data)| SeriesRow {
+                        data,
+                        series: s,
+                        row: i,
+                        condition: false,
+                    }),
+                };
+                let mut out = Vec::with_capacity(plan.columns.len());
+                out.push(out_time(t));
+                for f in &plan.fields {
+                    out.push(eval(&f.expr, &row));
+                    for extra in top_bottom_extra(f) {
+                        out.push(row.get(&extra, None));
+                    }
                 }
+                rows.push(out);
             }
-            rows.push(out);
+        }
+        blocks.push(rows);
+    }
+    // ORDER BY time DESC: windows last first; within a window, top/bottom/sample rows stay in
+    // time order (1.x's reduce iterator sorts a window's points by ascending time either way).
+    if !plan.stmt.time_ascending() {
+        blocks.reverse();
+        if !keeps_point_time(calls) {
+            blocks.iter_mut().for_each(|b| b.reverse());
         }
     }
-    if !plan.stmt.time_ascending() {
-        rows.reverse();
-    }
+    let rows = blocks.into_iter().flatten();
     let offset = usize::try_from(plan.stmt.offset).unwrap_or(usize::MAX);
-    let mut rows: Vec<Vec<Value>> = rows.into_iter().skip(offset).collect();
+    let mut rows: Vec<Vec<Value>> = rows.skip(offset).collect();
     if plan.stmt.limit > 0 {
         rows.truncate(usize::try_from(plan.stmt.limit).unwrap_or(usize::MAX));
     }
@@ -587,14 +627,26 @@ fn reduce_call(
                 _ => None,
             })
             .collect();
-        let key = |p: &Pt| -> Vec<Value> {
+        // 1.x groups by the tag arguments as point tags (Tags.ID: values in the order of the
+        // sorted tag names, a missing tag — or a field named there — empty).
+        let mut sorted_tags = tag_args.clone();
+        sorted_tags.sort();
+        sorted_tags.dedup();
+        let key = |p: &Pt| -> String {
             let row = SeriesRow {
                 data,
                 series: p.src.0,
                 row: p.src.1,
                 condition: false,
             };
-            tag_args.iter().map(|t| row.get(t, None)).collect()
+            let values: Vec<String> = sorted_tags
+                .iter()
+                .map(|t| match row.get(t, Some(DataType::Tag)) {
+                    Value::String(v) => v,
+                    _ => String::new(),
+                })
+                .collect();
+            values.join("\0")
         };
         return top_bottom(name, pts, n, &key, !tag_args.is_empty());
     }

@@ -6,6 +6,8 @@
 //!     time = None (the window's start)
 //!   selectors (first last min max percentile sample top bottom): the chosen point's time and
 //!     source row (for auxiliary fields), ties broken as 1.x breaks them
+//!   order-sensitive ones (stddev mode percentile top bottom) take the points in 1.x's stream
+//!     order (aggregate.rs) and sort / heap them with Go's algorithms (gosort, order::GoHeap)
 //! ```
 
 use std::cmp::Ordering;
@@ -15,7 +17,9 @@ use influxql::ast::Expr;
 use v1_query::result::Value;
 
 use crate::ExecError;
+use crate::gosort::go_sort;
 use crate::select::compile::stmt_err;
+use crate::select::order::GoHeap;
 
 /// One input point: a field's value at a time, and where it came from (series, row).
 #[derive(Debug, Clone)]
@@ -145,14 +149,25 @@ pub(crate) fn reduce(
             agg(Value::Float(m))
         }
         "mode" => {
-            // 1.x's ModeReduceSlice: values sorted; a run counts from its second point (a
-            // lone value never displaces the first one); a later run of equal count wins
-            // unless its first point is later than the current mode's.
+            // 1.x's ModeReduceSlice over the points in its stream order: booleans by count
+            // (true on a tie); other values sorted by Go's sort.Sort (unstable: equal values
+            // end where its pdqsort leaves them); a run counts from its second point (a lone
+            // value never displaces the first one); a later run of equal count wins unless
+            // its first point is later than the current mode's last.
             if points.len() == 1 {
                 return Ok(agg(points[0].value.clone()));
             }
+            if let Value::Boolean(_) = points[0].value {
+                let trues = points
+                    .iter()
+                    .filter(|p| p.value == Value::Boolean(true))
+                    .count();
+                return Ok(agg(Value::Boolean(2 * trues >= points.len())));
+            }
             let mut v: Vec<&Pt> = points.iter().collect();
-            v.sort_by(|a, b| cmp_values(&a.value, &b.value));
+            go_sort(&mut v, |a, b| {
+                cmp_values(&a.value, &b.value) == Ordering::Less
+            });
             let (mut most_freq, mut curr_freq) = (0usize, 0usize);
             let (mut curr_mode, mut most_mode) = (&v[0].value, &v[0].value);
             let (mut most_time, mut curr_time) = (v[0].time, v[0].time);
@@ -199,16 +214,13 @@ pub(crate) fn reduce(
         }
         "stddev" => {
             require_numeric(name, points)?;
-            // 1.x's StddevReduceSlice: a running mean, then the squared deviations (Go's
-            // Pow(d, 2) is d·d). The points in time order (then series) reproduce 1.x's bits
-            // without GROUP BY time; within GROUP BY time windows 1.x's merge order differs
-            // (math_agg_pow_stddev).
+            // 1.x's StddevReduceSlice over the points in its stream order (the sorted merge:
+            // aggregate.rs): a running mean, then the squared deviations (Go's Pow(d, 2) is
+            // d·d); the order shows in the last bits.
             if points.len() < 2 {
                 agg(Value::Null)
             } else {
-                let mut order: Vec<&Pt> = points.iter().collect();
-                order.sort_by_key(|p| (p.time, p.src.0));
-                let v: Vec<f64> = order
+                let v: Vec<f64> = points
                     .iter()
                     .filter_map(|p| num(&p.value))
                     .filter(|x| !x.is_nan())
@@ -233,12 +245,15 @@ pub(crate) fn reduce(
             })
             .collect(),
         "first" => {
+            // 1.x's FirstReduce: at equal times the greater value, but for booleans false
+            // (BooleanFirstReduce; BooleanLastReduce keeps true, as the greater value).
             let mut best = &points[0];
             for p in points {
-                if p.time < best.time
-                    || (p.time == best.time
-                        && cmp_values(&p.value, &best.value) == Ordering::Greater)
-                {
+                let wins_tie = match (&p.value, &best.value) {
+                    (Value::Boolean(a), Value::Boolean(b)) => !a && *b,
+                    (a, b) => cmp_values(a, b) == Ordering::Greater,
+                };
+                if p.time < best.time || (p.time == best.time && wins_tie) {
                     best = p;
                 }
             }
@@ -284,8 +299,11 @@ pub(crate) fn reduce(
                 Some(Expr::Number(f)) => *f,
                 _ => return Ok(Vec::new()),
             };
+            // 1.x: Go's (unstable) sort.Sort by value of the points in stream order.
             let mut sorted: Vec<&Pt> = points.iter().collect();
-            sorted.sort_by(|a, b| cmp_values(&a.value, &b.value).then(a.time.cmp(&b.time)));
+            go_sort(&mut sorted, |a, b| {
+                cmp_values(&a.value, &b.value) == Ordering::Less
+            });
             let len = sorted.len() as f64;
             let i = (len * pct / 100.0 + 0.5).floor() as i64 - 1;
             if i < 0 || i as usize >= sorted.len() {
@@ -366,56 +384,132 @@ fn distinct(points: &[Pt]) -> Vec<Value> {
     first.into_iter().map(|(_, v)| v).collect()
 }
 
-/// top() / bottom(): the `n` largest (smallest) points, one per distinct combination of the
-/// tag arguments if any, in time order. `tag_of` gives a point's values of those tags.
+/// top() / bottom() as 1.x's reducers: the points (in 1.x's stream order) go through a Go
+/// heap of the `n` best kept (its top the worst of them, replaced by a better point); the
+/// kept points are then sorted best first by Go's `sort.Sort` and stably by time, so equal
+/// values at equal times come out where Go leaves them. With tag arguments, 1.x first
+/// reduces each combination of those tags' values (`group_key`; a name that is no tag counts
+/// as the empty value) to its max (min) and feeds those to the heap in the order of the
+/// combinations.
 pub(crate) fn top_bottom(
     name: &str,
     points: &[Pt],
     n: usize,
-    group_key: &dyn Fn(&Pt) -> Vec<Value>,
+    group_key: &dyn Fn(&Pt) -> String,
     by_tags: bool,
 ) -> Result<Vec<Out>, ExecError> {
     require_numeric(name, points)?;
-    let better = |a: &Pt, b: &Pt| -> bool {
-        let c = cmp_values(&a.value, &b.value);
-        let c = if name == "top" { c } else { c.reverse() };
-        c == Ordering::Greater || (c == Ordering::Equal && a.time < b.time)
+    let top = name == "top";
+    // 1.x's heap order: is `a` a worse pick than `b` (lower for top, higher for bottom; at
+    // equal values the later one)?
+    let worse = |a: &&Pt, b: &&Pt| -> bool {
+        match cmp_values(&a.value, &b.value) {
+            Ordering::Equal => a.time > b.time,
+            c => (c == Ordering::Less) == top,
+        }
     };
-    let mut candidates: Vec<&Pt> = if by_tags {
-        let mut best: Vec<(Vec<Value>, &Pt)> = Vec::new();
+    let candidates: Vec<&Pt> = if by_tags {
+        // Max (top) / min (bottom) per combination: the greater (smaller) value, at equal
+        // values the earlier point, at equal times the one read first.
+        let mut best: std::collections::BTreeMap<String, &Pt> = std::collections::BTreeMap::new();
         for p in points {
-            let k = group_key(p);
-            match best.iter_mut().find(|(bk, _)| *bk == k) {
-                Some((_, b)) => {
-                    if better(p, b) {
-                        *b = p;
-                    }
-                }
-                None => best.push((k, p)),
+            let slot = best.entry(group_key(p)).or_insert(p);
+            let c = cmp_values(&p.value, &slot.value);
+            if (c != Ordering::Equal && (c == Ordering::Greater) == top)
+                || (c == Ordering::Equal && p.time < slot.time)
+            {
+                *slot = p;
             }
         }
-        best.into_iter().map(|(_, p)| p).collect()
+        best.into_values().collect()
     } else {
         points.iter().collect()
     };
-    candidates.sort_by(|a, b| {
-        if better(a, b) {
-            Ordering::Less
-        } else if better(b, a) {
-            Ordering::Greater
-        } else {
-            Ordering::Equal
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let mut heap = GoHeap::new(Vec::with_capacity(n), &worse);
+    for p in candidates {
+        if heap.len() == n {
+            if heap.peek().is_some_and(|w| worse(w, &p)) {
+                heap.replace_top(p, &worse);
+            }
+            continue;
         }
-    });
-    candidates.truncate(n);
-    // 1.x's emit order: by time, equal times by value (top: largest first; bottom: smallest).
-    candidates.sort_by(|a, b| {
-        let by_value = cmp_values(&b.value, &a.value);
-        a.time.cmp(&b.time).then(if name == "top" {
-            by_value
-        } else {
-            by_value.reverse()
-        })
-    });
-    Ok(candidates.into_iter().map(|p| sel(p, true)).collect())
+        heap.push(p, &worse);
+    }
+    let mut kept = heap.into_vec();
+    go_sort(&mut kept, |a, b| worse(b, a));
+    kept.sort_by_key(|p| p.time);
+    Ok(kept.into_iter().map(|p| sel(p, true)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pt(time: i64, value: Value, series: usize) -> Pt {
+        Pt {
+            time,
+            value,
+            src: (series, 0),
+        }
+    }
+
+    #[test]
+    fn bottom_ties_come_out_as_go_leaves_them() {
+        // Four series (cores 4, 8, 16, 8) at two times, in 1.x's stream order; 1.x answers
+        // (sel_bottom_int_ties) 4 s0, 8 s3, 8 s1 at t0, then 4 s0, 8 s1 at t1.
+        let cores = [4, 8, 16, 8];
+        let points: Vec<Pt> = (0..2)
+            .flat_map(|t| (0..4).map(move |s| pt(t, Value::Integer(cores[s]), s)))
+            .collect();
+        let out = top_bottom("bottom", &points, 5, &|_| String::new(), false).unwrap();
+        let got: Vec<(Option<i64>, Value, usize)> = out
+            .iter()
+            .map(|o| (o.time, o.value.clone(), o.src.unwrap().0))
+            .collect();
+        let want = [(0, 4, 0), (0, 8, 3), (0, 8, 1), (1, 4, 0), (1, 8, 1)];
+        let want: Vec<(Option<i64>, Value, usize)> = want
+            .iter()
+            .map(|&(t, v, s)| (Some(t), Value::Integer(v), s))
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn top_with_a_non_tag_argument_is_one_group() {
+        // Every point has the same (empty) value for a "tag" that is a field: one max.
+        let points = vec![
+            pt(0, Value::Float(1.0), 0),
+            pt(1, Value::Float(3.0), 1),
+            pt(2, Value::Float(2.0), 0),
+        ];
+        let out = top_bottom("top", &points, 2, &|_| String::new(), true).unwrap();
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].value, Value::Float(3.0));
+    }
+
+    #[test]
+    fn first_of_booleans_at_equal_times_is_false() {
+        let points = vec![
+            pt(5, Value::Boolean(true), 0),
+            pt(5, Value::Boolean(false), 1),
+            pt(5, Value::Boolean(true), 2),
+        ];
+        let out = reduce("first", &[], &points, true).unwrap();
+        assert_eq!(out[0].value, Value::Boolean(false));
+        let out = reduce("last", &[], &points, true).unwrap();
+        assert_eq!(out[0].value, Value::Boolean(true));
+    }
+
+    #[test]
+    fn mode_of_booleans_counts() {
+        let points = vec![
+            pt(1, Value::Boolean(false), 0),
+            pt(2, Value::Boolean(true), 0),
+        ];
+        let out = reduce("mode", &[], &points, false).unwrap();
+        assert_eq!(out[0].value, Value::Boolean(true));
+    }
 }

@@ -8,7 +8,7 @@
 //! heap exactly is what makes the answers identical.
 //!
 //! ```text
-//! GoHeap: init / push / pop exactly as Go's container/heap (same swaps, same tie outcome)
+//! GoHeap: init / push / pop / fix exactly as Go's container/heap (same swaps, same tie outcome)
 //! sorted_merge_order(series' points, less)  ── SortedMergeIterator: raw rows, first/last
 //! merge_order(series' window keys, asc)     ── MergeIterator: per-series partials by window
 //! shard_group(t)                            ── 1.x's default 7-day shard groups (Go's
@@ -44,7 +44,7 @@ impl<T> GoHeap<T> {
         }
     }
 
-    fn down(&mut self, i0: usize, n: usize, less: &impl Fn(&T, &T) -> bool) {
+    fn down(&mut self, i0: usize, n: usize, less: &impl Fn(&T, &T) -> bool) -> bool {
         let mut i = i0;
         loop {
             let j1 = 2 * i + 1;
@@ -62,12 +62,40 @@ impl<T> GoHeap<T> {
             self.items.swap(i, j);
             i = j;
         }
+        i > i0
     }
 
     /// `heap.Push`.
     pub(crate) fn push(&mut self, x: T, less: &impl Fn(&T, &T) -> bool) {
         self.items.push(x);
         self.up(self.items.len() - 1, less);
+    }
+
+    /// The number of elements.
+    pub(crate) fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// The top (`h[0]`: the least under `less`).
+    pub(crate) fn peek(&self) -> Option<&T> {
+        self.items.first()
+    }
+
+    /// `h[0] = x; heap.Fix(h, 0)`.
+    pub(crate) fn replace_top(&mut self, x: T, less: &impl Fn(&T, &T) -> bool) {
+        if self.items.is_empty() {
+            return;
+        }
+        self.items[0] = x;
+        let n = self.items.len();
+        if !self.down(0, n, less) {
+            self.up(0, less);
+        }
+    }
+
+    /// The elements in the heap's array order.
+    pub(crate) fn into_vec(self) -> Vec<T> {
+        self.items
     }
 
     /// `heap.Pop`.

@@ -321,6 +321,17 @@ pub(super) fn first_last_candidates(
 /// The group's points in 1.x's sorted-merge order (per shard group, series in key order,
 /// reversed when descending; ties in Go's heap order, no auxiliary fields).
 pub(super) fn merge_ordered(pts: &[Pt], series_order: &[usize], ascending: bool) -> Vec<Pt> {
+    merge_ordered_with(pts, series_order, ascending, |_, _| None)
+}
+
+/// [`merge_ordered`] with the heap's tie-break on auxiliary fields (`tie(a, b)`: whether `a`
+/// goes first at equal times, `None` when the heap does not tell them apart).
+pub(super) fn merge_ordered_with(
+    pts: &[Pt],
+    series_order: &[usize],
+    ascending: bool,
+    tie: impl Fn(&Pt, &Pt) -> Option<bool>,
+) -> Vec<Pt> {
     let mut series: Vec<usize> = series_order.to_vec();
     if !ascending {
         series.reverse();
@@ -346,11 +357,14 @@ pub(super) fn merge_ordered(pts: &[Pt], series_order: &[usize], ascending: bool)
             per_series.iter_mut().for_each(|v| v.reverse());
         }
         let less = |a: &&Pt, b: &&Pt| {
-            if ascending {
-                a.time < b.time
-            } else {
-                a.time > b.time
+            if a.time != b.time {
+                return if ascending {
+                    a.time < b.time
+                } else {
+                    a.time > b.time
+                };
             }
+            tie(a, b).unwrap_or(false)
         };
         for (i, p) in sorted_merge_order(&per_series, less) {
             out.push(per_series[i][p].clone());
@@ -395,8 +409,9 @@ pub(super) fn integral_windows(
             && p.time >= end
         {
             if pt != end {
+                // 1.x's linearFloat: slope · (end - prev) + prev value.
                 let m = (v - pv) / p.time.wrapping_sub(pt) as f64;
-                let value = m * end as f64 + (pv - m * pt as f64);
+                let value = m * end.wrapping_sub(pt) as f64 + pv;
                 let elapsed = end.wrapping_sub(pt) as f64 / unit;
                 sum += 0.5 * (value + pv) * elapsed;
                 (pt, pv) = (end, value);
