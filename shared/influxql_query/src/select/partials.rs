@@ -10,7 +10,8 @@
 //! DataFusion: scan (time range, prefilter)
 //!   GROUP BY [every tag + shard group, when a mean/sum needs 1.x's per-series partials
 //!             | the GROUP BY tags otherwise], window = floor((t − offset) / every)·every + offset
-//!   aggregates: count(f) per field, min(f) / max(f) / sum(f) as called; a float sum depends
+//!   (date_bin), aggregates: count(f) of fields under count / sum / mean, min(f) / max(f) /
+//!   sum(f) as called (a min / max has data where it is not null); a float sum depends
 //!   on the order of its terms, so a float field's values come as array_agg(f ORDER BY time)
 //!   and are added in 1.x's order (the series' time order, reversed for ORDER BY time DESC)
 //! rows ──► output groups (GROUP BY tag values) ──► per call, per window:
@@ -24,7 +25,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use arrow::array::{Array, ArrayRef, Float64Array, Int64Array, ListArray};
 use datafusion::functions_aggregate::expr_fn::{array_agg, count, max, min, sum};
 use datafusion::logical_expr::ExprFunctionExt;
-use datafusion::logical_expr::cast;
 use datafusion::prelude::{Expr as DfExpr, SessionContext, col, ident, lit};
 use datafusion::scalar::ScalarValue;
 use futures::TryStreamExt;
@@ -138,11 +138,16 @@ fn over_calls_only(e: &Expr) -> bool {
     }
 }
 
-/// `t − ((t − origin) mod step)` in DataFusion's integer arithmetic (mod taken positive).
-fn bucket(t: DfExpr, step: i64, origin: i64) -> DfExpr {
-    let shifted = t.clone() - lit(origin);
-    let r = ((shifted % lit(step)) + lit(step)) % lit(step);
-    t - r
+/// The start of the `step`-long bucket holding `time`, buckets starting at `origin` (ns):
+/// `origin + floor((t − origin) / step) · step` — DataFusion's date_bin.
+fn bucket(step: i64, origin: i64) -> DfExpr {
+    datafusion::functions::datetime::expr_fn::date_bin(
+        lit(ScalarValue::IntervalMonthDayNano(Some(
+            arrow::datatypes::IntervalMonthDayNano::new(0, 0, step),
+        ))),
+        col("time"),
+        lit(ScalarValue::TimestampNanosecond(Some(origin), None)),
+    )
 }
 
 /// Per-(series or group, shard group, window) partial results of one row of the GROUP BY.
@@ -184,9 +189,11 @@ pub(super) async fn groups(
     } else {
         dims.to_vec()
     };
+    // Fields whose count a call needs (count, and the n of sum / mean); min and max have a
+    // value exactly where the field has one.
     let mut fields: Vec<String> = Vec::new();
     for c in calls {
-        if !fields.contains(&c.field) {
+        if matches!(c.func, Func::Count | Func::Sum | Func::Mean) && !fields.contains(&c.field) {
             fields.push(c.field.clone());
         }
     }
@@ -206,10 +213,11 @@ pub(super) async fn groups(
     if let Some(f) = prefilter {
         df = df.filter(f)?;
     }
-    let t = cast(col("time"), arrow::datatypes::DataType::Int64);
     let mut group: Vec<DfExpr> = key_tags.iter().map(ident).collect();
-    group.push(bucket(t.clone(), SHARD_GROUP_STEP, SHARD_ORIGIN_NS).alias("__shard"));
-    group.push(bucket(t, every, offset).alias("__window"));
+    if per_series {
+        group.push(bucket(SHARD_GROUP_STEP, SHARD_ORIGIN_NS).alias("__shard"));
+    }
+    group.push(bucket(every, offset).alias("__window"));
     let float_of = |f: &str| matches!(plan_schema.fields.get(f), Some(FieldKind::Float));
     let ascending = plan.stmt.time_ascending();
     let mut aggs: Vec<DfExpr> = fields
@@ -249,7 +257,11 @@ pub(super) async fn groups(
                 .cloned()
                 .ok_or_else(|| ExecError::Internal(format!("{name} is not an integer")))
         };
-        let shard = int("__shard")?;
+        let shard = if per_series {
+            Some(int("__shard")?)
+        } else {
+            None
+        };
         let window = int("__window")?;
         let counts = (0..fields.len())
             .map(|i| int(&format!("__count{i}")))
@@ -272,7 +284,7 @@ pub(super) async fn groups(
                     .iter()
                     .map(|c| (!c.is_null(r)).then(|| c.value(r).to_owned()))
                     .collect(),
-                shard: shard.value(r),
+                shard: shard.as_ref().map_or(0, |s| s.value(r)),
                 window: window.value(r),
                 counts: counts.iter().map(|c| c.value(r)).collect(),
                 values: call_cols
@@ -305,13 +317,18 @@ pub(super) async fn groups(
     });
     let levels = 3 + usize::from(regex_source);
     let field_of = |c: &Call| fields.iter().position(|f| *f == c.field).unwrap_or(0);
+    // A row has data for call `ci` (its count > 0, or its min / max is not null).
+    let has = |row: &PartialRow, ci: usize, c: &Call| match c.func {
+        Func::Min | Func::Max => row.values[ci] != Value::Null,
+        _ => row.counts[field_of(c)] > 0,
+    };
 
     let mut out = Vec::new();
     for (key, members) in by_group {
         let members: Vec<&PartialRow> = members.iter().map(|&i| &rows[i]).collect();
         let mut with_data = BTreeSet::new();
         for row in &members {
-            if row.counts.iter().any(|&n| n > 0) {
+            if calls.iter().enumerate().any(|(ci, c)| has(row, ci, c)) {
                 with_data.insert(row.window);
             }
         }
@@ -332,7 +349,7 @@ pub(super) async fn groups(
                     }
                 }
                 Func::Min | Func::Max => {
-                    for row in members.iter().filter(|r| r.counts[fi] > 0) {
+                    for row in members.iter().filter(|r| has(r, ci, c)) {
                         let v = &row.values[ci];
                         let better = match values.get(&row.window) {
                             None => true,
