@@ -187,6 +187,14 @@ pub(crate) async fn fetch_series(
     Ok(out)
 }
 
+/// A tag column as a GROUP BY key: as `Utf8View` (views into the dictionary's values, no copy),
+/// which DataFusion groups column by column — a dictionary column would send every GROUP BY
+/// key through arrow's row format.
+pub(crate) fn tag_key(tag: &str) -> datafusion::prelude::Expr {
+    datafusion::logical_expr::cast(datafusion::prelude::ident(tag), ArrowType::Utf8View)
+        .alias(tag)
+}
+
 /// The text of row `i` of a tag column (`None` when null).
 fn tag_value(a: &ArrayRef, i: usize) -> Result<Option<String>, ExecError> {
     if a.is_null(i) {

@@ -27,7 +27,7 @@ use super::Plan;
 use super::order::shard_group;
 use crate::ExecError;
 use crate::condition::TimeRange;
-use crate::fetch::to_strings;
+use crate::fetch::{tag_key, to_strings};
 
 /// Shard groups are 7 days long.
 const SHARD_GROUP_NS: i64 = 7 * 24 * 3600 * 1_000_000_000;
@@ -82,7 +82,7 @@ pub(super) async fn narrow(
     }
     let t = col("time");
     let best = if ascending { min(t) } else { max(t) };
-    let df = df.aggregate(tags.iter().map(ident).collect(), vec![best])?;
+    let df = df.aggregate(tags.iter().map(|t| tag_key(t)).collect(), vec![best])?;
     let mut stream = df.execute_stream().await?;
 
     // GROUP BY values ──► (best time, series having it).

@@ -38,7 +38,7 @@ use super::order::SHARD_ORIGIN_NS;
 use super::pushdown::{Kind, Partial, combine_windows};
 use super::{Plan, prefilter};
 use crate::ExecError;
-use crate::fetch::{SeriesData, to_strings};
+use crate::fetch::{SeriesData, tag_key, to_strings};
 
 /// The reduction a call asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,7 +213,7 @@ pub(super) async fn groups(
     if let Some(f) = prefilter {
         df = df.filter(f)?;
     }
-    let mut group: Vec<DfExpr> = key_tags.iter().map(ident).collect();
+    let mut group: Vec<DfExpr> = key_tags.iter().map(|t| tag_key(t)).collect();
     if per_series {
         group.push(bucket(SHARD_GROUP_STEP, SHARD_ORIGIN_NS).alias("__shard"));
     }
