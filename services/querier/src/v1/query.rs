@@ -2,10 +2,14 @@
 //!
 //! ```text
 //! query string + form body ──► QueryParams ──► Format (Accept) ──► credentials ──► token
-//!   ──► parse (bind parameters) ──► Executor::authorize ──► Executor::execute
-//!   not chunked: encode_response ──► one body
-//!   chunked:     per statement StatementChunker ──► ChunkWriter ──► one document per chunk
-//!   Accept-Encoding: gzip ──► Content-Encoding: gzip
+//!   ──► parse (bind parameters) ──► Executor::authorize
+//!   not chunked: Executor::execute ──► encode_response ──► one body
+//!   chunked:     a task runs the statements one by one (Executor::execute_statement), each
+//!                result's series cut by StatementChunker ──► ChunkWriter ──► sent as soon as
+//!                written through a bounded channel into the streamed body (the client's
+//!                pace holds the task back; it stops when the client goes away) — at most
+//!                one statement's result and a few chunks in memory, not the whole answer
+//!   Accept-Encoding: gzip ──► Content-Encoding: gzip (streamed: flushed per chunk)
 //! ```
 
 use std::io::Write;
@@ -67,8 +71,101 @@ pub(super) async fn handle(
     let pretty_hint = QueryParams::pretty_requested(&query_pairs);
     let gzip = accepts_gzip(&headers);
     match run(&state, &headers, &query_pairs, &form_pairs, format).await {
-        Ok(body) => respond(format, body, gzip),
+        Ok(Answer::Whole(body)) => respond(format, body, gzip),
+        Ok(Answer::Chunked(job)) => stream(Arc::clone(&state), format, job, gzip),
         Err(e) => e.into_response_as(format, pretty_hint),
+    }
+}
+
+/// What a request answers: a whole body, or statements to run and stream chunk by chunk.
+enum Answer {
+    Whole(Vec<u8>),
+    Chunked(ChunkedJob),
+}
+
+/// A chunked request, parsed and authorized.
+struct ChunkedJob {
+    query: influxql::ast::Query,
+    request: Request,
+    options: v1_query::Options,
+    chunk_size: usize,
+}
+
+/// Chunks in flight between the statement task and the response body.
+const CHUNKS_IN_FLIGHT: usize = 4;
+
+/// Streams a chunked answer: the statements run in a task that hands each written chunk to
+/// the body as soon as it is encoded.
+fn stream(state: Arc<V1State>, format: Format, job: ChunkedJob, gzip: bool) -> Response {
+    let (mut tx, rx) =
+        futures::channel::mpsc::channel::<Result<Bytes, std::io::Error>>(CHUNKS_IN_FLIGHT);
+    tokio::spawn(async move {
+        use futures::SinkExt;
+        let mut gz = gzip.then(|| GzEncoder::new(Vec::new(), Compression::fast()));
+        // Compresses (when asked) and sends; false once the client has gone away.
+        let mut send = async |bytes: Vec<u8>, last: bool| -> bool {
+            let out = match &mut gz {
+                None => bytes,
+                Some(enc) => {
+                    let ok = enc.write_all(&bytes).and_then(|()| enc.flush()).is_ok();
+                    if !ok {
+                        return false;
+                    }
+                    let mut out = std::mem::take(enc.get_mut());
+                    if last && let Some(enc) = gz.take() {
+                        match enc.finish() {
+                            Ok(tail) => out.extend(tail),
+                            Err(_) => return false,
+                        }
+                    }
+                    out
+                }
+            };
+            out.is_empty() || tx.send(Ok(Bytes::from(out))).await.is_ok()
+        };
+        let mut writer = ChunkWriter::new(format, job.options);
+        let statements = &job.query.statements;
+        let last = statements.len().saturating_sub(1);
+        for (i, stmt) in statements.iter().enumerate() {
+            let r = state
+                .executor
+                .execute_statement(stmt, i, &job.request)
+                .await;
+            if let Some(e) = &r.error {
+                // As Executor::execute: a failing statement other than the last reads "not
+                // executed" and the answer ends there.
+                let message = if i < last {
+                    "not executed".to_owned()
+                } else {
+                    e.clone()
+                };
+                let bytes = writer.write(&v1_query::StatementResult::error(i, message));
+                send(bytes, true).await;
+                return;
+            }
+            let mut chunker =
+                StatementChunker::new(r.statement_id, r.location.clone(), job.chunk_size);
+            for s in r.series {
+                for chunk in chunker.push_series(s) {
+                    if !send(writer.write(&chunk), false).await {
+                        return;
+                    }
+                }
+            }
+            if !send(writer.write(&chunker.finish()), i == last).await {
+                return;
+            }
+        }
+        if statements.is_empty() {
+            send(Vec::new(), true).await;
+        }
+    });
+    let content_type = [(header::CONTENT_TYPE, format.content_type())];
+    let body = Body::from_stream(rx);
+    if gzip {
+        (content_type, [(header::CONTENT_ENCODING, "gzip")], body).into_response()
+    } else {
+        (content_type, body).into_response()
     }
 }
 
@@ -78,7 +175,7 @@ async fn run(
     query_pairs: &[(String, String)],
     form_pairs: &[(String, String)],
     format: Format,
-) -> Result<Vec<u8>, V1Error> {
+) -> Result<Answer, V1Error> {
     let params = QueryParams::from_pairs(query_pairs, form_pairs)?;
     let authorization = authenticate(state, headers, &params).await?;
     let query = influxql::parser::parse_query_with_params(&params.q, &params.params)?;
@@ -110,31 +207,16 @@ async fn run(
         .authorize(&query, &request)
         .map_err(V1Error::Forbidden)?;
     let options = params.options();
+    if params.chunked {
+        return Ok(Answer::Chunked(ChunkedJob {
+            query,
+            request,
+            options,
+            chunk_size: params.chunk_size,
+        }));
+    }
     let results = state.executor.execute(&query, &request).await;
-    let body = if params.chunked {
-        let mut writer = ChunkWriter::new(format, options);
-        let mut out = Vec::new();
-        for r in results {
-            if let Some(e) = &r.error {
-                out.extend(
-                    writer.write(&v1_query::StatementResult::error(r.statement_id, e.clone())),
-                );
-                continue;
-            }
-            let mut chunker =
-                StatementChunker::new(r.statement_id, r.location.clone(), params.chunk_size);
-            for s in r.series {
-                for chunk in chunker.push_series(s) {
-                    out.extend(writer.write(&chunk));
-                }
-            }
-            out.extend(writer.write(&chunker.finish()));
-        }
-        out
-    } else {
-        encode_response(format, &results, &options)
-    };
-    Ok(body)
+    Ok(Answer::Whole(encode_response(format, &results, &options)))
 }
 
 async fn authenticate(
