@@ -65,6 +65,27 @@ pub(crate) fn escape_key_part(s: &str, tag: bool) -> String {
     out
 }
 
+/// `table` read within `range` (inclusive bounds on `time`): the scan every InfluxQL read starts
+/// from — the time predicate prunes files and reaches the ingesters as SQL's does.
+pub(crate) async fn scan(
+    ctx: &SessionContext,
+    table: &str,
+    range: TimeRange,
+) -> Result<datafusion::dataframe::DataFrame, ExecError> {
+    let mut df = ctx
+        .table(datafusion::common::TableReference::bare(table))
+        .await?;
+    if let Some(min) = range.min {
+        df =
+            df.filter(col("time").gt_eq(lit(ScalarValue::TimestampNanosecond(Some(min), None))))?;
+    }
+    if let Some(max) = range.max {
+        df =
+            df.filter(col("time").lt_eq(lit(ScalarValue::TimestampNanosecond(Some(max), None))))?;
+    }
+    Ok(df)
+}
+
 /// Reads `fields` (and every tag in `tags`) of `table` within `range`.
 pub(crate) async fn fetch_series(
     ctx: &SessionContext,
@@ -74,19 +95,9 @@ pub(crate) async fn fetch_series(
     range: TimeRange,
     prefilter: Option<datafusion::prelude::Expr>,
 ) -> Result<Vec<SeriesData>, ExecError> {
-    let mut df = ctx
-        .table(datafusion::common::TableReference::bare(table))
-        .await?;
+    let mut df = scan(ctx, table, range).await?;
     if let Some(f) = prefilter {
         df = df.filter(f)?;
-    }
-    if let Some(min) = range.min {
-        df =
-            df.filter(col("time").gt_eq(lit(ScalarValue::TimestampNanosecond(Some(min), None))))?;
-    }
-    if let Some(max) = range.max {
-        df =
-            df.filter(col("time").lt_eq(lit(ScalarValue::TimestampNanosecond(Some(max), None))))?;
     }
     let mut projection: Vec<datafusion::prelude::Expr> = Vec::new();
     for t in tags.iter().chain(fields) {
@@ -249,19 +260,7 @@ pub(crate) async fn distinct_series(
 ) -> Result<Vec<BTreeMap<String, String>>, ExecError> {
     if tags.is_empty() {
         // A measurement without tags has one series when it has any row.
-        let mut df = ctx
-            .table(datafusion::common::TableReference::bare(table))
-            .await?;
-        if let Some(min) = range.min {
-            df = df.filter(
-                col("time").gt_eq(lit(ScalarValue::TimestampNanosecond(Some(min), None))),
-            )?;
-        }
-        if let Some(max) = range.max {
-            df = df.filter(
-                col("time").lt_eq(lit(ScalarValue::TimestampNanosecond(Some(max), None))),
-            )?;
-        }
+        let df = scan(ctx, table, range).await?;
         let n = df.limit(0, Some(1))?.count().await?;
         return Ok(if n > 0 {
             vec![BTreeMap::new()]
@@ -269,17 +268,7 @@ pub(crate) async fn distinct_series(
             Vec::new()
         });
     }
-    let mut df = ctx
-        .table(datafusion::common::TableReference::bare(table))
-        .await?;
-    if let Some(min) = range.min {
-        df =
-            df.filter(col("time").gt_eq(lit(ScalarValue::TimestampNanosecond(Some(min), None))))?;
-    }
-    if let Some(max) = range.max {
-        df =
-            df.filter(col("time").lt_eq(lit(ScalarValue::TimestampNanosecond(Some(max), None))))?;
-    }
+    let df = scan(ctx, table, range).await?;
     let projection: Vec<datafusion::prelude::Expr> =
         tags.iter().map(datafusion::prelude::ident).collect();
     let df = df.select(projection)?.distinct()?;

@@ -57,18 +57,8 @@ fn rfc3339(minutes: i64) -> String {
     )
 }
 
-const METRICS: [&str; 10] = [
-    "usage_user",
-    "usage_system",
-    "usage_idle",
-    "usage_nice",
-    "usage_iowait",
-    "usage_irq",
-    "usage_softirq",
-    "usage_steal",
-    "usage_guest",
-    "usage_guest_nice",
-];
+/// The TSBS cpu fields, in TSBS's order (its queries take the first n).
+const METRICS: [&str; 10] = tsbs::FIELD_KEYS;
 
 /// InfluxQL names the n-th `max()` column `max`, `max_1`, `max_2`, …
 fn column_name(function: &str, n: usize) -> String {

@@ -20,14 +20,13 @@ use std::collections::BTreeMap;
 use datafusion::functions_aggregate::expr_fn::{max, min};
 use datafusion::logical_expr::Expr as DfExpr;
 use datafusion::prelude::{SessionContext, col, ident, lit};
-use datafusion::scalar::ScalarValue;
 use futures::TryStreamExt;
 
 use super::Plan;
 use super::order::shard_group;
 use crate::ExecError;
 use crate::condition::TimeRange;
-use crate::fetch::{tag_key, to_strings};
+use crate::fetch::{scan, tag_key, to_strings};
 
 /// Shard groups are 7 days long.
 const SHARD_GROUP_NS: i64 = 7 * 24 * 3600 * 1_000_000_000;
@@ -60,15 +59,7 @@ pub(super) async fn narrow(
         return Ok(range);
     }
     crate::PUSHDOWN_STATEMENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let mut df = ctx
-        .table(datafusion::common::TableReference::bare(table))
-        .await?;
-    if let Some(m) = range.min {
-        df = df.filter(col("time").gt_eq(lit(ScalarValue::TimestampNanosecond(Some(m), None))))?;
-    }
-    if let Some(m) = range.max {
-        df = df.filter(col("time").lt_eq(lit(ScalarValue::TimestampNanosecond(Some(m), None))))?;
-    }
+    let mut df = scan(ctx, table, range).await?;
     if let Some(f) = prefilter {
         df = df.filter(f)?;
     }

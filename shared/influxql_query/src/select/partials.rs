@@ -38,7 +38,7 @@ use super::order::SHARD_ORIGIN_NS;
 use super::pushdown::{Kind, Partial, combine_windows};
 use super::{Plan, prefilter};
 use crate::ExecError;
-use crate::fetch::{SeriesData, tag_key, to_strings};
+use crate::fetch::{SeriesData, scan, tag_key, to_strings};
 
 /// The reduction a call asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,18 +198,7 @@ pub(super) async fn groups(
         }
     }
 
-    let mut df = ctx
-        .table(datafusion::common::TableReference::bare(table))
-        .await?;
-    let range = plan.fetch_range();
-    if let Some(min) = range.min {
-        df =
-            df.filter(col("time").gt_eq(lit(ScalarValue::TimestampNanosecond(Some(min), None))))?;
-    }
-    if let Some(max) = range.max {
-        df =
-            df.filter(col("time").lt_eq(lit(ScalarValue::TimestampNanosecond(Some(max), None))))?;
-    }
+    let mut df = scan(ctx, table, plan.fetch_range()).await?;
     if let Some(f) = prefilter {
         df = df.filter(f)?;
     }
