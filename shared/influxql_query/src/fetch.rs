@@ -191,8 +191,7 @@ pub(crate) async fn fetch_series(
 /// which DataFusion groups column by column — a dictionary column would send every GROUP BY
 /// key through arrow's row format.
 pub(crate) fn tag_key(tag: &str) -> datafusion::prelude::Expr {
-    datafusion::logical_expr::cast(datafusion::prelude::ident(tag), ArrowType::Utf8View)
-        .alias(tag)
+    datafusion::logical_expr::cast(datafusion::prelude::ident(tag), ArrowType::Utf8View).alias(tag)
 }
 
 /// The text of row `i` of a tag column (`None` when null).
