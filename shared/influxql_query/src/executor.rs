@@ -194,6 +194,7 @@ impl Executor {
                         "statement is not supported: {other}"
                     )));
                 };
+                meta::check_rewrite(other)?;
                 let name = on_database(on, req)?;
                 let db = match self.lookup(&name).await {
                     // 1.x answers SHOW MEASUREMENTS of a missing database with no series.

@@ -6,7 +6,9 @@
 //! SHOW MEASUREMENTS | TAG KEYS | FIELD KEYS ──► the database's schema (FROM, WITH, LIMIT)
 //!   with WHERE, or for TAG VALUES | SERIES | cardinalities ──► the distinct series of each
 //!   measurement (fetch::distinct_series: DataFusion over the same tables as SELECT),
-//!   filtered by the condition on their tags
+//!   filtered by the condition on their tags; first 1.x's limits: its rewriter refuses time
+//!   in WHERE for some forms (check_rewrite), its index refuses comparisons other than
+//!   = != =~ !~, and a cardinality that FROM/WHERE/LIMIT/OFFSET narrows is counted exactly
 //! CREATE DATABASE / DROP DATABASE ──► catalog (DROP also drops the DBRP mappings of `db`)
 //! ```
 
@@ -200,6 +202,96 @@ fn count_series(name: &str, n: usize) -> Series {
     }
 }
 
+/// 1.x's `HasTimeExpr`: a comparison with `time` on its left, through AND, OR and parentheses.
+fn has_time_expr(e: Option<&Expr>) -> bool {
+    match e {
+        Some(Expr::Binary {
+            op: BinaryOp::And | BinaryOp::Or,
+            lhs,
+            rhs,
+        }) => has_time_expr(Some(lhs)) || has_time_expr(Some(rhs)),
+        Some(Expr::Binary { lhs, .. }) => {
+            matches!(&**lhs, Expr::VarRef { name, .. } if name.eq_ignore_ascii_case("time"))
+        }
+        Some(Expr::Paren(inner)) => has_time_expr(Some(inner)),
+        _ => false,
+    }
+}
+
+/// Whether every comparison in `e` is one the series index answers (=, !=, =~, !~, AND, OR).
+fn index_operators_only(e: Option<&Expr>) -> bool {
+    match e {
+        Some(Expr::Binary { op, lhs, rhs }) => {
+            matches!(
+                op,
+                BinaryOp::Eq
+                    | BinaryOp::NotEq
+                    | BinaryOp::EqRegex
+                    | BinaryOp::NotEqRegex
+                    | BinaryOp::And
+                    | BinaryOp::Or
+            ) && index_operators_only(Some(lhs))
+                && index_operators_only(Some(rhs))
+        }
+        Some(Expr::Paren(inner)) => index_operators_only(Some(inner)),
+        _ => true,
+    }
+}
+
+/// The index lookups of SHOW MEASUREMENTS | SERIES | TAG KEYS | TAG VALUES refuse other
+/// comparisons.
+fn check_index_operators(e: Option<&Expr>) -> Result<(), ExecError> {
+    if index_operators_only(e) {
+        Ok(())
+    } else {
+        Err(err("invalid tag comparison operator"))
+    }
+}
+
+/// Whether 1.x estimates this cardinality from its sketches (`cardinality estimation`) rather
+/// than rewriting it into a counting SELECT: nothing narrows, groups or pages it.
+fn estimated(c: &CardinalityStatement) -> bool {
+    !c.exact
+        && c.sources.is_empty()
+        && c.condition.is_none()
+        && c.dimensions.is_empty()
+        && c.limit == 0
+        && c.offset == 0
+}
+
+/// 1.x's statement rewriter (run before the database is looked up): the SHOW statements it
+/// turns into index-less SELECTs refuse `time` in WHERE.
+pub(crate) fn check_rewrite(stmt: &Statement) -> Result<(), ExecError> {
+    let refused = match stmt {
+        Statement::ShowMeasurements(s) => {
+            has_time_expr(s.condition.as_ref()).then_some("SHOW MEASUREMENTS")
+        }
+        Statement::ShowFieldKeyCardinality(c) => {
+            has_time_expr(c.condition.as_ref()).then_some("SHOW FIELD KEY CARDINALITY")
+        }
+        Statement::ShowMeasurementCardinality(c) => (!estimated(c)
+            && has_time_expr(c.condition.as_ref()))
+        .then_some("SHOW MEASUREMENT EXACT CARDINALITY"),
+        Statement::ShowSeriesCardinality(c) => (!estimated(c)
+            && has_time_expr(c.condition.as_ref()))
+        .then_some("SHOW SERIES EXACT CARDINALITY"),
+        Statement::ShowTagKeyCardinality(c) => {
+            has_time_expr(c.condition.as_ref()).then_some("SHOW TAG KEY EXACT CARDINALITY")
+        }
+        _ => None,
+    };
+    match refused {
+        Some(what) => Err(err(format!("{what} doesn't support time in WHERE clause"))),
+        None => Ok(()),
+    }
+}
+
+/// The counting SELECT a cardinality statement becomes in 1.x answers one row per series:
+/// an OFFSET skips it, and a comparison the index cannot answer yields nothing.
+fn counted_nothing(c: &CardinalityStatement) -> bool {
+    c.offset > 0 || !index_operators_only(c.condition.as_ref())
+}
+
 /// Answers the SHOW statements that read one database's schema or series.
 pub(crate) async fn show(
     ctx: &SessionContext,
@@ -209,6 +301,7 @@ pub(crate) async fn show(
 ) -> Result<Vec<Series>, ExecError> {
     match stmt {
         Statement::ShowMeasurements(s) => {
+            check_index_operators(s.condition.as_ref())?;
             let (cond, range) = condition::split(s.condition.as_ref(), now)?;
             let mut names = Vec::new();
             for name in tables.keys() {
@@ -248,6 +341,7 @@ pub(crate) async fn show(
         }
         Statement::ShowTagKeys(s) => {
             let (cond, range) = condition::split(s.condition.as_ref(), now)?;
+            check_index_operators(cond.as_ref())?;
             let mut out = Vec::new();
             for name in from_measurements(&s.sources, tables) {
                 let Some(schema) = tables.get(&name) else {
@@ -276,10 +370,12 @@ pub(crate) async fn show(
                     ..Series::default()
                 });
             }
-            Ok(page(out, s.slimit, s.soffset))
+            // 1.x ignores SLIMIT and SOFFSET here.
+            Ok(out)
         }
         Statement::ShowTagValues(s) => {
             let (cond, range) = condition::split(s.condition.as_ref(), now)?;
+            check_index_operators(cond.as_ref())?;
             let mut out = Vec::new();
             for name in from_measurements(&s.sources, tables) {
                 let Some(schema) = tables.get(&name) else {
@@ -332,6 +428,10 @@ pub(crate) async fn show(
             Ok(out)
         }
         Statement::ShowSeries(s) => {
+            // Without time 1.x reads the series index, which refuses other comparisons.
+            if !has_time_expr(s.condition.as_ref()) {
+                check_index_operators(s.condition.as_ref())?;
+            }
             let (cond, range) = condition::split(s.condition.as_ref(), now)?;
             let mut keys = Vec::new();
             for name in from_measurements(&s.sources, tables) {
@@ -354,9 +454,12 @@ pub(crate) async fn show(
             }])
         }
         Statement::ShowSeriesCardinality(c) => {
+            if !estimated(c) && counted_nothing(c) {
+                return Ok(Vec::new());
+            }
             let per = per_measurement_series(ctx, tables, c, now).await?;
-            // 1.x counts exactly, per measurement, when FROM or WHERE narrows the series.
-            if c.exact || !c.sources.is_empty() || c.condition.is_some() {
+            // 1.x counts exactly, per measurement, unless it may estimate.
+            if !estimated(c) {
                 return Ok(per
                     .into_iter()
                     .filter(|(_, s)| !s.is_empty())
@@ -366,6 +469,9 @@ pub(crate) async fn show(
             Ok(cardinality(per.iter().map(|(_, s)| s.len()).sum()))
         }
         Statement::ShowMeasurementCardinality(c) => {
+            if !estimated(c) && counted_nothing(c) {
+                return Ok(Vec::new());
+            }
             let names = from_measurements(&c.sources, tables);
             let n = if c.condition.is_some() {
                 per_measurement_series(ctx, tables, c, now)
@@ -376,7 +482,10 @@ pub(crate) async fn show(
             } else {
                 names.len()
             };
-            if c.exact {
+            if !estimated(c) {
+                if n == 0 {
+                    return Ok(Vec::new());
+                }
                 return Ok(vec![Series {
                     columns: vec!["count".to_owned()],
                     values: vec![vec![Value::Integer(n as i64)]],
@@ -386,6 +495,9 @@ pub(crate) async fn show(
             Ok(cardinality(n))
         }
         Statement::ShowTagKeyCardinality(c) => {
+            if counted_nothing(c) {
+                return Ok(Vec::new());
+            }
             let mut out = Vec::new();
             for (name, series) in per_measurement_series(ctx, tables, c, now).await? {
                 let mut keys = BTreeSet::new();
@@ -399,6 +511,9 @@ pub(crate) async fn show(
             Ok(out)
         }
         Statement::ShowFieldKeyCardinality(c) => {
+            if counted_nothing(c) {
+                return Ok(Vec::new());
+            }
             let mut out = Vec::new();
             for name in from_measurements(&c.sources, tables) {
                 let Some(schema) = tables.get(&name) else {
@@ -414,6 +529,15 @@ pub(crate) async fn show(
         }
         Statement::ShowTagValuesCardinality(s) => {
             let (cond, range) = condition::split(s.common.condition.as_ref(), now)?;
+            if s.common.offset > 0 || !index_operators_only(cond.as_ref()) {
+                return Ok(Vec::new());
+            }
+            // 1.x's counting SELECT reads the tag values as points at time 0: the WHERE time
+            // range keeps all of them or none.
+            if range.min.is_some_and(|t| t > 0) || range.max.is_some_and(|t| t < 0) {
+                return Ok(Vec::new());
+            }
+            let range = TimeRange::default();
             let mut out = Vec::new();
             for name in from_measurements(&s.common.sources, tables) {
                 let Some(schema) = tables.get(&name) else {

@@ -468,7 +468,14 @@ pub(super) fn finish(
         let mut previous: Option<Value> = None;
         // 1.x builds integral()'s iterator without a fill iterator: its empty windows stay
         // empty whatever fill() says.
-        let fills = call_name(&calls[ci]) != "integral";
+        // Nor does it fill the empty windows of a lone distinct(), top(), bottom() or
+        // sample() (functions answering several points a window).
+        let fills = call_name(&calls[ci]) != "integral"
+            && !(calls.len() == 1
+                && matches!(
+                    call_name(&calls[ci]),
+                    "distinct" | "top" | "bottom" | "sample"
+                ));
         for mut o in reduced {
             if o.is_empty() && interval.is_some() && fills {
                 o = match &plan.stmt.fill {

@@ -491,21 +491,40 @@ pub(crate) async fn run(
             });
         }
     }
+    // 1.x applies SLIMIT / SOFFSET to each measurement's tag sets, in ascending order
+    // whatever the ORDER BY (a subquery's inner statement was limited above).
+    if sub.is_none() && (stmt.slimit > 0 || stmt.soffset > 0) {
+        out = limit_series_per_measurement(out, stmt.slimit, stmt.soffset);
+    }
     // Descending time also walks the series (and measurements) in descending order (rows
     // answered one series a row are in order already).
     let split = sub.is_some_and(|s| s.split_rows);
     if !stmt.time_ascending() && !split {
         out.reverse();
     }
-    if sub.is_some() {
-        return Ok(out);
-    }
-    let soffset = usize::try_from(stmt.soffset).unwrap_or(usize::MAX);
-    let mut out: Vec<Series> = out.into_iter().skip(soffset).collect();
-    if stmt.slimit > 0 {
-        out.truncate(usize::try_from(stmt.slimit).unwrap_or(usize::MAX));
-    }
     Ok(out)
+}
+
+/// SLIMIT / SOFFSET over each measurement's series (`out` holds them measurement by
+/// measurement, each in ascending tag order). As in 1.x, an SOFFSET without SLIMIT keeps
+/// no series.
+fn limit_series_per_measurement(out: Vec<Series>, slimit: u64, soffset: u64) -> Vec<Series> {
+    let soffset = usize::try_from(soffset).unwrap_or(usize::MAX);
+    let slimit = usize::try_from(slimit).unwrap_or(usize::MAX);
+    let mut kept = Vec::with_capacity(out.len());
+    let mut current: Option<Option<String>> = None;
+    let mut index = 0usize;
+    for series in out {
+        if current.as_ref() != Some(&series.name) {
+            current = Some(series.name.clone());
+            index = 0;
+        }
+        if index >= soffset && index - soffset < slimit {
+            kept.push(series);
+        }
+        index += 1;
+    }
+    kept
 }
 
 impl Plan<'_> {
