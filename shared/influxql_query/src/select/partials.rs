@@ -1,11 +1,13 @@
-//! GROUP BY time aggregates of count, min, max, sum and mean reduced by DataFusion: one
+//! GROUP BY time aggregates of count, min, max, first, last, sum and mean reduced by
+//! DataFusion: one
 //! GROUP BY over the scan gives the partial results 1.x's iterators would compute, and only
 //! those (a few per series and window, not every row) reach the combine — the same combine
 //! [`super::pushdown`] applies, so the answer is the slow path's to the last bit.
 //!
 //! ```text
 //! eligible? aggregate, GROUP BY time (UTC), every field an expression over
-//!   count|min|max|sum|mean(integer or float field), WHERE only tag comparisons the scan
+//!   count|min|max|first|last|sum|mean(integer or float field), WHERE only tag comparisons
+//!   the scan
 //!   applies exactly (prefilter::exact)
 //! DataFusion: scan (time range, prefilter)
 //!   GROUP BY [every tag + shard group, when a mean/sum needs 1.x's per-series partials
@@ -15,16 +17,20 @@
 //!   on the order of its terms, so a float field's values come as array_agg(f ORDER BY time)
 //!   and are added in 1.x's order (the series' time order, reversed for ORDER BY time DESC)
 //! rows ──► output groups (GROUP BY tag values) ──► per call, per window:
-//!   count Σ · min/max extreme · sum/mean: per (shard group, series, window) partials
+//!   count Σ · min/max extreme · first/last: max of the struct (−time | time, value) —
+//!   earliest / latest, ties the larger value, as 1.x's reducers · sum/mean: per (shard
+//!   group, series, window) partials
 //!   ──► pushdown::combine_windows (merge order, 1.x's levels)
 //! ──► aggregate::windows + aggregate::finish (fill, rows, ORDER, OFFSET, LIMIT)
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use arrow::array::{Array, ArrayRef, Float64Array, Int64Array, ListArray};
+use arrow::array::{Array, ArrayRef, Float64Array, Int64Array, ListArray, StructArray};
+use datafusion::functions::core::expr_fn::named_struct;
 use datafusion::functions_aggregate::expr_fn::{array_agg, count, max, min, sum};
 use datafusion::logical_expr::ExprFunctionExt;
+use datafusion::logical_expr::cast;
 use datafusion::prelude::{Expr as DfExpr, SessionContext, col, ident, lit};
 use datafusion::scalar::ScalarValue;
 use futures::TryStreamExt;
@@ -46,6 +52,10 @@ enum Func {
     Count,
     Min,
     Max,
+    /// The earliest point; at equal times the larger value (1.x's FirstReduce).
+    First,
+    /// The latest point; at equal times the larger value (1.x's LastReduce).
+    Last,
     Sum,
     Mean,
 }
@@ -112,6 +122,8 @@ pub(super) fn eligible(plan: &Plan<'_>, schema: &Schema) -> Option<(Vec<Expr>, V
             ("count", FieldKind::Float | FieldKind::Integer) => Func::Count,
             ("min", FieldKind::Float | FieldKind::Integer) => Func::Min,
             ("max", FieldKind::Float | FieldKind::Integer) => Func::Max,
+            ("first", FieldKind::Float | FieldKind::Integer) => Func::First,
+            ("last", FieldKind::Float | FieldKind::Integer) => Func::Last,
             ("sum", FieldKind::Float | FieldKind::Integer) => Func::Sum,
             ("mean", FieldKind::Float | FieldKind::Integer) => Func::Mean,
             _ => return None,
@@ -158,8 +170,10 @@ struct PartialRow {
     window: i64,
     /// Per field of `fields`: its count.
     counts: Vec<i64>,
-    /// Per call: min / max / sum as read (`Value::Null` for count and mean).
+    /// Per call: min / max / sum / first / last as read (`Value::Null` for count).
     values: Vec<Value>,
+    /// Per call: the time of a first / last pick (0 for the others).
+    times: Vec<i64>,
 }
 
 /// The groups (GROUP BY tag values → rows) of measurement `table`, computed from DataFusion's
@@ -219,6 +233,19 @@ pub(super) async fn groups(
         let a = match c.func {
             Func::Min => min(f),
             Func::Max => max(f),
+            // 1.x's pick is the lexicographic maximum of (time, value) for last and of
+            // (−time, value) for first: a struct max, whatever order the rows come in.
+            Func::First | Func::Last => {
+                let t = cast(col("time"), arrow::datatypes::DataType::Int64);
+                let (name, t) = if c.func == Func::First {
+                    ("nt", datafusion::logical_expr::Expr::Negative(Box::new(t)))
+                } else {
+                    ("t", t)
+                };
+                max(named_struct(vec![lit(name), t, lit("v"), f.clone()]))
+                    .filter(f.is_not_null())
+                    .build()?
+            }
             Func::Sum | Func::Mean if float_of(&c.field) => array_agg(f.clone())
                 .order_by(vec![col("time").sort(ascending, true)])
                 .filter(f.is_not_null())
@@ -280,6 +307,10 @@ pub(super) async fn groups(
                     .iter()
                     .map(|c| c.as_ref().map_or(Value::Null, |c| number(c, r)))
                     .collect(),
+                times: call_cols
+                    .iter()
+                    .map(|c| c.as_ref().map_or(0, |c| pick_time(c, r)))
+                    .collect(),
             });
         }
     }
@@ -308,7 +339,7 @@ pub(super) async fn groups(
     let field_of = |c: &Call| fields.iter().position(|f| *f == c.field).unwrap_or(0);
     // A row has data for call `ci` (its count > 0, or its min / max is not null).
     let has = |row: &PartialRow, ci: usize, c: &Call| match c.func {
-        Func::Min | Func::Max => row.values[ci] != Value::Null,
+        Func::Min | Func::Max | Func::First | Func::Last => row.values[ci] != Value::Null,
         _ => row.counts[field_of(c)] > 0,
     };
 
@@ -355,6 +386,29 @@ pub(super) async fn groups(
                             values.insert(row.window, v.clone());
                         }
                     }
+                }
+                Func::First | Func::Last => {
+                    // Several rows (series, shard groups) of one window: 1.x's rule again.
+                    let mut best: BTreeMap<i64, (i64, Value)> = BTreeMap::new();
+                    for row in members.iter().filter(|r| has(r, ci, c)) {
+                        let (t, v) = (row.times[ci], &row.values[ci]);
+                        let better = match best.get(&row.window) {
+                            None => true,
+                            Some((bt, bv)) => {
+                                let before = if c.func == Func::First {
+                                    t < *bt
+                                } else {
+                                    t > *bt
+                                };
+                                before
+                                    || (t == *bt && compare(v, bv) == std::cmp::Ordering::Greater)
+                            }
+                        };
+                        if better {
+                            best.insert(row.window, (t, v.clone()));
+                        }
+                    }
+                    values = best.into_iter().map(|(w, (_, v))| (w, v)).collect();
                 }
                 Func::Sum | Func::Mean => {
                     values = combined(c, ci, fi, &members, tags, table, ascending, levels);
@@ -461,11 +515,33 @@ fn combined(
     combine_windows(kind, partials, ascending, levels)
 }
 
+/// The time of a first / last pick (a struct of ±time and value; see `groups`), else 0.
+fn pick_time(a: &ArrayRef, r: usize) -> i64 {
+    let Some(pick) = a.as_any().downcast_ref::<StructArray>() else {
+        return 0;
+    };
+    if pick.is_null(r) {
+        return 0;
+    }
+    let t = pick
+        .column(0)
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .map_or(0, |t| t.value(r));
+    // first() stored −time (its pick is the maximum of (−time, value)).
+    let first = pick.column_names().first() == Some(&"nt");
+    if first { t.wrapping_neg() } else { t }
+}
+
 /// Row `r` of a min / max / sum column as a value of its type; a float field's values (a
-/// list in the order 1.x adds them) as their sum, added one after the other.
+/// list in the order 1.x adds them) as their sum, added one after the other; a first / last
+/// pick as its value.
 fn number(a: &ArrayRef, r: usize) -> Value {
     if a.is_null(r) {
         return Value::Null;
+    }
+    if let Some(pick) = a.as_any().downcast_ref::<StructArray>() {
+        return number(pick.column(1), r);
     }
     if let Some(list) = a.as_any().downcast_ref::<ListArray>() {
         let values = list.value(r);
