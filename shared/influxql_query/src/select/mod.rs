@@ -180,6 +180,22 @@ pub(crate) fn measurements(
     Ok(out)
 }
 
+/// How many of `stmt`'s sources name measurement `name` (1.x creates an iterator per source:
+/// `FROM cpu, cpu` reads cpu twice, every point twice).
+fn source_count(stmt: &SelectStatement, name: &str) -> usize {
+    stmt.sources
+        .iter()
+        .filter(|s| match s {
+            Source::Measurement(m) => match &m.name {
+                Some(MeasurementName::Name(n)) => n == name,
+                Some(MeasurementName::Regex(r)) => r.regex.is_match(name),
+                None => false,
+            },
+            Source::Subquery(_) => false,
+        })
+        .count()
+}
+
 /// Names of fields (not tags) `e` reads, with their requested type.
 pub(crate) fn field_refs(e: &Expr, schema: &Schema, out: &mut Vec<String>) {
     match e {
@@ -307,10 +323,13 @@ pub(crate) async fn run(
             .filter
             .as_ref()
             .and_then(|f| prefilter::prefilter(f, &table_schema, !compiled.aggregate));
+        // A measurement named by several sources is read once per source; the shortcuts
+        // answer a measurement read once.
+        let copies = source_count(stmt, name).max(1);
         // The shortcuts answer a statement of its own (a subquery's inner statement takes
         // its outer's grouping and limits: the row path).
         if let Some((exprs, calls)) =
-            partials::eligible(&plan, &table_schema).filter(|_| sub.is_none())
+            partials::eligible(&plan, &table_schema).filter(|_| sub.is_none() && copies == 1)
         {
             let dims = compiled.dims.resolve(tags.iter());
             let groups = partials::groups(
@@ -342,7 +361,7 @@ pub(crate) async fn run(
             .filter
             .as_ref()
             .is_some_and(|f| prefilter::exact(f, &table_schema));
-        if sub.is_none() && narrow::eligible(&plan, exact) {
+        if sub.is_none() && copies == 1 && narrow::eligible(&plan, exact) {
             let read: Vec<String> = output_fields
                 .iter()
                 .filter(|f| table_schema.fields.contains_key(*f))
@@ -362,6 +381,12 @@ pub(crate) async fn run(
             .await?;
         }
         let mut series = fetch_series(ctx, name, &tags, &fetch, range, prefilter).await?;
+        if copies > 1 {
+            let once = series.clone();
+            for _ in 1..copies {
+                series.extend(once.iter().cloned());
+            }
+        }
         if let Some(sub) = sub
             && (stmt.slimit > 0 || stmt.soffset > 0)
         {
