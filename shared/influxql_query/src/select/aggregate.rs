@@ -22,7 +22,7 @@ use super::fields::top_bottom_extra;
 use super::functions::{Out, Pt, reduce, top_bottom};
 use super::pushdown::{
     Kind, first_last_candidates, integral_windows, merge_ordered, merge_ordered_with,
-    reduce_windows,
+    reduce_windows, reduce_windows_copies,
 };
 use super::{Data, Plan, SeriesRow, out_time, passes};
 use crate::ExecError;
@@ -306,14 +306,35 @@ pub(super) fn rows(
                             .collect()
                     })
                     .unwrap_or_default();
-                Some(reduce_windows(
-                    kind,
-                    pts,
-                    &with_field,
-                    window_of,
-                    ascending,
-                    levels,
-                ))
+                if data.copies > 1 {
+                    // Several sources name the measurement: 1.x reduces each source's copy
+                    // on its own and combines the copies' partials once more at the top.
+                    let per_copy = data.series.len() / data.copies;
+                    let one: Vec<Pt> = pts.iter().filter(|p| p.src.0 < per_copy).cloned().collect();
+                    let series: Vec<usize> = with_field
+                        .iter()
+                        .copied()
+                        .filter(|&s| s < per_copy)
+                        .collect();
+                    Some(reduce_windows_copies(
+                        kind,
+                        &one,
+                        &series,
+                        window_of,
+                        ascending,
+                        levels,
+                        data.copies,
+                    ))
+                } else {
+                    Some(reduce_windows(
+                        kind,
+                        pts,
+                        &with_field,
+                        window_of,
+                        ascending,
+                        levels,
+                    ))
+                }
             }
             _ => None,
         });

@@ -57,6 +57,9 @@ pub(crate) struct Data<'a> {
     pub(crate) tags: Vec<String>,
     /// Set when the series are the rows of subqueries (`subquery::Rows`).
     pub(crate) sub: Option<subquery::Rows>,
+    /// Sources naming this measurement: `series` holds that many copies of its series, one
+    /// after the other (`FROM cpu, cpu`: 1.x reads it once per source).
+    pub(crate) copies: usize,
 }
 
 impl Data<'_> {
@@ -420,6 +423,7 @@ pub(crate) async fn run(
             series,
             tags,
             sub: None,
+            copies,
             _marker: std::marker::PhantomData,
         };
         let mut dims = compiled.dims.resolve(data.tags.iter());

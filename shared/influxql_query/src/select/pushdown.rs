@@ -149,6 +149,56 @@ pub(super) fn reduce_windows(
     ascending: bool,
     levels: usize,
 ) -> BTreeMap<i64, Value> {
+    to_values(reduce_windows_partial(
+        kind,
+        pts,
+        series_order,
+        window,
+        ascending,
+        levels,
+    ))
+}
+
+/// [`reduce_windows`] over one source's copy of the points, the result of each of `copies`
+/// sources naming the measurement combined once more (1.x merges one iterator per source).
+pub(super) fn reduce_windows_copies(
+    kind: Kind,
+    pts: &[Pt],
+    series_order: &[usize],
+    window: impl Fn(i64) -> i64,
+    ascending: bool,
+    levels: usize,
+    copies: usize,
+) -> BTreeMap<i64, Value> {
+    let one = reduce_windows_partial(kind, pts, series_order, window, ascending, levels);
+    to_values(
+        one.into_iter()
+            .filter_map(|(w, p)| combine(kind, &vec![p; copies]).map(|p| (w, p)))
+            .collect(),
+    )
+}
+
+fn to_values(partials: Vec<(i64, Partial)>) -> BTreeMap<i64, Value> {
+    partials
+        .into_iter()
+        .map(|(w, p)| {
+            let v = match p {
+                Partial::Float(v, _) => Value::Float(v),
+                Partial::Integer(v, _) => Value::Integer(v),
+            };
+            (w, v)
+        })
+        .collect()
+}
+
+fn reduce_windows_partial(
+    kind: Kind,
+    pts: &[Pt],
+    series_order: &[usize],
+    window: impl Fn(i64) -> i64,
+    ascending: bool,
+    levels: usize,
+) -> Vec<(i64, Partial)> {
     let mut series: Vec<usize> = series_order.to_vec();
     if !ascending {
         series.reverse();
@@ -185,7 +235,7 @@ pub(super) fn reduce_windows(
             (shard, per_series)
         })
         .collect();
-    combine_windows(kind, partials, ascending, levels)
+    combine_windows_partial(kind, partials, ascending, levels)
 }
 
 /// Levels ≥ 1 of [`reduce_windows`]: `partials[shard group][series][window]` (the series in
@@ -197,6 +247,15 @@ pub(super) fn combine_windows(
     ascending: bool,
     levels: usize,
 ) -> BTreeMap<i64, Value> {
+    to_values(combine_windows_partial(kind, partials, ascending, levels))
+}
+
+fn combine_windows_partial(
+    kind: Kind,
+    partials: BTreeMap<i64, Vec<BTreeMap<i64, Partial>>>,
+    ascending: bool,
+    levels: usize,
+) -> Vec<(i64, Partial)> {
     // Level 1 per shard group: the series' partials in merge order.
     let mut shard_results: Vec<Vec<(i64, Partial)>> = Vec::new();
     let shard_iter: Vec<&Vec<BTreeMap<i64, Partial>>> = if ascending {
@@ -227,15 +286,6 @@ pub(super) fn combine_windows(
         }
     }
     result
-        .into_iter()
-        .map(|(w, p)| {
-            let v = match p {
-                Partial::Float(v, _) => Value::Float(v),
-                Partial::Integer(v, _) => Value::Integer(v),
-            };
-            (w, v)
-        })
-        .collect()
 }
 
 /// Merges inputs of `(window, partial)` as 1.x's merge iterator does and combines each window's

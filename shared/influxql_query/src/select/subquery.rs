@@ -753,6 +753,7 @@ fn aggregate_rows(
             source.push(src);
         }
         let data = Data {
+            copies: 1,
             _marker: std::marker::PhantomData,
             series: data_series,
             field_index: field_index.clone(),
