@@ -253,7 +253,7 @@ pub(crate) async fn run(
         }
     }
     let dim_tags = compiled.dims.resolve(schema.tags.iter());
-    let fields = fields::expand(&compiled.fields, &schema, &dim_tags);
+    let fields = fields::expand(&compiled.fields, &schema, &dim_tags)?;
     types::check(&fields, &schema)?;
     if fields.is_empty() {
         return Ok(Vec::new());
