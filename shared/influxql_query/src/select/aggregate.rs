@@ -9,7 +9,8 @@
 //!   ──► functions::reduce | top_bottom per window; empty windows per fill()
 //!   ──► rows: time (window start, or the selected point's own time for a lone selector),
 //!       field expressions over the call values (auxiliary fields from the selected row)
-//!   ──► ORDER BY time DESC reverses ──► OFFSET, LIMIT (per group)
+//!   ──► ORDER BY time DESC reverses the windows (a window's rows keep their order)
+//!   ──► OFFSET, LIMIT (per group)
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -572,13 +573,11 @@ pub(super) fn finish(
         }
         blocks.push(rows);
     }
-    // ORDER BY time DESC: windows last first; within a window, top/bottom/sample rows stay in
-    // time order (1.x's reduce iterator sorts a window's points by ascending time either way).
+    // ORDER BY time DESC: windows last first; within a window, rows stay in the order the
+    // reducer emits them (1.x's reduce iterator stably sorts a window's points by ascending
+    // time either way: distinct's values ascending, top/bottom/sample by time).
     if !plan.stmt.time_ascending() {
         blocks.reverse();
-        if !keeps_point_time(calls) {
-            blocks.iter_mut().for_each(|b| b.reverse());
-        }
     }
     let rows = blocks.into_iter().flatten();
     let offset = usize::try_from(plan.stmt.offset).unwrap_or(usize::MAX);
