@@ -471,7 +471,10 @@ pub(super) fn finish(
         // empty whatever fill() says.
         // Nor does it fill the empty windows of a lone distinct(), top(), bottom() or
         // sample() (functions answering several points a window).
+        // And 1.x's fill iterator learns a series from its input: a call that answers no point
+        // at all in the group (percentile() out of range) is not filled either.
         let fills = call_name(&calls[ci]) != "integral"
+            && reduced.iter().any(|o| !o.is_empty())
             && !(calls.len() == 1
                 && matches!(
                     call_name(&calls[ci]),
