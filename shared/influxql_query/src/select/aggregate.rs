@@ -465,7 +465,6 @@ pub(super) fn finish(
             Value::Boolean(_) => Value::Boolean(false),
             _ => Value::Float(n),
         };
-        let mut outs = Vec::with_capacity(windows.len());
         let mut previous: Option<Value> = None;
         // 1.x builds integral()'s iterator without a fill iterator: its empty windows stay
         // empty whatever fill() says.
@@ -480,9 +479,18 @@ pub(super) fn finish(
                     call_name(&calls[ci]),
                     "distinct" | "top" | "bottom" | "sample"
                 ));
-        for mut o in reduced {
+        // 1.x fills in the order it emits windows: fill(previous) under ORDER BY time DESC
+        // takes the later window's value.
+        let mut outs = reduced;
+        let order: Vec<usize> = if plan.stmt.time_ascending() {
+            (0..outs.len()).collect()
+        } else {
+            (0..outs.len()).rev().collect()
+        };
+        for wi in order {
+            let o = &mut outs[wi];
             if o.is_empty() && interval.is_some() && fills {
-                o = match &plan.stmt.fill {
+                *o = match &plan.stmt.fill {
                     // 1.x fills count()'s empty windows with 0 under fill(null) (a call
                     // on a tag or a missing field has no iterator: null).
                     Fill::Null if call_name(&calls[ci]) == "count" && reads_field[ci] => {
@@ -500,7 +508,6 @@ pub(super) fn finish(
             {
                 previous = Some(last.value.clone());
             }
-            outs.push(o);
         }
         if plan.stmt.fill == Fill::Linear {
             linear_fill(windows, &mut outs);
