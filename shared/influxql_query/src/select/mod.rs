@@ -483,9 +483,7 @@ pub(crate) async fn run(
                 continue;
             }
             let mut rows = rows;
-            if sub.is_none() {
-                cursor_fill(&plan, &mut rows);
-            }
+            cursor_fill(&plan.stmt.fill, &plan.fields, &mut rows);
             out.push(Series {
                 name: Some(name.clone()),
                 tags: group_tags,
@@ -512,14 +510,16 @@ pub(crate) async fn run(
 /// 1.x's cursor reads each output row's variables (fields, tags, calls) into a map kept for
 /// the whole series: a null there becomes fill(N)'s number (cast to the column's integer
 /// type) or, with fill(previous), keeps the series' previous value — raw and aggregate
-/// queries alike, in output order (after ORDER BY, OFFSET and LIMIT). Applied to the columns
-/// that are a variable or a non-math call; a math expression stays as evaluated.
-fn cursor_fill(plan: &Plan<'_>, rows: &mut [Vec<Value>]) {
+/// queries alike, in output order (after ORDER BY, OFFSET and LIMIT); a subquery's statement
+/// runs through a cursor too. Applied to the columns that are a variable or a non-math call;
+/// a math expression stays as evaluated.
+pub(crate) fn cursor_fill(
+    fill: &influxql::ast::Fill,
+    fields: &[influxql::ast::Field],
+    rows: &mut [Vec<Value>],
+) {
     use influxql::ast::Fill;
-    if !matches!(
-        plan.stmt.fill,
-        Fill::Previous | Fill::Integer(_) | Fill::Float(_)
-    ) {
+    if !matches!(fill, Fill::Previous | Fill::Integer(_) | Fill::Float(_)) {
         return;
     }
     fn bare(e: &Expr) -> bool {
@@ -532,7 +532,7 @@ fn cursor_fill(plan: &Plan<'_>, rows: &mut [Vec<Value>]) {
     }
     // Output column (after time) ──► whether the map fills it.
     let mut cols = Vec::new();
-    for f in &plan.fields {
+    for f in fields {
         cols.push(bare(&f.expr));
         cols.extend(fields::top_bottom_extra(f).iter().map(|_| true));
     }
@@ -551,7 +551,7 @@ fn cursor_fill(plan: &Plan<'_>, rows: &mut [Vec<Value>]) {
                 previous = v.clone();
                 continue;
             }
-            *v = match &plan.stmt.fill {
+            *v = match fill {
                 Fill::Previous => previous.clone(),
                 Fill::Integer(i) => Value::Integer(*i),
                 // Go's int64(float64): truncation toward zero.

@@ -656,6 +656,9 @@ fn raw_rows(
         }
         current = Some(key);
     }
+    for s in &mut out {
+        super::cursor_fill(&stmt.fill, fields, &mut s.values);
+    }
     out
 }
 
@@ -773,6 +776,8 @@ fn aggregate_rows(
             if values.is_empty() {
                 continue;
             }
+            let mut values = values;
+            super::cursor_fill(&stmt.fill, &plan.fields, &mut values);
             out.push(Series {
                 name: Some(name.clone()),
                 tags: group_tags,
