@@ -8,7 +8,8 @@
 //!   measurement (fetch::distinct_series: DataFusion over the same tables as SELECT),
 //!   filtered by the condition on their tags; first 1.x's limits: its rewriter refuses time
 //!   in WHERE for some forms (check_rewrite), its index refuses comparisons other than
-//!   = != =~ !~, and a cardinality that FROM/WHERE/LIMIT/OFFSET narrows is counted exactly
+//!   = != =~ !~, and a cardinality that FROM/WHERE/GROUP BY/LIMIT/OFFSET narrows is counted
+//!   exactly; with GROUP BY tags, one count per measurement and tag group (`grouped`)
 //! CREATE DATABASE / DROP DATABASE ──► catalog (DROP also drops the DBRP mappings of `db`)
 //! ```
 
@@ -457,6 +458,9 @@ pub(crate) async fn show(
             if !estimated(c) && counted_nothing(c) {
                 return Ok(Vec::new());
             }
+            if !c.dimensions.is_empty() {
+                return grouped(ctx, tables, c, Grouped::Series, now).await;
+            }
             let per = per_measurement_series(ctx, tables, c, now).await?;
             // 1.x counts exactly, per measurement, unless it may estimate.
             if !estimated(c) {
@@ -471,6 +475,9 @@ pub(crate) async fn show(
         Statement::ShowMeasurementCardinality(c) => {
             if !estimated(c) && counted_nothing(c) {
                 return Ok(Vec::new());
+            }
+            if !c.dimensions.is_empty() {
+                return grouped(ctx, tables, c, Grouped::Measurements, now).await;
             }
             let names = from_measurements(&c.sources, tables);
             let n = if c.condition.is_some() {
@@ -498,6 +505,9 @@ pub(crate) async fn show(
             if counted_nothing(c) {
                 return Ok(Vec::new());
             }
+            if !c.dimensions.is_empty() {
+                return grouped(ctx, tables, c, Grouped::TagKeys, now).await;
+            }
             let mut out = Vec::new();
             for (name, series) in per_measurement_series(ctx, tables, c, now).await? {
                 let mut keys = BTreeSet::new();
@@ -513,6 +523,9 @@ pub(crate) async fn show(
         Statement::ShowFieldKeyCardinality(c) => {
             if counted_nothing(c) {
                 return Ok(Vec::new());
+            }
+            if !c.dimensions.is_empty() {
+                return grouped(ctx, tables, c, Grouped::FieldKeys, now).await;
             }
             let mut out = Vec::new();
             for name in from_measurements(&c.sources, tables) {
@@ -538,6 +551,13 @@ pub(crate) async fn show(
                 return Ok(Vec::new());
             }
             let range = TimeRange::default();
+            if !s.common.dimensions.is_empty() {
+                let c = CardinalityStatement {
+                    condition: cond,
+                    ..s.common.clone()
+                };
+                return grouped(ctx, tables, &c, Grouped::TagValues(&s.key), now).await;
+            }
             let mut out = Vec::new();
             for name in from_measurements(&s.common.sources, tables) {
                 let Some(schema) = tables.get(&name) else {
@@ -551,6 +571,119 @@ pub(crate) async fn show(
             Ok(out)
         }
         other => Err(err(format!("statement is not supported: {other}"))),
+    }
+}
+
+/// What a grouped cardinality counts.
+#[derive(Clone, Copy)]
+enum Grouped<'a> {
+    /// series
+    Series,
+    /// measurements having a series in the group (answered without a measurement name)
+    Measurements,
+    /// tag keys of the group's series
+    TagKeys,
+    /// the measurement's field keys
+    FieldKeys,
+    /// distinct (key, value) pairs of the selected keys among the group's series
+    TagValues(&'a TagKeySelector),
+}
+
+/// A cardinality with GROUP BY tags, as 1.x's counting SELECT answers it: the matching series
+/// of each measurement grouped by the named tags (`*`: every tag key of the sources; a regex:
+/// the keys it matches; a tag a series lacks groups as ""), one count per measurement and group
+/// (per group across measurements for measurement cardinality), sorted by name and tags.
+async fn grouped(
+    ctx: &SessionContext,
+    tables: &BTreeMap<String, TableSchema>,
+    c: &CardinalityStatement,
+    what: Grouped<'_>,
+    now: i64,
+) -> Result<Vec<Series>, ExecError> {
+    let names = from_measurements(&c.sources, tables);
+    let mut all_keys = BTreeSet::new();
+    for n in &names {
+        if let Some(t) = tables.get(n) {
+            let mut sch = Schema::default();
+            sch.add(t);
+            all_keys.extend(sch.tags);
+        }
+    }
+    let mut keys = BTreeSet::new();
+    for d in &c.dimensions {
+        match &d.expr {
+            Expr::VarRef { name, .. } => {
+                keys.insert(name.clone());
+            }
+            Expr::Wildcard(_) => keys.extend(all_keys.iter().cloned()),
+            Expr::Regex(r) => keys.extend(all_keys.iter().filter(|k| r.regex.is_match(k)).cloned()),
+            _ => {}
+        }
+    }
+    let group_of = |t: &BTreeMap<String, String>| -> BTreeMap<String, String> {
+        keys.iter()
+            .map(|k| (k.clone(), t.get(k).cloned().unwrap_or_default()))
+            .collect()
+    };
+    let mut out = Vec::new();
+    let mut measurements: BTreeMap<BTreeMap<String, String>, BTreeSet<String>> = BTreeMap::new();
+    for (name, series) in per_measurement_series(ctx, tables, c, now).await? {
+        let mut groups: BTreeMap<BTreeMap<String, String>, Vec<BTreeMap<String, String>>> =
+            BTreeMap::new();
+        for t in series {
+            groups.entry(group_of(&t)).or_default().push(t);
+        }
+        let fields = tables.get(&name).map_or(0, |t| {
+            let mut sch = Schema::default();
+            sch.add(t);
+            sch.fields.len()
+        });
+        for (tags, members) in groups {
+            let n = match what {
+                Grouped::Series => members.len(),
+                Grouped::Measurements => {
+                    measurements.entry(tags).or_default().insert(name.clone());
+                    continue;
+                }
+                Grouped::TagKeys => members
+                    .iter()
+                    .flat_map(|t| t.keys())
+                    .collect::<BTreeSet<_>>()
+                    .len(),
+                Grouped::FieldKeys => fields,
+                Grouped::TagValues(sel) => members
+                    .iter()
+                    .flat_map(|t| t.iter().filter(|(k, _)| selects(sel, k)))
+                    .collect::<BTreeSet<_>>()
+                    .len(),
+            };
+            if n > 0 {
+                out.push(Series {
+                    tags,
+                    ..count_series(&name, n)
+                });
+            }
+        }
+    }
+    for (tags, names) in measurements {
+        out.push(Series {
+            tags,
+            columns: vec!["count".to_owned()],
+            values: vec![vec![Value::Integer(names.len() as i64)]],
+            ..Series::default()
+        });
+    }
+    Ok(out)
+}
+
+/// Whether a WITH KEY selector selects tag key `k`.
+fn selects(key: &TagKeySelector, k: &str) -> bool {
+    match key {
+        TagKeySelector::Eq(n) => k == n,
+        TagKeySelector::NotEq(n) => k != n,
+        TagKeySelector::EqRegex(r) => r.regex.is_match(k),
+        TagKeySelector::NotEqRegex(r) => !r.regex.is_match(k),
+        TagKeySelector::In(list) => list.iter().any(|n| n == k),
     }
 }
 

@@ -9,7 +9,8 @@
 //!   ──► functions::reduce | top_bottom per window; empty windows per fill()
 //!   ──► rows: time (window start, or the selected point's own time for a lone selector),
 //!       field expressions over the call values (auxiliary fields from the selected row)
-//!   ──► ORDER BY time DESC reverses ──► OFFSET, LIMIT (per group)
+//!   ──► ORDER BY time DESC reverses the windows (a window's rows keep their order)
+//!   ──► OFFSET, LIMIT (per group)
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -485,21 +486,32 @@ pub(super) fn finish(
             Value::Boolean(_) => Value::Boolean(false),
             _ => Value::Float(n),
         };
-        let mut outs = Vec::with_capacity(windows.len());
         let mut previous: Option<Value> = None;
         // 1.x builds integral()'s iterator without a fill iterator: its empty windows stay
         // empty whatever fill() says.
         // Nor does it fill the empty windows of a lone distinct(), top(), bottom() or
         // sample() (functions answering several points a window).
+        // And 1.x's fill iterator learns a series from its input: a call that answers no point
+        // at all in the group (percentile() out of range) is not filled either.
         let fills = call_name(&calls[ci]) != "integral"
+            && reduced.iter().any(|o| !o.is_empty())
             && !(calls.len() == 1
                 && matches!(
                     call_name(&calls[ci]),
                     "distinct" | "top" | "bottom" | "sample"
                 ));
-        for mut o in reduced {
+        // 1.x fills in the order it emits windows: fill(previous) under ORDER BY time DESC
+        // takes the later window's value.
+        let mut outs = reduced;
+        let order: Vec<usize> = if plan.stmt.time_ascending() {
+            (0..outs.len()).collect()
+        } else {
+            (0..outs.len()).rev().collect()
+        };
+        for wi in order {
+            let o = &mut outs[wi];
             if o.is_empty() && interval.is_some() && fills {
-                o = match &plan.stmt.fill {
+                *o = match &plan.stmt.fill {
                     // 1.x fills count()'s empty windows with 0 under fill(null) (a call
                     // on a tag or a missing field has no iterator: null).
                     Fill::Null if call_name(&calls[ci]) == "count" && reads_field[ci] => {
@@ -517,7 +529,6 @@ pub(super) fn finish(
             {
                 previous = Some(last.value.clone());
             }
-            outs.push(o);
         }
         if plan.stmt.fill == Fill::Linear {
             linear_fill(windows, &mut outs);
@@ -593,13 +604,11 @@ pub(super) fn finish(
         }
         blocks.push(rows);
     }
-    // ORDER BY time DESC: windows last first; within a window, top/bottom/sample rows stay in
-    // time order (1.x's reduce iterator sorts a window's points by ascending time either way).
+    // ORDER BY time DESC: windows last first; within a window, rows stay in the order the
+    // reducer emits them (1.x's reduce iterator stably sorts a window's points by ascending
+    // time either way: distinct's values ascending, top/bottom/sample by time).
     if !plan.stmt.time_ascending() {
         blocks.reverse();
-        if !keeps_point_time(calls) {
-            blocks.iter_mut().for_each(|b| b.reverse());
-        }
     }
     let rows = blocks.into_iter().flatten();
     let offset = usize::try_from(plan.stmt.offset).unwrap_or(usize::MAX);

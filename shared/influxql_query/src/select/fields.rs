@@ -5,7 +5,8 @@
 //! fields as written + Schema (union of the sources' fields and tags)
 //!   raw:  * | *::field | *::tag | /re/ ──► every matching field and tag, sorted by name
 //!         (tags the query groups by are left out)
-//!   call: f(*) | f(/re/) ──► f(field) AS f_field for every field f accepts, sorted by name
+//!   call: f(*) | f(/re/) | g(f(*)) ──► f(field) AS name_field for every field the innermost
+//!         call f accepts, sorted by name (name: alias or outer call's name); f(*::tag) errors
 //!   ──► Vec<Field> ──► column_names: alias | call name | names inside a binary expression
 //!                      joined by `_`; repeats get `_1`, `_2`, …; top/bottom's tag arguments
 //!                      add their own columns
@@ -14,6 +15,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use influxql::ast::{DataType, Expr, Field};
+
+use crate::error::ExecError;
 
 /// A field's type as 1.x names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -93,8 +96,23 @@ fn call_accepts(call: &str, kind: FieldKind) -> bool {
     match call {
         "count" | "first" | "last" | "distinct" | "elapsed" | "mode" | "sample" => true,
         "min" | "max" => kind.numeric() || kind == FieldKind::Boolean,
+        "holt_winters" | "holt_winters_with_fit" => {
+            matches!(kind, FieldKind::Float | FieldKind::Integer)
+        }
         _ => kind.numeric(),
     }
+}
+
+/// The innermost call of a chain of calls nested through their first argument
+/// (`derivative(mean(*))` ──► `mean(*)`), as mutable.
+fn innermost_call(e: &mut Expr) -> Option<(&str, &mut Vec<Expr>)> {
+    let Expr::Call { name, args } = e else {
+        return None;
+    };
+    if matches!(args.first(), Some(Expr::Call { .. })) {
+        return innermost_call(&mut args[0]);
+    }
+    Some((name.as_str(), args))
 }
 
 fn var(name: &str, dt: Option<DataType>) -> Expr {
@@ -115,38 +133,50 @@ fn kind_type(k: FieldKind) -> DataType {
 }
 
 /// Expands wildcards and regexes of `fields` against `schema`; `dim_tags` are the tags the
-/// query groups by (left out of a raw `*`).
-pub(crate) fn expand(fields: &[Field], schema: &Schema, dim_tags: &[String]) -> Vec<Field> {
+/// query groups by (left out of a raw `*`). A wildcard or regex inside a call is looked for
+/// in the innermost call reached through first arguments; a tag wildcard there is an error.
+pub(crate) fn expand(
+    fields: &[Field],
+    schema: &Schema,
+    dim_tags: &[String],
+) -> Result<Vec<Field>, ExecError> {
     let mut out = Vec::new();
     for f in fields {
         match &f.expr {
             Expr::Wildcard(dt) => expand_raw(&mut out, schema, dim_tags, *dt, None),
             Expr::Regex(re) => expand_raw(&mut out, schema, dim_tags, None, Some(&re.regex)),
-            Expr::Call { name, args }
-                if args
-                    .first()
-                    .is_some_and(|a| matches!(a, Expr::Wildcard(_) | Expr::Regex(_))) =>
-            {
-                let (dt, re) = match &args[0] {
-                    Expr::Wildcard(dt) => (*dt, None),
-                    Expr::Regex(r) => (None, Some(&r.regex)),
-                    _ => (None, None),
-                };
-                if dt == Some(DataType::Tag) {
+            Expr::Call { .. } => {
+                let mut template = f.expr.clone();
+                let Some((call, args)) = innermost_call(&mut template) else {
                     continue;
-                }
-                for (fname, kind) in &schema.fields {
-                    if re.is_some_and(|r| !r.is_match(fname)) || !call_accepts(name, *kind) {
+                };
+                let (dt, re) = match args.first() {
+                    Some(Expr::Wildcard(dt)) => (*dt, None),
+                    Some(Expr::Regex(r)) => (None, Some(r.regex.clone())),
+                    _ => {
+                        out.push(f.clone());
                         continue;
                     }
-                    let mut new_args = args.clone();
-                    new_args[0] = var(fname, Some(kind_type(*kind)));
-                    let prefix = f.alias.clone().unwrap_or_else(|| name.clone());
+                };
+                if dt == Some(DataType::Tag) {
+                    return Err(ExecError::Statement(format!(
+                        "unable to use tag wildcard in {call}()"
+                    )));
+                }
+                let call = call.to_owned();
+                let prefix = field_name(f);
+                for (fname, kind) in &schema.fields {
+                    if re.as_ref().is_some_and(|r| !r.is_match(fname))
+                        || !call_accepts(&call, *kind)
+                    {
+                        continue;
+                    }
+                    let mut expr = template.clone();
+                    if let Some((_, args)) = innermost_call(&mut expr) {
+                        args[0] = var(fname, Some(kind_type(*kind)));
+                    }
                     out.push(Field {
-                        expr: Expr::Call {
-                            name: name.clone(),
-                            args: new_args,
-                        },
+                        expr,
                         alias: Some(format!("{prefix}_{fname}")),
                     });
                 }
@@ -154,7 +184,7 @@ pub(crate) fn expand(fields: &[Field], schema: &Schema, dim_tags: &[String]) -> 
             _ => out.push(f.clone()),
         }
     }
-    out
+    Ok(out)
 }
 
 fn expand_raw(

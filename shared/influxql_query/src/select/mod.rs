@@ -272,7 +272,7 @@ pub(crate) async fn run(
         }
     }
     let dim_tags = compiled.dims.resolve(schema.tags.iter());
-    let fields = fields::expand(&compiled.fields, &schema, &dim_tags);
+    let fields = fields::expand(&compiled.fields, &schema, &dim_tags)?;
     types::check(&fields, &schema)?;
     if fields.is_empty() {
         return Ok(Vec::new());
@@ -511,6 +511,8 @@ pub(crate) async fn run(
             if rows.is_empty() {
                 continue;
             }
+            let mut rows = rows;
+            cursor_fill(&plan.stmt.fill, &plan.fields, &mut rows);
             out.push(Series {
                 name: Some(name.clone()),
                 tags: group_tags,
@@ -532,6 +534,62 @@ pub(crate) async fn run(
         out.reverse();
     }
     Ok(out)
+}
+
+/// 1.x's cursor reads each output row's variables (fields, tags, calls) into a map kept for
+/// the whole series: a null there becomes fill(N)'s number (cast to the column's integer
+/// type) or, with fill(previous), keeps the series' previous value — raw and aggregate
+/// queries alike, in output order (after ORDER BY, OFFSET and LIMIT); a subquery's statement
+/// runs through a cursor too. Applied to the columns that are a variable or a non-math call;
+/// a math expression stays as evaluated.
+pub(crate) fn cursor_fill(
+    fill: &influxql::ast::Fill,
+    fields: &[influxql::ast::Field],
+    rows: &mut [Vec<Value>],
+) {
+    use influxql::ast::Fill;
+    if !matches!(fill, Fill::Previous | Fill::Integer(_) | Fill::Float(_)) {
+        return;
+    }
+    fn bare(e: &Expr) -> bool {
+        match e {
+            Expr::Paren(inner) => bare(inner),
+            Expr::VarRef { .. } | Expr::Distinct(_) => true,
+            Expr::Call { name, .. } => !crate::eval::is_math_function(name),
+            _ => false,
+        }
+    }
+    // Output column (after time) ──► whether the map fills it.
+    let mut cols = Vec::new();
+    for f in fields {
+        cols.push(bare(&f.expr));
+        cols.extend(fields::top_bottom_extra(f).iter().map(|_| true));
+    }
+    for (c, &fills) in cols.iter().enumerate() {
+        let c = c + 1;
+        if !fills {
+            continue;
+        }
+        let integer = rows
+            .iter()
+            .any(|r| matches!(r.get(c), Some(Value::Integer(_) | Value::Unsigned(_))));
+        let mut previous = Value::Null;
+        for row in rows.iter_mut() {
+            let Some(v) = row.get_mut(c) else { continue };
+            if *v != Value::Null {
+                previous = v.clone();
+                continue;
+            }
+            *v = match fill {
+                Fill::Previous => previous.clone(),
+                Fill::Integer(i) => Value::Integer(*i),
+                // Go's int64(float64): truncation toward zero.
+                Fill::Float(x) if integer => Value::Integer(*x as i64),
+                Fill::Float(x) => Value::Float(*x),
+                _ => Value::Null,
+            };
+        }
+    }
 }
 
 /// SLIMIT / SOFFSET over each measurement's series (`out` holds them measurement by

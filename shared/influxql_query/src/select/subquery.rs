@@ -245,7 +245,7 @@ fn sub_schema(
     let compiled = compile::compile_with(stmt, now, interval)?;
     let (schema, avail) = source_schema(stmt, tables, compiled.interval, now)?;
     let dims = compiled.dims.resolve(avail.iter());
-    let fields = fields::expand(&compiled.fields, &schema, &dims);
+    let fields = fields::expand(&compiled.fields, &schema, &dims)?;
     // Named as 1.x's `Field.Name()` names them (repeated names not numbered: the first
     // column of a name is the one read), top()/bottom()'s tag arguments by their own names.
     let names: Vec<String> = fields
@@ -502,7 +502,7 @@ pub(crate) fn execute<'a>(
             .collect::<Result<Vec<_>, _>>()?;
         let (schema, avail) = union(&schemas);
         let dim_tags = compiled.dims.resolve(avail.iter());
-        let fields = fields::expand(&compiled.fields, &schema, &dim_tags);
+        let fields = fields::expand(&compiled.fields, &schema, &dim_tags)?;
         types::check(&fields, &schema)?;
         if fields.is_empty() {
             return Ok(Vec::new());
@@ -656,6 +656,9 @@ fn raw_rows(
         }
         current = Some(key);
     }
+    for s in &mut out {
+        super::cursor_fill(&stmt.fill, fields, &mut s.values);
+    }
     out
 }
 
@@ -774,6 +777,8 @@ fn aggregate_rows(
             if values.is_empty() {
                 continue;
             }
+            let mut values = values;
+            super::cursor_fill(&stmt.fill, &plan.fields, &mut values);
             out.push(Series {
                 name: Some(name.clone()),
                 tags: group_tags,
