@@ -210,8 +210,13 @@ fn reduce_windows_partial(
     } else {
         Box::new(pts.iter().rev())
     };
+    let position: std::collections::HashMap<usize, usize> = series
+        .iter()
+        .enumerate()
+        .map(|(pos, &s)| (s, pos))
+        .collect();
     for p in iter {
-        let Some(pos) = series.iter().position(|&s| s == p.src.0) else {
+        let Some(&pos) = position.get(&p.src.0) else {
             continue;
         };
         let shard = by_shard
@@ -327,43 +332,10 @@ pub(super) fn first_last_candidates(
     offset: usize,
     tie: impl Fn(&Pt, &Pt) -> Option<bool>,
 ) -> Vec<Pt> {
-    let ascending = !last;
-    let mut series: Vec<usize> = series_order.to_vec();
-    if !ascending {
-        series.reverse();
-    }
-    let mut by_shard: BTreeMap<i64, Vec<Vec<&Pt>>> = BTreeMap::new();
-    for p in pts {
-        let Some(pos) = series.iter().position(|&s| s == p.src.0) else {
-            continue;
-        };
-        by_shard
-            .entry(shard_group(p.time))
-            .or_insert_with(|| vec![Vec::new(); series.len()])[pos]
-            .push(p);
-    }
-    let mut out = Vec::new();
-    for mut per_series in by_shard.into_values() {
-        if !ascending {
-            per_series.iter_mut().for_each(|v| v.reverse());
-        }
-        let less = |a: &&Pt, b: &&Pt| {
-            if a.time != b.time {
-                return if ascending {
-                    a.time < b.time
-                } else {
-                    a.time > b.time
-                };
-            }
-            tie(a, b).unwrap_or(false)
-        };
-        for (i, p) in sorted_merge_order(&per_series, less)
-            .into_iter()
-            .take(offset + 2)
-        {
-            out.push(per_series[i][p].clone());
-        }
-    }
+    let mut out: Vec<Pt> = shard_merges(pts, series_order, !last, tie)
+        .into_iter()
+        .flat_map(|merged| merged.into_iter().take(offset + 2).cloned())
+        .collect();
     out.sort_by_key(|p| p.time);
     out
 }
@@ -382,13 +354,34 @@ pub(super) fn merge_ordered_with(
     ascending: bool,
     tie: impl Fn(&Pt, &Pt) -> Option<bool>,
 ) -> Vec<Pt> {
+    shard_merges(pts, series_order, ascending, tie)
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect()
+}
+
+/// Per shard group (in the query's time order), the sorted merge of the group's series as
+/// 1.x's heap merges them: series in key order, reversed when descending, each series' points
+/// in the query's time order; ties by `tie`, then the heap's own order.
+fn shard_merges<'a>(
+    pts: &'a [Pt],
+    series_order: &[usize],
+    ascending: bool,
+    tie: impl Fn(&Pt, &Pt) -> Option<bool>,
+) -> Vec<Vec<&'a Pt>> {
     let mut series: Vec<usize> = series_order.to_vec();
     if !ascending {
         series.reverse();
     }
+    let position: std::collections::HashMap<usize, usize> = series
+        .iter()
+        .enumerate()
+        .map(|(pos, &s)| (s, pos))
+        .collect();
     let mut by_shard: BTreeMap<i64, Vec<Vec<&Pt>>> = BTreeMap::new();
     for p in pts {
-        let Some(pos) = series.iter().position(|&s| s == p.src.0) else {
+        let Some(&pos) = position.get(&p.src.0) else {
             continue;
         };
         by_shard
@@ -401,26 +394,28 @@ pub(super) fn merge_ordered_with(
     } else {
         by_shard.into_values().rev().collect()
     };
-    let mut out = Vec::with_capacity(pts.len());
-    for mut per_series in shards {
-        if !ascending {
-            per_series.iter_mut().for_each(|v| v.reverse());
+    let less = |a: &&Pt, b: &&Pt| {
+        if a.time != b.time {
+            return if ascending {
+                a.time < b.time
+            } else {
+                a.time > b.time
+            };
         }
-        let less = |a: &&Pt, b: &&Pt| {
-            if a.time != b.time {
-                return if ascending {
-                    a.time < b.time
-                } else {
-                    a.time > b.time
-                };
+        tie(a, b).unwrap_or(false)
+    };
+    shards
+        .into_iter()
+        .map(|mut per_series| {
+            if !ascending {
+                per_series.iter_mut().for_each(|v| v.reverse());
             }
-            tie(a, b).unwrap_or(false)
-        };
-        for (i, p) in sorted_merge_order(&per_series, less) {
-            out.push(per_series[i][p].clone());
-        }
-    }
-    out
+            sorted_merge_order(&per_series, less)
+                .into_iter()
+                .map(|(i, p)| per_series[i][p])
+                .collect()
+        })
+        .collect()
 }
 
 /// 1.x's integral reducer over points in stream order: the trapezium rule, a later point at
