@@ -28,6 +28,7 @@ mod partials;
 mod prefilter;
 mod pushdown;
 mod raw;
+mod series_id;
 mod subquery;
 mod transform;
 mod types;

@@ -25,8 +25,11 @@
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, Float64Array, Int64Array, ListArray, StructArray};
+use arrow::array::{
+    Array, ArrayRef, Float64Array, Int64Array, ListArray, StructArray, UInt32Array,
+};
 use datafusion::functions::core::expr_fn::named_struct;
 use datafusion::functions_aggregate::expr_fn::{array_agg, count, max, min, sum};
 use datafusion::logical_expr::ExprFunctionExt;
@@ -42,6 +45,7 @@ use super::fields::{FieldKind, Schema};
 use super::functions::Out;
 use super::order::SHARD_ORIGIN_NS;
 use super::pushdown::{Kind, Partial, combine_windows};
+use super::series_id::{SeriesIds, series_id};
 use super::{Plan, prefilter};
 use crate::ExecError;
 use crate::fetch::{SeriesData, scan, tag_key, to_strings};
@@ -216,7 +220,14 @@ pub(super) async fn groups(
     if let Some(f) = prefilter {
         df = df.filter(f)?;
     }
-    let mut group: Vec<DfExpr> = key_tags.iter().map(|t| tag_key(t)).collect();
+    // Per series: one number per series (series_id) instead of every tag column.
+    let ids = Arc::new(SeriesIds::default());
+    let numbered = per_series && !key_tags.is_empty();
+    let mut group: Vec<DfExpr> = if numbered {
+        vec![series_id(&ids, key_tags.iter().map(|t| ident(t)).collect()).alias("__series")]
+    } else {
+        key_tags.iter().map(|t| tag_key(t)).collect()
+    };
     if per_series {
         group.push(bucket(SHARD_GROUP_STEP, SHARD_ORIGIN_NS).alias("__shard"));
     }
@@ -246,10 +257,17 @@ pub(super) async fn groups(
                     .filter(f.is_not_null())
                     .build()?
             }
-            Func::Sum | Func::Mean if float_of(&c.field) => array_agg(f.clone())
-                .order_by(vec![col("time").sort(ascending, true)])
-                .filter(f.is_not_null())
-                .build()?,
+            // Unordered (DataFusion's array_agg groups accumulator; an ORDER BY would send
+            // every row through a per-group accumulator): (time, value) pairs, put in time
+            // order when read.
+            Func::Sum | Func::Mean if float_of(&c.field) => array_agg(named_struct(vec![
+                lit("t"),
+                cast(col("time"), arrow::datatypes::DataType::Int64),
+                lit("v"),
+                f.clone(),
+            ]))
+            .filter(f.is_not_null())
+            .build()?,
             Func::Sum | Func::Mean => sum(f),
             Func::Count => continue,
         };
@@ -260,9 +278,25 @@ pub(super) async fn groups(
     let mut stream = df.execute_stream().await?;
     let mut rows: Vec<PartialRow> = Vec::new();
     while let Some(batch) = stream.try_next().await? {
-        let tag_cols = (0..key_tags.len())
-            .map(|i| to_strings(batch.column(i)))
-            .collect::<Result<Vec<_>, _>>()?;
+        let series = if numbered {
+            Some(
+                batch
+                    .column(0)
+                    .as_any()
+                    .downcast_ref::<UInt32Array>()
+                    .cloned()
+                    .ok_or_else(|| ExecError::Internal("series number is not a UInt32".into()))?,
+            )
+        } else {
+            None
+        };
+        let tag_cols = if numbered {
+            Vec::new()
+        } else {
+            (0..key_tags.len())
+                .map(|i| to_strings(batch.column(i)))
+                .collect::<Result<Vec<_>, _>>()?
+        };
         let int = |name: &str| -> Result<Int64Array, ExecError> {
             let i = schema
                 .index_of_column_by_name(None, name)
@@ -291,21 +325,27 @@ pub(super) async fn groups(
                 let idx = schema.index_of_column_by_name(None, &name).ok_or_else(|| {
                     ExecError::Internal(format!("partial aggregate without {name}"))
                 })?;
-                Some(std::sync::Arc::clone(batch.column(idx)))
+                Some(Arc::clone(batch.column(idx)))
             });
         }
         for r in 0..batch.num_rows() {
-            rows.push(PartialRow {
-                tags: tag_cols
+            let tags = match &series {
+                Some(ids_col) => ids
+                    .tags(ids_col.value(r))
+                    .ok_or_else(|| ExecError::Internal("series number without its tags".into()))?,
+                None => tag_cols
                     .iter()
                     .map(|c| (!c.is_null(r)).then(|| c.value(r).to_owned()))
                     .collect(),
+            };
+            rows.push(PartialRow {
+                tags,
                 shard: shard.as_ref().map_or(0, |s| s.value(r)),
                 window: window.value(r),
                 counts: counts.iter().map(|c| c.value(r)).collect(),
                 values: call_cols
                     .iter()
-                    .map(|c| c.as_ref().map_or(Value::Null, |c| number(c, r)))
+                    .map(|c| c.as_ref().map_or(Value::Null, |c| number(c, r, ascending)))
                     .collect(),
                 times: call_cols
                     .iter()
@@ -536,23 +576,15 @@ fn pick_time(a: &ArrayRef, r: usize) -> i64 {
 /// Row `r` of a min / max / sum column as a value of its type; a float field's values (a
 /// list in the order 1.x adds them) as their sum, added one after the other; a first / last
 /// pick as its value.
-fn number(a: &ArrayRef, r: usize) -> Value {
+fn number(a: &ArrayRef, r: usize, ascending: bool) -> Value {
     if a.is_null(r) {
         return Value::Null;
     }
     if let Some(pick) = a.as_any().downcast_ref::<StructArray>() {
-        return number(pick.column(1), r);
+        return number(pick.column(1), r, ascending);
     }
     if let Some(list) = a.as_any().downcast_ref::<ListArray>() {
-        let values = list.value(r);
-        let Some(values) = values.as_any().downcast_ref::<Float64Array>() else {
-            return Value::Null;
-        };
-        let mut s = 0.0;
-        for v in values.iter().flatten() {
-            s += v;
-        }
-        return Value::Float(s);
+        return ordered_sum(&list.value(r), ascending);
     }
     if let Some(x) = a.as_any().downcast_ref::<Int64Array>() {
         Value::Integer(x.value(r))
@@ -561,6 +593,45 @@ fn number(a: &ArrayRef, r: usize) -> Value {
     } else {
         Value::Null
     }
+}
+
+/// The sum of a list of (time, value) structs, added in time order (newest first when
+/// `ascending` is false), as 1.x's reducer adds a series' points.
+fn ordered_sum(pairs: &ArrayRef, ascending: bool) -> Value {
+    let Some(pairs) = pairs.as_any().downcast_ref::<StructArray>() else {
+        return Value::Null;
+    };
+    let (Some(times), Some(values)) = (
+        pairs.column(0).as_any().downcast_ref::<Int64Array>(),
+        pairs.column(1).as_any().downcast_ref::<Float64Array>(),
+    ) else {
+        return Value::Null;
+    };
+    let times = times.values();
+    let values = values.values();
+    let mut s = 0.0;
+    if times.windows(2).all(|w| w[0] <= w[1]) {
+        // As read (the scan's rows are in series and time order): no sort.
+        if ascending {
+            for v in values.iter() {
+                s += v;
+            }
+        } else {
+            for v in values.iter().rev() {
+                s += v;
+            }
+        }
+    } else {
+        let mut order: Vec<usize> = (0..times.len()).collect();
+        order.sort_by_key(|&i| times[i]);
+        if !ascending {
+            order.reverse();
+        }
+        for i in order {
+            s += values[i];
+        }
+    }
+    Value::Float(s)
 }
 
 fn compare(a: &Value, b: &Value) -> std::cmp::Ordering {
