@@ -224,7 +224,7 @@ pub(super) async fn groups(
     let ids = Arc::new(SeriesIds::default());
     let numbered = per_series && !key_tags.is_empty();
     let mut group: Vec<DfExpr> = if numbered {
-        vec![series_id(&ids, key_tags.iter().map(|t| ident(t)).collect()).alias("__series")]
+        vec![series_id(&ids, key_tags.iter().map(ident).collect()).alias("__series")]
     } else {
         key_tags.iter().map(|t| tag_key(t)).collect()
     };
