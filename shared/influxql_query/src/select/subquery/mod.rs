@@ -43,7 +43,9 @@ use crate::fetch::SeriesData;
 
 mod schema;
 
-pub(crate) use schema::has_subquery;
+pub(crate) use schema::{
+    ColType, SubSchema, check_subqueries, expr_type, has_subquery, sub_schema, subqueries, union,
+};
 use schema::*;
 
 /// What an outer query hands its subqueries (1.x's `newIteratorOptionsSubstatement`).
