@@ -32,7 +32,9 @@ use arrow::datatypes::{DataType as ArrowType, TimeUnit};
 use datafusion::datasource::physical_plan::FileScanConfig;
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::execution::object_store::ObjectStoreUrl;
-use datafusion::parquet::arrow::async_reader::{AsyncFileReader, ParquetObjectReader};
+use datafusion::datasource::physical_plan::parquet::CachedParquetFileReaderFactory;
+use datafusion::datasource::physical_plan::ParquetFileReaderFactory;
+use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
 use datafusion::parquet::file::statistics::Statistics;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::{SessionContext, col, ident, lit};
@@ -135,6 +137,8 @@ pub(crate) async fn explain(
     };
     let mut lines = vec![".".to_owned()];
     select_span.render("", true, &mut lines);
+    // 1.x splits the tree's text, which ends with a newline, into lines.
+    lines.push(String::new());
     Ok(vec![plan_series("EXPLAIN ANALYZE", lines)])
 }
 
@@ -1102,7 +1106,7 @@ async fn scan_cost(
             .and_then(|exec| exec.data_source().downcast_ref::<FileScanConfig>())
         {
             for file in config.file_groups.iter().flat_map(|g| g.files()) {
-                files.push((file.object_meta.location.clone(), file.object_meta.size));
+                files.push(file.clone());
             }
         }
         stack.extend(node.children());
@@ -1114,9 +1118,15 @@ async fn scan_cost(
     if !files.is_empty() {
         let url = ObjectStoreUrl::parse(query::OBJECT_STORE_URL)?;
         let store = ctx.runtime_env().object_store(&url)?;
-        for (path, size) in files {
-            let mut reader = ParquetObjectReader::new(Arc::clone(&store), path.clone())
-                .with_file_size(size);
+        // The footers through the session's metadata cache, as the scan reads them.
+        let runtime = ctx.runtime_env();
+        let readers = CachedParquetFileReaderFactory::new(
+            store,
+            runtime.cache_manager.get_file_metadata_cache(),
+        );
+        let metrics = ExecutionPlanMetricsSet::new();
+        for file in files {
+            let mut reader = readers.create_reader(0, file, None, &metrics)?;
             let meta = reader
                 .get_metadata(None)
                 .await
