@@ -1206,7 +1206,7 @@ impl Span {
     /// Appends this span as `treeprint` draws it under `prefix`.
     fn render(&self, prefix: &str, last: bool, out: &mut Vec<String>) {
         out.push(format!("{prefix}{}{}", branch(last), self.name));
-        let inner = format!("{prefix}{}", if last { "    " } else { "│   " });
+        let inner = format!("{prefix}{}", if last { "    " } else { LINK });
         let mut items: Vec<Item<'_>> = Vec::new();
         if !self.labels.is_empty() {
             items.push(Item::Labels);
@@ -1219,7 +1219,7 @@ impl Span {
             match item {
                 Item::Labels => {
                     out.push(format!("{inner}{}labels", branch(last)));
-                    let inner2 = format!("{inner}{}", if last { "    " } else { "│   " });
+                    let inner2 = format!("{inner}{}", if last { "    " } else { LINK });
                     let mut labels = self.labels.clone();
                     labels.sort_by(|a, b| a.0.cmp(&b.0));
                     let m = labels.len();
@@ -1233,6 +1233,9 @@ impl Span {
         }
     }
 }
+
+/// treeprint's indent under a branch that continues: `│`, two no-break spaces, a space.
+const LINK: &str = "│\u{a0}\u{a0} ";
 
 enum Item<'a> {
     Labels,

@@ -162,8 +162,15 @@ async fn explain_matches_influxdb_1_6() {
             )
         };
         if g != w {
+            let first = g
+                .iter()
+                .zip(&w)
+                .position(|(a, b)| a != b)
+                .unwrap_or(g.len().min(w.len()));
             failures.push(format!(
-                "{name}: {q}\n  got:  {}\n  want: {}",
+                "{name}: {q}\n  first difference at line {first}: got {:?}, want {:?}\n  got:  {}\n  want: {}",
+                g.get(first),
+                w.get(first),
                 g.join(" | "),
                 w.join(" | ")
             ));
