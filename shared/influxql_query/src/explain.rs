@@ -30,16 +30,18 @@ use std::time::Instant;
 use arrow::array::{Array, ArrayRef, Int64Array, StringArray};
 use arrow::datatypes::{DataType as ArrowType, TimeUnit};
 use datafusion::datasource::physical_plan::FileScanConfig;
+use datafusion::datasource::physical_plan::ParquetFileReaderFactory;
+use datafusion::datasource::physical_plan::parquet::CachedParquetFileReaderFactory;
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::execution::object_store::ObjectStoreUrl;
-use datafusion::datasource::physical_plan::parquet::CachedParquetFileReaderFactory;
-use datafusion::datasource::physical_plan::ParquetFileReaderFactory;
-use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
 use datafusion::parquet::file::statistics::Statistics;
 use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
 use datafusion::prelude::{SessionContext, col, ident, lit};
 use datafusion::scalar::ScalarValue;
-use influxql::ast::{BinaryOp, DataType, Expr, Field, Measurement, MeasurementName, SelectStatement, Source};
+use influxql::ast::{
+    BinaryOp, DataType, Expr, Field, Measurement, MeasurementName, SelectStatement, Source,
+};
 use query::DedupExec;
 use v1_query::result::{Series, Value};
 
@@ -262,7 +264,7 @@ async fn inventory_of(
             .map(|m| order::shard_group(m).saturating_add(SHARD_GROUP_NS - 1)),
     };
     let df = crate::fetch::scan(ctx, name, span).await?;
-    let mut group: Vec<datafusion::prelude::Expr> = tags.iter().map(|t| ident(t)).collect();
+    let mut group: Vec<datafusion::prelude::Expr> = tags.iter().map(ident).collect();
     group.push(
         datafusion::functions::datetime::expr_fn::date_bin(
             lit(ScalarValue::IntervalMonthDayNano(Some(
@@ -449,7 +451,7 @@ impl Planner<'_> {
     /// or one for the auxiliary fields of a raw query.
     fn cursor(&self, t: &Typed) -> Result<CursorNode, ExecError> {
         let (calls, mut refs) = map_values(&t.fields);
-        refs.sort_by(|a, b| ref_key(a).cmp(&ref_key(b)));
+        refs.sort_by_key(ref_key);
         let aux_text = refs
             .iter()
             .map(ToString::to_string)
@@ -661,7 +663,10 @@ fn data_type(k: FieldKind) -> DataType {
 /// when it is a tag, else stays untyped; `DISTINCT x` is the call `distinct(x)`.
 fn type_expr(e: &mut Expr, schema: &Schema) {
     match e {
-        Expr::VarRef { name, data_type: dt } if dt.is_none() || *dt == Some(DataType::Field) => {
+        Expr::VarRef {
+            name,
+            data_type: dt,
+        } if dt.is_none() || *dt == Some(DataType::Field) => {
             if let Some(k) = schema.fields.get(name) {
                 *dt = Some(data_type(*k));
             } else if dt.is_none() && schema.tags.contains(name) {
@@ -698,16 +703,9 @@ fn map_values(fields: &[Field]) -> (Vec<Expr>, Vec<Expr>) {
             Expr::Call { name, args } if is_math_function(name) => {
                 args.iter().for_each(|a| visit(a, seen, calls, refs));
             }
-            Expr::Call { .. } => {
-                if seen.insert(e.to_string()) {
-                    calls.push(e.clone());
-                }
-            }
-            Expr::VarRef { .. } => {
-                if seen.insert(e.to_string()) {
-                    refs.push(e.clone());
-                }
-            }
+            Expr::Call { .. } if seen.insert(e.to_string()) => calls.push(e.clone()),
+            Expr::VarRef { .. } if seen.insert(e.to_string()) => refs.push(e.clone()),
+            Expr::Call { .. } | Expr::VarRef { .. } => {}
             Expr::Binary { lhs, rhs, .. } => {
                 visit(lhs, seen, calls, refs);
                 visit(rhs, seen, calls, refs);
@@ -1092,7 +1090,7 @@ async fn scan_cost(
     let mut columns: Vec<String> = schema.tags.iter().cloned().collect();
     columns.extend(fields.iter().cloned());
     columns.push("time".to_owned());
-    df = df.select(columns.iter().map(|c| ident(c)).collect::<Vec<_>>())?;
+    df = df.select(columns.iter().map(ident).collect::<Vec<_>>())?;
     let plan = df.create_physical_plan().await?;
     let mut files = Vec::new();
     let mut batches = Vec::new();

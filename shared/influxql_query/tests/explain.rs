@@ -285,7 +285,13 @@ async fn storage_counts_are_the_catalogs() {
     )
     .await;
     let got = lines(&r);
-    assert!(got.iter().any(|l| l.ends_with("shard_id: 2026-11-16T00:00:00Z")));
-    assert!(got.iter().any(|l| l.ends_with(&format!("float_blocks_decoded: {row_groups}"))));
+    assert!(
+        got.iter()
+            .any(|l| l.ends_with("shard_id: 2026-11-16T00:00:00Z"))
+    );
+    assert!(
+        got.iter()
+            .any(|l| l.ends_with(&format!("float_blocks_decoded: {row_groups}")))
+    );
     assert!(got.iter().any(|l| l.ends_with("integer_blocks_decoded: 0")));
 }
