@@ -295,3 +295,127 @@ async fn storage_counts_are_the_catalogs() {
     );
     assert!(got.iter().any(|l| l.ends_with("integer_blocks_decoded: 0")));
 }
+
+/// A fake ingester holding unpersisted `cpu` rows of log partition 0.
+#[derive(Debug, Default)]
+struct Ingester {
+    chunks: std::sync::Mutex<Vec<(String, arrow::record_batch::RecordBatch)>>,
+}
+
+#[async_trait::async_trait]
+impl query::unpersisted::UnpersistedSource for Ingester {
+    async fn unpersisted(
+        &self,
+        request: query::unpersisted::UnpersistedRequest,
+    ) -> Result<query::unpersisted::UnpersistedAnswer, query::unpersisted::UnpersistedError> {
+        let chunks = self
+            .chunks
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(table, _)| *table == request.table)
+            .map(|(_, batch)| query::unpersisted::UnpersistedChunk {
+                partition_key: "2026-11-21".into(),
+                batch: batch.clone(),
+            })
+            .collect();
+        Ok(query::unpersisted::UnpersistedAnswer {
+            partitions: vec![query::unpersisted::PartitionAnswer {
+                partition: 0,
+                applied: request.partitions[0].min_offset,
+                chunks,
+            }],
+        })
+    }
+}
+
+#[derive(Debug)]
+struct One(Arc<Ingester>);
+
+#[async_trait::async_trait]
+impl query::unpersisted::IngesterDirectory for One {
+    async fn ingesters(
+        &self,
+    ) -> Result<Vec<query::unpersisted::IngesterHandle>, query::unpersisted::UnpersistedError> {
+        Ok(vec![query::unpersisted::IngesterHandle {
+            id: "i".into(),
+            source: Arc::clone(&self.0) as Arc<dyn query::unpersisted::UnpersistedSource>,
+            partitions: vec![0],
+        }])
+    }
+}
+
+#[derive(Debug)]
+struct Marks;
+
+#[async_trait::async_trait]
+impl query::unpersisted::HighWatermarks for Marks {
+    async fn high_watermarks(
+        &self,
+    ) -> Result<
+        std::collections::BTreeMap<catalog::LogPartition, u64>,
+        query::unpersisted::UnpersistedError,
+    > {
+        Ok(std::collections::BTreeMap::from([(0, 100)]))
+    }
+}
+
+/// CACHED VALUES are the ingesters' unpersisted rows in the range; their series count (a new
+/// host) and EXPLAIN ANALYZE reads them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cached_values_are_the_unpersisted_rows() {
+    let mut f = Fixture::new().await;
+    let dataset = std::fs::read_to_string(fixtures().join("dataset.lp")).unwrap();
+    f.persist("testdb", &dataset, Precision::Seconds).await;
+    let ingester = Arc::new(Ingester::default());
+    let mut converter = schema::LinesConverter::new(0, Precision::Seconds);
+    converter.write_lp(
+        "cpu,dc=dc1,host=server05,region=us-west usage_user=1.5 1795233600\n\
+         cpu,dc=dc1,host=server05,region=us-west usage_user=2.5 1795233660\n\
+         cpu,dc=dc1,host=server01,region=us-west usage_user=3.5 1795233600\n",
+    );
+    for table in converter.finish().unwrap().tables {
+        ingester
+            .chunks
+            .lock()
+            .unwrap()
+            .push((table.name.clone(), table.batch));
+    }
+    let reader = query::unpersisted::UnpersistedReader::new(
+        Arc::new(Marks),
+        Arc::new(One(Arc::clone(&ingester))),
+        f.catalog.clone() as Arc<dyn catalog::Catalog>,
+        query::unpersisted::UnpersistedSettings::default(),
+    );
+    let qdb = Arc::new(
+        QueryDatabase::new(f.catalog.clone(), Arc::clone(&f.store)).with_unpersisted(reader),
+    );
+    let executor = Executor::new(qdb);
+    let r = run(
+        &executor,
+        "EXPLAIN SELECT usage_user FROM cpu WHERE time >= '2026-11-21T00:00:00Z'",
+    )
+    .await;
+    let got = lines(&r);
+    assert!(got.contains(&"CACHED VALUES: 3".to_owned()), "{got:?}");
+    assert!(got.contains(&"NUMBER OF SERIES: 5".to_owned()), "{got:?}");
+    assert!(got.contains(&"NUMBER OF FILES: 1".to_owned()), "{got:?}");
+    // Only the buffered rows in the range count.
+    let r = run(
+        &executor,
+        "EXPLAIN SELECT usage_user FROM cpu WHERE time >= '2026-11-21T04:00:30Z'",
+    )
+    .await;
+    assert!(
+        lines(&r).contains(&"CACHED VALUES: 1".to_owned()),
+        "{:?}",
+        lines(&r)
+    );
+    let r = run(
+        &executor,
+        "EXPLAIN ANALYZE SELECT count(usage_user) FROM cpu WHERE time >= '2026-11-21T00:00:00Z'",
+    )
+    .await;
+    assert!(r.error.is_none(), "{:?}", r.error);
+    assert!(lines(&r).iter().any(|l| l.ends_with("cursors_ref: 5")));
+}
