@@ -4,7 +4,7 @@
 //! Query ──► authorize (every database a statement reads: read; CREATE/ALTER/DROP of a
 //!           database or retention policy: operator)
 //!       ──► for each statement i: resolve its database (ON / FROM db.rp.m / the request's
-//!           db + rp) ──► select:: | meta:: | retention:: | catalog
+//!           db + rp) ──► select:: | explain:: | meta:: | retention:: | catalog
 //!       ──► StatementResult { statement_id: i }
 //!           the first failure ends the query; as 1.6 answers it, a failed statement that is
 //!           not the last reads "not executed" and no later statement answers
@@ -18,7 +18,7 @@ use influxql::ast::{Query, SelectStatement, Source, Statement};
 use query::QueryDatabase;
 use v1_query::result::{Series, StatementResult};
 
-use crate::{ExecError, meta, retention, select};
+use crate::{ExecError, explain, meta, retention, select};
 
 /// The request around a query: the v1 `db` / `rp` parameters, the time `now()` means, and the
 /// token's authorization.
@@ -185,9 +185,28 @@ impl Executor {
                 meta::drop_database(catalog.as_ref(), name).await?;
                 Ok(Vec::new())
             }
-            Statement::Explain(_) => Err(ExecError::Statement(
-                "EXPLAIN is not supported yet".to_owned(),
-            )),
+            Statement::Explain(e) => {
+                let db = self.select_database(&e.statement, req).await?;
+                let session = self.db.session(&db).await?;
+                let schema = catalog.database_schema(db.id).await?;
+                let (database, rp) = match db.name.as_str().split_once('/') {
+                    Some((d, rp)) => (d.to_owned(), rp.to_owned()),
+                    None => (db.name.as_str().to_owned(), "autogen".to_owned()),
+                };
+                let target = explain::Target {
+                    database,
+                    retention_policy: rp,
+                };
+                explain::explain(
+                    &session,
+                    &schema.tables,
+                    &e.statement,
+                    req.now,
+                    e.analyze,
+                    &target,
+                )
+                .await
+            }
             other => {
                 let Some(on) = meta::statement_database(other) else {
                     return Err(ExecError::Statement(format!(

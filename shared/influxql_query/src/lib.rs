@@ -3,6 +3,7 @@
 //! ```text
 //! influxql::ast::Query + Request { db, rp, now, authorization }
 //!   ──► Executor::execute: per statement, in order ──► StatementResult (v1_query::result)
+//!        EXPLAIN [ANALYZE] SELECT ──► explain:: (1.6's plan blocks / trace tree)
 //!        SELECT ──► select:: (1.x compile rules, DataFusion scan of the same Parquet ∪
 //!                   ingester-buffer tables SQL reads, 1.x evaluation; count/min/max/sum/mean
 //!                   by time window reduced to partials by DataFusion: select::partials)
@@ -50,6 +51,7 @@ mod condition;
 mod error;
 mod eval;
 mod executor;
+mod explain;
 mod fetch;
 mod gomath;
 mod gosort;

@@ -78,6 +78,14 @@ impl DedupExec {
     }
 }
 
+impl DedupExec {
+    /// The ingesters' unpersisted batches read after each input partition (what an InfluxQL
+    /// `EXPLAIN` counts as cached values).
+    pub fn unpersisted(&self) -> &[Vec<RecordBatch>] {
+        &self.unpersisted
+    }
+}
+
 impl DisplayAs for DedupExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let dedup = self.needs_dedup.iter().filter(|d| **d).count();

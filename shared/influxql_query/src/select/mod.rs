@@ -23,15 +23,15 @@ pub(crate) mod fields;
 pub(crate) mod functions;
 mod holt_winters;
 mod narrow;
-mod order;
+pub(crate) mod order;
 mod partials;
-mod prefilter;
+pub(crate) mod prefilter;
 mod pushdown;
 mod raw;
 mod series_id;
-mod subquery;
+pub(crate) mod subquery;
 mod transform;
-mod types;
+pub(crate) mod types;
 
 use std::collections::{BTreeMap, HashMap};
 

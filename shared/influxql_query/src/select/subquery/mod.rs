@@ -43,8 +43,10 @@ use crate::fetch::SeriesData;
 
 mod schema;
 
-pub(crate) use schema::has_subquery;
 use schema::*;
+pub(crate) use schema::{
+    ColType, SubSchema, check_subqueries, expr_type, has_subquery, sub_schema, subqueries, union,
+};
 
 /// What an outer query hands its subqueries (1.x's `newIteratorOptionsSubstatement`).
 #[derive(Debug, Clone, Default)]

@@ -19,7 +19,7 @@ use crate::eval::is_math_function;
 
 /// The type of a subquery column (1.x's `EvalType`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum ColType {
+pub(crate) enum ColType {
     Unknown,
     Field(FieldKind),
     Tag,
@@ -29,7 +29,7 @@ pub(super) enum ColType {
 
 /// A subquery's columns as its outer query sees them.
 #[derive(Debug, Clone)]
-pub(super) struct SubSchema {
+pub(crate) struct SubSchema {
     /// Column names (time left out) and types.
     pub(super) columns: Vec<(String, ColType)>,
     /// Its GROUP BY tags (wildcards resolved).
@@ -51,7 +51,7 @@ pub(crate) fn has_subquery(stmt: &SelectStatement) -> bool {
         .any(|s| matches!(s, Source::Subquery(_)))
 }
 
-pub(super) fn subqueries(stmt: &SelectStatement) -> Result<Vec<&SelectStatement>, ExecError> {
+pub(crate) fn subqueries(stmt: &SelectStatement) -> Result<Vec<&SelectStatement>, ExecError> {
     stmt.sources
         .iter()
         .map(|s| match s {
@@ -65,7 +65,7 @@ pub(super) fn subqueries(stmt: &SelectStatement) -> Result<Vec<&SelectStatement>
 
 /// 1.x compiles every subquery once the outer statement compiled (`interval`: the outer's
 /// GROUP BY time, which a subquery without one inherits).
-pub(super) fn check_subqueries(
+pub(crate) fn check_subqueries(
     stmt: &SelectStatement,
     ascending: bool,
     interval: Option<(i64, i64)>,
@@ -123,7 +123,7 @@ pub(super) fn source_schema(
 }
 
 /// The columns of subquery `stmt`: its expanded fields by output name, with their types.
-pub(super) fn sub_schema(
+pub(crate) fn sub_schema(
     stmt: &SelectStatement,
     tables: &BTreeMap<String, catalog::TableSchema>,
     interval: Option<(i64, i64)>,
@@ -169,7 +169,7 @@ pub(super) fn sub_schema(
 
 /// The subqueries' columns merged as 1.x's `FieldDimensions` merges them (a larger type wins):
 /// fields, tag-typed columns and GROUP BY tags as tags; and the GROUP BY tags.
-pub(super) fn union(subs: &[SubSchema]) -> (Schema, Vec<String>) {
+pub(crate) fn union(subs: &[SubSchema]) -> (Schema, Vec<String>) {
     let mut schema = Schema::default();
     let mut dims = Vec::new();
     for s in subs {
@@ -210,7 +210,7 @@ pub(super) fn kind_of(t: DataType) -> ColType {
 }
 
 /// 1.x's `EvalType` of a field expression over `schema` (with its function type mappers).
-pub(super) fn expr_type(e: &Expr, schema: &Schema) -> ColType {
+pub(crate) fn expr_type(e: &Expr, schema: &Schema) -> ColType {
     match e {
         Expr::VarRef { name, data_type } => match data_type {
             Some(DataType::Field) | None => match schema.fields.get(name) {
