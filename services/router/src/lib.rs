@@ -13,10 +13,13 @@
 //!      ──► /api/v2/orgs|buckets|authorizations|dbrps: management, operator token only (http::manage)
 //! ```
 //!
+//! The same pipeline (steps 5–8) without HTTP: [`LineWriter`] (InfluxQL's SELECT INTO).
+//!
 //! Errors of every endpoint: [`http::error::ApiError`], one table; the write steps (5–8) fail
 //! with their own [`WriteError`], mapped to it there.
 
 pub mod http;
+mod lines;
 mod metrics;
 mod state;
 pub mod time;
@@ -32,6 +35,7 @@ use service_shell::Shell;
 pub use service_shell::{BUILD_COMMIT, VERSION};
 pub use state::{RouterSettings, RouterState};
 use tokio::net::TcpListener;
+pub use lines::LineWriter;
 pub use write::{AppendError, WriteError};
 
 /// What `/health` says a router is ready for (the text InfluxDB answers).
