@@ -3,6 +3,8 @@
 //! ```text
 //! influxql::ast::Query + Request { db, rp, now, authorization }
 //!   ──► Executor::execute: per statement, in order ──► StatementResult (v1_query::result)
+//!        SELECT … INTO ──► into:: (the SELECT's rows as points ──► PointsWriter; result
+//!                   `written`)
 //!        SELECT ──► select:: (1.x compile rules, DataFusion scan of the same Parquet ∪
 //!                   ingester-buffer tables SQL reads, 1.x evaluation; count/min/max/sum/mean
 //!                   by time window reduced to partials by DataFusion: select::partials)
@@ -51,6 +53,7 @@ mod error;
 mod eval;
 mod executor;
 mod fetch;
+mod into;
 mod gomath;
 mod gosort;
 mod meta;
@@ -59,3 +62,4 @@ mod select;
 
 pub use error::ExecError;
 pub use executor::{Executor, Request, database_name};
+pub use into::{Point, PointsWriter, WritePointsError, line_protocol, value_type};
