@@ -60,6 +60,41 @@ pub enum WritePointsError {
     Other(String),
 }
 
+impl WritePointsError {
+    /// The error of a schema conflict on `column` of `table`: 1.x's field type conflict when
+    /// both types are field types, else the catalog's `text` (1.x has no tag/field conflict).
+    pub fn schema_conflict(
+        table: &str,
+        column: &str,
+        existing: schema::InfluxColumnType,
+        write: schema::InfluxColumnType,
+        text: String,
+    ) -> Self {
+        match (field_type_name(existing), field_type_name(write)) {
+            (Some(existing), Some(write)) => Self::FieldTypeConflict {
+                measurement: table.to_owned(),
+                field: column.to_owned(),
+                write: write.to_owned(),
+                existing: existing.to_owned(),
+            },
+            _ => Self::Other(text),
+        }
+    }
+}
+
+/// 1.x's name of a field type (`None` for tags and time).
+fn field_type_name(t: schema::InfluxColumnType) -> Option<&'static str> {
+    use schema::{InfluxColumnType, InfluxFieldType};
+    match t {
+        InfluxColumnType::Field(InfluxFieldType::Float) => Some("float"),
+        InfluxColumnType::Field(InfluxFieldType::Integer) => Some("integer"),
+        InfluxColumnType::Field(InfluxFieldType::UInteger) => Some("unsigned"),
+        InfluxColumnType::Field(InfluxFieldType::String) => Some("string"),
+        InfluxColumnType::Field(InfluxFieldType::Boolean) => Some("boolean"),
+        _ => None,
+    }
+}
+
 /// Writes the points of SELECT INTO into a database. `quiver serve` and `quiver querier` hand
 /// the executor one that goes through the router's write pipeline.
 #[async_trait::async_trait]
@@ -80,7 +115,13 @@ pub trait PointsWriter: Send + Sync + std::fmt::Debug {
 pub(crate) fn reading_statement(s: &SelectStatement) -> SelectStatement {
     let mut out = s.clone();
     out.target = None;
-    if out.fill == Fill::Null {
+    // The statement's fill is checked by compile (fill(none) needs a function): only a
+    // GROUP BY time statement fills windows.
+    let by_time = s
+        .dimensions
+        .iter()
+        .any(|d| matches!(&d.expr, Expr::Call { name, .. } if name == "time"));
+    if out.fill == Fill::Null && by_time {
         out.fill = Fill::None;
     }
     out
@@ -276,18 +317,6 @@ pub(crate) fn result(written: u64) -> Vec<Series> {
         ]],
         partial: false,
     }]
-}
-
-/// The influx type name of a field value (`float`, `integer`, …).
-pub fn value_type(v: &Value) -> &'static str {
-    match v {
-        Value::Float(_) => "float",
-        Value::Integer(_) => "integer",
-        Value::Unsigned(_) => "unsigned",
-        Value::String(_) => "string",
-        Value::Boolean(_) => "boolean",
-        Value::Null | Value::Time(_) => "",
-    }
 }
 
 /// `points` as line protocol with nanosecond timestamps (one line each, escaped as the line

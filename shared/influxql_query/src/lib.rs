@@ -62,4 +62,4 @@ mod select;
 
 pub use error::ExecError;
 pub use executor::{Executor, Request, database_name};
-pub use into::{Point, PointsWriter, WritePointsError, line_protocol, value_type};
+pub use into::{Point, PointsWriter, WritePointsError, line_protocol};
