@@ -24,4 +24,5 @@ mod serve_clients;
 mod serve_hostile_queries;
 mod serve_influxql;
 mod serve_query;
+mod select_into;
 mod serve_restart;
