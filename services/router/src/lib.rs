@@ -28,6 +28,7 @@ mod write;
 use std::future::Future;
 use std::sync::Arc;
 
+pub use lines::LineWriter;
 pub use metrics::{
     EndpointLabels, RequestLabels, RouterMetrics, StageLabels, StageTimes, WriteStage,
 };
@@ -35,7 +36,6 @@ use service_shell::Shell;
 pub use service_shell::{BUILD_COMMIT, VERSION};
 pub use state::{RouterSettings, RouterState};
 use tokio::net::TcpListener;
-pub use lines::LineWriter;
 pub use write::{AppendError, WriteError};
 
 /// What `/health` says a router is ready for (the text InfluxDB answers).

@@ -7,11 +7,12 @@
 //!   ──► target database: `db` / `rp` default to the request's, resolved like a read's
 //!       (DBRP mapping, else `db` / `db/rp`); missing: 1.x's "database not found: …" /
 //!       "retention policy not found: …" before anything is read
-//!   ──► reading_statement: the SELECT without INTO, fill(null) as fill(none) (1.x: nulls are
-//!       not written), top()/bottom() without their tag columns (they become tags)
+//!   ──► reading_statement: the SELECT without INTO, fill(null) as fill(none) for GROUP BY
+//!       time (1.x: nulls are not written, nor count()'s zero-filled empty windows)
 //!   ──► select::execute ──► points: per series the target name (or the series' measurement
 //!       for `:MEASUREMENT`), the series' GROUP BY tags, one point per row at the row's time
-//!       (window start for GROUP BY time), non-null columns as fields; a row without a field
+//!       (window start for GROUP BY time), non-null columns as fields (top()/bottom()'s tag
+//!       columns as tags); a row without a field
 //!       or with a NaN/±Inf float is not a point (1.x's NewPoint refuses it)
 //!   ──► PointsWriter::write_points in batches of 10 000 (1.x's buffer) ──► the router's
 //!       pipeline (router::LineWriter in `quiver serve` / `quiver querier`)
@@ -110,8 +111,8 @@ pub trait PointsWriter: Send + Sync + std::fmt::Debug {
 
 /// The statement SELECT INTO reads with: without its target, fill(null) read as fill(none)
 /// (1.x's iterator options for a target: nulls would not be written anyway, and count()'s
-/// zero-filled empty windows are not written either), top()/bottom() with tag arguments keep
-/// those tags as the points' tags instead of adding columns.
+/// zero-filled empty windows are not written either). The tag columns of top() / bottom()
+/// become the points' tags in [`points`].
 pub(crate) fn reading_statement(s: &SelectStatement) -> SelectStatement {
     let mut out = s.clone();
     out.target = None;
@@ -130,28 +131,27 @@ pub(crate) fn reading_statement(s: &SelectStatement) -> SelectStatement {
 /// The tag arguments of a top() / bottom() call (1.x's write mode keeps them as the points'
 /// tags): `(column position after the call's, name)`.
 fn top_bottom_tags(s: &SelectStatement) -> Option<(usize, Vec<String>)> {
-    let mut column = 1;
-    for f in &s.fields {
-        if let Expr::Call { name, args } = &f.expr
-            && (name == "top" || name == "bottom")
-            && args.len() > 2
-        {
-            let names = args[1..args.len() - 1]
-                .iter()
-                .filter_map(|a| match a {
-                    Expr::VarRef { name, .. } => Some(name.clone()),
-                    _ => None,
-                })
-                .collect();
-            return Some((column + 1, names));
-        }
-        column += 1;
-    }
-    None
+    // 1.x allows no other field next to top() / bottom() with tags: the call is column 1 + i.
+    s.fields
+        .iter()
+        .enumerate()
+        .find_map(|(i, f)| match &f.expr {
+            Expr::Call { name, args } if (name == "top" || name == "bottom") && args.len() > 2 => {
+                let names = args[1..args.len() - 1]
+                    .iter()
+                    .filter_map(|a| match a {
+                        Expr::VarRef { name, .. } => Some(name.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                Some((i + 2, names))
+            }
+            _ => None,
+        })
 }
 
-/// The measurement a subquery-free or subquery source statement reads for `:MEASUREMENT`: the
-/// series' own name.
+/// The measurement a series is written to: the target's name, or for `:MEASUREMENT` the
+/// series' own (its source measurement; for a subquery source, the inner one's).
 fn target_name(s: &SelectStatement, series: &Series) -> String {
     match s.target.as_ref().and_then(|t| t.name.as_ref()) {
         Some(MeasurementName::Name(n)) => n.clone(),
@@ -201,17 +201,13 @@ pub(crate) fn points(
             None => (Vec::new(), Vec::new()),
         };
         let measurement = target_name(s, se);
-        let source_tags = se
-            .name
-            .as_ref()
-            .and_then(|n| tables.get(n))
-            .map(|t| {
-                t.columns
-                    .iter()
-                    .filter(|(_, c)| c.column_type == schema::InfluxColumnType::Tag)
-                    .map(|(n, _)| n.clone())
-                    .collect::<Vec<String>>()
-            });
+        let source_tags = se.name.as_ref().and_then(|n| tables.get(n)).map(|t| {
+            t.columns
+                .iter()
+                .filter(|(_, c)| c.column_type == schema::InfluxColumnType::Tag)
+                .map(|(n, _)| n.clone())
+                .collect::<Vec<String>>()
+        });
         for row in &se.values {
             let time = match row.get(time_index) {
                 Some(Value::Time(t)) => *t,

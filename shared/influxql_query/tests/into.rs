@@ -226,7 +226,10 @@ async fn points_written() {
         assert_eq!(p.fields.len(), 2);
         assert_eq!(p.fields[0].0, "m");
         assert_eq!(p.fields[0].1, V::Float(row[1].as_f64().unwrap()));
-        assert_eq!(p.fields[1], ("count".to_owned(), V::Integer(row[2].as_i64().unwrap())));
+        assert_eq!(
+            p.fields[1],
+            ("count".to_owned(), V::Integer(row[2].as_i64().unwrap()))
+        );
     }
 }
 
@@ -265,10 +268,7 @@ async fn write_authorization_and_no_writer() {
             Permission::database(Action::Write, "scratch"),
         ],
     };
-    assert_eq!(
-        env.executor.authorize(&q, &request("testdb", both)),
-        Ok(())
-    );
+    assert_eq!(env.executor.authorize(&q, &request("testdb", both)), Ok(()));
 
     // An executor without a points writer answers a statement error.
     let f = Fixture::new().await;

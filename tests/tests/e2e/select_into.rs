@@ -108,7 +108,14 @@ async fn select_into_on_the_cluster_querier_goes_through_the_log() {
         .map(|l| format!("{l}000000000\n"))
         .collect();
     write_acked(cluster.url(0), "testdb", token, &lp).await;
-    let body = query(&querier.url, token, "scratch", "CREATE DATABASE scratch", None).await;
+    let body = query(
+        &querier.url,
+        token,
+        "scratch",
+        "CREATE DATABASE scratch",
+        None,
+    )
+    .await;
     assert!(created(&body), "{body}");
 
     let (compared, differ) = replay_into(&querier.url, token).await;

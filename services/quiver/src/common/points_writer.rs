@@ -26,8 +26,11 @@ pub(crate) struct IntoWriter {
 }
 
 impl IntoWriter {
-    /// A writer into `catalog`'s databases through `log`.
-    pub(crate) fn new(catalog: Arc<dyn Catalog>, log: Arc<dyn WriteLog>) -> Arc<dyn PointsWriter> {
+    /// A writer into `catalog`'s databases through `log`, ready to hand to the executors.
+    pub(crate) fn shared(
+        catalog: Arc<dyn Catalog>,
+        log: Arc<dyn WriteLog>,
+    ) -> Arc<dyn PointsWriter> {
         Arc::new(Self {
             writer: LineWriter::new(catalog, log),
         })

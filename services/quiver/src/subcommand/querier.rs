@@ -36,11 +36,18 @@ pub(crate) async fn run(config: QuerierConfig) -> Result<(), RunError> {
             shell.with_check(check)
         });
     // SELECT INTO writes through the router's pipeline into the cluster's log.
-    let into = IntoWriter::new(Arc::clone(connected.db.catalog()), connected.log);
+    let into = IntoWriter::shared(Arc::clone(connected.db.catalog()), connected.log);
     announce("querier", addr);
-    serve_app(listener, connected.db, shell, metrics, Some(into), shutdown_signal())
-        .await
-        .map_err(RunError::Serve)?;
+    serve_app(
+        listener,
+        connected.db,
+        shell,
+        metrics,
+        Some(into),
+        shutdown_signal(),
+    )
+    .await
+    .map_err(RunError::Serve)?;
     tracing::info!("querier stopped");
     Ok(())
 }

@@ -46,7 +46,7 @@ pub(crate) async fn run(config: ServeConfig) -> Result<(), RunError> {
 
     let running = path.start_ingester(Arc::clone(&catalog), addr)?;
     // SELECT INTO writes through the router's pipeline into the embedded log.
-    let into = IntoWriter::new(Arc::clone(&catalog), Arc::clone(&write_log));
+    let into = IntoWriter::shared(Arc::clone(&catalog), Arc::clone(&write_log));
     let state = RouterState::new(
         catalog,
         Arc::clone(&write_log),
