@@ -311,3 +311,28 @@ fn line_protocol_escapes_and_types() {
     assert!(converted.rejections.is_empty());
     assert_eq!(converted.tables[0].name, "m ,x");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documented_differences_from_1x() {
+    let env = env().await;
+    // A field named like a target tag: 1.x stores both; a Quiver column is one or the other.
+    let q = "SELECT usage_user AS region INTO scratch.autogen.tc1 FROM testdb.autogen.cpu \
+             WHERE host = 'server01' AND time < 1795219300s GROUP BY region";
+    let got = run(&env.executor, "scratch", q, None).await;
+    assert_eq!(
+        got["results"][0]["error"],
+        "schema conflict: table tc1, column region is type tag but write has type float"
+    );
+    // A `time` column that is not a time: 1.x's panic text as a statement error.
+    let q = "SELECT usage_user AS time INTO scratch.autogen.t2 FROM testdb.autogen.cpu \
+             WHERE host = 'server01' AND time < 1795219300s";
+    let got = run(&env.executor, "scratch", q, None).await;
+    let error = got["results"][0]["error"].as_str().unwrap();
+    assert!(
+        error.ends_with(
+            "[panic:interface conversion: interface {} is float64, not time.Time]"
+        ),
+        "{error}"
+    );
+    assert!(env.writer.written.lock().unwrap().is_empty());
+}
