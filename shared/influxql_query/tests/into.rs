@@ -57,7 +57,15 @@ impl PointsWriter for PersistingWriter {
         let mut converter = schema::LinesConverter::new(0, Precision::Nanoseconds);
         converter.write_lp(&lp);
         let converted = converter.finish().unwrap();
-        assert!(converted.rejections.is_empty(), "{lp}");
+        if !converted.rejections.is_empty() {
+            // As the router's all-or-nothing rejection (`router::LineWriter`).
+            let mut text = "no data written, errors encountered on line(s):".to_owned();
+            for r in &converted.rejections {
+                text.push('\n');
+                text.push_str(&r.to_string());
+            }
+            return Err(WritePointsError::Other(text));
+        }
         let mut upsert = SchemaUpsert::new();
         for t in &converted.tables {
             for field in t.batch.schema().fields() {
@@ -321,7 +329,9 @@ async fn documented_differences_from_1x() {
     let got = run(&env.executor, "scratch", q, None).await;
     assert_eq!(
         got["results"][0]["error"],
-        "schema conflict: table tc1, column region is type tag but write has type float"
+        "no data written, errors encountered on line(s):\n\
+         error parsing line 1 (1-based): the name 'region' is used for both a tag and a field\n\
+         error parsing line 2 (1-based): the name 'region' is used for both a tag and a field"
     );
     // A `time` column that is not a time: 1.x's panic text as a statement error.
     let q = "SELECT usage_user AS time INTO scratch.autogen.t2 FROM testdb.autogen.cpu \
@@ -329,9 +339,7 @@ async fn documented_differences_from_1x() {
     let got = run(&env.executor, "scratch", q, None).await;
     let error = got["results"][0]["error"].as_str().unwrap();
     assert!(
-        error.ends_with(
-            "[panic:interface conversion: interface {} is float64, not time.Time]"
-        ),
+        error.ends_with("[panic:interface conversion: interface {} is float64, not time.Time]"),
         "{error}"
     );
     assert!(env.writer.written.lock().unwrap().is_empty());

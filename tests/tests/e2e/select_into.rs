@@ -95,6 +95,18 @@ async fn select_into_on_serve_writes_what_influxdb_1x_writes() {
         differ.len(),
         differ.join("\n")
     );
+
+    // Documented difference: a field named like a tag of the target is the router's
+    // rejection (1.x stores both).
+    let q = "SELECT usage_user AS region INTO scratch.autogen.tc1 FROM testdb.autogen.cpu \
+             WHERE host = 'server01' AND time < 1795219300s GROUP BY region";
+    let got = query(url, TOKEN, "scratch", q, None).await;
+    assert_eq!(
+        got["results"][0]["error"],
+        "no data written, errors encountered on line(s):\n\
+         error parsing line 1 (1-based): the name 'region' is used for both a tag and a field\n\
+         error parsing line 2 (1-based): the name 'region' is used for both a tag and a field"
+    );
 }
 
 #[tokio::test]
