@@ -112,7 +112,7 @@ async fn main() {
     let plain = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let plain_addr = plain.local_addr().expect("addr");
     let metrics = Arc::new(querier::QuerierMetrics::new());
-    let app = querier::app(db, &querier::shell(&metrics), &metrics);
+    let app = querier::app(db, &querier::shell(&metrics), &metrics, None);
     tokio::spawn(async move { axum::serve(plain, app).await });
 
     let mut with_nodelay = client(shell_addr).await;

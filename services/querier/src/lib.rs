@@ -71,6 +71,8 @@ pub struct Connected {
     pub db: QueryDatabase,
     /// etcd, Kafka and the object store (all required: a query needs each of them).
     pub checks: Vec<Check>,
+    /// The cluster's write log (appends: SELECT INTO's writer, built by `quiver querier`).
+    pub log: Arc<dyn WriteLog>,
 }
 
 /// Opens the cluster catalog (cached, fed by etcd watches), the object store and the write
@@ -136,6 +138,7 @@ pub async fn connect(
     Ok(Connected {
         db: QueryDatabase::new(catalog, store).with_unpersisted(reader),
         checks,
+        log,
     })
 }
 
@@ -175,6 +178,6 @@ pub async fn serve(
 ) -> Result<(), QuerierError> {
     let metrics = Arc::new(QuerierMetrics::new());
     let shell: Shell = shell(&metrics);
-    serve_app(listener, db, shell, metrics, shutdown).await?;
+    serve_app(listener, db, shell, metrics, None, shutdown).await?;
     Ok(())
 }

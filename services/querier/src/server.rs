@@ -19,6 +19,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use flight::QueryFlightService;
 use flight::arrow_flight::flight_service_server::FlightServiceServer;
+use influxql_query::PointsWriter;
 use query::QueryDatabase;
 use service_shell::Shell;
 use tokio::net::TcpListener;
@@ -31,12 +32,20 @@ use crate::metrics::{GrpcMetricsLayer, QuerierMetrics};
 pub const HEALTH_MESSAGE: &str = "ready for queries";
 
 /// The Flight service over `db`, as routes (no fallback) to merge into an axum router; its
-/// calls and every query `db` logs are counted in `metrics`.
-pub fn flight_routes(db: QueryDatabase, metrics: &Arc<QuerierMetrics>) -> Router {
+/// calls and every query `db` logs are counted in `metrics`; InfluxQL tickets' SELECT INTO
+/// writes with `points_writer`.
+pub fn flight_routes(
+    db: QueryDatabase,
+    metrics: &Arc<QuerierMetrics>,
+    points_writer: Option<Arc<dyn PointsWriter>>,
+) -> Router {
     db.query_log().observe(metrics.observer());
     let name = <FlightServiceServer<QueryFlightService> as NamedService>::NAME;
-    let service =
-        GrpcMetricsLayer::new(Arc::clone(metrics)).layer(QueryFlightService::new(db).into_server());
+    let service = GrpcMetricsLayer::new(Arc::clone(metrics)).layer(
+        QueryFlightService::new(db)
+            .with_points_writer(points_writer)
+            .into_server(),
+    );
     Router::new().route_service(&format!("/{name}/{{*method}}"), service)
 }
 
@@ -47,13 +56,19 @@ pub fn shell(metrics: &Arc<QuerierMetrics>) -> Shell {
         .with_metrics(Arc::clone(metrics) as Arc<dyn observability::MetricsText>)
 }
 
-/// Flight plus the shell's endpoints.
-pub fn app(db: QueryDatabase, shell: &Shell, metrics: &Arc<QuerierMetrics>) -> Router {
+/// Flight plus the shell's endpoints; InfluxQL's SELECT INTO (every API) writes with
+/// `points_writer`.
+pub fn app(
+    db: QueryDatabase,
+    shell: &Shell,
+    metrics: &Arc<QuerierMetrics>,
+    points_writer: Option<Arc<dyn PointsWriter>>,
+) -> Router {
     shell
         .routes()
-        .merge(flight_routes(db.clone(), metrics))
-        .merge(crate::v1::v1_routes(db.clone()))
-        .merge(crate::v3::v3_routes(db))
+        .merge(flight_routes(db.clone(), metrics, points_writer.clone()))
+        .merge(crate::v1::v1_routes(db.clone(), points_writer.clone()))
+        .merge(crate::v3::v3_routes(db, points_writer))
         .merge(crate::v1::ping_routes())
         .fallback(not_found)
 }
@@ -64,9 +79,10 @@ pub async fn serve_app(
     db: QueryDatabase,
     shell: Shell,
     metrics: Arc<QuerierMetrics>,
+    points_writer: Option<Arc<dyn PointsWriter>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = app(db, &shell, &metrics);
+    let app = app(db, &shell, &metrics, points_writer);
     shell.serve(listener, app, shutdown).await
 }
 

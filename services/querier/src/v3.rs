@@ -30,7 +30,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::common::ParamValues;
 use datafusion::common::ScalarValue;
 use datafusion::common::metadata::ScalarAndMetadata;
-use influxql_query::{Executor, Request};
+use influxql_query::{Executor, PointsWriter, Request};
 use query::QueryDatabase;
 use serde::Deserialize;
 
@@ -46,10 +46,11 @@ struct V3State {
     executor: Executor,
 }
 
-/// The routes (on the querier's port and in `quiver serve`).
-pub fn v3_routes(db: QueryDatabase) -> Router {
+/// The routes (on the querier's port and in `quiver serve`); InfluxQL's SELECT INTO writes
+/// with `points_writer`.
+pub fn v3_routes(db: QueryDatabase, points_writer: Option<Arc<dyn PointsWriter>>) -> Router {
     let state = Arc::new(V3State {
-        executor: Executor::new(Arc::new(db.clone())),
+        executor: Executor::new(Arc::new(db.clone())).with_points_writer(points_writer),
         db,
     });
     Router::new()

@@ -130,6 +130,7 @@ async fn querier_reads_files_listed_in_etcd() {
         connected.db,
         shell,
         metrics,
+        None,
         async {
             let _ = stopped.await;
         },

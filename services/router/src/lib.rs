@@ -13,10 +13,13 @@
 //!      ──► /api/v2/orgs|buckets|authorizations|dbrps: management, operator token only (http::manage)
 //! ```
 //!
+//! The same pipeline (steps 5–8) without HTTP: [`LineWriter`] (InfluxQL's SELECT INTO).
+//!
 //! Errors of every endpoint: [`http::error::ApiError`], one table; the write steps (5–8) fail
 //! with their own [`WriteError`], mapped to it there.
 
 pub mod http;
+mod lines;
 mod metrics;
 mod state;
 pub mod time;
@@ -25,6 +28,7 @@ mod write;
 use std::future::Future;
 use std::sync::Arc;
 
+pub use lines::LineWriter;
 pub use metrics::{
     EndpointLabels, RequestLabels, RouterMetrics, StageLabels, StageTimes, WriteStage,
 };

@@ -39,6 +39,7 @@ pub const GROUP_KEY_METADATA: &str = "iox::influxql::group_key::metadata";
 /// Runs the InfluxQL of `ticket` and returns its answer as one record batch.
 pub(crate) async fn execute(
     db: &QueryDatabase,
+    points_writer: Option<Arc<dyn influxql_query::PointsWriter>>,
     metadata: &MetadataMap,
     ticket: &QueryTicket,
 ) -> Result<SendableRecordBatchStream, QueryServiceError> {
@@ -58,7 +59,7 @@ pub(crate) async fn execute(
         now: influxql_query::now_ns(),
         authorization: authenticated.authorization,
     };
-    let executor = Executor::new(Arc::new(db.clone()));
+    let executor = Executor::new(Arc::new(db.clone())).with_points_writer(points_writer);
     executor
         .authorize(&query, &request)
         .map_err(QueryServiceError::InfluxQlForbidden)?;

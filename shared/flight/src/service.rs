@@ -20,6 +20,7 @@
 //! ```
 
 use std::pin::Pin;
+use std::sync::Arc;
 
 use arrow_flight::flight_service_server::{FlightService, FlightServiceServer};
 use arrow_flight::sql::Any;
@@ -52,13 +53,28 @@ const FLIGHT_SQL_TYPE_PREFIX: &str = "type.googleapis.com/arrow.flight.protocol.
 pub struct QueryFlightService {
     db: QueryDatabase,
     sql: SqlService,
+    /// Where InfluxQL tickets' SELECT INTO writes (`None`: SELECT INTO fails).
+    points_writer: Option<Arc<dyn influxql_query::PointsWriter>>,
 }
 
 impl QueryFlightService {
     /// Serves queries over `db`'s catalog and object store.
     pub fn new(db: QueryDatabase) -> Self {
         let sql = SqlService::new(db.clone());
-        Self { db, sql }
+        Self {
+            db,
+            sql,
+            points_writer: None,
+        }
+    }
+
+    /// InfluxQL tickets' SELECT INTO writes with `writer`.
+    pub fn with_points_writer(
+        mut self,
+        writer: Option<Arc<dyn influxql_query::PointsWriter>>,
+    ) -> Self {
+        self.points_writer = writer;
+        self
     }
 
     /// The tonic service to add to a `tonic::transport::Server`.
@@ -85,7 +101,13 @@ impl QueryFlightService {
             .await?
             .ok_or_else(|| QueryServiceError::DatabaseNotFound(ticket.database.clone()))?;
         if ticket.query_type == QueryType::InfluxQl {
-            return crate::influxql::execute(&self.db, metadata, &ticket).await;
+            return crate::influxql::execute(
+                &self.db,
+                self.points_writer.clone(),
+                metadata,
+                &ticket,
+            )
+            .await;
         }
         let planning = async {
             let ctx = self.db.session(&database).await?;

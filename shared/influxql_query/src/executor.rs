@@ -1,10 +1,11 @@
 //! Runs a parsed query statement by statement, as 1.x's query executor does.
 //!
 //! ```text
-//! Query ──► authorize (every database a statement reads: read; CREATE/ALTER/DROP of a
-//!           database or retention policy: operator)
+//! Query ──► authorize (every database a statement reads: read; SELECT INTO's target: write;
+//!           CREATE/ALTER/DROP of a database or retention policy: operator)
 //!       ──► for each statement i: resolve its database (ON / FROM db.rp.m / the request's
-//!           db + rp) ──► select:: | explain:: | meta:: | retention:: | catalog
+//!           db + rp) ──► select:: (INTO: into::, the points to the PointsWriter) |
+//!           explain:: | meta:: | retention:: | catalog
 //!       ──► StatementResult { statement_id: i }
 //!           the first failure ends the query; as 1.6 answers it, a failed statement that is
 //!           not the last reads "not executed" and no later statement answers
@@ -14,10 +15,11 @@ use std::sync::Arc;
 
 use auth::{Action, Authorization};
 use catalog::{Database, DatabaseName, V1Database, resolve_v1_database};
-use influxql::ast::{Query, SelectStatement, Source, Statement};
+use influxql::ast::{Measurement, Query, SelectStatement, Source, Statement};
 use query::QueryDatabase;
 use v1_query::result::{Series, StatementResult};
 
+use crate::into::{self, PointsWriter};
 use crate::{ExecError, explain, meta, retention, select};
 
 /// The request around a query: the v1 `db` / `rp` parameters, the time `now()` means, and the
@@ -54,12 +56,23 @@ pub fn database_name(db: &str, rp: Option<&str>) -> String {
 #[derive(Debug, Clone)]
 pub struct Executor {
     db: Arc<QueryDatabase>,
+    /// Where SELECT INTO writes (without one, SELECT INTO fails).
+    points_writer: Option<Arc<dyn PointsWriter>>,
 }
 
 impl Executor {
     /// An executor over `db`'s catalog and sessions.
     pub fn new(db: Arc<QueryDatabase>) -> Self {
-        Self { db }
+        Self {
+            db,
+            points_writer: None,
+        }
+    }
+
+    /// SELECT INTO writes its points with `writer` (`None`: SELECT INTO fails).
+    pub fn with_points_writer(mut self, writer: Option<Arc<dyn PointsWriter>>) -> Self {
+        self.points_writer = writer;
+        self
     }
 
     /// Checks the token may run every statement of `query`: read on each database a statement
@@ -87,6 +100,15 @@ impl Executor {
                         "error authorizing query: token not authorized to execute statement '{stmt}', requires READ on {db}"
                     ));
                 }
+            }
+            if let Statement::Select(s) = stmt
+                && let Some(db) = s.target.as_ref().and_then(|t| into_target(t, req))
+                && !auth.allows(Action::Write, &db.name())
+            {
+                return Err(format!(
+                    "error authorizing query: token not authorized to execute statement '{stmt}', requires WRITE on {}",
+                    db.name()
+                ));
             }
         }
         Ok(())
@@ -137,6 +159,7 @@ impl Executor {
     async fn run(&self, stmt: &Statement, req: &Request) -> Result<Vec<Series>, ExecError> {
         let catalog = self.db.catalog();
         match stmt {
+            Statement::Select(s) if s.target.is_some() => self.select_into(s, req).await,
             Statement::Select(s) => {
                 let db = self.select_database(s, req).await?;
                 // Logged in system.queries as InfluxQL, whichever API it came from.
@@ -247,18 +270,72 @@ impl Executor {
     ) -> Result<Database, ExecError> {
         let target = select_target(s, req)
             .ok_or_else(|| ExecError::Statement("database name required".to_owned()))?;
+        self.resolve(target, s, req, Action::Read).await
+    }
+
+    /// SELECT INTO: the target database first (1.x: before anything is read), then the
+    /// SELECT's rows as points written with the points writer (`into`).
+    async fn select_into(
+        &self,
+        s: &SelectStatement,
+        req: &Request,
+    ) -> Result<Vec<Series>, ExecError> {
+        let Some(writer) = &self.points_writer else {
+            return Err(ExecError::Statement(
+                "SELECT INTO is not supported here: this server has no points writer".to_owned(),
+            ));
+        };
+        let target = s
+            .target
+            .as_ref()
+            .and_then(|t| into_target(t, req))
+            .ok_or_else(|| ExecError::Statement("database name required".to_owned()))?;
+        let into_db = self.resolve(target, s, req, Action::Write).await?;
+        let db = self.select_database(s, req).await?;
+        let entry = self
+            .db
+            .query_log()
+            .begin(&db, query::QueryType::InfluxQl, s.to_string(), None);
+        let result = async {
+            let session = self.db.session(&db).await?;
+            let schema = self.db.catalog().database_schema(db.id).await?;
+            let reading = into::reading_statement(s);
+            let series = select::execute(&session, &schema.tables, &reading, req.now).await?;
+            let points = into::points(s, &series, &schema.tables)?;
+            into::write(writer.as_ref(), &into_db, &points).await
+        }
+        .await;
+        match &result {
+            Ok(_) => entry.finish_ok(Some(1)),
+            Err(e) => entry.finish_err(e.to_string()),
+        }
+        Ok(into::result(result?))
+    }
+
+    /// The database `target` names: a DBRP mapping's (the token must have `action` on it
+    /// too), else by name; a missing `db/rp` of an existing `db` is 1.x's unknown retention
+    /// policy.
+    async fn resolve(
+        &self,
+        target: SelectTarget,
+        s: &SelectStatement,
+        req: &Request,
+        action: Action,
+    ) -> Result<Database, ExecError> {
         if let SelectTarget::V1 { db, rp } = &target {
             // A DBRP mapping (CREATE RETENTION POLICY … DEFAULT makes one) names the
-            // database, as for v1 /write and /query; the token must read that database too.
+            // database, as for v1 /write and /query; the token needs `action` on that
+            // database too.
             if let Ok(V1Database::Mapped { database, .. }) =
                 resolve_v1_database(self.db.catalog().as_ref(), db, rp.as_deref()).await
             {
-                if !req
-                    .authorization
-                    .allows(Action::Read, database.name.as_str())
-                {
+                if !req.authorization.allows(action, database.name.as_str()) {
+                    let needs = match action {
+                        Action::Read => "READ",
+                        Action::Write => "WRITE",
+                    };
                     return Err(ExecError::Statement(format!(
-                        "error authorizing query: token not authorized to execute statement '{s}', requires READ on {}",
+                        "error authorizing query: token not authorized to execute statement '{s}', requires {needs} on {}",
                         database.name
                     )));
                 }
@@ -310,32 +387,54 @@ fn request_v1_database(req: &Request) -> Option<&str> {
         .filter(|db| !db.is_empty())
 }
 
+/// The database a measurement qualified with `db.rp.` / `db..` / `rp.` names; `None` when it
+/// is not qualified.
+fn qualified_target(m: &Measurement, req: &Request) -> Option<SelectTarget> {
+    if let Some(db) = &m.database
+        && !db.is_empty()
+    {
+        let rp = m
+            .retention_policy
+            .as_deref()
+            .filter(|rp| !rp.is_empty())
+            .or(req.retention_policy.as_deref());
+        return Some(SelectTarget::V1 {
+            db: db.clone(),
+            rp: rp.map(str::to_owned),
+        });
+    }
+    // `rp.m`: the request's database under that retention policy.
+    if let (Some(rp), Some(db)) = (&m.retention_policy, request_v1_database(req))
+        && !rp.is_empty()
+    {
+        return Some(SelectTarget::V1 {
+            db: db.to_owned(),
+            rp: Some(rp.clone()),
+        });
+    }
+    None
+}
+
+/// The request's database (`db` + `rp`), if it names one.
+fn request_target(req: &Request) -> Option<SelectTarget> {
+    req.database
+        .as_deref()
+        .map(|db| SelectTarget::Request(database_name(db, req.retention_policy.as_deref())))
+}
+
+/// The database SELECT INTO writes: its target's qualification as for a source, else the
+/// request's (1.x's default database and retention policy of the target).
+fn into_target(m: &Measurement, req: &Request) -> Option<SelectTarget> {
+    qualified_target(m, req).or_else(|| request_target(req))
+}
+
 /// The database a SELECT reads: the first qualified source, else the request's.
 fn select_target(s: &SelectStatement, req: &Request) -> Option<SelectTarget> {
     for src in &s.sources {
         match src {
             Source::Measurement(m) => {
-                if let Some(db) = &m.database
-                    && !db.is_empty()
-                {
-                    let rp = m
-                        .retention_policy
-                        .as_deref()
-                        .filter(|rp| !rp.is_empty())
-                        .or(req.retention_policy.as_deref());
-                    return Some(SelectTarget::V1 {
-                        db: db.clone(),
-                        rp: rp.map(str::to_owned),
-                    });
-                }
-                // `rp.m`: the request's database under that retention policy.
-                if let (Some(rp), Some(db)) = (&m.retention_policy, request_v1_database(req))
-                    && !rp.is_empty()
-                {
-                    return Some(SelectTarget::V1 {
-                        db: db.to_owned(),
-                        rp: Some(rp.clone()),
-                    });
+                if let Some(t) = qualified_target(m, req) {
+                    return Some(t);
                 }
             }
             Source::Subquery(inner) => {
@@ -345,9 +444,7 @@ fn select_target(s: &SelectStatement, req: &Request) -> Option<SelectTarget> {
             }
         }
     }
-    req.database
-        .as_deref()
-        .map(|db| SelectTarget::Request(database_name(db, req.retention_policy.as_deref())))
+    request_target(req)
 }
 
 /// The database name a SELECT reads, for authorization (without DBRP mappings; a mapped

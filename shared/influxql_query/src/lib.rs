@@ -4,6 +4,8 @@
 //! influxql::ast::Query + Request { db, rp, now, authorization }
 //!   ──► Executor::execute: per statement, in order ──► StatementResult (v1_query::result)
 //!        EXPLAIN [ANALYZE] SELECT ──► explain:: (1.6's plan blocks / trace tree)
+//!        SELECT … INTO ──► into:: (the SELECT's rows as points ──► PointsWriter; result
+//!                   `written`)
 //!        SELECT ──► select:: (1.x compile rules, DataFusion scan of the same Parquet ∪
 //!                   ingester-buffer tables SQL reads, 1.x evaluation; count/min/max/sum/mean
 //!                   by time window reduced to partials by DataFusion: select::partials)
@@ -55,9 +57,11 @@ mod explain;
 mod fetch;
 mod gomath;
 mod gosort;
+mod into;
 mod meta;
 mod retention;
 mod select;
 
 pub use error::ExecError;
 pub use executor::{Executor, Request, database_name};
+pub use into::{Point, PointsWriter, WritePointsError, line_protocol};

@@ -20,6 +20,7 @@ mod manage_etcd;
 mod monitoring_rules;
 mod querier_influxql;
 mod query_cluster;
+mod select_into;
 mod serve_clients;
 mod serve_hostile_queries;
 mod serve_influxql;

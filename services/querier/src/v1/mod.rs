@@ -20,15 +20,17 @@ use std::sync::Arc;
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode};
 use axum::routing::get;
+use influxql_query::PointsWriter;
 use query_db::QueryDatabase;
 
 pub use error::V1Error;
 
 use ::query as query_db;
 
-/// `/query` over `db` (what `quiver serve` merges next to its router's `/ping`).
-pub fn v1_routes(db: QueryDatabase) -> Router {
-    let state = Arc::new(query::V1State::new(db));
+/// `/query` over `db` (what `quiver serve` merges next to its router's `/ping`); SELECT INTO
+/// writes with `points_writer`.
+pub fn v1_routes(db: QueryDatabase, points_writer: Option<Arc<dyn PointsWriter>>) -> Router {
+    let state = Arc::new(query::V1State::new(db, points_writer));
     Router::new()
         .route("/query", get(query::handle).post(query::handle))
         .with_state(state)

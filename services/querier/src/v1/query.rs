@@ -21,7 +21,7 @@ use axum::http::{HeaderMap, Method, Uri, header};
 use axum::response::{IntoResponse, Response};
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use influxql_query::{Executor, Request};
+use influxql_query::{Executor, PointsWriter, Request};
 use query::QueryDatabase;
 use v1_query::{ChunkWriter, Format, QueryParams, StatementChunker, encode_response};
 
@@ -34,8 +34,8 @@ pub(super) struct V1State {
 }
 
 impl V1State {
-    pub(super) fn new(db: QueryDatabase) -> Self {
-        let executor = Executor::new(Arc::new(db.clone()));
+    pub(super) fn new(db: QueryDatabase, points_writer: Option<Arc<dyn PointsWriter>>) -> Self {
+        let executor = Executor::new(Arc::new(db.clone())).with_points_writer(points_writer);
         Self { db, executor }
     }
 }

@@ -423,7 +423,7 @@ pub(super) async fn bench(config: &Config, setup: &Setup) -> Result<(), BenchErr
     let port = listener.local_addr()?.port();
     let metrics = Arc::new(QuerierMetrics::new());
     let shell = querier::shell(&metrics);
-    let app = querier::app(setup.query_database(), &shell, &metrics);
+    let app = querier::app(setup.query_database(), &shell, &metrics, None);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         shell

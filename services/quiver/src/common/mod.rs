@@ -7,10 +7,12 @@
 //! --bind ──► listen ──► (TcpListener, bound address) ──► announce: "quiver listening on …"
 //! IngesterArgs ──► persist_settings (the ingester of `quiver ingester` and of `serve`)
 //! CommonArgs ──► router_settings (the router of `quiver router` and of `serve`)
+//! catalog + write log ──► IntoWriter (SELECT INTO of `serve` and `querier`: the router's pipeline)
 //! ```
 
 pub(crate) mod cluster;
 mod error;
+mod points_writer;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -21,6 +23,7 @@ use router::RouterSettings;
 use tokio::net::TcpListener;
 
 pub(crate) use error::RunError;
+pub(crate) use points_writer::IntoWriter;
 
 /// Installs the log subscriber the flags ask for.
 pub(crate) fn start_logging(logging: &LoggingArgs) -> Result<(), RunError> {

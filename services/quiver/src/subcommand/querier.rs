@@ -3,6 +3,7 @@
 //! ```text
 //! flags ──► logging ──► bind --bind ──► querier::connect (etcd catalog + cache, object store,
 //!           Kafka high-water marks, ingesters from their leases; etcd and Kafka retried)
+//!       ──► common::IntoWriter (SELECT INTO: router::LineWriter over the Kafka log)
 //!       ──► querier::serve_app (Flight + Flight SQL gRPC, shell: /health, /ready with the
 //!           etcd, kafka and object store checks, /metrics) until SIGINT/SIGTERM
 //! ```
@@ -13,7 +14,7 @@ use config::QuerierConfig;
 use querier::{QuerierMetrics, connect, serve_app};
 use service_shell::shutdown_signal;
 
-use crate::common::{RunError, announce, listen, start_logging};
+use crate::common::{IntoWriter, RunError, announce, listen, start_logging};
 
 /// Runs the querier until SIGINT or SIGTERM.
 pub(crate) async fn run(config: QuerierConfig) -> Result<(), RunError> {
@@ -34,10 +35,19 @@ pub(crate) async fn run(config: QuerierConfig) -> Result<(), RunError> {
         .fold(querier::shell(&metrics), |shell, check| {
             shell.with_check(check)
         });
+    // SELECT INTO writes through the router's pipeline into the cluster's log.
+    let into = IntoWriter::shared(Arc::clone(connected.db.catalog()), connected.log);
     announce("querier", addr);
-    serve_app(listener, connected.db, shell, metrics, shutdown_signal())
-        .await
-        .map_err(RunError::Serve)?;
+    serve_app(
+        listener,
+        connected.db,
+        shell,
+        metrics,
+        Some(into),
+        shutdown_signal(),
+    )
+    .await
+    .map_err(RunError::Serve)?;
     tracing::info!("querier stopped");
     Ok(())
 }

@@ -28,10 +28,7 @@ use super::write_lp::{WriteLpLineError, line_errors};
 use crate::metrics::{StageTimes, WriteStage};
 use crate::state::RouterState;
 use crate::time::now_ns;
-use crate::write::{
-    WriteError, append_sharded, check_retention, convert_body, rejection_error, schema_upsert,
-    shard_tables,
-};
+use crate::write::{WriteError, convert_body, rejection_error, store_tables};
 
 /// `POST /api/v2/write`.
 pub(super) async fn write_v2(State(state): State<RouterState>, request: Request) -> Response {
@@ -158,33 +155,20 @@ async fn write(state: &RouterState, api: WriteApi, request: Request) -> Result<(
         }
         None => return Err(WriteError::DatabaseNotFound(target.name.to_string()).into()),
     };
-    check_retention(&converted.tables, database.retention_period_ns(), now_ns())?;
-
-    // 7. Schema: additive, atomic upsert; conflicts and limits reject the whole write.
-    let upsert = schema_upsert(&converted.tables)?;
-    catalog
-        .upsert_schema(database.id, &upsert)
-        .await
-        .map_err(WriteError::Catalog)?;
-    times.end(WriteStage::Schema);
-
-    // 8. Shard rows by series onto the log's partitions; per partition one record (more for
-    // requests of over 100 (table, day) groups, appended in order), partitions in parallel;
+    // 6b–8. Retention, schema (additive, atomic upsert: conflicts and limits reject the whole
+    // write), shard rows by series onto the log's partitions and append (per partition one
+    // record, more for requests of over 100 (table, day) groups, partitions in parallel):
     // success only once every append is acknowledged.
     let stats = converted.stats;
-    let tables = converted
-        .tables
-        .into_iter()
-        .map(|t| (t.name, t.batch))
-        .collect();
-    let log = state.write_log.as_ref();
-    let sharded = shard_tables(database.name.as_ref(), tables, log.partition_count())
-        .map_err(WriteError::Shard)?;
-    times.end(WriteStage::Shard);
-    append_sharded(log, database.name.as_ref(), sharded, traceparent.as_deref())
-        .await
-        .map_err(WriteError::Append)?;
-    times.end(WriteStage::Log);
+    store_tables(
+        catalog,
+        state.write_log.as_ref(),
+        &database,
+        converted.tables,
+        traceparent.as_deref(),
+        Some(&mut times),
+    )
+    .await?;
     state.metrics.record_write(&times);
     let [body_ms, convert_ms, schema_ms, shard_ms, log_ms] = times.millis();
     tracing::debug!(

@@ -9,7 +9,8 @@
 //!       ──► start the ingester (reads the embedded log, persists Parquet)
 //!       ──► one axum router: router HTTP API + shell (/health, /ready, /metrics: router,
 //!           ingester and querier metrics) + Flight gRPC (querier::flight_routes) + InfluxQL
-//!           over v1 `/query` (querier::v1_routes)
+//!           over v1 `/query` (querier::v1_routes); SELECT INTO (every InfluxQL API) writes
+//!           through common::IntoWriter (router::LineWriter) into the embedded log
 //!       ──► until SIGINT/SIGTERM ──► drain ──► ingester persists everything ──► flush the log
 //! ```
 
@@ -23,7 +24,7 @@ use querier::QuerierMetrics;
 use router::{RouterMetrics, RouterState};
 use service_shell::shutdown_signal;
 
-use crate::common::{RunError, announce, listen, router_settings, start_logging};
+use crate::common::{IntoWriter, RunError, announce, listen, router_settings, start_logging};
 use write_path::EmbeddedWritePath;
 
 /// Runs everything until SIGINT or SIGTERM.
@@ -44,6 +45,8 @@ pub(crate) async fn run(config: ServeConfig) -> Result<(), RunError> {
     announce("serve", addr);
 
     let running = path.start_ingester(Arc::clone(&catalog), addr)?;
+    // SELECT INTO writes through the router's pipeline into the embedded log.
+    let into = IntoWriter::shared(Arc::clone(&catalog), Arc::clone(&write_log));
     let state = RouterState::new(
         catalog,
         Arc::clone(&write_log),
@@ -57,11 +60,15 @@ pub(crate) async fn run(config: ServeConfig) -> Result<(), RunError> {
         .with_check(querier::store_check(running.store()));
     // Queries over Flight gRPC on the same port as the HTTP API.
     let query_database = running.query_database(&config.query);
-    let flight = querier::flight_routes(query_database.clone(), &querier_metrics);
+    let flight = querier::flight_routes(
+        query_database.clone(),
+        &querier_metrics,
+        Some(Arc::clone(&into)),
+    );
     // InfluxQL over the v1 `/query` (the router already answers `/ping`).
-    let v1 = querier::v1_routes(query_database.clone());
+    let v1 = querier::v1_routes(query_database.clone(), Some(Arc::clone(&into)));
     // InfluxDB 3's HTTP query API (/api/v3/query_sql, /api/v3/query_influxql).
-    let v3 = querier::v3_routes(query_database);
+    let v3 = querier::v3_routes(query_database, Some(into));
     let app = router::http::app(state, shell.routes())
         .merge(flight)
         .merge(v1)
