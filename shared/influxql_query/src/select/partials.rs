@@ -28,7 +28,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, Float64Array, Int64Array, ListArray, StructArray, UInt32Array,
+    Array, ArrayRef, Float64Array, Int64Array, ListArray, StructArray, TimestampNanosecondArray,
+    UInt32Array,
 };
 use datafusion::functions::core::expr_fn::named_struct;
 use datafusion::functions_aggregate::expr_fn::{array_agg, count, max, min, sum};
@@ -228,15 +229,33 @@ pub(super) async fn groups(
     } else {
         key_tags.iter().map(|t| tag_key(t)).collect()
     };
-    if per_series {
+    // A window inside one shard group (the windows' grid refines the shard groups' grid)
+    // tells its shard group: no second date_bin per row.
+    let shard_of_window = (SHARD_GROUP_STEP % every == 0
+        && (SHARD_ORIGIN_NS - offset).rem_euclid(every) == 0)
+        .then_some(|w: i64| {
+            SHARD_ORIGIN_NS + (w - SHARD_ORIGIN_NS).div_euclid(SHARD_GROUP_STEP) * SHARD_GROUP_STEP
+        });
+    if per_series && shard_of_window.is_none() {
         group.push(bucket(SHARD_GROUP_STEP, SHARD_ORIGIN_NS).alias("__shard"));
     }
     group.push(bucket(every, offset).alias("__window"));
     let float_of = |f: &str| matches!(plan_schema.fields.get(f), Some(FieldKind::Float));
     let ascending = plan.stmt.time_ascending();
+    // A float field under sum / mean comes as a list of its non-null values: the list's
+    // length is its count (no count() over every row).
+    let listed: Vec<Option<usize>> = fields
+        .iter()
+        .map(|f| {
+            calls.iter().position(|c| {
+                c.field == *f && matches!(c.func, Func::Sum | Func::Mean) && float_of(f)
+            })
+        })
+        .collect();
     let mut aggs: Vec<DfExpr> = fields
         .iter()
         .enumerate()
+        .filter(|(i, _)| listed[*i].is_none())
         .map(|(i, f)| count(ident(f)).alias(format!("__count{i}")))
         .collect();
     for (i, c) in calls.iter().enumerate() {
@@ -262,7 +281,7 @@ pub(super) async fn groups(
             // order when read.
             Func::Sum | Func::Mean if float_of(&c.field) => array_agg(named_struct(vec![
                 lit("t"),
-                cast(col("time"), arrow::datatypes::DataType::Int64),
+                col("time"),
                 lit("v"),
                 f.clone(),
             ]))
@@ -307,14 +326,17 @@ pub(super) async fn groups(
                 .cloned()
                 .ok_or_else(|| ExecError::Internal(format!("{name} is not an integer")))
         };
-        let shard = if per_series {
+        let shard = if per_series && shard_of_window.is_none() {
             Some(int("__shard")?)
         } else {
             None
         };
         let window = int("__window")?;
         let counts = (0..fields.len())
-            .map(|i| int(&format!("__count{i}")))
+            .map(|i| match listed[i] {
+                Some(_) => Ok(None),
+                None => int(&format!("__count{i}")).map(Some),
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let mut call_cols: Vec<Option<ArrayRef>> = Vec::with_capacity(calls.len());
         for (i, c) in calls.iter().enumerate() {
@@ -340,9 +362,24 @@ pub(super) async fn groups(
             };
             rows.push(PartialRow {
                 tags,
-                shard: shard.as_ref().map_or(0, |s| s.value(r)),
+                shard: match (&shard, shard_of_window) {
+                    (Some(s), _) => s.value(r),
+                    (None, Some(f)) if per_series => f(window.value(r)),
+                    _ => 0,
+                },
                 window: window.value(r),
-                counts: counts.iter().map(|c| c.value(r)).collect(),
+                counts: counts
+                    .iter()
+                    .zip(&listed)
+                    .map(|(c, l)| match (c, l) {
+                        (Some(c), _) => c.value(r),
+                        (None, Some(ci)) => call_cols[*ci]
+                            .as_ref()
+                            .and_then(|a| a.as_any().downcast_ref::<ListArray>())
+                            .map_or(0, |l| i64::from(l.value_length(r))),
+                        (None, None) => 0,
+                    })
+                    .collect(),
                 values: call_cols
                     .iter()
                     .map(|c| c.as_ref().map_or(Value::Null, |c| number(c, r, ascending)))
@@ -602,7 +639,10 @@ fn ordered_sum(pairs: &ArrayRef, ascending: bool) -> Value {
         return Value::Null;
     };
     let (Some(times), Some(values)) = (
-        pairs.column(0).as_any().downcast_ref::<Int64Array>(),
+        pairs
+            .column(0)
+            .as_any()
+            .downcast_ref::<TimestampNanosecondArray>(),
         pairs.column(1).as_any().downcast_ref::<Float64Array>(),
     ) else {
         return Value::Null;

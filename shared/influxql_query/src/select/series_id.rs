@@ -20,7 +20,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 
 use arrow::array::{Array, ArrayRef, AsArray, StringArray, UInt32Array};
-use arrow::datatypes::DataType;
+use arrow::datatypes::{DataType, Int32Type};
 use datafusion::common::{DataFusionError, Result as DfResult};
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
@@ -96,10 +96,13 @@ impl Hash for SeriesIdUdf {
 
 /// One tag column of a batch: per row a key (equal keys, equal values) and the values.
 struct Keyed {
-    /// Per row: an index into `values`, `None` when the row's tag is null.
-    keys: Vec<Option<usize>>,
+    /// Per row: an index into `values`; a null tag is `NULL_KEY`.
+    keys: Vec<u32>,
     values: StringArray,
 }
+
+/// The key of a row whose tag is null.
+const NULL_KEY: u32 = u32::MAX;
 
 impl Keyed {
     fn new(a: &ArrayRef) -> DfResult<Self> {
@@ -116,22 +119,38 @@ impl Keyed {
             .ok_or_else(|| DataFusionError::Internal("tag column is not a dictionary".into()))?;
         let values = arrow::compute::cast(d.values(), &DataType::Utf8)?;
         let values = values.as_string::<i32>().clone();
-        let nulls = dict.logical_nulls();
-        let keys = d
-            .normalized_keys()
-            .into_iter()
-            .enumerate()
-            .map(|(i, k)| {
-                let null = nulls.as_ref().is_some_and(|n| n.is_null(i)) || values.is_null(k);
-                (!null).then_some(k)
-            })
-            .collect();
+        let keys = match dict.as_dictionary_opt::<Int32Type>() {
+            // Int32 keys (how tags are stored): the keys as they are.
+            Some(d32) if d32.keys().null_count() == 0 && values.null_count() == 0 => d32
+                .keys()
+                .values()
+                .iter()
+                .map(|&k| u32::try_from(k).unwrap_or(NULL_KEY))
+                .collect(),
+            _ => {
+                let nulls = dict.logical_nulls();
+                d.normalized_keys()
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, k)| {
+                        let null =
+                            nulls.as_ref().is_some_and(|n| n.is_null(i)) || values.is_null(k);
+                        if null {
+                            NULL_KEY
+                        } else {
+                            u32::try_from(k).unwrap_or(NULL_KEY)
+                        }
+                    })
+                    .collect()
+            }
+        };
         Ok(Self { keys, values })
     }
 
     fn value(&self, row: usize) -> Option<String> {
-        self.keys[row]
-            .map(|k| self.values.value(k))
+        let k = self.keys[row];
+        (k != NULL_KEY && (k as usize) < self.values.len())
+            .then(|| self.values.value(k as usize))
             .filter(|v| !v.is_empty())
             .map(str::to_owned)
     }
@@ -157,26 +176,38 @@ impl ScalarUDFImpl for SeriesIdUdf {
             .iter()
             .map(Keyed::new)
             .collect::<DfResult<Vec<_>>>()?;
-        let mut out = Vec::with_capacity(rows);
-        let mut memo: HashMap<Vec<Option<usize>>, u32> = HashMap::new();
-        for row in 0..rows {
-            if row > 0 && cols.iter().all(|c| c.keys[row] == c.keys[row - 1]) {
-                let prev = out[row - 1];
-                out.push(prev);
-                continue;
+        // Rows whose keys differ from the previous row's, column by column (the scan's rows
+        // come in series order, so few do).
+        if rows == 0 {
+            return Ok(ColumnarValue::Array(Arc::new(UInt32Array::from(Vec::<u32>::new()))));
+        }
+        let mut changed = vec![false; rows];
+        if let Some(first) = changed.first_mut() {
+            *first = true;
+        }
+        for c in &cols {
+            for (ch, w) in changed[1..].iter_mut().zip(c.keys.windows(2)) {
+                *ch |= w[0] != w[1];
             }
-            let key: Vec<Option<usize>> = cols.iter().map(|c| c.keys[row]).collect();
-            let id = match memo.get(&key) {
-                Some(&id) => id,
-                None => {
-                    let id = self
-                        .ids
-                        .number(cols.iter().map(|c| c.value(row)).collect())?;
-                    memo.insert(key, id);
-                    id
-                }
-            };
-            out.push(id);
+        }
+        let mut out = Vec::with_capacity(rows);
+        let mut memo: HashMap<Vec<u32>, u32> = HashMap::new();
+        let mut current = 0;
+        for (row, &ch) in changed.iter().enumerate() {
+            if ch {
+                let key: Vec<u32> = cols.iter().map(|c| c.keys[row]).collect();
+                current = match memo.get(&key) {
+                    Some(&id) => id,
+                    None => {
+                        let id = self
+                            .ids
+                            .number(cols.iter().map(|c| c.value(row)).collect())?;
+                        memo.insert(key, id);
+                        id
+                    }
+                };
+            }
+            out.push(current);
         }
         Ok(ColumnarValue::Array(Arc::new(UInt32Array::from(out))))
     }
