@@ -10,12 +10,15 @@
 //!   the scan
 //!   applies exactly (prefilter::exact)
 //! DataFusion: scan (time range, prefilter)
-//!   GROUP BY [every tag + shard group, when a mean/sum needs 1.x's per-series partials
-//!             | the GROUP BY tags otherwise], window = floor((t − offset) / every)·every + offset
-//!   (date_bin), aggregates: count(f) of fields under count / sum / mean, min(f) / max(f) /
-//!   sum(f) as called (a min / max has data where it is not null); a float sum depends
-//!   on the order of its terms, so a float field's values come as array_agg(f ORDER BY time)
-//!   and are added in 1.x's order (the series' time order, reversed for ORDER BY time DESC)
+//!   GROUP BY [series_id(every tag) + shard group, when a mean/sum needs 1.x's per-series
+//!             partials | the GROUP BY tags otherwise], window = floor((t − offset) / every)
+//!   ·every + offset (date_bin; the shard group follows from the window when the windows'
+//!   grid refines the shard groups'), aggregates: count(f) of fields under count / sum / mean,
+//!   min(f) / max(f) / sum(f) as called (a min / max has data where it is not null); a float
+//!   sum depends on the order of its terms, so a float field's values come as
+//!   array_agg((time, f)) (unordered: DataFusion's groups accumulator; its length is the
+//!   count) and are added in 1.x's order (the series' time order, reversed for ORDER BY
+//!   time DESC)
 //! rows ──► output groups (GROUP BY tag values) ──► per call, per window:
 //!   count Σ · min/max extreme · first/last: max of the struct (−time | time, value) —
 //!   earliest / latest, ties the larger value, as 1.x's reducers · sum/mean: per (shard
