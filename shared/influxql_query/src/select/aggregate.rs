@@ -25,7 +25,7 @@ use super::pushdown::{
     Kind, first_last_candidates, integral_windows, merge_ordered, merge_ordered_with,
     reduce_windows, reduce_windows_copies,
 };
-use super::{Data, Plan, SeriesRow, out_time, passes};
+use super::{Data, Plan, SeriesRow, VarFill, out_time, passes};
 use crate::ExecError;
 use crate::condition::{MIN_TIME, TimeRange};
 use crate::eval::{Row, eval, is_math_function};
@@ -123,6 +123,7 @@ pub(super) fn call_points(
         range,
         now: plan.now,
         series_cap: plan.series_cap,
+        field_kinds: plan.field_kinds.clone(),
     };
     Ok(rows(&sub, data, members)?
         .into_iter()
@@ -239,7 +240,7 @@ pub(crate) fn stream_end(traces: &[&Trace], offset: u64, limit: u64) -> Option<(
         .enumerate()
         .flat_map(|(g, t)| t.items.iter().map(move |&(w, ok)| (g, w, ok)))
         .collect();
-    if !traces.first().is_some_and(|t| t.fill_windows > 0) {
+    if traces.first().is_none_or(|t| t.fill_windows == 0) {
         // No fill iterator: every failed window reaches the cursor.
         for (i, &(g, _, ok)) in items.iter().enumerate() {
             if ok {
@@ -705,7 +706,7 @@ pub(super) fn finish(
     }
 
     // Rows, window by window.
-    let mut blocks: Vec<Vec<Vec<Value>>> = Vec::with_capacity(windows.len());
+    let mut blocks: Vec<Vec<PendingRow>> = Vec::with_capacity(windows.len());
     for (wi, w) in windows.iter().enumerate() {
         let mut rows = Vec::new();
         let n = per_call.iter().map(|c| c[wi].len()).max().unwrap_or(0);
@@ -749,25 +750,7 @@ pub(super) fn finish(
                 } else {
                     time.unwrap_or(*w)
                 };
-                let row = AggRow {
-                    calls,
-                    values,
-                    aux: src.zip(data).map(|((s, i), data)| SeriesRow {
-                        data,
-                        series: s,
-                        row: i,
-                        condition: false,
-                    }),
-                };
-                let mut out = Vec::with_capacity(plan.columns.len());
-                out.push(out_time(t));
-                for f in &plan.fields {
-                    out.push(eval(&f.expr, &row));
-                    for extra in top_bottom_extra(f) {
-                        out.push(row.get(&extra, None));
-                    }
-                }
-                rows.push(out);
+                rows.push((t, values, src));
             }
         }
         blocks.push(rows);
@@ -780,12 +763,47 @@ pub(super) fn finish(
     }
     let rows = blocks.into_iter().flatten();
     let offset = usize::try_from(plan.stmt.offset).unwrap_or(usize::MAX);
-    let mut rows: Vec<Vec<Value>> = rows.skip(offset).collect();
+    let mut rows: Vec<_> = rows.skip(offset).collect();
     if plan.stmt.limit > 0 {
         rows.truncate(usize::try_from(plan.stmt.limit).unwrap_or(usize::MAX));
     }
-    rows
+    // The cursor evaluates the fields over its map, in output order: an auxiliary variable
+    // the row has no value for (a filled window's) is filled first (`super::VarFill`).
+    let mut var_fill = VarFill::new(plan);
+    let refs = aux_outside_calls(&plan.fields);
+    let fill_vars = var_fill.active() && !refs.is_empty() && data.is_some_and(|d| d.sub.is_none());
+    rows.into_iter()
+        .map(|(t, values, src)| {
+            let row = AggRow {
+                calls,
+                values,
+                aux: src.zip(data).map(|((s, i), data)| SeriesRow {
+                    data,
+                    series: s,
+                    row: i,
+                    condition: false,
+                }),
+            };
+            let filled = fill_vars.then(|| var_fill.fill_row(&refs, &row));
+            let eval_row: &dyn Row = match &filled {
+                Some(f) => f,
+                None => &row,
+            };
+            let mut out = Vec::with_capacity(plan.columns.len());
+            out.push(out_time(t));
+            for f in &plan.fields {
+                out.push(eval(&f.expr, eval_row));
+                for extra in top_bottom_extra(f) {
+                    out.push(row.get(&extra, None));
+                }
+            }
+            out
+        })
+        .collect()
 }
+
+/// A row before evaluation: its time, the call values and the selected point.
+type PendingRow = (i64, Vec<Value>, Option<(usize, usize)>);
 
 /// Does `call` read a field of the measurement (1.x gives it an iterator)?
 fn reads_field(call: &Expr, data: &Data<'_>) -> bool {
