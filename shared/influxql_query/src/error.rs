@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! 1.x's own statement errors ──► Statement(text, word for word)
+//! where 1.x panics ──► Panic(Go's runtime error text)
 //! catalog / DataFusion / Arrow failures ──► their own variants (text from the source)
 //! ```
 
@@ -25,6 +26,11 @@ pub enum ExecError {
     /// Arrow failed while converting data.
     #[error("{0}")]
     Arrow(#[from] arrow::error::ArrowError),
+    /// Where 1.x's query panics (its text, e.g. Go's runtime error): 1.x answers a result with
+    /// `statement_id: -1` whose error is the query's text followed by ` [panic:<text>]`, and
+    /// runs no later statement (`query/executor.go`, `executeQuery`'s recover).
+    #[error("{0}")]
+    Panic(String),
     /// A broken invariant.
     #[error("internal error: {0}")]
     Internal(String),

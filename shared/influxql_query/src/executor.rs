@@ -17,7 +17,7 @@ use auth::{Action, Authorization};
 use catalog::{Database, DatabaseName, V1Database, resolve_v1_database};
 use influxql::ast::{Measurement, Query, SelectStatement, Source, Statement};
 use query::QueryDatabase;
-use v1_query::result::{Series, StatementResult};
+use v1_query::result::{PANIC_STATEMENT_ID, Series, StatementResult};
 
 use crate::into::{self, PointsWriter};
 use crate::{ExecError, explain, meta, retention, select};
@@ -119,7 +119,13 @@ impl Executor {
         let mut out = Vec::with_capacity(query.statements.len());
         let last = query.statements.len().saturating_sub(1);
         for (i, stmt) in query.statements.iter().enumerate() {
-            let r = self.execute_statement(stmt, i, req).await;
+            let r = match self.statement_result(stmt, i, req).await {
+                Ok(r) => r,
+                Err(panic) => {
+                    out.push(panic_result(query, i, req, &panic));
+                    break;
+                }
+            };
             if r.error.is_some() && i < last {
                 // 1.6's answer when a statement other than the last fails: that statement
                 // reads "not executed" and the answer ends there.
@@ -131,29 +137,49 @@ impl Executor {
         out
     }
 
-    /// Runs one statement.
+    /// Runs one statement (where 1.x panics: the panic's result, worded with this statement
+    /// alone as the query).
     pub async fn execute_statement(
         &self,
         stmt: &Statement,
         statement_id: usize,
         req: &Request,
     ) -> StatementResult {
+        match self.statement_result(stmt, statement_id, req).await {
+            Ok(r) => r,
+            Err(panic) => {
+                let one = Query {
+                    statements: vec![stmt.clone()],
+                };
+                panic_result(&one, 0, req, &panic)
+            }
+        }
+    }
+
+    /// Runs one statement; `Err`: where 1.x panics, the panic's text.
+    async fn statement_result(
+        &self,
+        stmt: &Statement,
+        statement_id: usize,
+        req: &Request,
+    ) -> Result<StatementResult, String> {
         let location = match stmt {
             Statement::Select(s) => s.location.clone(),
             _ => None,
         };
-        match self.run(stmt, req).await {
+        Ok(match self.run(stmt, req).await {
             Ok(series) => StatementResult {
                 statement_id,
                 series,
                 location,
                 ..StatementResult::default()
             },
+            Err(ExecError::Panic(text)) => return Err(text),
             Err(e) => {
                 tracing::debug!(error = %e, "InfluxQL statement failed");
                 StatementResult::error(statement_id, e.to_string())
             }
-        }
+        })
     }
 
     async fn run(&self, stmt: &Statement, req: &Request) -> Result<Vec<Series>, ExecError> {
@@ -482,5 +508,52 @@ fn read_databases(stmt: &Statement, req: &Request) -> Vec<String> {
             Some(on) => on_database(on, req).into_iter().collect(),
             None => Vec::new(),
         },
+    }
+}
+
+/// 1.x's answer when statement `at` of `query` panics (`query/executor.go`, `executeQuery`'s
+/// recover): `statement_id: -1`, the error the query's text — statements joined by `;\n`, those
+/// up to `at` as 1.x rewrote them before running (a SELECT's measurements qualified with the
+/// database and retention policy) — followed by ` [panic:<text>]`.
+fn panic_result(query: &Query, at: usize, req: &Request, text: &str) -> StatementResult {
+    let statements: Vec<String> = query
+        .statements
+        .iter()
+        .enumerate()
+        .map(|(i, stmt)| match stmt {
+            Statement::Select(s) if i <= at => {
+                let mut s = s.clone();
+                qualify_sources(&mut s, req);
+                s.to_string()
+            }
+            other => other.to_string(),
+        })
+        .collect();
+    StatementResult::error(
+        PANIC_STATEMENT_ID,
+        format!("{} [panic:{text}]", statements.join(";\n")),
+    )
+}
+
+/// 1.x's `NormalizeStatement` on a SELECT's sources: each measurement gets the request's
+/// database and the retention policy (`rp=`, else `autogen`) where it names none.
+fn qualify_sources(s: &mut SelectStatement, req: &Request) {
+    for source in &mut s.sources {
+        match source {
+            Source::Measurement(m) => {
+                if m.database.as_deref().is_none_or(str::is_empty) {
+                    m.database = req.database.clone();
+                }
+                if m.retention_policy.as_deref().is_none_or(str::is_empty) {
+                    m.retention_policy = Some(
+                        req.retention_policy
+                            .clone()
+                            .filter(|rp| !rp.is_empty())
+                            .unwrap_or_else(|| "autogen".to_owned()),
+                    );
+                }
+            }
+            Source::Subquery(inner) => qualify_sources(inner, req),
+        }
     }
 }

@@ -152,7 +152,8 @@ impl Row for TagRow<'_> {
     }
 }
 
-/// The series of `table` matching `cond` (tags only) within `range`.
+/// The series of `table` matching `cond` (tags only, as 1.x's index reads it:
+/// [`index_leaves`]) within `range`.
 async fn matching_series(
     ctx: &SessionContext,
     table: &str,
@@ -160,14 +161,148 @@ async fn matching_series(
     cond: Option<&Expr>,
     range: TimeRange,
 ) -> Result<Vec<BTreeMap<String, String>>, ExecError> {
+    filtered_series(ctx, table, schema, cond, range, true).await
+}
+
+/// The series of `table` matching `cond` within `range`; `index`: the comparisons 1.x's
+/// index reads as "every series" count so ([`index_leaves`]) — not for an EXACT cardinality,
+/// which 1.x rewrites into a counting SELECT.
+async fn filtered_series(
+    ctx: &SessionContext,
+    table: &str,
+    schema: &TableSchema,
+    cond: Option<&Expr>,
+    range: TimeRange,
+    index: bool,
+) -> Result<Vec<BTreeMap<String, String>>, ExecError> {
     let mut s = Schema::default();
     s.add(schema);
     let tags: Vec<String> = s.tags.iter().cloned().collect();
     let mut series = distinct_series(ctx, table, &tags, range).await?;
     if let Some(c) = cond {
-        series.retain(|t| eval_bool(c, &TagRow(t, table)));
+        let c = if index {
+            index_leaves(c, &s)
+        } else {
+            c.clone()
+        };
+        series.retain(|t| eval_bool(&c, &TagRow(t, table)));
     }
     Ok(series)
+}
+
+/// 1.x's series index (`tsdb/index/inmem/meta.go`, `Measurement.idsForExpr`) answers every
+/// series of the measurement for a comparison on a field, and the comparison of a tag with
+/// anything but a string or a regex (`host = 1`, `host = true`, `host = region`) selects
+/// every series too: such leaves become `true`.
+fn index_leaves(e: &Expr, schema: &Schema) -> Expr {
+    match e {
+        Expr::Binary { op, lhs, rhs } if matches!(op, BinaryOp::And | BinaryOp::Or) => {
+            Expr::Binary {
+                op: *op,
+                lhs: Box::new(index_leaves(lhs, schema)),
+                rhs: Box::new(index_leaves(rhs, schema)),
+            }
+        }
+        Expr::Paren(inner) => Expr::Paren(Box::new(index_leaves(inner, schema))),
+        Expr::Binary { lhs, rhs, .. } => {
+            let (var, value) = match (lhs.as_ref(), rhs.as_ref()) {
+                (Expr::VarRef { name, .. }, v) => (name, v),
+                (v, Expr::VarRef { name, .. }) => (name, v),
+                _ => return e.clone(),
+            };
+            let field = !schema.tags.contains(var) && schema.fields.contains_key(var);
+            let odd_value = !matches!(value, Expr::String(_) | Expr::Regex(_));
+            if var != "_name" && (field || odd_value) {
+                Expr::Boolean(true)
+            } else {
+                e.clone()
+            }
+        }
+        _ => e.clone(),
+    }
+}
+
+/// SHOW TAG VALUES' index lookup wants the tag key on the left of each comparison.
+fn check_tag_key_left(e: Option<&Expr>) -> Result<(), ExecError> {
+    match e {
+        Some(Expr::Binary {
+            op: BinaryOp::And | BinaryOp::Or,
+            lhs,
+            rhs,
+        }) => {
+            check_tag_key_left(Some(lhs))?;
+            check_tag_key_left(Some(rhs))
+        }
+        Some(Expr::Paren(inner)) => check_tag_key_left(Some(inner)),
+        Some(Expr::Binary { op, lhs, .. }) if !matches!(lhs.as_ref(), Expr::VarRef { .. }) => {
+            Err(err(format!("left side of '{op}' must be a tag key")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Does measurement `name` answer SHOW MEASUREMENTS WHERE `e`? 1.x's index
+/// (`tsdb/index/inmem/inmem.go`, `measurementNamesByExpr` / `measurementNamesByTagFilters`):
+/// AND / OR intersect / unite; a comparison wants a tag key on the left and a string (a regex
+/// for `=~` / `!~`) on the right; a measurement without that tag key never matches; else it
+/// matches when "one of its values equals (matches) the right side" is true for `=` / `=~`
+/// and false for `!=` / `!~` (so `host !~ /x/` drops a measurement having one such value).
+fn measurement_matches(
+    e: &Expr,
+    name: &str,
+    values: &BTreeMap<String, BTreeSet<String>>,
+) -> Result<bool, ExecError> {
+    match e {
+        Expr::Paren(inner) => measurement_matches(inner, name, values),
+        Expr::Binary { op, lhs, rhs } if matches!(op, BinaryOp::And | BinaryOp::Or) => {
+            let l = measurement_matches(lhs, name, values)?;
+            let r = measurement_matches(rhs, name, values)?;
+            Ok(if *op == BinaryOp::And { l && r } else { l || r })
+        }
+        Expr::Binary { op, lhs, rhs }
+            if matches!(
+                op,
+                BinaryOp::Eq | BinaryOp::NotEq | BinaryOp::EqRegex | BinaryOp::NotEqRegex
+            ) =>
+        {
+            let Expr::VarRef { name: tag, .. } = lhs.as_ref() else {
+                return Err(err(format!("left side of '{op}' must be a tag key")));
+            };
+            let regex = matches!(op, BinaryOp::EqRegex | BinaryOp::NotEqRegex);
+            let test: Box<dyn Fn(&str) -> bool> = match (regex, rhs.as_ref()) {
+                (true, Expr::Regex(r)) => {
+                    let r = r.regex.clone();
+                    Box::new(move |v: &str| r.is_match(v))
+                }
+                (true, _) => {
+                    return Err(err(format!(
+                        "right side of '{op}' must be a regular expression"
+                    )));
+                }
+                (false, Expr::String(want)) => {
+                    let want = want.clone();
+                    Box::new(move |v: &str| v == want)
+                }
+                (false, _) => {
+                    return Err(err(format!(
+                        "right side of '{op}' must be a tag value string"
+                    )));
+                }
+            };
+            let positive = matches!(op, BinaryOp::Eq | BinaryOp::EqRegex);
+            if tag == "_name" {
+                return Ok(test(name) == positive);
+            }
+            if tag.starts_with('_') {
+                return Ok(false);
+            }
+            let Some(vals) = values.get(tag) else {
+                return Ok(false);
+            };
+            Ok(vals.iter().any(|v| test(v)) == positive)
+        }
+        _ => Ok(false),
+    }
 }
 
 fn page<T>(v: Vec<T>, limit: u64, offset: u64) -> Vec<T> {
@@ -316,7 +451,20 @@ pub(crate) async fn show(
                         continue;
                     }
                 }
-                if cond.is_some() || range != TimeRange::default() {
+                if let Some(c) = cond.as_ref().filter(|_| range == TimeRange::default()) {
+                    let Some(schema) = tables.get(name) else {
+                        continue;
+                    };
+                    let mut values: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+                    for t in matching_series(ctx, name, schema, None, range).await? {
+                        for (k, v) in t {
+                            values.entry(k).or_default().insert(v);
+                        }
+                    }
+                    if !measurement_matches(c, name, &values)? {
+                        continue;
+                    }
+                } else if cond.is_some() || range != TimeRange::default() {
                     let Some(schema) = tables.get(name) else {
                         continue;
                     };
@@ -377,6 +525,7 @@ pub(crate) async fn show(
         Statement::ShowTagValues(s) => {
             let (cond, range) = condition::split(s.condition.as_ref(), now)?;
             check_index_operators(cond.as_ref())?;
+            check_tag_key_left(cond.as_ref())?;
             let mut out = Vec::new();
             for name in from_measurements(&s.sources, tables) {
                 let Some(schema) = tables.get(&name) else {
@@ -708,7 +857,7 @@ async fn per_measurement_series(
         let Some(schema) = tables.get(&name) else {
             continue;
         };
-        let series = matching_series(ctx, &name, schema, cond.as_ref(), range).await?;
+        let series = filtered_series(ctx, &name, schema, cond.as_ref(), range, false).await?;
         out.push((name, series));
     }
     Ok(out)

@@ -126,6 +126,30 @@ async fn recorded_answers() {
     );
 }
 
+/// Development aid: replays the cases of the file named by `QUIVER_ORACLE_PROBE` (a
+/// `record.py --out` file) and prints every difference; passes when the variable is unset.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probe_recorded_file() {
+    let Ok(path) = std::env::var("QUIVER_ORACLE_PROBE") else {
+        return;
+    };
+    let mut f = Fixture::new().await;
+    let dataset = std::fs::read_to_string(fixtures().join("dataset.lp")).unwrap();
+    f.persist("testdb", &dataset, Precision::Seconds).await;
+    let qdb = Arc::new(QueryDatabase::new(f.catalog.clone(), Arc::clone(&f.store)));
+    let executor = Executor::new(qdb);
+    let cases: Vec<serde_json::Value> = std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let (checked, failures) = replay(&executor, &cases, 0).await;
+    println!("probe: {checked} checked, {} differ", failures.len());
+    for f in &failures {
+        println!("{f}");
+    }
+}
+
 /// Replays `cases` through the executor; returns how many were compared and the differences.
 async fn replay(
     executor: &Executor,

@@ -54,6 +54,10 @@ pub struct Message {
     pub text: String,
 }
 
+/// The `statement_id` 1.x gives the result of a query that panicked (`-1` on the wire; the
+/// encoders write it so).
+pub const PANIC_STATEMENT_ID: usize = usize::MAX;
+
 /// The answer of one statement (1.x's `query.Result`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct StatementResult {

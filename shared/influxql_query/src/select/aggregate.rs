@@ -25,7 +25,7 @@ use super::pushdown::{
     Kind, first_last_candidates, integral_windows, merge_ordered, merge_ordered_with,
     reduce_windows, reduce_windows_copies,
 };
-use super::{Data, Plan, SeriesRow, out_time, passes};
+use super::{Data, Plan, SeriesRow, VarFill, out_time, passes};
 use crate::ExecError;
 use crate::condition::{MIN_TIME, TimeRange};
 use crate::eval::{Row, eval, is_math_function};
@@ -123,6 +123,7 @@ pub(super) fn call_points(
         range,
         now: plan.now,
         series_cap: plan.series_cap,
+        field_kinds: plan.field_kinds.clone(),
     };
     Ok(rows(&sub, data, members)?
         .into_iter()
@@ -169,6 +170,142 @@ pub(super) fn rows(
     data: &Data<'_>,
     members: &[usize],
 ) -> Result<Vec<Vec<Value>>, ExecError> {
+    Ok(rows_traced(plan, data, members)?.0)
+}
+
+/// A lone `percentile()`'s reduce stream for one group (see [`stream_end`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Trace {
+    /// How many windows the fill iterator walks for the group (0: no fill iterator).
+    pub(crate) fill_windows: usize,
+    /// The windows holding points, in read order, as their position among the fill windows
+    /// (or in read order without a fill iterator), and whether the call answered a point.
+    pub(crate) items: Vec<(usize, bool)>,
+}
+
+/// Where 1.x's answer ends for a statement whose only call is `percentile()`.
+///
+/// 1.x's reduce iterator (`query/iterator.gen.go`, `floatReduceFloatIterator.Next`) answers
+/// nil — end of stream — for a window whose reducer emits nothing
+/// (`NewFloatPercentileReduceSliceFunc`: index out of range), yet reads on when called again.
+/// The cursor (`query/cursor.go`, `scannerCursor.scan`) then scans false: the emitter
+/// (`query/emitter.go`, `Emitter.Emit`) hands the series row it holds on, and the statement
+/// executor (`coordinator/statement_executor.go`) asks again — the stream goes on (the HTTP
+/// handler merges the pieces of a series). Only a nil while no row is held — the first thing
+/// read, or right after another nil — ends the whole answer. With GROUP BY time and a fill
+/// other than none the fill iterator (`floatFillIterator.Next`) sits in between: a nil while
+/// the current series still has windows to fill becomes the fill of its next window (the
+/// failed window is consumed); only a nil once they are exhausted reaches the cursor.
+///
+/// Between both sits the limit iterator (`floatLimitIterator.Next`): a point of a series
+/// beyond OFFSET + LIMIT (or within OFFSET) is read but not handed on, so it holds no row.
+///
+/// `traces` are the groups in read order (measurement, then tags; descending under ORDER BY
+/// time DESC). Returns the group at which the answer ends and how many of that group's
+/// answered windows (read order) are kept, before OFFSET; `None`: the answer is whole.
+pub(crate) fn stream_end(traces: &[&Trace], offset: u64, limit: u64) -> Option<(usize, usize)> {
+    /// The cursor's side: the limit iterator's count and whether the emitter holds a row.
+    struct Cursor {
+        series: Option<usize>,
+        n: u64,
+        offset: u64,
+        limit: u64,
+        no_row: bool,
+    }
+    impl Cursor {
+        fn point(&mut self, g: usize) {
+            if self.series != Some(g) {
+                self.series = Some(g);
+                self.n = 0;
+            }
+            self.n += 1;
+            if self.n > self.offset && (self.limit == 0 || self.n - self.offset <= self.limit) {
+                self.no_row = false;
+            }
+        }
+        /// A nil reaches the cursor: true when it ends the answer.
+        fn nil(&mut self) -> bool {
+            std::mem::replace(&mut self.no_row, true)
+        }
+    }
+    let mut cursor = Cursor {
+        series: None,
+        n: 0,
+        offset,
+        limit,
+        no_row: true,
+    };
+    let items: Vec<(usize, usize, bool)> = traces
+        .iter()
+        .enumerate()
+        .flat_map(|(g, t)| t.items.iter().map(move |&(w, ok)| (g, w, ok)))
+        .collect();
+    if traces.first().is_none_or(|t| t.fill_windows == 0) {
+        // No fill iterator: every failed window reaches the cursor.
+        for (i, &(g, _, ok)) in items.iter().enumerate() {
+            if ok {
+                cursor.point(g);
+            } else if cursor.nil() {
+                let kept = items[..i].iter().filter(|it| it.0 == g && it.2).count();
+                return Some((g, kept));
+            }
+        }
+        return None;
+    }
+    let (g0, _, ok0) = *items.first()?;
+    if !ok0 {
+        return Some((g0, 0));
+    }
+    // The fill iterator's series and the position of the next window it expects.
+    let (mut cur, mut pos) = (g0, 0usize);
+    let mut i = 0;
+    loop {
+        let next = items.get(i).copied();
+        match next {
+            Some((g, w, true)) if g == cur => {
+                if pos < w {
+                    pos += 1; // a filled window before the point
+                } else {
+                    i += 1;
+                    pos = w + 1;
+                }
+                cursor.point(cur);
+            }
+            _ => {
+                if pos < traces[cur].fill_windows {
+                    // The current series' next window is filled; a failed reduce is consumed.
+                    if matches!(next, Some((_, _, false))) {
+                        i += 1;
+                    }
+                    pos += 1;
+                    cursor.point(cur);
+                    continue;
+                }
+                match next {
+                    None => return None,
+                    Some((g, _, false)) => {
+                        if cursor.nil() {
+                            return Some((g, 0));
+                        }
+                        i += 1;
+                    }
+                    Some((g, _, true)) => {
+                        cur = g;
+                        pos = 0;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// [`rows`], with the group's [`Trace`] when the statement's only call is a `percentile()`
+/// over a field of the measurement.
+pub(super) fn rows_traced(
+    plan: &Plan<'_>,
+    data: &Data<'_>,
+    members: &[usize],
+) -> Result<(Vec<Vec<Value>>, Option<Trace>), ExecError> {
     let mut calls = Vec::new();
     for f in &plan.fields {
         collect_calls(&f.expr, &mut calls);
@@ -209,7 +346,7 @@ pub(super) fn rows(
         inputs.push(pts);
     }
     if inputs.iter().all(Vec::is_empty) {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     }
 
     // 1.x's iterator tree: first/last candidates, sum/mean partials combined in merge order.
@@ -394,7 +531,39 @@ pub(super) fn rows(
         per_call.push(reduced);
     }
     let reads: Vec<bool> = calls.iter().map(|c| reads_field(c, data)).collect();
-    Ok(finish(plan, Some(data), &calls, &reads, &windows, per_call))
+    let trace = match (calls.as_slice(), per_call.first()) {
+        ([Expr::Call { name, args }], Some(outs))
+            if name == "percentile"
+                && data.sub.is_none()
+                && matches!(args.first(), Some(Expr::VarRef { .. }))
+                && reads[0] =>
+        {
+            let fill_iterator = interval.is_some() && plan.stmt.fill != Fill::None;
+            let mut order: Vec<usize> = (0..windows.len()).collect();
+            if !ascending {
+                order.reverse();
+            }
+            let with_points: BTreeSet<i64> = inputs[0].iter().map(|p| window_of(p.time)).collect();
+            let mut items = Vec::new();
+            for (at, &wi) in order.iter().enumerate() {
+                if with_points.contains(&windows[wi]) {
+                    items.push((
+                        if fill_iterator { at } else { items.len() },
+                        !outs[wi].is_empty(),
+                    ));
+                }
+            }
+            Some(Trace {
+                fill_windows: if fill_iterator { windows.len() } else { 0 },
+                items,
+            })
+        }
+        _ => None,
+    };
+    Ok((
+        finish(plan, Some(data), &calls, &reads, &windows, per_call),
+        trace,
+    ))
 }
 
 /// The windows a group's rows are made of: with GROUP BY time, those holding a point
@@ -537,7 +706,7 @@ pub(super) fn finish(
     }
 
     // Rows, window by window.
-    let mut blocks: Vec<Vec<Vec<Value>>> = Vec::with_capacity(windows.len());
+    let mut blocks: Vec<Vec<PendingRow>> = Vec::with_capacity(windows.len());
     for (wi, w) in windows.iter().enumerate() {
         let mut rows = Vec::new();
         let n = per_call.iter().map(|c| c[wi].len()).max().unwrap_or(0);
@@ -581,25 +750,7 @@ pub(super) fn finish(
                 } else {
                     time.unwrap_or(*w)
                 };
-                let row = AggRow {
-                    calls,
-                    values,
-                    aux: src.zip(data).map(|((s, i), data)| SeriesRow {
-                        data,
-                        series: s,
-                        row: i,
-                        condition: false,
-                    }),
-                };
-                let mut out = Vec::with_capacity(plan.columns.len());
-                out.push(out_time(t));
-                for f in &plan.fields {
-                    out.push(eval(&f.expr, &row));
-                    for extra in top_bottom_extra(f) {
-                        out.push(row.get(&extra, None));
-                    }
-                }
-                rows.push(out);
+                rows.push((t, values, src));
             }
         }
         blocks.push(rows);
@@ -612,12 +763,47 @@ pub(super) fn finish(
     }
     let rows = blocks.into_iter().flatten();
     let offset = usize::try_from(plan.stmt.offset).unwrap_or(usize::MAX);
-    let mut rows: Vec<Vec<Value>> = rows.skip(offset).collect();
+    let mut rows: Vec<_> = rows.skip(offset).collect();
     if plan.stmt.limit > 0 {
         rows.truncate(usize::try_from(plan.stmt.limit).unwrap_or(usize::MAX));
     }
-    rows
+    // The cursor evaluates the fields over its map, in output order: an auxiliary variable
+    // the row has no value for (a filled window's) is filled first (`super::VarFill`).
+    let mut var_fill = VarFill::new(plan);
+    let refs = aux_outside_calls(&plan.fields);
+    let fill_vars = var_fill.active() && !refs.is_empty() && data.is_some_and(|d| d.sub.is_none());
+    rows.into_iter()
+        .map(|(t, values, src)| {
+            let row = AggRow {
+                calls,
+                values,
+                aux: src.zip(data).map(|((s, i), data)| SeriesRow {
+                    data,
+                    series: s,
+                    row: i,
+                    condition: false,
+                }),
+            };
+            let filled = fill_vars.then(|| var_fill.fill_row(&refs, &row));
+            let eval_row: &dyn Row = match &filled {
+                Some(f) => f,
+                None => &row,
+            };
+            let mut out = Vec::with_capacity(plan.columns.len());
+            out.push(out_time(t));
+            for f in &plan.fields {
+                out.push(eval(&f.expr, eval_row));
+                for extra in top_bottom_extra(f) {
+                    out.push(row.get(&extra, None));
+                }
+            }
+            out
+        })
+        .collect()
 }
+
+/// A row before evaluation: its time, the call values and the selected point.
+type PendingRow = (i64, Vec<Value>, Option<(usize, usize)>);
 
 /// Does `call` read a field of the measurement (1.x gives it an iterator)?
 fn reads_field(call: &Expr, data: &Data<'_>) -> bool {

@@ -155,6 +155,8 @@ pub(crate) struct Plan<'a> {
     /// A subquery's raw rows: at most this many per series (1.x's storage-side limit when the
     /// outer query groups differently).
     pub(crate) series_cap: Option<usize>,
+    /// The statement's field types (the type fill(N) is cast to for a variable).
+    pub(crate) field_kinds: BTreeMap<String, fields::FieldKind>,
 }
 
 /// Resolves the sources of `stmt` to measurement names of the session's database, sorted.
@@ -303,8 +305,11 @@ pub(crate) async fn run(
         range,
         now,
         series_cap: sub.and_then(|s| s.series_cap),
+        field_kinds: schema.fields.clone(),
     };
     let mut out = Vec::new();
+    // A lone percentile()'s groups (index in `out` when they answered rows), in `out` order.
+    let mut traces: Vec<(Option<usize>, aggregate::Trace)> = Vec::new();
     for name in &names {
         let Some(table) = tables.get(name) else {
             continue;
@@ -505,7 +510,11 @@ pub(crate) async fn run(
             let rows = if compiled.aggregate && transform::any(&plan.fields) {
                 transform::rows(&plan, &data, &members)?
             } else if compiled.aggregate {
-                aggregate::rows(&plan, &data, &members)?
+                let (rows, trace) = aggregate::rows_traced(&plan, &data, &members)?;
+                if let Some(t) = trace {
+                    traces.push(((!rows.is_empty()).then_some(out.len()), t));
+                }
+                rows
             } else {
                 raw::rows(&plan, &data, &members)
             };
@@ -523,6 +532,9 @@ pub(crate) async fn run(
             });
         }
     }
+    if !traces.is_empty() {
+        out = end_percentile_stream(out, traces, stmt);
+    }
     // 1.x applies SLIMIT / SOFFSET to each measurement's tag sets, in ascending order
     // whatever the ORDER BY (a subquery's inner statement was limited above).
     if sub.is_none() && (stmt.slimit > 0 || stmt.soffset > 0) {
@@ -535,6 +547,112 @@ pub(crate) async fn run(
         out.reverse();
     }
     Ok(out)
+}
+
+/// 1.x's cursor map (`query/cursor.go`, `scannerCursorBase.Scan`; the iterator scanners'
+/// `ScanAt` / `useDefaults` in `query/iterator.gen.go`): each output row's variables are read
+/// into a map kept for the whole series, and the field expressions are evaluated over it. A
+/// variable the row has no value for gets fill(N)'s number cast to the variable's type
+/// (`castToType`: an integer field truncates a float), or under fill(previous) keeps the
+/// series' previous value; other fills leave it null. So `free * 2` under fill(0) is 0 where
+/// the row has no `free`.
+pub(crate) struct VarFill<'a> {
+    fill: &'a influxql::ast::Fill,
+    kinds: &'a BTreeMap<String, fields::FieldKind>,
+    previous: Vec<(VarKey, Value)>,
+}
+
+/// A variable: its name and `::type`.
+type VarKey = (String, Option<DataType>);
+
+/// A row whose variables come from [`VarFill::fill_row`] first.
+pub(crate) struct Filled<'a> {
+    pub(crate) inner: &'a dyn Row,
+    pub(crate) vars: Vec<(VarKey, Value)>,
+}
+
+impl Row for Filled<'_> {
+    fn get(&self, name: &str, data_type: Option<DataType>) -> Value {
+        match self
+            .vars
+            .iter()
+            .find(|((n, dt), _)| n == name && *dt == data_type)
+        {
+            Some((_, v)) => v.clone(),
+            None => self.inner.get(name, data_type),
+        }
+    }
+
+    fn call(&self, expr: &Expr) -> Value {
+        self.inner.call(expr)
+    }
+}
+
+impl<'a> VarFill<'a> {
+    /// A map for one series of `plan`'s statement.
+    pub(crate) fn new(plan: &'a Plan<'_>) -> Self {
+        VarFill {
+            fill: &plan.stmt.fill,
+            kinds: &plan.field_kinds,
+            previous: Vec::new(),
+        }
+    }
+
+    /// Does the fill put anything into the map?
+    pub(crate) fn active(&self) -> bool {
+        use influxql::ast::Fill;
+        matches!(
+            self.fill,
+            Fill::Previous | Fill::Integer(_) | Fill::Float(_)
+        )
+    }
+
+    /// The values of `refs` for `row`, filled, in a row that evaluates over them.
+    pub(crate) fn fill_row<'r>(
+        &mut self,
+        refs: &[(String, Option<DataType>)],
+        row: &'r dyn Row,
+    ) -> Filled<'r> {
+        use fields::FieldKind;
+        use influxql::ast::Fill;
+        let mut vars = Vec::with_capacity(refs.len());
+        for (name, dt) in refs {
+            let key = (name.clone(), *dt);
+            let mut v = row.get(name, *dt);
+            if v == Value::Null {
+                let kind = match dt {
+                    Some(DataType::Float) => Some(FieldKind::Float),
+                    Some(DataType::Integer) => Some(FieldKind::Integer),
+                    Some(DataType::Unsigned) => Some(FieldKind::Unsigned),
+                    Some(DataType::Tag | DataType::String | DataType::Boolean) => None,
+                    _ => self.kinds.get(name).copied(),
+                };
+                v = match (self.fill, kind) {
+                    (Fill::Previous, _) => self
+                        .previous
+                        .iter()
+                        .find(|(k, _)| *k == key)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or(Value::Null),
+                    (Fill::Integer(i), Some(FieldKind::Float)) => Value::Float(*i as f64),
+                    (Fill::Integer(i), Some(FieldKind::Unsigned)) => Value::Unsigned(*i as u64),
+                    (Fill::Integer(i), _) => Value::Integer(*i),
+                    // Go's int64(float64) / uint64(float64): truncation toward zero.
+                    (Fill::Float(x), Some(FieldKind::Integer)) => Value::Integer(*x as i64),
+                    (Fill::Float(x), Some(FieldKind::Unsigned)) => Value::Unsigned(*x as u64),
+                    (Fill::Float(x), _) => Value::Float(*x),
+                    _ => Value::Null,
+                };
+            } else {
+                match self.previous.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, p)) => *p = v.clone(),
+                    None => self.previous.push((key.clone(), v.clone())),
+                }
+            }
+            vars.push((key, v));
+        }
+        Filled { inner: row, vars }
+    }
 }
 
 /// 1.x's cursor reads each output row's variables (fields, tags, calls) into a map kept for
@@ -591,6 +709,48 @@ pub(crate) fn cursor_fill(
             };
         }
     }
+}
+
+/// A lone `percentile()` whose window answers no point ends 1.x's answer there
+/// (`aggregate::stream_end`): the groups after it in read order are dropped, the group itself
+/// too or, without a fill iterator, cut after its windows read before (OFFSET counted).
+fn end_percentile_stream(
+    out: Vec<Series>,
+    mut traces: Vec<(Option<usize>, aggregate::Trace)>,
+    stmt: &SelectStatement,
+) -> Vec<Series> {
+    if !stmt.time_ascending() {
+        traces.reverse();
+    }
+    let refs: Vec<&aggregate::Trace> = traces.iter().map(|(_, t)| t).collect();
+    let Some((end, kept)) = aggregate::stream_end(&refs, stmt.offset, stmt.limit) else {
+        return out;
+    };
+    let mut cut: HashMap<usize, usize> = HashMap::new();
+    for (i, (at, _)) in traces.iter().enumerate().skip(end) {
+        if let Some(at) = at {
+            let offset = usize::try_from(stmt.offset).unwrap_or(usize::MAX);
+            cut.insert(
+                *at,
+                if i == end {
+                    kept.saturating_sub(offset)
+                } else {
+                    0
+                },
+            );
+        }
+    }
+    out.into_iter()
+        .enumerate()
+        .filter_map(|(i, mut s)| match cut.get(&i) {
+            None => Some(s),
+            Some(0) => None,
+            Some(&n) => {
+                s.values.truncate(n);
+                Some(s)
+            }
+        })
+        .collect()
 }
 
 /// SLIMIT / SOFFSET over each measurement's series (`out` holds them measurement by

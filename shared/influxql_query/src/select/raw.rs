@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use influxql::ast::{DataType, Expr};
 
 use super::order::{shard_group, sorted_merge_order};
-use super::{Data, Plan, SeriesRow, field_refs, fields::Schema, passes};
+use super::{Data, Plan, SeriesRow, VarFill, field_refs, fields::Schema, passes};
 use crate::eval::Row;
 use crate::eval::eval;
 
@@ -65,6 +65,9 @@ pub(super) fn rows_by_series(
     let mut out = Vec::new();
     let mut skipped = 0;
     let aux = aux_refs(&plan.fields);
+    // Subquery rows keep their values (their fill ran in the inner statement's cursor).
+    let mut var_fill = VarFill::new(plan);
+    let fill_vars = var_fill.active() && data.sub.is_none();
     for (t, s, i) in merged(plan, data, members, &read, &aux) {
         if skipped < offset {
             skipped += 1;
@@ -78,8 +81,15 @@ pub(super) fn rows_by_series(
         };
         let mut values = Vec::with_capacity(plan.fields.len() + 1);
         values.push(Value::Time(t));
-        for f in &plan.fields {
-            values.push(eval(&f.expr, &row));
+        if fill_vars {
+            let filled = var_fill.fill_row(&aux, &row);
+            for f in &plan.fields {
+                values.push(eval(&f.expr, &filled));
+            }
+        } else {
+            for f in &plan.fields {
+                values.push(eval(&f.expr, &row));
+            }
         }
         out.push((s, values));
         if (plan.stmt.limit > 0 || plan.stmt.offset > 0) && out.len() >= limit {

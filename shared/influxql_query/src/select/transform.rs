@@ -332,8 +332,10 @@ fn apply(
                 (_, None) => Some(Warmup::Exponential),
             };
             if kind == analysis::Kind::Cmo && warmup.is_none() && period < 2 && !input.is_empty() {
-                // 1.x indexes an empty ring here and the query panics.
-                return Err(stmt_err("runtime error: index out of range"));
+                // 1.x indexes an empty ring here (gota's CMO) and the query panics.
+                return Err(crate::ExecError::Panic(
+                    "runtime error: index out of range [1] with length 0".to_owned(),
+                ));
             }
             let period = usize::try_from(period).unwrap_or(1).max(1);
             let pts: Vec<(i64, f64)> = input.iter().map(|(t, v)| (*t, num(v))).collect();

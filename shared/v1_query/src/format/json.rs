@@ -60,7 +60,11 @@ fn write_result(
     epoch: Option<Epoch>,
 ) -> Result<(), UnsupportedValue> {
     let zone = Zone::from_location(result.location.as_deref());
-    let _ = write!(out, "{{\"statement_id\":{}", result.statement_id);
+    if result.statement_id == crate::result::PANIC_STATEMENT_ID {
+        out.push_str("{\"statement_id\":-1");
+    } else {
+        let _ = write!(out, "{{\"statement_id\":{}", result.statement_id);
+    }
     if !result.series.is_empty() {
         out.push_str(",\"series\":[");
         for (i, series) in result.series.iter().enumerate() {

@@ -52,7 +52,13 @@ fn write_result(w: &mut Writer, result: &StatementResult, epoch: Option<Epoch>) 
     }
     w.map(2 + usize::from(!result.messages.is_empty()) + usize::from(result.partial));
     w.str("statement_id");
-    w.int(i64::try_from(result.statement_id).unwrap_or(i64::MAX));
+    w.int(
+        if result.statement_id == crate::result::PANIC_STATEMENT_ID {
+            -1
+        } else {
+            i64::try_from(result.statement_id).unwrap_or(i64::MAX)
+        },
+    );
     if !result.messages.is_empty() {
         w.str("messages");
         w.array(result.messages.len());

@@ -424,6 +424,7 @@ fn aggregate_rows(
         range,
         now,
         series_cap: None,
+        field_kinds: BTreeMap::new(),
     };
     let mut out = Vec::new();
     for (name, series) in by_name {
