@@ -20,6 +20,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 
 use arrow::array::{Array, ArrayRef, AsArray, StringArray, UInt32Array};
+use arrow::buffer::ScalarBuffer;
 use arrow::datatypes::{DataType, Int32Type};
 use datafusion::common::{DataFusionError, Result as DfResult};
 use datafusion::logical_expr::{
@@ -96,13 +97,14 @@ impl Hash for SeriesIdUdf {
 
 /// One tag column of a batch: per row a key (equal keys, equal values) and the values.
 struct Keyed {
-    /// Per row: an index into `values`; a null tag is `NULL_KEY`.
-    keys: Vec<u32>,
+    /// Per row: an index into `values`; a null tag is `NULL_KEY`. Int32 dictionary keys
+    /// without nulls (how tags are read) are shared, not copied.
+    keys: ScalarBuffer<i32>,
     values: StringArray,
 }
 
 /// The key of a row whose tag is null.
-const NULL_KEY: u32 = u32::MAX;
+const NULL_KEY: i32 = -1;
 
 impl Keyed {
     fn new(a: &ArrayRef) -> DfResult<Self> {
@@ -120,13 +122,9 @@ impl Keyed {
         let values = arrow::compute::cast(d.values(), &DataType::Utf8)?;
         let values = values.as_string::<i32>().clone();
         let keys = match dict.as_dictionary_opt::<Int32Type>() {
-            // Int32 keys (how tags are stored): the keys as they are.
-            Some(d32) if d32.keys().null_count() == 0 && values.null_count() == 0 => d32
-                .keys()
-                .values()
-                .iter()
-                .map(|&k| u32::try_from(k).unwrap_or(NULL_KEY))
-                .collect(),
+            Some(d32) if d32.keys().null_count() == 0 && values.null_count() == 0 => {
+                d32.keys().values().clone()
+            }
             _ => {
                 let nulls = dict.logical_nulls();
                 d.normalized_keys()
@@ -138,19 +136,21 @@ impl Keyed {
                         if null {
                             NULL_KEY
                         } else {
-                            u32::try_from(k).unwrap_or(NULL_KEY)
+                            i32::try_from(k).unwrap_or(NULL_KEY)
                         }
                     })
-                    .collect()
+                    .collect::<Vec<i32>>()
+                    .into()
             }
         };
         Ok(Self { keys, values })
     }
 
     fn value(&self, row: usize) -> Option<String> {
-        let k = self.keys[row];
-        (k != NULL_KEY && (k as usize) < self.values.len())
-            .then(|| self.values.value(k as usize))
+        usize::try_from(self.keys[row])
+            .ok()
+            .filter(|&k| k < self.values.len())
+            .map(|k| self.values.value(k))
             .filter(|v| !v.is_empty())
             .map(str::to_owned)
     }
@@ -191,11 +191,11 @@ impl ScalarUDFImpl for SeriesIdUdf {
             }
         }
         let mut out = Vec::with_capacity(rows);
-        let mut memo: HashMap<Vec<u32>, u32> = HashMap::new();
+        let mut memo: HashMap<Vec<i32>, u32> = HashMap::new();
         let mut current = 0;
         for (row, &ch) in changed.iter().enumerate() {
             if ch {
-                let key: Vec<u32> = cols.iter().map(|c| c.keys[row]).collect();
+                let key: Vec<i32> = cols.iter().map(|c| c.keys[row]).collect();
                 current = match memo.get(&key) {
                     Some(&id) => id,
                     None => {
