@@ -146,13 +146,17 @@ impl Keyed {
         Ok(Self { keys, values })
     }
 
-    fn value(&self, row: usize) -> Option<String> {
+    /// Row `row`'s tag value (`None`: null or empty).
+    fn value_ref(&self, row: usize) -> Option<&str> {
         usize::try_from(self.keys[row])
             .ok()
             .filter(|&k| k < self.values.len())
             .map(|k| self.values.value(k))
             .filter(|v| !v.is_empty())
-            .map(str::to_owned)
+    }
+
+    fn value(&self, row: usize) -> Option<String> {
+        self.value_ref(row).map(str::to_owned)
     }
 }
 
@@ -179,15 +183,19 @@ impl ScalarUDFImpl for SeriesIdUdf {
         // Rows whose keys differ from the previous row's, column by column (the scan's rows
         // come in series order, so few do).
         if rows == 0 {
-            return Ok(ColumnarValue::Array(Arc::new(UInt32Array::from(Vec::<u32>::new()))));
+            return Ok(ColumnarValue::Array(Arc::new(UInt32Array::from(
+                Vec::<u32>::new(),
+            ))));
         }
         let mut changed = vec![false; rows];
         if let Some(first) = changed.first_mut() {
             *first = true;
         }
         for c in &cols {
-            for (ch, w) in changed[1..].iter_mut().zip(c.keys.windows(2)) {
-                *ch |= w[0] != w[1];
+            for (ch, (row, w)) in changed[1..].iter_mut().zip(c.keys.windows(2).enumerate()) {
+                // Different keys may still name one value (a dictionary merged from several
+                // batches repeats values).
+                *ch = *ch || (w[0] != w[1] && c.value_ref(row) != c.value_ref(row + 1));
             }
         }
         let mut out = Vec::with_capacity(rows);
