@@ -20,7 +20,7 @@ use query::QueryDatabase;
 use v1_query::result::{PANIC_STATEMENT_ID, Series, StatementResult};
 
 use crate::into::{self, PointsWriter};
-use crate::{ExecError, explain, meta, retention, select};
+use crate::{ExecError, admin, explain, meta, retention, select};
 
 /// The request around a query: the v1 `db` / `rp` parameters, the time `now()` means, and the
 /// token's authorization.
@@ -88,6 +88,11 @@ impl Executor {
                     | Statement::CreateRetentionPolicy(_)
                     | Statement::DropRetentionPolicy { .. }
                     | Statement::AlterRetentionPolicy(_)
+                    // 1.x's admin-only statements.
+                    | Statement::ShowUsers
+                    | Statement::ShowGrantsForUser { .. }
+                    | Statement::ShowSubscriptions
+                    | Statement::KillQuery { .. }
             );
             if needs_operator && !auth.operator {
                 return Err(format!(
@@ -255,6 +260,9 @@ impl Executor {
                     &target,
                 )
                 .await
+            }
+            admin if admin::handles(admin) => {
+                admin::run(catalog.as_ref(), &req.authorization, admin).await
             }
             other => {
                 let Some(on) = meta::statement_database(other) else {

@@ -49,6 +49,7 @@ pub fn pushdown_statements() -> u64 {
     PUSHDOWN_STATEMENTS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
+mod admin;
 mod condition;
 mod error;
 mod eval;
