@@ -402,8 +402,11 @@ async fn set_up(config: &Config, data: &Data) -> Result<Setup, BenchError> {
         })
         .await?;
     }
-    let persisted_rows = persisting.metrics.persisted_rows.get();
+    // Read after the stop: the persist task counts its rows just after the commit the wait
+    // above sees, so reading before could miss the last hour.
+    let persisted_counter = persisting.metrics.persisted_rows.clone();
     let report = persisting.stop().await?;
+    let persisted_rows = persisted_counter.get();
     if !report.unpersisted_partitions.is_empty() {
         return Err(BenchError::Setup(format!(
             "the persisting ingester left {:?} unpersisted",
