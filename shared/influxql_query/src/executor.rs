@@ -262,7 +262,14 @@ impl Executor {
                 .await
             }
             admin if admin::handles(admin) => {
-                admin::run(catalog.as_ref(), &req.authorization, admin).await
+                admin::run(
+                    catalog.as_ref(),
+                    self.db.query_log(),
+                    &req.authorization,
+                    req.database.as_deref(),
+                    admin,
+                )
+                .await
             }
             other => {
                 let Some(on) = meta::statement_database(other) else {

@@ -98,3 +98,75 @@ async fn admin_statements_answer_as_1x_without_users_or_continuous_queries() {
         assert!(err.ends_with("requires admin privilege"), "{q}: {err}");
     }
 }
+
+#[tokio::test]
+async fn show_queries_lists_the_running_queries_a_token_may_see_then_itself() {
+    let f = Fixture::new().await;
+    let testdb = f.database("testdb").await;
+    let scratch = f.database("scratch").await;
+    let qdb = Arc::new(QueryDatabase::new(f.catalog.clone(), Arc::clone(&f.store)));
+    let executor = Executor::new(Arc::clone(&qdb));
+    // Two queries still running, one finished.
+    let running = qdb.query_log().begin(
+        &testdb,
+        query::QueryType::Sql,
+        "SELECT count(*) FROM cpu",
+        None,
+    );
+    let other = qdb.query_log().begin(
+        &scratch,
+        query::QueryType::InfluxQl,
+        "SELECT * FROM m",
+        None,
+    );
+    qdb.query_log()
+        .begin(&testdb, query::QueryType::Sql, "SELECT 1", None)
+        .finish_ok(Some(1));
+
+    let rows = |v: &Value| {
+        v["results"][0]["series"][0]["values"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let all = run(
+        &executor,
+        "SHOW QUERIES",
+        &request(Authorization::operator()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        all["results"][0]["series"][0]["columns"],
+        json!(["qid", "query", "database", "duration", "status"])
+    );
+    let listed = rows(&all);
+    let texts: Vec<&str> = listed.iter().map(|r| r[1].as_str().unwrap()).collect();
+    assert_eq!(
+        texts,
+        [
+            "SELECT count(*) FROM cpu",
+            "SELECT * FROM m",
+            "SHOW QUERIES"
+        ]
+    );
+    assert_eq!(listed[0][0], json!(running.id()));
+    assert_eq!(listed[1][2], json!("scratch"));
+    assert_eq!(listed[2][0], json!(other.id() + 2), "the next id");
+    assert_eq!(listed[2][2], json!("testdb"));
+    for r in &listed {
+        assert_eq!(r[4], json!("running"));
+        let d = r[3].as_str().unwrap();
+        assert!(d.ends_with('s') && d.len() > 1, "{d}");
+    }
+
+    // A reader of testdb sees testdb's queries only.
+    let reader = request(Authorization {
+        operator: false,
+        permissions: vec![Permission::database(Action::Read, "testdb")],
+    });
+    let mine = rows(&run(&executor, "SHOW QUERIES", &reader).await.unwrap());
+    let texts: Vec<&str> = mine.iter().map(|r| r[1].as_str().unwrap()).collect();
+    assert_eq!(texts, ["SELECT count(*) FROM cpu", "SHOW QUERIES"]);
+    drop((running, other));
+}
