@@ -55,6 +55,29 @@ impl FieldKind {
         }
     }
 
+    /// The InfluxQL type of a field of this kind (`x::float`, …).
+    pub(crate) fn data_type(self) -> DataType {
+        match self {
+            FieldKind::Float => DataType::Float,
+            FieldKind::Integer => DataType::Integer,
+            FieldKind::Unsigned => DataType::Unsigned,
+            FieldKind::String => DataType::String,
+            FieldKind::Boolean => DataType::Boolean,
+        }
+    }
+
+    /// The kind of a field type (`None` for `::tag` and `::field`).
+    pub(crate) fn from_data_type(t: DataType) -> Option<Self> {
+        match t {
+            DataType::Float => Some(FieldKind::Float),
+            DataType::Integer => Some(FieldKind::Integer),
+            DataType::Unsigned => Some(FieldKind::Unsigned),
+            DataType::String => Some(FieldKind::String),
+            DataType::Boolean => Some(FieldKind::Boolean),
+            DataType::Tag | DataType::Field => None,
+        }
+    }
+
     fn numeric(self) -> bool {
         matches!(
             self,
@@ -122,16 +145,6 @@ fn var(name: &str, dt: Option<DataType>) -> Expr {
     }
 }
 
-fn kind_type(k: FieldKind) -> DataType {
-    match k {
-        FieldKind::Float => DataType::Float,
-        FieldKind::Integer => DataType::Integer,
-        FieldKind::Unsigned => DataType::Unsigned,
-        FieldKind::String => DataType::String,
-        FieldKind::Boolean => DataType::Boolean,
-    }
-}
-
 /// Expands wildcards and regexes of `fields` against `schema`; `dim_tags` are the tags the
 /// query groups by (left out of a raw `*`). A wildcard or regex inside a call is looked for
 /// in the innermost call reached through first arguments; a tag wildcard there is an error.
@@ -173,7 +186,7 @@ pub(crate) fn expand(
                     }
                     let mut expr = template.clone();
                     if let Some((_, args)) = innermost_call(&mut expr) {
-                        args[0] = var(fname, Some(kind_type(*kind)));
+                        args[0] = var(fname, Some(kind.data_type()));
                     }
                     out.push(Field {
                         expr,
@@ -198,7 +211,7 @@ fn expand_raw(
     if dt != Some(DataType::Tag) {
         for (n, k) in &schema.fields {
             if re.is_none_or(|r| r.is_match(n)) {
-                names.push((n.clone(), Some(kind_type(*k))));
+                names.push((n.clone(), Some(k.data_type())));
             }
         }
     }

@@ -314,14 +314,7 @@ pub(super) fn name_types(schema: &Schema, subs: &[SubSchema]) -> HashMap<String,
     }
     out.extend(schema.tags.iter().map(|t| (t.clone(), DataType::Tag)));
     for (n, k) in &schema.fields {
-        let t = match k {
-            FieldKind::Float => DataType::Float,
-            FieldKind::Integer => DataType::Integer,
-            FieldKind::Unsigned => DataType::Unsigned,
-            FieldKind::String => DataType::String,
-            FieldKind::Boolean => DataType::Boolean,
-        };
-        out.insert(n.clone(), t);
+        out.insert(n.clone(), k.data_type());
     }
     out
 }
