@@ -25,6 +25,7 @@ mod holt_winters;
 mod narrow;
 pub(crate) mod order;
 mod partials;
+mod percentile_end;
 pub(crate) mod prefilter;
 mod pushdown;
 mod raw;
@@ -309,7 +310,7 @@ pub(crate) async fn run(
     };
     let mut out = Vec::new();
     // A lone percentile()'s groups (index in `out` when they answered rows), in `out` order.
-    let mut traces: Vec<(Option<usize>, aggregate::Trace)> = Vec::new();
+    let mut traces: Vec<(Option<usize>, percentile_end::Trace)> = Vec::new();
     for name in &names {
         let Some(table) = tables.get(name) else {
             continue;
@@ -533,7 +534,7 @@ pub(crate) async fn run(
         }
     }
     if !traces.is_empty() {
-        out = end_percentile_stream(out, traces, stmt);
+        out = percentile_end::end_percentile_stream(out, traces, stmt);
     }
     // 1.x applies SLIMIT / SOFFSET to each measurement's tag sets, in ascending order
     // whatever the ORDER BY (a subquery's inner statement was limited above).
@@ -709,48 +710,6 @@ pub(crate) fn cursor_fill(
             };
         }
     }
-}
-
-/// A lone `percentile()` whose window answers no point ends 1.x's answer there
-/// (`aggregate::stream_end`): the groups after it in read order are dropped, the group itself
-/// too or, without a fill iterator, cut after its windows read before (OFFSET counted).
-fn end_percentile_stream(
-    out: Vec<Series>,
-    mut traces: Vec<(Option<usize>, aggregate::Trace)>,
-    stmt: &SelectStatement,
-) -> Vec<Series> {
-    if !stmt.time_ascending() {
-        traces.reverse();
-    }
-    let refs: Vec<&aggregate::Trace> = traces.iter().map(|(_, t)| t).collect();
-    let Some((end, kept)) = aggregate::stream_end(&refs, stmt.offset, stmt.limit) else {
-        return out;
-    };
-    let mut cut: HashMap<usize, usize> = HashMap::new();
-    for (i, (at, _)) in traces.iter().enumerate().skip(end) {
-        if let Some(at) = at {
-            let offset = usize::try_from(stmt.offset).unwrap_or(usize::MAX);
-            cut.insert(
-                *at,
-                if i == end {
-                    kept.saturating_sub(offset)
-                } else {
-                    0
-                },
-            );
-        }
-    }
-    out.into_iter()
-        .enumerate()
-        .filter_map(|(i, mut s)| match cut.get(&i) {
-            None => Some(s),
-            Some(0) => None,
-            Some(&n) => {
-                s.values.truncate(n);
-                Some(s)
-            }
-        })
-        .collect()
 }
 
 /// SLIMIT / SOFFSET over each measurement's series (`out` holds them measurement by
