@@ -63,7 +63,7 @@ pub use upsert::{MAX_NEW_SCHEMA_BYTES, SchemaUpsert, UpsertPlan, plan_upsert};
 pub use watch::{CatalogChange, CatalogSnapshot, ChangeStream};
 pub use write_path::{
     DEFAULT_INGESTER_LEASE_TTL, IngesterInfo, IngesterLease, LogPartition, MAX_FILES_PER_PERSIST,
-    ParquetFileRecord, PersistCommit,
+    ParquetFileRecord, PersistCommit, WriteOrder,
 };
 
 /// The catalog of a Quiver cluster. Object-safe: use it as `Arc<dyn Catalog>`.
@@ -187,7 +187,8 @@ pub trait Catalog: Send + Sync + std::fmt::Debug + 'static {
     /// [`CatalogError::OffsetConflict`] and nothing changes.
     async fn commit_persist(&self, commit: PersistCommit) -> Result<(), CatalogError>;
 
-    /// The Parquet file records of a table, grouped by partition key (ascending).
+    /// The Parquet file records of a table, grouped by partition key (ascending), each key's
+    /// records in [`ParquetFileRecord::write_order`] (older first).
     async fn parquet_files(
         &self,
         database_id: DatabaseId,

@@ -2,6 +2,7 @@
 //! records grouped by (table, partition key), and ingester leases (docs/architecture.md, "The
 //! catalog" and "The ingester").
 
+use std::cmp::Reverse;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -33,14 +34,45 @@ pub struct ParquetFileRecord {
     pub min_time_ns: i64,
     /// Largest `time` in the file (ns).
     pub max_time_ns: i64,
-    /// Log partition the rows came from.
+    /// Log partition the rows came from (level 0 only; 0 for compacted files).
     pub log_partition: LogPartition,
-    /// First log offset whose rows are in the file.
+    /// First log offset whose rows are in the file (level 0 only; 0 for compacted files).
     pub min_offset: u64,
-    /// Last log offset whose rows are in the file.
+    /// Last log offset whose rows are in the file (level 0 only; 0 for compacted files).
     pub max_offset: u64,
     /// When the record was added (ns since the epoch).
     pub created_at_ns: i64,
+    /// 0: written by an ingester's persist (`log_partition`, `min_offset` and `max_offset` say
+    /// which log records it holds); 1 and 2: written by the compactor (those three fields are 0
+    /// and meaningless). Records stored before compaction existed have none: level 0.
+    #[serde(default)]
+    pub compaction_level: u8,
+}
+
+/// The key [`ParquetFileRecord::write_order`] sorts by.
+pub type WriteOrder<'a> = (Reverse<u8>, LogPartition, u64, i64, &'a str);
+
+impl ParquetFileRecord {
+    /// The order in which the files of one partition key were written, older first: higher
+    /// compaction level first (level 2 holds the oldest rows, then level 1, then the ingesters'
+    /// level 0), then log partition, first log offset, creation time and object id (the last
+    /// two settle files of the compactor, whose log fields are 0). Where two files hold a row
+    /// of the same primary key, the later file's row wins. Every backend's `parquet_files`
+    /// lists each partition key's records in this order.
+    pub fn write_order(&self) -> WriteOrder<'_> {
+        (
+            Reverse(self.compaction_level),
+            self.log_partition,
+            self.min_offset,
+            self.created_at_ns,
+            &self.object_id,
+        )
+    }
+}
+
+/// Sorts the records of one partition key by [`ParquetFileRecord::write_order`].
+pub(crate) fn sort_in_write_order(records: &mut [ParquetFileRecord]) {
+    records.sort_by(|a, b| a.write_order().cmp(&b.write_order()));
 }
 
 /// What an ingester commits after writing Parquet files: the file records and the new persisted
@@ -88,3 +120,76 @@ pub const DEFAULT_INGESTER_LEASE_TTL: Duration = Duration::from_secs(10);
 /// offset). Ingesters persist a buffer before it spans more (database, table, partition key)
 /// combinations than this; the margin below 127 leaves room for future per-commit keys.
 pub const MAX_FILES_PER_PERSIST: usize = 120;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(
+        object: &str,
+        level: u8,
+        partition: u32,
+        offset: u64,
+        created: i64,
+    ) -> ParquetFileRecord {
+        ParquetFileRecord {
+            object_id: object.to_owned(),
+            database_id: DatabaseId(1),
+            table_id: TableId(2),
+            partition_key: "2024-01-01".to_owned(),
+            path: format!("1/2/2024-01-01/{object}.parquet"),
+            size_bytes: 10,
+            row_count: 1,
+            min_time_ns: 0,
+            max_time_ns: 1,
+            log_partition: partition,
+            min_offset: offset,
+            max_offset: offset,
+            created_at_ns: created,
+            compaction_level: level,
+        }
+    }
+
+    /// A record as stored before compaction levels existed (etcd values, disk logs).
+    #[test]
+    fn a_record_without_a_compaction_level_is_level_0() {
+        let old = r#"{"object_id":"0b6c","database_id":1,"table_id":2,"partition_key":"2024-01-01","path":"1/2/2024-01-01/0b6c.parquet","size_bytes":10,"row_count":1,"min_time_ns":0,"max_time_ns":1,"log_partition":3,"min_offset":4,"max_offset":5,"created_at_ns":6}"#;
+        let decoded: ParquetFileRecord = serde_json::from_str(old).unwrap();
+        assert_eq!(decoded.compaction_level, 0);
+        assert_eq!((decoded.log_partition, decoded.min_offset), (3, 4));
+        let again = serde_json::to_string(&decoded).unwrap();
+        assert!(
+            again.ends_with(r#""created_at_ns":6,"compaction_level":0}"#),
+            "{again}"
+        );
+    }
+
+    #[test]
+    fn write_order_is_level_descending_then_log_position_then_creation() {
+        let mut files = vec![
+            record("l0-p1", 0, 1, 0, 1),
+            record("l0-p0-o5", 0, 0, 5, 1),
+            record("l1-b", 1, 0, 0, 7),
+            record("l0-p0-o2-late", 0, 0, 2, 9),
+            record("l2", 2, 0, 0, 100),
+            record("l1-a", 1, 0, 0, 7),
+            record("l0-p0-o2-early", 0, 0, 2, 3),
+            record("l1-early", 1, 0, 0, 2),
+        ];
+        sort_in_write_order(&mut files);
+        let ids: Vec<&str> = files.iter().map(|f| f.object_id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "l2",
+                "l1-early",
+                "l1-a",
+                "l1-b",
+                "l0-p0-o2-early",
+                "l0-p0-o2-late",
+                "l0-p0-o5",
+                "l0-p1"
+            ]
+        );
+    }
+}

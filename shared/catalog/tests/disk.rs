@@ -65,6 +65,7 @@ fn file(db: DatabaseId, table: TableId, object: &str) -> ParquetFileRecord {
         min_offset: 0,
         max_offset: 4,
         created_at_ns: 5,
+        compaction_level: 0,
     }
 }
 

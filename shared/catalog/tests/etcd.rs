@@ -448,6 +448,7 @@ fn file(object_id: &str, partition_key: &str, offset: u64) -> ParquetFileRecord 
         min_offset: offset,
         max_offset: offset,
         created_at_ns: 0,
+        compaction_level: 0,
     }
 }
 

@@ -187,6 +187,7 @@ pub fn encode_parquet(
         min_offset: meta.min_offset,
         max_offset: meta.max_offset,
         created_at_ns,
+        compaction_level: 0,
     };
     Ok(EncodedParquet {
         path,

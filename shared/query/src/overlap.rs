@@ -134,6 +134,7 @@ mod tests {
             min_offset: offset,
             max_offset: offset,
             created_at_ns: 0,
+            compaction_level: 0,
         }
     }
 

@@ -40,6 +40,7 @@ fn file(
         min_offset: offsets.0,
         max_offset: offsets.1,
         created_at_ns: 1_700_000_002_000_000_000,
+        compaction_level: 0,
     }
 }
 

@@ -5,7 +5,7 @@
 //! commit: txn[offset == expected (absent when None)]
 //!           then put offset = new, put every file record
 //!           else get offset ──► OffsetConflict { expected, actual }
-//! files(db, table): range files/<db>/<table>/ ──► group by partition key
+//! files(db, table): range files/<db>/<table>/ ──► group by partition key ──► write order
 //! ```
 
 use std::collections::BTreeMap;
@@ -14,6 +14,7 @@ use etcd_client::{Compare, CompareOp, Txn, TxnOp, TxnOpResponse};
 
 use super::keys::Keys;
 use super::kv::{Kv, MAX_TXN_OPS, absent, decode, encode, put};
+use crate::write_path::sort_in_write_order;
 use crate::{CatalogError, DatabaseId, LogPartition, ParquetFileRecord, PersistCommit, TableId};
 
 pub(super) async fn offsets(
@@ -101,9 +102,8 @@ pub(super) async fn files(
             .or_default()
             .push(record);
     }
-    // Commit order within a partition key: by log offsets, then creation time.
     for records in out.values_mut() {
-        records.sort_by_key(|r| (r.log_partition, r.min_offset, r.created_at_ns));
+        sort_in_write_order(records);
     }
     Ok(out)
 }

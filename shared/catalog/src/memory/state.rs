@@ -14,6 +14,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::dbrp::plan::{self, Dbrps};
+use crate::write_path::sort_in_write_order;
 use crate::{
     CatalogChange, CatalogError, CatalogSnapshot, ColumnId, ColumnSchema, Database, DatabaseId,
     DatabaseName, DatabaseOptions, DatabaseSchema, DatabaseUpdate, Dbrp, DbrpChanges, DbrpFilter,
@@ -71,7 +72,7 @@ pub struct State {
     tokens: BTreeMap<TokenId, TokenRecord>,
     dbrps: Dbrps,
     offsets: BTreeMap<LogPartition, u64>,
-    /// (database, table) → partition key → files.
+    /// (database, table) → partition key → files, in write order.
     files: BTreeMap<(DatabaseId, TableId), BTreeMap<String, Vec<ParquetFileRecord>>>,
 }
 
@@ -415,15 +416,33 @@ impl State {
                 files,
             } => {
                 self.offsets.insert(log_partition, offset);
-                for file in files {
-                    self.files
-                        .entry((file.database_id, file.table_id))
-                        .or_default()
-                        .entry(file.partition_key.clone())
-                        .or_default()
-                        .push(file);
-                }
+                self.add_files(files);
                 Vec::new()
+            }
+        }
+    }
+
+    /// Adds `files`, keeping each partition key's list in write order.
+    fn add_files(&mut self, files: Vec<ParquetFileRecord>) {
+        let mut touched = Vec::new();
+        for file in files {
+            let (table, key) = (
+                (file.database_id, file.table_id),
+                file.partition_key.clone(),
+            );
+            self.files
+                .entry(table)
+                .or_default()
+                .entry(key.clone())
+                .or_default()
+                .push(file);
+            touched.push((table, key));
+        }
+        touched.sort();
+        touched.dedup();
+        for (table, key) in touched {
+            if let Some(list) = self.files.get_mut(&table).and_then(|k| k.get_mut(&key)) {
+                sort_in_write_order(list);
             }
         }
     }
