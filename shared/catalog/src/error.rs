@@ -147,6 +147,50 @@ pub enum CatalogError {
         /// Offset found in the catalog.
         actual: Option<u64>,
     },
+    /// A file swap names a record to retire that is no longer live (another swap or a
+    /// retention drop retired it first, or it was never committed); nothing changed.
+    #[error(
+        "file record {object_id} of database {database_id}, table {table_id}, partition key {partition_key:?} is no longer live (another swap or a retention drop retired it, or it was never committed); the file swap changed nothing: re-read the files and plan again"
+    )]
+    FilesChanged {
+        /// Database.
+        database_id: u64,
+        /// Table.
+        table_id: u64,
+        /// Partition key.
+        partition_key: String,
+        /// The first record of the swap's `remove` list that is not live.
+        object_id: String,
+    },
+    /// A file swap adds a record whose object id is already stored (live or retired); nothing
+    /// changed.
+    #[error(
+        "file record {object_id} of database {database_id}, table {table_id}, partition key {partition_key:?} already exists (live or retired); the file swap changed nothing: new files need new object ids"
+    )]
+    FileAlreadyExists {
+        /// Database.
+        database_id: u64,
+        /// Table.
+        table_id: u64,
+        /// Partition key.
+        partition_key: String,
+        /// The object id.
+        object_id: String,
+    },
+    /// A file swap breaking a rule of its shape (see [`crate::FileSwap`]); nothing changed.
+    #[error("invalid file swap: {reason}")]
+    InvalidFileSwap {
+        /// What is wrong.
+        reason: String,
+    },
+    /// Only the files of a (soft-)deleted database may be purged.
+    #[error(
+        "database id {id} is not deleted: only the file records of a deleted database can be purged"
+    )]
+    DatabaseNotDeleted {
+        /// The id.
+        id: u64,
+    },
     /// A stored value could not be decoded (corruption or an incompatible version).
     #[error("catalog record {key} is unreadable: {reason}")]
     Corrupt {

@@ -10,6 +10,10 @@
 //!        columns of the write ──► SchemaUpsert ──► upsert_schema (additive, atomic)
 //!                                                  └─ plan_upsert: conflicts / limits ──► CatalogError
 //! v1:    (db, rp) ──► resolve_v1_database ──► DBRP mapping's database | `db` / `db/rp` by name
+//! files: ingester ──► commit_persist (level-0 records + offset CAS) ──► live records
+//!        compactor | retention ──► replace_files(FileSwap) ──► retired records (RemovedFile)
+//!        garbage collector ──► all_parquet_files | removed_files | deleted_databases
+//!                          ──► purge_removed_files | purge_database_files
 //! ```
 //!
 //! Every backend answers the same `conformance` suite (feature `testing`, with the
@@ -62,8 +66,8 @@ pub use name::{DatabaseName, DatabaseNameError};
 pub use upsert::{MAX_NEW_SCHEMA_BYTES, SchemaUpsert, UpsertPlan, plan_upsert};
 pub use watch::{CatalogChange, CatalogSnapshot, ChangeStream};
 pub use write_path::{
-    DEFAULT_INGESTER_LEASE_TTL, IngesterInfo, IngesterLease, LogPartition, MAX_FILES_PER_PERSIST,
-    ParquetFileRecord, PersistCommit, WriteOrder,
+    DEFAULT_INGESTER_LEASE_TTL, FileSwap, IngesterInfo, IngesterLease, LogPartition,
+    MAX_FILES_PER_PERSIST, MAX_SWAP_OPS, ParquetFileRecord, PersistCommit, RemovedFile, WriteOrder,
 };
 
 /// The catalog of a Quiver cluster. Object-safe: use it as `Arc<dyn Catalog>`.
@@ -75,7 +79,12 @@ pub use write_path::{
 ///   request is added or none is; existing columns never change type;
 /// - tokens are stored by hash only;
 /// - DBRP mappings follow the rules of the `dbrp` module (unique pairs, one default per v1
-///   database, deleted with the database they name).
+///   database, deleted with the database they name);
+/// - a Parquet file record is *live* (listed by [`Catalog::parquet_files`], read by queries)
+///   from its `commit_persist` or `replace_files` until a [`Catalog::replace_files`] retires
+///   it; it is then *retired* ([`RemovedFile`]) until the garbage collector, having deleted its
+///   object, purges it. A swap is all or nothing, and a record is retired at most once: of two
+///   swaps naming the same live record, one fails with [`CatalogError::FilesChanged`].
 #[async_trait]
 pub trait Catalog: Send + Sync + std::fmt::Debug + 'static {
     /// Creates a database. Fails when the name is taken.
@@ -187,13 +196,56 @@ pub trait Catalog: Send + Sync + std::fmt::Debug + 'static {
     /// [`CatalogError::OffsetConflict`] and nothing changes.
     async fn commit_persist(&self, commit: PersistCommit) -> Result<(), CatalogError>;
 
-    /// The Parquet file records of a table, grouped by partition key (ascending), each key's
-    /// records in [`ParquetFileRecord::write_order`] (older first).
+    /// The live Parquet file records of a table, grouped by partition key (ascending), each
+    /// key's records in [`ParquetFileRecord::write_order`] (older first). Retired records are
+    /// not listed; a partition key whose records are all retired is absent.
     async fn parquet_files(
         &self,
         database_id: DatabaseId,
         table_id: TableId,
     ) -> Result<BTreeMap<String, Vec<ParquetFileRecord>>, CatalogError>;
+
+    // ---- issue 17: compaction, retention, garbage collection ------------------------------
+
+    /// Replaces live file records of one (database, table, partition key) by new ones, in ONE
+    /// transaction: if every `remove` record is still live, each becomes a [`RemovedFile`] with
+    /// `removed_at_ns` = now (the catalog process's wall clock) and each `add` record becomes
+    /// live; otherwise [`CatalogError::FilesChanged`] names the first `remove` record that is
+    /// not live, and nothing changes. `add` may be empty (retention drops files); `remove` may
+    /// not (new files alone are an ingester's `commit_persist`).
+    ///
+    /// Refused, with nothing changed: an empty `remove`, more than [`MAX_SWAP_OPS`]
+    /// operations ([`FileSwap::ops`]), a record of another database, table or partition key
+    /// than the swap's, an object id named twice ([`CatalogError::InvalidFileSwap`]), and an
+    /// added object id that is already stored, live or retired
+    /// ([`CatalogError::FileAlreadyExists`]; the etcd backend checks this within the swap's
+    /// transaction as far as etcd's operation limit allows and relies on UUIDs beyond).
+    async fn replace_files(&self, swap: FileSwap) -> Result<(), CatalogError>;
+
+    /// Every retired file record, ordered by `removed_at_ns` (then database, table, partition
+    /// key, object id).
+    async fn removed_files(&self) -> Result<Vec<RemovedFile>, CatalogError>;
+
+    /// Forgets the retired records of these object ids (the garbage collector calls it after
+    /// deleting their objects). Unknown ids are ignored; live records are never touched. Not
+    /// atomic across large batches (the etcd backend deletes at most 128 records per
+    /// transaction), but every record it forgets stays forgotten, so a failed call is retried
+    /// as a whole.
+    async fn purge_removed_files(&self, object_ids: &[String]) -> Result<(), CatalogError>;
+
+    /// Every live file record of every table of every database, soft-deleted databases
+    /// included (what the garbage collector must not delete), ordered by database, table,
+    /// partition key, then write order.
+    async fn all_parquet_files(&self) -> Result<Vec<ParquetFileRecord>, CatalogError>;
+
+    /// The soft-deleted database records (`deleted_at_ns` set), ordered by id.
+    async fn deleted_databases(&self) -> Result<Vec<Database>, CatalogError>;
+
+    /// Forgets every live and retired file record of a soft-deleted database (the garbage
+    /// collector calls it after deleting the database's objects); the database record stays.
+    /// A live database is refused with [`CatalogError::DatabaseNotDeleted`], an unknown id
+    /// with [`CatalogError::DatabaseIdNotFound`]. Calling it again is harmless.
+    async fn purge_database_files(&self, id: DatabaseId) -> Result<(), CatalogError>;
 
     /// Publishes an ingester under a lease of `ttl`; it disappears when the lease is not kept
     /// alive or is released.

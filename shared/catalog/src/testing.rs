@@ -22,8 +22,8 @@ use tokio::sync::watch;
 use crate::{
     Catalog, CatalogError, CatalogSnapshot, ChangeStream, Database, DatabaseId, DatabaseName,
     DatabaseOptions, DatabaseSchema, DatabaseUpdate, Dbrp, DbrpFilter, DbrpId, DbrpUpdate,
-    IngesterInfo, IngesterLease, LogPartition, NewDbrp, NewToken, ParquetFileRecord, PersistCommit,
-    SchemaUpsert, TableId, TokenId, TokenRecord, TokenUpdate,
+    FileSwap, IngesterInfo, IngesterLease, LogPartition, NewDbrp, NewToken, ParquetFileRecord,
+    PersistCommit, RemovedFile, SchemaUpsert, TableId, TokenId, TokenRecord, TokenUpdate,
 };
 
 /// A [`Catalog`] method.
@@ -57,11 +57,17 @@ pub enum Method {
     ParquetFiles,
     RegisterIngester,
     Ingesters,
+    ReplaceFiles,
+    RemovedFiles,
+    PurgeRemovedFiles,
+    AllParquetFiles,
+    DeletedDatabases,
+    PurgeDatabaseFiles,
 }
 
 impl Method {
     /// Every method.
-    pub const ALL: [Self; 27] = [
+    pub const ALL: [Self; 33] = [
         Self::CreateDatabase,
         Self::DatabaseByName,
         Self::ListDatabases,
@@ -89,6 +95,12 @@ impl Method {
         Self::ParquetFiles,
         Self::RegisterIngester,
         Self::Ingesters,
+        Self::ReplaceFiles,
+        Self::RemovedFiles,
+        Self::PurgeRemovedFiles,
+        Self::AllParquetFiles,
+        Self::DeletedDatabases,
+        Self::PurgeDatabaseFiles,
     ];
 
     /// The change feed's methods (what a cache calls to follow the catalog).
@@ -355,6 +367,36 @@ impl Catalog for FaultyCatalog {
     ) -> Result<BTreeMap<String, Vec<ParquetFileRecord>>, CatalogError> {
         self.enter(Method::ParquetFiles)?;
         self.inner.parquet_files(database_id, table_id).await
+    }
+
+    async fn replace_files(&self, swap: FileSwap) -> Result<(), CatalogError> {
+        self.enter(Method::ReplaceFiles)?;
+        self.inner.replace_files(swap).await
+    }
+
+    async fn removed_files(&self) -> Result<Vec<RemovedFile>, CatalogError> {
+        self.enter(Method::RemovedFiles)?;
+        self.inner.removed_files().await
+    }
+
+    async fn purge_removed_files(&self, object_ids: &[String]) -> Result<(), CatalogError> {
+        self.enter(Method::PurgeRemovedFiles)?;
+        self.inner.purge_removed_files(object_ids).await
+    }
+
+    async fn all_parquet_files(&self) -> Result<Vec<ParquetFileRecord>, CatalogError> {
+        self.enter(Method::AllParquetFiles)?;
+        self.inner.all_parquet_files().await
+    }
+
+    async fn deleted_databases(&self) -> Result<Vec<Database>, CatalogError> {
+        self.enter(Method::DeletedDatabases)?;
+        self.inner.deleted_databases().await
+    }
+
+    async fn purge_database_files(&self, id: DatabaseId) -> Result<(), CatalogError> {
+        self.enter(Method::PurgeDatabaseFiles)?;
+        self.inner.purge_database_files(id).await
     }
 
     async fn register_ingester(

@@ -435,6 +435,10 @@ impl From<CatalogError> for ApiError {
             },
             C::TokenAlreadyExists
             | C::OffsetConflict { .. }
+            | C::FilesChanged { .. }
+            | C::FileAlreadyExists { .. }
+            | C::InvalidFileSwap { .. }
+            | C::DatabaseNotDeleted { .. }
             | C::Corrupt { .. }
             | C::Internal(_) => Self::Internal(e.to_string()),
         }

@@ -7,7 +7,9 @@
 //! upsert_schema, nothing new         ──► View (no backend call)
 //! other writes ──► backend ──► result applied to View at once (read-your-writes; a mapping's
 //!                               default moves as `dbrp::plan` says, the backend's own rule)
-//! write-path APIs, snapshot, watch   ──► backend
+//! write-path and file APIs (persist,  ──► backend
+//!   swaps, retired files, purges),
+//!   snapshot, watch
 //! ```
 //!
 //! While the feed is down (backend unreachable) lookups keep being answered from the last state
@@ -31,8 +33,9 @@ use crate::dbrp::plan;
 use crate::{
     Catalog, CatalogChange, CatalogError, CatalogSnapshot, ChangeStream, Database, DatabaseId,
     DatabaseName, DatabaseOptions, DatabaseSchema, DatabaseUpdate, Dbrp, DbrpFilter, DbrpId,
-    DbrpUpdate, IngesterInfo, IngesterLease, LogPartition, NewDbrp, NewToken, ParquetFileRecord,
-    PersistCommit, SchemaUpsert, TableId, TokenId, TokenRecord, TokenUpdate, plan_upsert,
+    DbrpUpdate, FileSwap, IngesterInfo, IngesterLease, LogPartition, NewDbrp, NewToken,
+    ParquetFileRecord, PersistCommit, RemovedFile, SchemaUpsert, TableId, TokenId, TokenRecord,
+    TokenUpdate, plan_upsert,
 };
 use view::View;
 
@@ -348,6 +351,30 @@ impl Catalog for CachedCatalog {
         table_id: TableId,
     ) -> Result<BTreeMap<String, Vec<ParquetFileRecord>>, CatalogError> {
         self.backend.parquet_files(database_id, table_id).await
+    }
+
+    async fn replace_files(&self, swap: FileSwap) -> Result<(), CatalogError> {
+        self.backend.replace_files(swap).await
+    }
+
+    async fn removed_files(&self) -> Result<Vec<RemovedFile>, CatalogError> {
+        self.backend.removed_files().await
+    }
+
+    async fn purge_removed_files(&self, object_ids: &[String]) -> Result<(), CatalogError> {
+        self.backend.purge_removed_files(object_ids).await
+    }
+
+    async fn all_parquet_files(&self) -> Result<Vec<ParquetFileRecord>, CatalogError> {
+        self.backend.all_parquet_files().await
+    }
+
+    async fn deleted_databases(&self) -> Result<Vec<Database>, CatalogError> {
+        self.backend.deleted_databases().await
+    }
+
+    async fn purge_database_files(&self, id: DatabaseId) -> Result<(), CatalogError> {
+        self.backend.purge_database_files(id).await
     }
 
     async fn register_ingester(

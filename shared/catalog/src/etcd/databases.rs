@@ -89,6 +89,20 @@ pub(super) async fn list(kv: &Kv, keys: &Keys) -> Result<Vec<Database>, CatalogE
     Ok(out)
 }
 
+/// Soft-deleted database records, by id.
+pub(super) async fn deleted(kv: &Kv, keys: &Keys) -> Result<Vec<Database>, CatalogError> {
+    let (kvs, _) = kv.range(&keys.databases(), 0).await?;
+    let mut out = Vec::new();
+    for kv in &kvs {
+        let db: Database = decode(kv)?;
+        if db.deleted_at_ns.is_some() {
+            out.push(db);
+        }
+    }
+    out.sort_by_key(|db| db.id);
+    Ok(out)
+}
+
 pub(super) async fn update(
     kv: &Kv,
     keys: &Keys,

@@ -20,7 +20,8 @@ pub(super) enum KeyKind {
     Token(TokenId),
     /// `dbrp/<id>`
     Dbrp(DbrpId),
-    /// Anything else (name and hash indexes, counters, offsets, files, ingesters, `dbrpver`).
+    /// Anything else (name and hash indexes, counters, offsets, live and retired files,
+    /// ingesters, `dbrpver`).
     Other,
 }
 
@@ -109,6 +110,38 @@ impl Keys {
     pub(super) fn file(&self, record: &crate::ParquetFileRecord) -> String {
         format!(
             "{}files/{}/{}/{}/{}",
+            self.prefix,
+            record.database_id.0,
+            record.table_id.0,
+            record.partition_key,
+            record.object_id
+        )
+    }
+
+    /// Every live file record: `files/`.
+    pub(super) fn all_files(&self) -> String {
+        format!("{}files/", self.prefix)
+    }
+
+    /// The live file records of a database: `files/<db>/`.
+    pub(super) fn database_files(&self, db: DatabaseId) -> String {
+        format!("{}files/{}/", self.prefix, db.0)
+    }
+
+    /// Every retired file record: `removed/`.
+    pub(super) fn all_removed(&self) -> String {
+        format!("{}removed/", self.prefix)
+    }
+
+    /// The retired file records of a database: `removed/<db>/`.
+    pub(super) fn database_removed(&self, db: DatabaseId) -> String {
+        format!("{}removed/{}/", self.prefix, db.0)
+    }
+
+    /// Where `record` is kept once retired.
+    pub(super) fn removed_file(&self, record: &crate::ParquetFileRecord) -> String {
+        format!(
+            "{}removed/{}/{}/{}/{}",
             self.prefix,
             record.database_id.0,
             record.table_id.0,

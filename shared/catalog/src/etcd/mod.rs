@@ -7,7 +7,7 @@
 //!                           + puts/deletes (≤ 128 ops, each value ≤ 64 KiB JSON)
 //!                  lost compare ──► re-read and retry (bounded), or the losing answer:
 //!                  DatabaseAlreadyExists, TokenAlreadyExists, SchemaConflict, OffsetConflict,
-//!                  DbrpAlreadyExists
+//!                  DbrpAlreadyExists, FilesChanged, FileAlreadyExists
 //! watch(after) ──► etcd watch on the prefix from after + 1 ──► events ──► CatalogChange
 //! ```
 //!
@@ -25,7 +25,8 @@
 //! | `dbrpver`                                        | change counter; every DBRP txn bumps it |
 //! | `dbrp/<id>`                                      | `Dbrp` (v1 db, rp, default, target id)  |
 //! | `offset/<log partition>`                         | persisted offset                        |
-//! | `files/<db_id>/<table_id>/<partition key>/<object id>` | `ParquetFileRecord`               |
+//! | `files/<db_id>/<table_id>/<partition key>/<object id>` | live `ParquetFileRecord`          |
+//! | `removed/<db_id>/<table_id>/<partition key>/<object id>` | `RemovedFile` (retired record + `removed_at_ns`) |
 //! | `ingester/<ingester id>`                         | `IngesterInfo`, attached to its lease   |
 //!
 //! Choices: one key per table keeps each value small (a table's columns must fit in 64 KiB;
@@ -35,14 +36,22 @@
 //! count are checked against a current view) and `ids/last`; a change touching more tables than
 //! fit in one transaction is applied in chunks, each compared against the previous one (every
 //! chunk is additive and valid on its own). A persist commit must fit one transaction (≤ 127
-//! files). DBRP mappings are one key each; every mapping change (and every database deletion,
-//! which takes the database's mappings along in the same transaction) compares `dbrpver`, so
-//! the one-default-per-v1-database rule is planned against a current view of all mappings.
+//! files). A file swap (compaction, retention) is one transaction: it compares that every
+//! retired record's `files/` key still exists (and, as far as the 128 compares allow, that no
+//! added object id is stored under `files/` or `removed/`), then moves each retired record from
+//! `files/` to `removed/` and puts the added ones — 2 × retired + added ≤ `MAX_SWAP_OPS` (120)
+//! operations. The garbage collector purges `removed/` keys in transactions of ≤ 128 deletes,
+//! and a deleted database's `files/<db_id>/` and `removed/<db_id>/` with two range deletes in
+//! one transaction. DBRP mappings are one key each; every mapping change (and every database
+//! deletion, which takes the database's mappings along in the same transaction) compares
+//! `dbrpver`, so the one-default-per-v1-database rule is planned against a current view of all
+//! mappings.
 //! Connection errors and timeouts (5 s per call) are [`CatalogError::Unavailable`].
 
 mod databases;
 mod dbrps;
 mod feed;
+mod files;
 mod ingesters;
 mod keys;
 mod kv;
@@ -59,8 +68,8 @@ use etcd_client::{Client, ConnectOptions};
 use crate::{
     Catalog, CatalogError, CatalogSnapshot, ChangeStream, Database, DatabaseId, DatabaseName,
     DatabaseOptions, DatabaseSchema, DatabaseUpdate, Dbrp, DbrpFilter, DbrpId, DbrpUpdate,
-    IngesterInfo, IngesterLease, LogPartition, NewDbrp, NewToken, ParquetFileRecord, PersistCommit,
-    SchemaUpsert, TableId, TokenId, TokenRecord, TokenUpdate,
+    FileSwap, IngesterInfo, IngesterLease, LogPartition, NewDbrp, NewToken, ParquetFileRecord,
+    PersistCommit, RemovedFile, SchemaUpsert, TableId, TokenId, TokenRecord, TokenUpdate,
 };
 use keys::Keys;
 use kv::Kv;
@@ -257,6 +266,30 @@ impl Catalog for EtcdCatalog {
         table_id: TableId,
     ) -> Result<BTreeMap<String, Vec<ParquetFileRecord>>, CatalogError> {
         persist::files(&self.kv, &self.keys, database_id, table_id).await
+    }
+
+    async fn replace_files(&self, swap: FileSwap) -> Result<(), CatalogError> {
+        files::replace(&self.kv, &self.keys, swap).await
+    }
+
+    async fn removed_files(&self) -> Result<Vec<RemovedFile>, CatalogError> {
+        files::removed(&self.kv, &self.keys).await
+    }
+
+    async fn purge_removed_files(&self, object_ids: &[String]) -> Result<(), CatalogError> {
+        files::purge_removed(&self.kv, &self.keys, object_ids).await
+    }
+
+    async fn all_parquet_files(&self) -> Result<Vec<ParquetFileRecord>, CatalogError> {
+        files::all(&self.kv, &self.keys).await
+    }
+
+    async fn deleted_databases(&self) -> Result<Vec<Database>, CatalogError> {
+        databases::deleted(&self.kv, &self.keys).await
+    }
+
+    async fn purge_database_files(&self, id: DatabaseId) -> Result<(), CatalogError> {
+        files::purge_database(&self.kv, &self.keys, id).await
     }
 
     async fn register_ingester(

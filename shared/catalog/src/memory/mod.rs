@@ -8,7 +8,8 @@
 //! ```
 //!
 //! One mutex guards state, journal and feed, so changes are serialised: compare-and-swap rules
-//! (schema, persisted offsets, unique names and hashes, DBRP defaults) hold trivially. Leases
+//! (schema, persisted offsets, unique names and hashes, DBRP defaults, file swaps) hold
+//! trivially. Leases
 //! live beside it, process-local.
 
 mod feed;
@@ -27,8 +28,8 @@ use auth::TokenHash;
 use crate::{
     Catalog, CatalogError, CatalogSnapshot, ChangeStream, Database, DatabaseId, DatabaseName,
     DatabaseOptions, DatabaseSchema, DatabaseUpdate, Dbrp, DbrpFilter, DbrpId, DbrpUpdate,
-    IngesterInfo, IngesterLease, LogPartition, NewDbrp, NewToken, ParquetFileRecord, PersistCommit,
-    SchemaUpsert, TableId, TokenId, TokenRecord, TokenUpdate,
+    FileSwap, IngesterInfo, IngesterLease, LogPartition, NewDbrp, NewToken, ParquetFileRecord,
+    PersistCommit, RemovedFile, SchemaUpsert, TableId, TokenId, TokenRecord, TokenUpdate,
 };
 use feed::Feed;
 use leases::Leases;
@@ -327,6 +328,31 @@ impl<J: Journal> Catalog for LocalCatalog<J> {
         table_id: TableId,
     ) -> Result<BTreeMap<String, Vec<ParquetFileRecord>>, CatalogError> {
         self.read(|s| s.parquet_files(database_id, table_id))
+    }
+
+    async fn replace_files(&self, swap: FileSwap) -> Result<(), CatalogError> {
+        let now = now_ns();
+        self.write(|s| s.plan_replace_files(swap, now).map(Some), |_| Ok(()))
+    }
+
+    async fn removed_files(&self) -> Result<Vec<RemovedFile>, CatalogError> {
+        self.read(State::removed_files)
+    }
+
+    async fn purge_removed_files(&self, object_ids: &[String]) -> Result<(), CatalogError> {
+        self.write(|s| Ok(s.plan_purge_removed_files(object_ids)), |_| Ok(()))
+    }
+
+    async fn all_parquet_files(&self) -> Result<Vec<ParquetFileRecord>, CatalogError> {
+        self.read(State::all_parquet_files)
+    }
+
+    async fn deleted_databases(&self) -> Result<Vec<Database>, CatalogError> {
+        self.read(State::deleted_databases)
+    }
+
+    async fn purge_database_files(&self, id: DatabaseId) -> Result<(), CatalogError> {
+        self.write(|s| s.plan_purge_database_files(id), |_| Ok(()))
     }
 
     async fn register_ingester(

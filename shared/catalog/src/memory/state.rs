@@ -10,16 +10,19 @@
 //! rebuilds the same state, ids and revision — the embedded disk backend relies on that. A DBRP
 //! operation may change several mappings (a default moves): its fact carries every changed
 //! record, planned by `dbrp::plan`; so does the deletion of a database that mappings name.
+//! A file swap's fact carries the retired records with their retirement time, fixed when it was
+//! planned, so a replay retires them at the same time again.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::dbrp::plan::{self, Dbrps};
-use crate::write_path::sort_in_write_order;
+use crate::write_path::{sort_all_files, sort_in_write_order, sort_removed};
 use crate::{
     CatalogChange, CatalogError, CatalogSnapshot, ColumnId, ColumnSchema, Database, DatabaseId,
     DatabaseName, DatabaseOptions, DatabaseSchema, DatabaseUpdate, Dbrp, DbrpChanges, DbrpFilter,
-    DbrpId, DbrpUpdate, LogPartition, NewDbrp, NewToken, ParquetFileRecord, PersistCommit,
-    SchemaUpsert, TableId, TableSchema, TokenId, TokenRecord, TokenUpdate, plan_upsert,
+    DbrpId, DbrpUpdate, FileSwap, LogPartition, NewDbrp, NewToken, ParquetFileRecord,
+    PersistCommit, RemovedFile, SchemaUpsert, TableId, TableSchema, TokenId, TokenRecord,
+    TokenUpdate, plan_upsert,
 };
 
 /// One durable change of the state (serialised as JSON in the disk backend's files).
@@ -58,6 +61,43 @@ pub enum Fact {
         /// Files added.
         files: Vec<ParquetFileRecord>,
     },
+    /// File records of one (database, table, partition key) retired and added by one swap
+    /// (compaction, retention). A compacted snapshot also writes one per partition key: its
+    /// retired records and its live ones (then none of them is live before).
+    FilesReplaced {
+        /// The database.
+        database_id: DatabaseId,
+        /// The table.
+        table_id: TableId,
+        /// The partition key.
+        partition_key: String,
+        /// Records retired (no longer live), with their retirement time.
+        removed: Vec<RemovedFile>,
+        /// Records made live.
+        added: Vec<ParquetFileRecord>,
+    },
+    /// Retired file records forgotten (their objects are deleted).
+    RemovedFilesPurged {
+        /// Their object ids.
+        object_ids: Vec<String>,
+    },
+    /// Every live and retired file record of a deleted database forgotten.
+    DatabaseFilesPurged {
+        /// The database.
+        database_id: DatabaseId,
+    },
+}
+
+/// Where a retired record is kept: (database, table, partition key, object id).
+type RemovedKey = (DatabaseId, TableId, String, String);
+
+fn removed_key(record: &ParquetFileRecord) -> RemovedKey {
+    (
+        record.database_id,
+        record.table_id,
+        record.partition_key.clone(),
+        record.object_id.clone(),
+    )
 }
 
 /// Every record of a catalog. Deleted databases keep their record and schema (for the garbage
@@ -72,8 +112,10 @@ pub struct State {
     tokens: BTreeMap<TokenId, TokenRecord>,
     dbrps: Dbrps,
     offsets: BTreeMap<LogPartition, u64>,
-    /// (database, table) → partition key → files, in write order.
+    /// (database, table) → partition key → live files, in write order.
     files: BTreeMap<(DatabaseId, TableId), BTreeMap<String, Vec<ParquetFileRecord>>>,
+    /// Retired files.
+    removed: BTreeMap<RemovedKey, RemovedFile>,
 }
 
 impl State {
@@ -193,6 +235,50 @@ impl State {
             .get(&(database_id, table_id))
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// Every retired record, ordered as `Catalog::removed_files` says.
+    pub fn removed_files(&self) -> Vec<RemovedFile> {
+        let mut out: Vec<RemovedFile> = self.removed.values().cloned().collect();
+        sort_removed(&mut out);
+        out
+    }
+
+    /// Every live record, ordered as `Catalog::all_parquet_files` says.
+    pub fn all_parquet_files(&self) -> Vec<ParquetFileRecord> {
+        let mut out: Vec<ParquetFileRecord> = self
+            .files
+            .values()
+            .flat_map(|by_key| by_key.values().flatten().cloned())
+            .collect();
+        // The maps iterate in key order and each list is kept in write order, so this is sorted
+        // already; the (then linear) sort keeps the order independent of that.
+        sort_all_files(&mut out);
+        out
+    }
+
+    /// Soft-deleted database records, by id.
+    pub fn deleted_databases(&self) -> Vec<Database> {
+        self.databases
+            .values()
+            .filter(|db| db.deleted_at_ns.is_some())
+            .cloned()
+            .collect()
+    }
+
+    /// The live record `object_id` of one partition key.
+    fn live_file(
+        &self,
+        database_id: DatabaseId,
+        table_id: TableId,
+        partition_key: &str,
+        object_id: &str,
+    ) -> Option<&ParquetFileRecord> {
+        self.files
+            .get(&(database_id, table_id))?
+            .get(partition_key)?
+            .iter()
+            .find(|f| f.object_id == object_id)
     }
 
     // ---- planning: validate an operation, return the fact that performs it ------------------
@@ -382,6 +468,64 @@ impl State {
         })
     }
 
+    /// The swap's fact, retiring records at `now_ns`; see `Catalog::replace_files`.
+    pub fn plan_replace_files(&self, swap: FileSwap, now_ns: i64) -> Result<Fact, CatalogError> {
+        swap.check()?;
+        let (db, table, key) = (swap.database_id, swap.table_id, swap.partition_key.as_str());
+        let mut removed = Vec::with_capacity(swap.remove.len());
+        for record in &swap.remove {
+            let live = self
+                .live_file(db, table, key, &record.object_id)
+                .ok_or_else(|| swap.changed(&record.object_id))?;
+            removed.push(RemovedFile {
+                record: live.clone(),
+                removed_at_ns: now_ns,
+            });
+        }
+        for record in &swap.add {
+            if self.live_file(db, table, key, &record.object_id).is_some()
+                || self.removed.contains_key(&removed_key(record))
+            {
+                return Err(swap.exists(&record.object_id));
+            }
+        }
+        Ok(Fact::FilesReplaced {
+            database_id: db,
+            table_id: table,
+            partition_key: swap.partition_key,
+            removed,
+            added: swap.add,
+        })
+    }
+
+    /// `None` when no retired record has one of these ids.
+    pub fn plan_purge_removed_files(&self, object_ids: &[String]) -> Option<Fact> {
+        let wanted: HashSet<&str> = object_ids.iter().map(String::as_str).collect();
+        let found: BTreeSet<&String> = self
+            .removed
+            .keys()
+            .filter(|(_, _, _, id)| wanted.contains(id.as_str()))
+            .map(|(_, _, _, id)| id)
+            .collect();
+        (!found.is_empty()).then(|| Fact::RemovedFilesPurged {
+            object_ids: found.into_iter().cloned().collect(),
+        })
+    }
+
+    /// `Ok(None)` when the deleted database has no file records left.
+    pub fn plan_purge_database_files(&self, id: DatabaseId) -> Result<Option<Fact>, CatalogError> {
+        let db = self
+            .databases
+            .get(&id)
+            .ok_or(CatalogError::DatabaseIdNotFound { id: id.0 })?;
+        if db.deleted_at_ns.is_none() {
+            return Err(CatalogError::DatabaseNotDeleted { id: id.0 });
+        }
+        let live = self.files.keys().any(|(db, _)| *db == id);
+        let retired = self.removed.keys().any(|(db, ..)| *db == id);
+        Ok((live || retired).then_some(Fact::DatabaseFilesPurged { database_id: id }))
+    }
+
     // ---- applying ---------------------------------------------------------------------------
 
     /// Applies `fact` as the next revision; returns the changes caches must see (all of that
@@ -419,10 +563,41 @@ impl State {
                 self.add_files(files);
                 Vec::new()
             }
+            Fact::FilesReplaced {
+                database_id,
+                table_id,
+                partition_key,
+                removed,
+                added,
+            } => {
+                let gone: HashSet<&str> = removed
+                    .iter()
+                    .map(|r| r.record.object_id.as_str())
+                    .collect();
+                self.drop_files(database_id, table_id, &partition_key, |f| {
+                    gone.contains(f.object_id.as_str())
+                });
+                for retired in &removed {
+                    self.removed
+                        .insert(removed_key(&retired.record), retired.clone());
+                }
+                self.add_files(added);
+                Vec::new()
+            }
+            Fact::RemovedFilesPurged { object_ids } => {
+                let gone: HashSet<String> = object_ids.into_iter().collect();
+                self.removed.retain(|(_, _, _, id), _| !gone.contains(id));
+                Vec::new()
+            }
+            Fact::DatabaseFilesPurged { database_id } => {
+                self.files.retain(|(db, _), _| *db != database_id);
+                self.removed.retain(|(db, ..), _| *db != database_id);
+                Vec::new()
+            }
         }
     }
 
-    /// Adds `files`, keeping each partition key's list in write order.
+    /// Makes `files` live, keeping each partition key's list in write order.
     fn add_files(&mut self, files: Vec<ParquetFileRecord>) {
         let mut touched = Vec::new();
         for file in files {
@@ -444,6 +619,30 @@ impl State {
             if let Some(list) = self.files.get_mut(&table).and_then(|k| k.get_mut(&key)) {
                 sort_in_write_order(list);
             }
+        }
+    }
+
+    /// Drops the live files of one partition key that `gone` accepts, and the key (and the
+    /// table's entry) once empty.
+    fn drop_files(
+        &mut self,
+        database_id: DatabaseId,
+        table_id: TableId,
+        partition_key: &str,
+        gone: impl Fn(&ParquetFileRecord) -> bool,
+    ) {
+        let table = (database_id, table_id);
+        let Some(by_key) = self.files.get_mut(&table) else {
+            return;
+        };
+        if let Some(list) = by_key.get_mut(partition_key) {
+            list.retain(|f| !gone(f));
+            if list.is_empty() {
+                by_key.remove(partition_key);
+            }
+        }
+        if by_key.is_empty() {
+            self.files.remove(&table);
         }
     }
 
@@ -505,8 +704,10 @@ impl State {
     }
 
     /// Facts that rebuild this state from empty, for a compacted snapshot. The counters are
-    /// carried separately (see [`State::counters`] and [`State::restore_counters`]): a commit
-    /// records a file together with its partition's offset, so every file is in some fact.
+    /// carried separately (see [`State::counters`] and [`State::restore_counters`]). Offsets
+    /// are `Persist` facts without files; file records, live and retired, are one
+    /// `FilesReplaced` per partition key (a compacted file names no log partition whose offset
+    /// could carry it).
     pub fn to_facts(&self) -> Vec<Fact> {
         let mut facts: Vec<Fact> = self
             .databases
@@ -533,21 +734,38 @@ impl State {
                 deleted: Vec::new(),
             }));
         }
-        let mut files_by_partition: BTreeMap<LogPartition, Vec<ParquetFileRecord>> =
-            BTreeMap::new();
-        for by_key in self.files.values() {
-            for file in by_key.values().flatten() {
-                files_by_partition
-                    .entry(file.log_partition)
-                    .or_default()
-                    .push(file.clone());
-            }
-        }
         for (partition, offset) in &self.offsets {
             facts.push(Fact::Persist {
                 log_partition: *partition,
                 offset: *offset,
-                files: files_by_partition.remove(partition).unwrap_or_default(),
+                files: Vec::new(),
+            });
+        }
+        type Files = (Vec<RemovedFile>, Vec<ParquetFileRecord>);
+        let mut by_key: BTreeMap<(DatabaseId, TableId, &str), Files> = BTreeMap::new();
+        for ((db, table, key, _), retired) in &self.removed {
+            by_key
+                .entry((*db, *table, key.as_str()))
+                .or_default()
+                .0
+                .push(retired.clone());
+        }
+        for ((db, table), keys) in &self.files {
+            for (key, live) in keys {
+                by_key
+                    .entry((*db, *table, key.as_str()))
+                    .or_default()
+                    .1
+                    .extend(live.iter().cloned());
+            }
+        }
+        for ((database_id, table_id, partition_key), (removed, added)) in by_key {
+            facts.push(Fact::FilesReplaced {
+                database_id,
+                table_id,
+                partition_key: partition_key.to_owned(),
+                removed,
+                added,
             });
         }
         facts
