@@ -1,5 +1,6 @@
 //! The embedded disk backend: conformance, durability across reopen (with and without
-//! compaction), torn-tail recovery, corruption detection, and the directory lock.
+//! compaction; file swaps, retired records and purges included), torn-tail recovery, corruption
+//! detection, and the directory lock.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
@@ -10,9 +11,9 @@ use std::time::Duration;
 
 use auth::{Action, Permission, TokenHash};
 use catalog::{
-    Catalog, CatalogError, CatalogSnapshot, DatabaseId, DatabaseName, DatabaseOptions,
-    DatabaseUpdate, DbrpUpdate, DiskCatalog, DiskOptions, NewDbrp, NewToken, ParquetFileRecord,
-    PersistCommit, SchemaUpsert, TableId,
+    Catalog, CatalogError, CatalogSnapshot, Database, DatabaseId, DatabaseName, DatabaseOptions,
+    DatabaseUpdate, DbrpUpdate, DiskCatalog, DiskOptions, FileSwap, NewDbrp, NewToken,
+    ParquetFileRecord, PersistCommit, RemovedFile, SchemaUpsert, TableId,
 };
 use schema::{InfluxColumnType, InfluxFieldType};
 
@@ -69,12 +70,37 @@ fn file(db: DatabaseId, table: TableId, object: &str) -> ParquetFileRecord {
     }
 }
 
+/// A record the compactor wrote: level 1, no log position.
+fn compacted(db: DatabaseId, table: TableId, object: &str) -> ParquetFileRecord {
+    ParquetFileRecord {
+        log_partition: 0,
+        min_offset: 0,
+        max_offset: 0,
+        compaction_level: 1,
+        ..file(db, table, object)
+    }
+}
+
+fn swap(remove: &[&ParquetFileRecord], add: &[&ParquetFileRecord]) -> FileSwap {
+    let first = remove[0];
+    FileSwap {
+        database_id: first.database_id,
+        table_id: first.table_id,
+        partition_key: first.partition_key.clone(),
+        remove: remove.iter().map(|r| (*r).clone()).collect(),
+        add: add.iter().map(|r| (*r).clone()).collect(),
+    }
+}
+
 /// Everything a reopen must give back.
 #[derive(Debug, PartialEq)]
 struct Observed {
     snapshot: CatalogSnapshot,
     offsets: BTreeMap<u32, u64>,
     files: BTreeMap<String, Vec<ParquetFileRecord>>,
+    all_files: Vec<ParquetFileRecord>,
+    removed: Vec<RemovedFile>,
+    deleted: Vec<Database>,
 }
 
 async fn observe(catalog: &DiskCatalog, db: DatabaseId, table: TableId) -> Observed {
@@ -82,6 +108,9 @@ async fn observe(catalog: &DiskCatalog, db: DatabaseId, table: TableId) -> Obser
         snapshot: catalog.snapshot().await.unwrap(),
         offsets: catalog.persisted_offsets().await.unwrap(),
         files: catalog.parquet_files(db, table).await.unwrap(),
+        all_files: catalog.all_parquet_files().await.unwrap(),
+        removed: catalog.removed_files().await.unwrap(),
+        deleted: catalog.deleted_databases().await.unwrap(),
     }
 }
 
@@ -147,6 +176,32 @@ async fn populate(catalog: &DiskCatalog) -> (DatabaseId, TableId) {
         files: vec![file(keep.id, table, "obj-1")],
     };
     catalog.commit_persist(commit).await.unwrap();
+    // Files of log partition 5, compacted into a level-1 file (log partition 0 of no commit);
+    // one more retired by retention and purged; one retired and kept for the collector.
+    let (two, three, four, five) = (
+        file(keep.id, table, "obj-2"),
+        file(keep.id, table, "obj-3"),
+        file(keep.id, table, "obj-4"),
+        file(keep.id, table, "obj-5"),
+    );
+    let commit = PersistCommit {
+        log_partition: 5,
+        expected_offset: None,
+        new_offset: 8,
+        files: vec![two.clone(), three.clone(), four.clone(), five.clone()],
+    };
+    catalog.commit_persist(commit).await.unwrap();
+    let merged = compacted(keep.id, table, "obj-c");
+    catalog
+        .replace_files(swap(&[&two, &three], &[&merged]))
+        .await
+        .unwrap();
+    catalog.replace_files(swap(&[&four], &[])).await.unwrap();
+    catalog.replace_files(swap(&[&five], &[])).await.unwrap();
+    catalog
+        .purge_removed_files(&["obj-4".to_owned()])
+        .await
+        .unwrap();
     (keep.id, table)
 }
 
@@ -174,6 +229,26 @@ async fn reopen_keeps_everything() {
     assert_eq!(mappings, [("autogen", false), ("seven_days", true)]);
     assert!(before.snapshot.tokens.iter().any(|t| t.revoked));
     assert_eq!(before.files.len(), 1);
+    let live: Vec<&str> = before.files["2024-03-01"]
+        .iter()
+        .map(|f| f.object_id.as_str())
+        .collect();
+    assert_eq!(
+        live,
+        ["obj-c", "obj-1"],
+        "the swap's result, in write order"
+    );
+    let retired: Vec<&str> = before
+        .removed
+        .iter()
+        .map(|r| r.record.object_id.as_str())
+        .collect();
+    assert_eq!(
+        retired,
+        ["obj-2", "obj-3", "obj-5"],
+        "retired, obj-4 purged"
+    );
+    assert_eq!(before.deleted.len(), 1, "the database \"gone\"");
 
     // The schema survived: a conflicting type is still rejected.
     let mut conflict = SchemaUpsert::new();
@@ -233,6 +308,110 @@ async fn reopen_after_compactions_keeps_everything() {
     drop(catalog);
     let catalog = DiskCatalog::open(dir.path()).unwrap();
     assert_eq!(observe(&catalog, db, table).await, before);
+}
+
+/// Compacted files name no log partition with an offset, and retired records belong to no
+/// commit: a snapshot must still carry both (and the purges and swaps after it replay).
+#[tokio::test]
+async fn file_swaps_and_purges_survive_snapshots_and_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = DiskOptions {
+        compact_log_bytes: 1,
+    };
+    let catalog = DiskCatalog::open_with(dir.path(), options).unwrap();
+    let db = catalog
+        .create_database(&name("files"), DatabaseOptions::default())
+        .await
+        .unwrap();
+    let mut up = SchemaUpsert::new();
+    up.add("cpu", "usage", F64).unwrap();
+    let table = catalog.upsert_schema(db.id, &up).await.unwrap().tables["cpu"].id;
+    let level0: Vec<ParquetFileRecord> = (0..4)
+        .map(|i| ParquetFileRecord {
+            log_partition: 3,
+            min_offset: i,
+            ..file(db.id, table, &format!("f-{i}"))
+        })
+        .collect();
+    let commit = PersistCommit {
+        log_partition: 3,
+        expected_offset: None,
+        new_offset: 4,
+        files: level0.clone(),
+    };
+    catalog.commit_persist(commit).await.unwrap();
+    let merged = compacted(db.id, table, "c-1");
+    catalog
+        .replace_files(swap(&[&level0[0], &level0[1]], &[&merged]))
+        .await
+        .unwrap();
+    let merged_again = ParquetFileRecord {
+        compaction_level: 2,
+        ..compacted(db.id, table, "c-2")
+    };
+    catalog
+        .replace_files(swap(&[&merged, &level0[2]], &[&merged_again]))
+        .await
+        .unwrap();
+    // Small changes until a compaction writes the swaps' result into the snapshot.
+    let snapshot = dir.path().join("snapshot");
+    let in_snapshot = |what: &str| {
+        let bytes = std::fs::read(&snapshot).unwrap_or_default();
+        bytes.windows(what.len()).any(|w| w == what.as_bytes())
+    };
+    for i in 0..100 {
+        if in_snapshot("\"c-2\"") {
+            break;
+        }
+        catalog
+            .create_token(token(&format!("filler-{i}"), false))
+            .await
+            .unwrap();
+    }
+    assert!(
+        in_snapshot("\"c-2\"") && in_snapshot("\"f-0\""),
+        "a snapshot holds the swaps"
+    );
+    let before = observe(&catalog, db.id, table).await;
+    drop(catalog);
+
+    let catalog = DiskCatalog::open(dir.path()).unwrap();
+    assert_eq!(observe(&catalog, db.id, table).await, before);
+    let live: Vec<&str> = before.files["2024-03-01"]
+        .iter()
+        .map(|f| f.object_id.as_str())
+        .collect();
+    assert_eq!(live, ["c-2", "f-3"]);
+    let retired: Vec<&str> = before
+        .removed
+        .iter()
+        .map(|r| r.record.object_id.as_str())
+        .collect();
+    assert_eq!(retired, ["f-0", "f-1", "c-1", "f-2"]);
+    // Swaps are still checked against the reopened state.
+    assert!(matches!(
+        catalog.replace_files(swap(&[&level0[0]], &[])).await,
+        Err(CatalogError::FilesChanged { .. })
+    ));
+
+    // Purges, then the database's deletion and the purge of its files, replayed from the log.
+    catalog
+        .purge_removed_files(&["f-0".to_owned(), "c-1".to_owned()])
+        .await
+        .unwrap();
+    let before = observe(&catalog, db.id, table).await;
+    assert_eq!(before.removed.len(), 2);
+    drop(catalog);
+    let catalog = DiskCatalog::open(dir.path()).unwrap();
+    assert_eq!(observe(&catalog, db.id, table).await, before);
+    catalog.delete_database(db.id).await.unwrap();
+    catalog.purge_database_files(db.id).await.unwrap();
+    let before = observe(&catalog, db.id, table).await;
+    assert!(before.all_files.is_empty() && before.removed.is_empty());
+    assert_eq!(before.deleted.len(), 1);
+    drop(catalog);
+    let catalog = DiskCatalog::open(dir.path()).unwrap();
+    assert_eq!(observe(&catalog, db.id, table).await, before);
 }
 
 fn log_files(dir: &Path) -> Vec<String> {

@@ -1,6 +1,7 @@
 //! The etcd backend against a real etcd (Debian's 3.4, started by `test_support::EtcdProcess`
 //! on free loopback ports): the conformance suite, then what only etcd has — value size limit,
-//! concurrent clients, the watch, leases, an etcd that dies and comes back.
+//! concurrent clients, the watch, leases, an etcd that dies and comes back, the key layout of
+//! file swaps.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
@@ -9,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use catalog::{
     CachedCatalog, Catalog, CatalogChange, CatalogError, DatabaseName, DatabaseOptions, DbrpFilter,
-    EtcdCatalog, IngesterInfo, Limits, NewDbrp, NewToken, ParquetFileRecord, PersistCommit,
-    SchemaUpsert, V1Database, resolve_v1_database,
+    EtcdCatalog, FileSwap, IngesterInfo, Limits, NewDbrp, NewToken, ParquetFileRecord,
+    PersistCommit, RemovedFile, SchemaUpsert, V1Database, resolve_v1_database,
 };
 use futures::StreamExt;
 use schema::{InfluxColumnType, InfluxFieldType};
@@ -505,4 +506,78 @@ async fn persist_commits_are_compare_and_swap_on_the_offset() {
         .unwrap_err();
     assert!(err.to_string().contains("130 file records"), "{err}");
     assert_eq!(c.persisted_offsets().await.unwrap()[&0], 20);
+}
+
+/// Live records under `files/`, retired ones under `removed/` (as the key table in
+/// `etcd/mod.rs` says); records stored before compaction levels existed read as level 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_swaps_move_records_from_files_to_removed() {
+    let etcd = EtcdProcess::start().unwrap();
+    let c = catalog(&etcd, "/layout/").await;
+    let db = c
+        .create_database(&name("layout"), DatabaseOptions::default())
+        .await
+        .unwrap();
+    let table = c
+        .upsert_schema(db.id, &upsert("cpu", "v", F64))
+        .await
+        .unwrap()
+        .tables["cpu"]
+        .id;
+    let mut raw = etcd_client::Client::connect([etcd.endpoint()], None)
+        .await
+        .unwrap();
+    let dir = format!("{}/{}/2024-01-01", db.id.0, table.0);
+    let live_key = format!("/layout/files/{dir}/old");
+    // As an ingester of the previous version stored it: no compaction_level.
+    let old_json = format!(
+        r#"{{"object_id":"old","database_id":{},"table_id":{},"partition_key":"2024-01-01","path":"{dir}/old.parquet","size_bytes":10,"row_count":1,"min_time_ns":0,"max_time_ns":1,"log_partition":0,"min_offset":0,"max_offset":3,"created_at_ns":7}}"#,
+        db.id.0, table.0
+    );
+    raw.put(live_key.as_str(), old_json, None).await.unwrap();
+    let files = c.parquet_files(db.id, table).await.unwrap();
+    let old = files["2024-01-01"][0].clone();
+    assert_eq!((old.object_id.as_str(), old.compaction_level), ("old", 0));
+
+    let new = ParquetFileRecord {
+        object_id: "new".into(),
+        path: format!("{dir}/new.parquet"),
+        compaction_level: 1,
+        max_offset: 0,
+        ..old.clone()
+    };
+    let swap = FileSwap {
+        database_id: db.id,
+        table_id: table,
+        partition_key: "2024-01-01".into(),
+        remove: vec![old.clone()],
+        add: vec![new.clone()],
+    };
+    c.replace_files(swap).await.unwrap();
+    let get = |key: String| {
+        let mut raw = raw.clone();
+        async move {
+            let resp = raw.get(key.as_str(), None).await.unwrap();
+            resp.kvs().first().map(|kv| kv.value().to_vec())
+        }
+    };
+    assert_eq!(get(live_key.clone()).await, None, "the live key is gone");
+    let retired = get(format!("/layout/removed/{dir}/old")).await.unwrap();
+    let retired: RemovedFile = serde_json::from_slice(&retired).unwrap();
+    assert_eq!(retired.record, old);
+    let added = get(format!("/layout/files/{dir}/new")).await.unwrap();
+    assert_eq!(
+        serde_json::from_slice::<ParquetFileRecord>(&added).unwrap(),
+        new
+    );
+
+    c.delete_database(db.id).await.unwrap();
+    c.purge_database_files(db.id).await.unwrap();
+    for prefix in ["/layout/files/", "/layout/removed/"] {
+        let options = etcd_client::GetOptions::new()
+            .with_prefix()
+            .with_count_only();
+        let count = raw.get(prefix, Some(options)).await.unwrap().count();
+        assert_eq!(count, 0, "{prefix} is empty after the purge");
+    }
 }

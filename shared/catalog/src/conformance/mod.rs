@@ -11,6 +11,8 @@
 //!     ──► write_path (persist CAS, file grouping, offsets, ingester leases)
 //!     ──► dbrps     (create, default rule, filters, update, delete, deleted databases, the v1
 //!                    resolution rule, feed, limit, races)
+//!     ──► files     (write order, file swaps and their refusals, the largest swaps, races,
+//!                    retired records and their purge, deleted databases' files)
 //! ```
 //!
 //! Nothing here relies on one backend's details: ids are opaque, revisions only increase (and
@@ -22,6 +24,7 @@
 mod databases;
 mod dbrps;
 mod feed;
+mod files;
 mod schema;
 mod tokens;
 mod write_path;
@@ -37,7 +40,8 @@ pub async fn run(catalog: Arc<dyn Catalog>) {
     tokens::run(catalog.as_ref()).await;
     feed::run(catalog.as_ref()).await;
     write_path::run(Arc::clone(&catalog)).await;
-    dbrps::run(catalog).await;
+    dbrps::run(Arc::clone(&catalog)).await;
+    files::run(catalog).await;
 }
 
 fn name(s: &str) -> DatabaseName {
