@@ -11,7 +11,8 @@
 //! Cluster::query_only()             etcd + tansu (topic of 1 partition) + a local object store;
 //!                                   persist_lp(db, lp) writes what an ingester would have
 //!                                   (Parquet + commit); start_querier() reads it
-//!   start_ingester(i) / stop_ingester(i) (SIGTERM) / kill_ingester(i) (kill -9), start_querier()
+//!   start_ingester(i) / stop_ingester(i) (SIGTERM) / kill_ingester(i) (kill -9), start_querier(),
+//!   start_compactor(flags)
 //!   wait_persisted(t) ──► Kafka high-water marks vs catalog persisted offsets
 //!   wait_applied(i, t) ──► ingester i's applied offsets (its /metrics) vs high-water marks
 //!   account(db) ──► every Parquet file of db.acct in the catalog, read from the store
@@ -334,6 +335,25 @@ impl Cluster {
         let args: Vec<&str> = args
             .into_iter()
             .chain(store.iter().map(String::as_str))
+            .collect();
+        QuiverProcess::start_with_env(&args, &self.aws_env())
+    }
+
+    /// Starts a `quiver compactor` on the cluster's catalog and object store, with `extra`
+    /// flags (intervals, grace period, shard).
+    pub fn start_compactor(&self, extra: &[&str]) -> QuiverProcess {
+        let args = [
+            "compactor",
+            "--bind",
+            "127.0.0.1:0",
+            "--etcd-endpoints",
+            &self.etcd.endpoint(),
+        ];
+        let store = self.store_args();
+        let args: Vec<&str> = args
+            .into_iter()
+            .chain(store.iter().map(String::as_str))
+            .chain(extra.iter().copied())
             .collect();
         QuiverProcess::start_with_env(&args, &self.aws_env())
     }

@@ -7,7 +7,9 @@
 //!   ingester ──► subcommand::ingester etcd + object store + Kafka consumer group ──► Parquet,
 //!                                     Flight query API for queriers
 //!   querier  ──► subcommand::querier  etcd (cached) + object store + Kafka marks ──► Flight
-//!   serve    ──► subcommand::serve    disk catalog + file log + ingester + querier, one port
+//!   compactor ─► subcommand::compactor etcd + object store ──► compaction, retention, GC
+//!   serve    ──► subcommand::serve    disk catalog + file log + ingester + querier + compactor,
+//!                                     one port
 //!   admin    ──► subcommand::admin    catalog (etcd | a stopped serve's data dir), topics
 //! every service: service_shell (health, readiness, metrics, TCP_NODELAY, SIGINT/SIGTERM)
 //! on a runtime whose threads have query-sized stacks (query::nesting)
@@ -19,7 +21,9 @@ mod subcommand;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use config::{AdminConfig, IngesterConfig, QuerierConfig, RouterConfig, ServeConfig};
+use config::{
+    AdminConfig, CompactorConfig, IngesterConfig, QuerierConfig, RouterConfig, ServeConfig,
+};
 
 /// Quiver: a clustered time-series database speaking the InfluxDB write and query APIs.
 #[derive(Debug, Parser)]
@@ -41,6 +45,9 @@ enum Command {
     /// Answer SQL over Arrow Flight (DoGet, JSON tickets) on the Parquet files in the cluster
     /// catalog.
     Querier(QuerierConfig),
+    /// Compact Parquet files, drop files past retention, delete unreferenced objects (cluster
+    /// mode; `serve` does it in-process).
+    Compactor(CompactorConfig),
     /// Manage databases and tokens in the catalog (etcd, or a stopped `serve`'s data directory),
     /// and the Kafka topic.
     Admin(AdminConfig),
@@ -53,6 +60,7 @@ fn main() -> ExitCode {
         Command::Serve(c) => block_on(subcommand::serve::run(c)),
         Command::Ingester(c) => block_on(subcommand::ingester::run(c)),
         Command::Querier(c) => block_on(subcommand::querier::run(c)),
+        Command::Compactor(c) => block_on(subcommand::compactor::run(c)),
     }
 }
 

@@ -14,17 +14,21 @@
 //!                                     object_store, storage, IngesterArgs (persist thresholds,
 //!                                     memory budget; also flattened into serve), logging }
 //!
+//! quiver compactor ──► CompactorConfig { bind (0.0.0.0:8084), etcd, object_store, storage,
+//!                                        CompactionArgs (also flattened into serve), logging }
+//!
 //! quiver admin ──► AdminConfig  { database|token subcommands; each leaf: AdminTarget { etcd,
 //!                                  storage (--data-dir), format } }
 //!
 //! ObjectStoreArgs { --object-store file|s3|gcs|azure|memory, --bucket, --s3-* } is the block of
-//! the services that keep Parquet files (ingester, querier, serve; later the compactor); see
+//! the services that keep Parquet files (ingester, querier, compactor, serve); see
 //! `object_store.rs` for its defaults.
 //!
 //! Flag names are a contract (scripts, Helm charts and the test harness use them).
 
 mod admin;
 mod blocks;
+mod compactor;
 mod etcd;
 mod ingester;
 mod kafka;
@@ -38,6 +42,10 @@ pub use admin::{
 };
 pub use blocks::{
     AuthArgs, CommonArgs, LogFormat, LoggingArgs, StorageArgs, WriteApiArgs, WriteLogArgs,
+};
+pub use compactor::{
+    CompactionArgs, CompactorConfig, DEFAULT_COMPACTION_MAX_INPUT_SIZE,
+    DEFAULT_COMPACTION_TARGET_FILE_SIZE,
 };
 pub use etcd::{DEFAULT_ETCD_PREFIX, EtcdArgs};
 pub use ingester::{

@@ -3,7 +3,9 @@
 use clap::Args;
 use clap::builder::BoolishValueParser;
 
-use crate::{CommonArgs, EtcdArgs, IngesterArgs, KafkaArgs, ObjectStoreArgs, QueryArgs};
+use crate::{
+    CommonArgs, CompactionArgs, EtcdArgs, IngesterArgs, KafkaArgs, ObjectStoreArgs, QueryArgs,
+};
 
 /// `quiver router`: the stateless HTTP write tier.
 #[derive(Debug, Clone, Args)]
@@ -93,6 +95,24 @@ pub struct ServeConfig {
     /// How queries wait for the embedded ingester.
     #[command(flatten)]
     pub query: QueryArgs,
+
+    /// Run compaction, retention and garbage collection in the process (`--compaction=false`
+    /// keeps every file as persisted and never deletes an object).
+    #[arg(
+        long = "compaction",
+        env = "QUIVER_COMPACTION",
+        value_name = "BOOL",
+        default_value = "true",
+        default_missing_value = "true",
+        num_args = 0..=1,
+        action = clap::ArgAction::Set,
+        value_parser = BoolishValueParser::new()
+    )]
+    pub compaction_enabled: bool,
+
+    /// The embedded compactor.
+    #[command(flatten)]
+    pub compaction: CompactionArgs,
 
     /// Shared blocks.
     #[command(flatten)]

@@ -57,13 +57,15 @@ mod metadata;
 mod path;
 mod read;
 mod store;
+mod stream_write;
 mod write;
 
 pub use error::StoreError;
 pub use metadata::{FileMeta, QUIVER_METADATA_KEY, QUIVER_METADATA_VERSION, QuiverMetadata};
 pub use path::{PARQUET_SUFFIX, ParquetFilePath, parse_object_path};
-pub use read::{ParquetData, ReadOptions, read_parquet, read_parquet_path};
+pub use read::{ParquetData, ReadOptions, read_parquet, read_parquet_path, read_schema};
 pub use store::{OBJECTS_DIR, object_store_from, probe, s3_store};
+pub use stream_write::ParquetStreamWriter;
 pub use write::{
     DEFAULT_MAX_ROW_GROUP_ROWS, DEFAULT_ZSTD_LEVEL, EncodedParquet, WriteOptions, encode_parquet,
     put_parquet, write_parquet, write_parquet_with,

@@ -72,6 +72,10 @@ pub struct QuiverMetadata {
     pub sort_key: Vec<String>,
     /// When the file was written (ns since the epoch).
     pub created_at_ns: i64,
+    /// 0: persisted by an ingester (the offsets above say which records); 1 and 2: written by
+    /// the compactor (offsets 0). Absent in files written before compaction existed.
+    #[serde(default)]
+    pub compaction_level: u8,
 }
 
 #[derive(Deserialize)]
@@ -136,6 +140,7 @@ mod tests {
             row_count: 4,
             sort_key: vec!["host".into(), "time".into()],
             created_at_ns: 99,
+            compaction_level: 0,
         }
     }
 

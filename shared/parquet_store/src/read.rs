@@ -187,6 +187,25 @@ pub async fn read_parquet_path(
     })
 }
 
+/// The Arrow schema of a stored file (tags, fields, `time` with Influx metadata), from its
+/// footer alone: one suffix GET, no row group read.
+pub async fn read_schema(
+    store: &Arc<dyn ObjectStore>,
+    path: &Path,
+) -> Result<SchemaRef, StoreError> {
+    let reader = ObjectStoreReader {
+        store: Arc::clone(store),
+        path: path.clone(),
+    };
+    let builder = ParquetRecordBatchStreamBuilder::new(reader)
+        .await
+        .map_err(|source| StoreError::Parquet {
+            path: path.to_string(),
+            source,
+        })?;
+    Ok(canonical_schema(builder.schema()))
+}
+
 /// The schema as written: the reader adds the footer's key/value pairs to the schema metadata
 /// (`quiver:metadata` is returned decoded instead) and numbers dictionary fields; both go.
 fn canonical_schema(schema: &SchemaRef) -> SchemaRef {

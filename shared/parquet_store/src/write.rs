@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use arrow::array::{Array, RecordBatch, TimestampNanosecondArray};
-use arrow::datatypes::{DataType, TimeUnit};
+use arrow::datatypes::{DataType, Schema, TimeUnit};
 use bytes::Bytes;
 use catalog::ParquetFileRecord;
 use object_store::ObjectStore;
@@ -34,7 +34,7 @@ use object_store::buffered::BufWriter;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::metadata::SortingColumn;
-use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterPropertiesBuilder};
 use parquet::schema::types::ColumnPath;
 use schema::{InfluxColumnType, InfluxFieldType, TIME_COLUMN_NAME, influx_column_type};
 use tokio::io::AsyncWriteExt;
@@ -113,16 +113,11 @@ pub fn encode_parquet(
         table: meta.table_name.clone(),
         reason,
     };
-    if options.max_row_group_rows == 0 {
-        return Err(invalid("max_row_group_rows must be at least 1".into()));
-    }
-    let zstd = ZstdLevel::try_new(options.zstd_level)
-        .map_err(|e| invalid(format!("zstd level {}: {e}", options.zstd_level)))?;
+    let (props, sort_key) = writer_properties(&batch.schema(), options).map_err(invalid)?;
     if batch.num_rows() == 0 {
         return Err(invalid("no rows".into()));
     }
     let (min_time_ns, max_time_ns) = time_range(batch).map_err(invalid)?;
-    let (sort_key, sorting_columns) = sort_key(batch).map_err(invalid)?;
 
     let object_id = Uuid::new_v4();
     let path = ParquetFilePath::new(
@@ -148,19 +143,9 @@ pub fn encode_parquet(
         row_count: batch.num_rows() as u64,
         sort_key,
         created_at_ns,
+        compaction_level: 0,
     };
-    let mut props = WriterProperties::builder();
-    for name in delta_encoded_columns(batch) {
-        let column = ColumnPath::new(vec![name]);
-        props = props
-            .set_column_dictionary_enabled(column.clone(), false)
-            .set_column_encoding(column, Encoding::DELTA_BINARY_PACKED);
-    }
     let props = props
-        .set_compression(Compression::ZSTD(zstd))
-        .set_statistics_enabled(EnabledStatistics::Page)
-        .set_max_row_group_row_count(Some(options.max_row_group_rows))
-        .set_sorting_columns(Some(sorting_columns))
         .set_key_value_metadata(Some(vec![quiver.to_key_value()]))
         .build();
 
@@ -227,9 +212,8 @@ pub async fn put_parquet(
 /// `time` and the integer fields: sorted by series then time, their deltas are small (constant
 /// for `time`), so DELTA_BINARY_PACKED halves them against dictionary encoding (TSBS cpu-only:
 /// 0.46 instead of 0.97 bytes per field value, docs/benchmarks.md "Parquet size").
-fn delta_encoded_columns(batch: &RecordBatch) -> Vec<String> {
-    batch
-        .schema()
+fn delta_encoded_columns(schema: &Schema) -> Vec<String> {
+    schema
         .fields()
         .iter()
         .filter(|field| {
@@ -245,8 +229,36 @@ fn delta_encoded_columns(batch: &RecordBatch) -> Vec<String> {
         .collect()
 }
 
+/// The writer properties of every Quiver Parquet file of `schema` (ZSTD, page statistics, row
+/// group bound, delta-encoded `time` and integers, sorting columns) — the caller adds the
+/// key/value metadata — and the file's sort key.
+pub(crate) fn writer_properties(
+    schema: &Schema,
+    options: WriteOptions,
+) -> Result<(WriterPropertiesBuilder, Vec<String>), String> {
+    if options.max_row_group_rows == 0 {
+        return Err("max_row_group_rows must be at least 1".into());
+    }
+    let zstd = ZstdLevel::try_new(options.zstd_level)
+        .map_err(|e| format!("zstd level {}: {e}", options.zstd_level))?;
+    let (sort_key, sorting_columns) = sort_key(schema)?;
+    let mut props = WriterProperties::builder();
+    for name in delta_encoded_columns(schema) {
+        let column = ColumnPath::new(vec![name]);
+        props = props
+            .set_column_dictionary_enabled(column.clone(), false)
+            .set_column_encoding(column, Encoding::DELTA_BINARY_PACKED);
+    }
+    let props = props
+        .set_compression(Compression::ZSTD(zstd))
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .set_max_row_group_row_count(Some(options.max_row_group_rows))
+        .set_sorting_columns(Some(sorting_columns));
+    Ok((props, sort_key))
+}
+
 /// Smallest and largest value of the non-null `time` column.
-fn time_range(batch: &RecordBatch) -> Result<(i64, i64), String> {
+pub(crate) fn time_range(batch: &RecordBatch) -> Result<(i64, i64), String> {
     let column = batch
         .column_by_name(TIME_COLUMN_NAME)
         .ok_or_else(|| format!("no {TIME_COLUMN_NAME} column"))?;
@@ -278,8 +290,7 @@ fn time_range(batch: &RecordBatch) -> Result<(i64, i64), String> {
 
 /// The sort key (tag columns by name, then `time`) and its Parquet sorting columns. Each Arrow
 /// column of a Quiver table is one Parquet leaf, so leaf index = Arrow column index.
-fn sort_key(batch: &RecordBatch) -> Result<(Vec<String>, Vec<SortingColumn>), String> {
-    let schema = batch.schema();
+fn sort_key(schema: &Schema) -> Result<(Vec<String>, Vec<SortingColumn>), String> {
     let mut key = Vec::new();
     for (index, field) in schema.fields().iter().enumerate() {
         match influx_column_type(field).map_err(|e| e.to_string())? {
@@ -304,7 +315,7 @@ fn sort_key(batch: &RecordBatch) -> Result<(Vec<String>, Vec<SortingColumn>), St
     Ok((key.into_iter().map(|(name, _)| name).collect(), sorting))
 }
 
-fn now_ns() -> i64 {
+pub(crate) fn now_ns() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))

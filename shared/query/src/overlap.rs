@@ -6,7 +6,7 @@
 //! ```text
 //! members = files [min_time, max_time] (catalog) ∪ batches [min(time), max(time)]
 //!   ──► sort by start ──► sweep: a member starting at or before the group's end joins it
-//!   ──► per group: files in write order (log partition, first offset), then the batches in
+//!   ──► per group: files in write order (`ParquetFileRecord::write_order`: compaction level, older first, then log partition and first offset), then the batches in
 //!       applied order (newer than every file)
 //! ```
 

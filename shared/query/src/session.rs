@@ -10,7 +10,8 @@
 //!         ├─ SessionConfig: information_schema, catalog `public`, schema `iox`,
 //!         │  no file-scan repartitioning (DedupExec needs a partition key's files together)
 //!         ├─ DataFusion's physical optimizer rules, then YieldPoints (a cancelled query stops)
-//!         └─ catalog.database_schema(db.id) ──► register PersistedTable per table
+//!         └─ catalog.database_schema(db.id) ──► register PersistedTable per table (rows
+//!            older than now − the database's retention period hidden)
 //! ```
 
 use std::sync::Arc;
@@ -107,9 +108,14 @@ impl QueryDatabase {
             .build();
         let ctx = SessionContext::new_with_state(state);
         let unpersisted = self.unpersisted.as_ref().map(|r| Arc::new(r.for_query()));
+        // Taken once per session: every table of the query hides the same rows.
+        let retention_cutoff = database
+            .retention_period_ns()
+            .map(|period| now_ns().saturating_sub(period));
         for (name, table) in &schema.tables {
             let mut provider =
-                PersistedTable::new(Arc::clone(&self.catalog), database.id, name, table);
+                PersistedTable::new(Arc::clone(&self.catalog), database.id, name, table)
+                    .with_retention_cutoff(retention_cutoff);
             if let Some(u) = &unpersisted {
                 provider = provider.with_unpersisted(database.name.as_str(), Arc::clone(u));
             }
@@ -123,4 +129,11 @@ impl QueryDatabase {
         )?;
         Ok(ctx)
     }
+}
+
+fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
 }

@@ -18,6 +18,9 @@
 //!   ├─ DedupExec: a group with more than one file or any unpersisted rows is sorted and
 //!   │    deduplicated (files, then the ingester's batches: last non-null value per field
 //!   │    wins, so reading fewer fields changes no answer); a lone file passes through
+//!   ├─ FilterExec(time ≥ now − retention period) when the database has one: rows past it
+//!   │    are never returned, even before the compactor retires their files (files wholly
+//!   │    older are not even read: the cutoff is a lower time bound)
 //!   └─ ProjectionExec(projection)
 //! ```
 
@@ -35,13 +38,16 @@ use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, Pa
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::{TableProvider, TableType};
 use datafusion::error::{DataFusionError, Result};
+use datafusion::logical_expr::Operator;
 use datafusion::logical_expr::utils::conjunction;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_expr::PhysicalExpr;
-use datafusion::physical_expr::expressions::Column;
+use datafusion::physical_expr::expressions::{BinaryExpr, Column, Literal};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
+use datafusion::physical_plan::filter::FilterExec;
 use datafusion::physical_plan::projection::ProjectionExec;
+use datafusion::scalar::ScalarValue;
 use schema::{InfluxColumnType, TIME_COLUMN_NAME, arrow_schema, sort_columns};
 
 use crate::DedupExec;
@@ -61,6 +67,8 @@ pub struct PersistedTable {
     unpersisted: Option<Arc<QueryUnpersisted>>,
     schema: SchemaRef,
     key_columns: HashSet<String>,
+    /// Rows older than this (ns) are past the database's retention period: never returned.
+    retention_cutoff_ns: Option<i64>,
 }
 
 impl PersistedTable {
@@ -92,7 +100,15 @@ impl PersistedTable {
             unpersisted: None,
             schema: Arc::new(arrow_schema(name, columns)),
             key_columns,
+            retention_cutoff_ns: None,
         }
+    }
+
+    /// Hides rows older than `cutoff_ns` (now − the database's retention period, taken when
+    /// the query's session was made): their files are not read, the rest are filtered.
+    pub fn with_retention_cutoff(mut self, cutoff_ns: Option<i64>) -> Self {
+        self.retention_cutoff_ns = cutoff_ns;
+        self
     }
 
     /// Also reads the ingesters' unpersisted rows of this table in database `database_name`,
@@ -137,7 +153,13 @@ impl PersistedTable {
         schema: &SchemaRef,
         filters: &[Expr],
     ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
-        let bounds = TimeBounds::from_filters(filters);
+        let mut bounds = TimeBounds::from_filters(filters);
+        if let Some(cutoff) = self.retention_cutoff_ns {
+            bounds.min = Some(bounds.min.map_or(cutoff, |min| min.max(cutoff)));
+            if bounds.max.is_some_and(|max| max < cutoff) {
+                return Ok(None);
+            }
+        }
         let mut unpersisted = match &self.unpersisted {
             Some(u) => u
                 .table_batches(
@@ -252,13 +274,26 @@ impl TableProvider for PersistedTable {
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let columns = self.scan_columns(projection);
         let scan_schema = Arc::new(self.schema.project(&columns)?);
-        let Some(plan) = self.deduplicated_scan(state, &scan_schema, filters).await? else {
+        let Some(mut plan) = self.deduplicated_scan(state, &scan_schema, filters).await? else {
             let schema = match projection {
                 Some(p) => Arc::new(self.schema.project(p)?),
                 None => Arc::clone(&self.schema),
             };
             return Ok(Arc::new(EmptyExec::new(schema)));
         };
+        if let Some(cutoff) = self.retention_cutoff_ns {
+            // A file straddling the cutoff, and the ingesters' rows, still hold expired rows.
+            let time = scan_schema.index_of(TIME_COLUMN_NAME)?;
+            let predicate: Arc<dyn PhysicalExpr> = Arc::new(BinaryExpr::new(
+                Arc::new(Column::new(TIME_COLUMN_NAME, time)),
+                Operator::GtEq,
+                Arc::new(Literal::new(ScalarValue::TimestampNanosecond(
+                    Some(cutoff),
+                    None,
+                ))),
+            ));
+            plan = Arc::new(FilterExec::try_new(predicate, plan)?);
+        }
         let Some(projection) = projection else {
             return Ok(plan);
         };

@@ -46,7 +46,7 @@ struct Fixture {
     catalog: Arc<FaultyCatalog>,
     store: Arc<dyn ObjectStore>,
     qdb: QueryDatabase,
-    /// Database "db", retention 7 days.
+    /// Database "db", retention 100 years (the rows are of 1970: a shorter period would hide them).
     db: Database,
     /// Database "other", no retention.
     other: Database,
@@ -63,7 +63,7 @@ impl Fixture {
         let store = object_store_from(&args, Some(dir.path())).unwrap();
         let catalog = Arc::new(FaultyCatalog::new(Arc::new(MemCatalog::new())));
         let week = DatabaseOptions {
-            retention_period: Some(Duration::from_secs(7 * 86_400)),
+            retention_period: Some(Duration::from_secs(36_500 * 86_400)),
             limits: None,
         };
         let db = catalog
@@ -263,7 +263,7 @@ async fn databases_shows_the_session_database_only_as_of_the_scan() {
         [strings([
             "db",
             &id,
-            "604800000000000",
+            "3153600000000000000",
             "500",
             "200",
             &created,
@@ -618,6 +618,7 @@ async fn schemas_of_the_system_tables() {
             col("min_offset", u64_.clone(), false),
             col("max_offset", u64_, false),
             col("created_at", ts, false),
+            col("compaction_level", DataType::UInt8, false),
         ]
     );
 }

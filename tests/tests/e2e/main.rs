@@ -11,6 +11,7 @@
 mod clients_exact_rows;
 mod cluster_etcd_outage;
 mod cluster_routers;
+mod compaction;
 mod flight_sql;
 mod ingest_cluster;
 mod ingest_serve;

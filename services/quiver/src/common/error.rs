@@ -63,6 +63,9 @@ pub(crate) enum RunError {
     /// The querier could not connect or serve.
     #[error(transparent)]
     Querier(#[from] querier::QuerierError),
+    /// The compactor could not be set up.
+    #[error("cannot start the compactor: {0}")]
+    Compactor(#[from] compactor::CompactError),
     /// The server failed while running.
     #[error("server error: {0}")]
     Serve(std::io::Error),

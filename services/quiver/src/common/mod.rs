@@ -17,7 +17,8 @@ mod points_writer;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use config::{CommonArgs, IngesterArgs, LogFormat, LoggingArgs};
+use compactor::{CompactorSettings, PlanSettings};
+use config::{CommonArgs, CompactionArgs, IngesterArgs, LogFormat, LoggingArgs};
 use ingester::PersistSettings;
 use router::RouterSettings;
 use tokio::net::TcpListener;
@@ -56,6 +57,28 @@ pub(crate) fn router_settings(common: &CommonArgs, auto_create_databases: bool) 
 const SHUTDOWN_PERSIST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The persist knobs of the flags.
+/// The compactor's settings from its flags (`quiver compactor`, and `serve`'s embedded one).
+pub(crate) fn compactor_settings(args: &CompactionArgs) -> CompactorSettings {
+    let as_u64 = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+    CompactorSettings {
+        plan: PlanSettings {
+            min_files: args.min_files,
+            target_file_bytes: as_u64(args.target_file_size),
+            max_input_files: args.max_input_files,
+            max_input_bytes: as_u64(args.max_input_size),
+            cold_after: args.cold_after,
+        },
+        interval: args.interval,
+        concurrency: args.concurrency,
+        shard_id: args.shard_id,
+        shard_count: args.shard_count,
+        write: parquet_store::WriteOptions::default(),
+        // The garbage collector runs once per cluster: on shard 0.
+        gc_interval: (args.shard_id == 0).then_some(args.gc_interval),
+        gc_grace: args.gc_grace,
+    }
+}
+
 pub(crate) fn persist_settings(args: &IngesterArgs) -> PersistSettings {
     PersistSettings {
         max_rows: args.persist_max_rows,

@@ -113,6 +113,7 @@ pub(crate) async fn check_written(
             row_count: record.row_count,
             sort_key: vec!["city".into(), "station".into(), "time".into()],
             created_at_ns: record.created_at_ns,
+            compaction_level: 0,
         }
     );
     let column_index = footer.column_index().expect("page index written");

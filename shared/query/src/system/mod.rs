@@ -24,7 +24,7 @@
 //! | `queries` | `id` u64, `phase` (`received`/`planned`/`success`/`fail`/`cancel`), `issue_time`, `database_name`, `query_type` (`sql`/`influxql`/`flightsql`), `query_text`, `partitions` i64?, `parquet_files` i64?, `plan_duration`?, `execute_duration`?, `end2end_duration`?, `rows` u64?, `success`, `running`, `cancelled` bool, `error`?, `trace_id`? |
 //! | `databases` | `database_name`, `database_id` u64, `retention_period_ns` u64? (null = infinite), `max_tables` u64, `max_columns_per_table` u64, `created_at`, `deleted` bool |
 //! | `tables` | `database_name`, `table_name`, `table_id` u64, `column_count` u64 (tags, fields, `time`), `tag_count` u64, `field_count` u64, `series_key_columns` (tags by name, `", "`-joined) |
-//! | `parquet_files` | `table_name`, `table_id` u64, `partition_key`, `object_store_id`, `path`, `size_bytes` u64, `row_count` u64, `min_time` i64 ns, `max_time` i64 ns, `log_partition` u32, `min_offset` u64, `max_offset` u64, `created_at` |
+//! | `parquet_files` | `table_name`, `table_id` u64, `partition_key`, `object_store_id`, `path`, `size_bytes` u64, `row_count` u64, `min_time` i64 ns, `max_time` i64 ns, `log_partition` u32, `min_offset` u64, `max_offset` u64, `created_at`, `compaction_level` u8 (0: persisted by an ingester, 1–2: compacted) |
 //!
 //! Differences from InfluxDB 3: strings are `Utf8` (not `Utf8View`, for older Flight clients);
 //! `queries.id` is a per-process sequence number, not a UUID; `queries` has no

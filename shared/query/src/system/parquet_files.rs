@@ -11,8 +11,8 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, Int64Array, RecordBatch, StringArray, TimestampNanosecondArray, UInt32Array,
-    UInt64Array,
+    ArrayRef, Int64Array, RecordBatch, StringArray, TimestampNanosecondArray, UInt8Array,
+    UInt32Array, UInt64Array,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use async_trait::async_trait;
@@ -58,6 +58,7 @@ impl ParquetFilesTable {
                     DataType::Timestamp(TimeUnit::Nanosecond, None),
                     false,
                 ),
+                Field::new("compaction_level", DataType::UInt8, false),
             ])),
         }
     }
@@ -83,8 +84,8 @@ impl ParquetFilesTable {
             .map(|(name, id)| async move {
                 let by_key = self.catalog.parquet_files(self.database_id, id).await?;
                 let mut files = Vec::new();
-                for (_key, mut records) in by_key {
-                    records.sort_by_key(|r| (r.log_partition, r.min_offset, r.max_offset));
+                // Each partition key's records come in write order.
+                for (_key, records) in by_key {
                     files.extend(records.into_iter().map(|r| (name.clone(), r)));
                 }
                 Ok::<_, catalog::CatalogError>(files)
@@ -133,6 +134,9 @@ impl SystemTable for ParquetFilesTable {
             unsigned(|r| r.max_offset),
             Arc::new(TimestampNanosecondArray::from_iter_values(
                 f.iter().map(|(_, r)| r.created_at_ns),
+            )),
+            Arc::new(UInt8Array::from_iter_values(
+                f.iter().map(|(_, r)| r.compaction_level),
             )),
         ];
         Ok(RecordBatch::try_new(self.schema(), columns)?)

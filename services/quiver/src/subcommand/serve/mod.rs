@@ -7,8 +7,9 @@
 //!           operator token) ──► write_path::EmbeddedWritePath::open (file log | memory log,
 //!           object store) ──► bind --bind
 //!       ──► start the ingester (reads the embedded log, persists Parquet)
+//!       ──► start the compactor (compaction, retention, garbage collection; --compaction)
 //!       ──► one axum router: router HTTP API + shell (/health, /ready, /metrics: router,
-//!           ingester and querier metrics) + Flight gRPC (querier::flight_routes) + InfluxQL
+//!           ingester, querier and compactor metrics) + Flight gRPC (querier::flight_routes) + InfluxQL
 //!           over v1 `/query` (querier::v1_routes); SELECT INTO (every InfluxQL API) writes
 //!           through common::IntoWriter (router::LineWriter) into the embedded log
 //!       ──► until SIGINT/SIGTERM ──► drain ──► ingester persists everything ──► flush the log
@@ -19,12 +20,15 @@ mod write_path;
 
 use std::sync::Arc;
 
+use compactor::{Compactor, CompactorMetrics};
 use config::ServeConfig;
 use querier::QuerierMetrics;
 use router::{RouterMetrics, RouterState};
 use service_shell::shutdown_signal;
 
-use crate::common::{IntoWriter, RunError, announce, listen, router_settings, start_logging};
+use crate::common::{
+    IntoWriter, RunError, announce, compactor_settings, listen, router_settings, start_logging,
+};
 use write_path::EmbeddedWritePath;
 
 /// Runs everything until SIGINT or SIGTERM.
@@ -45,6 +49,22 @@ pub(crate) async fn run(config: ServeConfig) -> Result<(), RunError> {
     announce("serve", addr);
 
     let running = path.start_ingester(Arc::clone(&catalog), addr)?;
+    // Compaction, retention and garbage collection over the same catalog and objects.
+    let compactor_metrics = Arc::new(CompactorMetrics::new());
+    let (stop_compactor, compactor_stopped) = tokio::sync::oneshot::channel::<()>();
+    let compactor = if config.compaction_enabled {
+        let compactor = Compactor::new(
+            Arc::clone(&catalog),
+            running.store(),
+            compactor_settings(&config.compaction),
+            Arc::clone(&compactor_metrics),
+        )?;
+        Some(tokio::spawn(compactor.run(async {
+            let _ = compactor_stopped.await;
+        })))
+    } else {
+        None
+    };
     // SELECT INTO writes through the router's pipeline into the embedded log.
     let into = IntoWriter::shared(Arc::clone(&catalog), Arc::clone(&write_log));
     let state = RouterState::new(
@@ -57,6 +77,7 @@ pub(crate) async fn run(config: ServeConfig) -> Result<(), RunError> {
     let shell = router::shell(&state)
         .with_metrics(running.metrics())
         .with_metrics(Arc::clone(&querier_metrics) as Arc<dyn observability::MetricsText>)
+        .with_metrics(compactor_metrics as Arc<dyn observability::MetricsText>)
         .with_check(querier::store_check(running.store()));
     // Queries over Flight gRPC on the same port as the HTTP API.
     let query_database = running.query_database(&config.query);
@@ -77,6 +98,10 @@ pub(crate) async fn run(config: ServeConfig) -> Result<(), RunError> {
         .serve(listener, app, shutdown_signal())
         .await
         .map_err(RunError::Serve)?;
+    let _ = stop_compactor.send(());
+    if let Some(compactor) = compactor {
+        let _ = compactor.await;
+    }
     running.stop().await;
     tracing::info!("stopped");
     Ok(())
