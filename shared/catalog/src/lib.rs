@@ -141,7 +141,7 @@ pub trait Catalog: Send + Sync + std::fmt::Debug + 'static {
 
     /// Soft-deletes a database: it disappears from lookups and listings, its name may be used
     /// again by a new database (with a new id), its record stays (with `deleted_at_ns`) so the
-    /// planned garbage collector (issue #17) can remove its data. The DBRP mappings naming it
+    /// compactor's garbage collector can remove its data. The DBRP mappings naming it
     /// are deleted with it (atomically). Returns the deleted record.
     async fn delete_database(&self, id: DatabaseId) -> Result<Database, CatalogError>;
 

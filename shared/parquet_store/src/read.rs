@@ -10,8 +10,8 @@
 //!   ──► ParquetData { schema, batches, meta, parquet_metadata }
 //! ```
 //!
-//! The querier reads through DataFusion's own Parquet source; this reader serves tests and
-//! tools (and is meant for the planned compactor, issue #17).
+//! The querier and the compactor read through DataFusion's own Parquet source; this reader
+//! serves tests and tools, and `read_schema` the compactor (an input's columns).
 
 use std::ops::Range;
 use std::sync::Arc;

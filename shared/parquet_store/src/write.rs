@@ -19,8 +19,8 @@
 //! ingester's persist pool) and keep its async workers for I/O. The object becomes visible only
 //! when the upload completes, never half written. A file written but never committed to the
 //! catalog (crash before the ingester's transaction) is an orphan: nothing references it, and
-//! it stays until the planned garbage collector (issue #17) deletes objects older than a grace
-//! period that no file record names.
+//! it stays until the compactor's garbage collector deletes objects older than a grace period
+//! that no file record names. The compactor writes with `ParquetStreamWriter` (stream_write.rs).
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -41,7 +41,7 @@ fn query(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cluster_queries_see_every_acknowledged_write_once() {
     // Persist age 10 s: the loop keeps both Parquet and buffers in play without one file per
-    // write (every query reads every file: there is no compactor yet).
+    // write (every query reads every file: this cluster runs no compactor).
     let mut cluster = Cluster::ingest_on_files(2, 4, "10s").await;
     let querier = cluster.start_querier();
 
