@@ -41,7 +41,7 @@ fn run_promtool(args: &[&str]) -> String {
 #[test]
 fn promtool_accepts_the_rules_and_their_unit_tests_pass() {
     let checked = run_promtool(&["check", "rules", "alerts.yml"]);
-    assert!(checked.contains("SUCCESS: 6 rules found"), "{checked}");
+    assert!(checked.contains("SUCCESS: 8 rules found"), "{checked}");
     let tested = run_promtool(&["test", "rules", "alerts_test.yml"]);
     assert!(tested.contains("SUCCESS"), "{tested}");
 }
@@ -80,7 +80,10 @@ fn every_metric_the_rules_name_is_exported() {
     let querier = querier::QuerierMetrics::new()
         .encode()
         .expect("querier metrics");
-    let exported = format!("{ingester}{router}{querier}");
+    let compactor = compactor::CompactorMetrics::new()
+        .encode()
+        .expect("compactor metrics");
+    let exported = format!("{ingester}{router}{querier}{compactor}");
     let names = metric_names(&rules);
     assert!(names.len() >= 8, "{names:?}");
     for name in names {
