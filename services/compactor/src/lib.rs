@@ -177,6 +177,48 @@ impl Compactor {
         }
     }
 
+    /// Runs [`Compactor::run`] on a runtime of its own: `threads` workers and the thread driving
+    /// the cycles, all at `priority`, so that in a process that also takes writes and answers
+    /// queries (`quiver serve`) merging takes only the CPU the rest leaves (as the ingester's
+    /// persist threads do). Returns once `shutdown` resolved and the loop stopped.
+    pub async fn run_isolated(
+        self,
+        threads: usize,
+        priority: cpu_pool::Priority,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let lower = move || {
+            if let Err(e) = cpu_pool::lower_current_thread(priority) {
+                tracing::warn!(error = %e, "cannot lower the compactor thread's priority");
+            }
+        };
+        let (done, finished) = tokio::sync::oneshot::channel::<std::io::Result<()>>();
+        // The runtime is built and dropped on the thread (dropping one inside an async context
+        // is not allowed).
+        std::thread::Builder::new()
+            .name("quiver-compactor-loop".into())
+            .spawn(move || {
+                lower();
+                let runtime = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(threads.max(1))
+                    .thread_name("quiver-compactor")
+                    .on_thread_start(lower)
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(e) => {
+                        let _ = done.send(Err(e));
+                        return;
+                    }
+                };
+                runtime.block_on(self.run(shutdown));
+                drop(runtime);
+                let _ = done.send(Ok(()));
+            })?;
+        finished.await.unwrap_or(Ok(()))
+    }
+
     /// One garbage-collection pass now.
     pub async fn collect_garbage(&self) -> Result<GcReport, CompactError> {
         gc::collect(

@@ -59,9 +59,15 @@ pub(crate) async fn run(config: ServeConfig) -> Result<(), RunError> {
             compactor_settings(&config.compaction),
             Arc::clone(&compactor_metrics),
         )?;
-        Some(tokio::spawn(compactor.run(async {
-            let _ = compactor_stopped.await;
-        })))
+        // On threads of its own at the persist threads' priority (--persist-nice): merging
+        // takes only the CPU writes and queries leave.
+        Some(tokio::spawn(compactor.run_isolated(
+            1,
+            config.ingester.persist_nice,
+            async {
+                let _ = compactor_stopped.await;
+            },
+        )))
     } else {
         None
     };
