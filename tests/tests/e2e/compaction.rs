@@ -245,7 +245,9 @@ async fn cluster_compaction_bounds_files_keeps_answers_retention_and_gc_clean_up
     assert_eq!(patched.status(), 200, "{}", patched.text().await.unwrap());
     eventually("old rows hidden", Duration::from_secs(10), || async {
         let a = answers(&querier.url, CLUSTER_OPERATOR_TOKEN, "cmp").await;
-        if a[3].lines().count() == 1 && a[3].contains("recent") && a[4].contains("\"n\":0") {
+        // SQL and InfluxQL alike.
+        let influxql_hidden = a[0].contains("\"recent\"") && !a[0].contains("\"h0\"");
+        if a[3].lines().count() == 1 && a[3].contains("recent") && a[4].contains("\"n\":0") && influxql_hidden {
             Ok(())
         } else {
             Err(format!("{} / {}", a[3], a[4]))
