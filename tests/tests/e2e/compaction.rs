@@ -114,6 +114,20 @@ where
     panic!("{what} not reached within {timeout:?}: {last}");
 }
 
+/// The id of bucket `name` (`GET /api/v2/buckets?name=`).
+async fn bucket_id(router: &str, name: &str) -> String {
+    let buckets: Value = reqwest::Client::new()
+        .get(format!("{router}/api/v2/buckets?name={name}"))
+        .header("Authorization", format!("Token {CLUSTER_OPERATOR_TOKEN}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    buckets["buckets"][0]["id"].as_str().unwrap().to_owned()
+}
+
 const COMPACTOR_FLAGS: &[&str] = &[
     "--compaction-interval",
     "1s",
@@ -225,16 +239,7 @@ async fn cluster_compaction_bounds_files_keeps_answers_retention_and_gc_clean_up
     .await;
     let client = reqwest::Client::new();
     let auth = format!("Token {CLUSTER_OPERATOR_TOKEN}");
-    let buckets: Value = client
-        .get(format!("{router}/api/v2/buckets?name=cmp"))
-        .header("Authorization", &auth)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let bucket = buckets["buckets"][0]["id"].as_str().unwrap().to_owned();
+    let bucket = bucket_id(&router, "cmp").await;
     let patched = client
         .patch(format!("{router}/api/v2/buckets/{bucket}"))
         .header("Authorization", &auth)
@@ -247,7 +252,11 @@ async fn cluster_compaction_bounds_files_keeps_answers_retention_and_gc_clean_up
         let a = answers(&querier.url, CLUSTER_OPERATOR_TOKEN, "cmp").await;
         // SQL and InfluxQL alike.
         let influxql_hidden = a[0].contains("\"recent\"") && !a[0].contains("\"h0\"");
-        if a[3].lines().count() == 1 && a[3].contains("recent") && a[4].contains("\"n\":0") && influxql_hidden {
+        if a[3].lines().count() == 1
+            && a[3].contains("recent")
+            && a[4].contains("\"n\":0")
+            && influxql_hidden
+        {
             Ok(())
         } else {
             Err(format!("{} / {}", a[3], a[4]))
@@ -286,20 +295,9 @@ async fn cluster_compaction_bounds_files_keeps_answers_retention_and_gc_clean_up
     let prefix = object_store::path::Path::from(gone.id.0.to_string());
     let objects: Vec<_> = store.list(Some(&prefix)).try_collect().await.unwrap();
     assert!(!objects.is_empty());
-    let buckets: Value = client
-        .get(format!("{router}/api/v2/buckets?name=gone"))
-        .header("Authorization", &auth)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let gone_bucket = bucket_id(&router, "gone").await;
     let deleted = client
-        .delete(format!(
-            "{router}/api/v2/buckets/{}",
-            buckets["buckets"][0]["id"].as_str().unwrap()
-        ))
+        .delete(format!("{router}/api/v2/buckets/{gone_bucket}"))
         .header("Authorization", &auth)
         .send()
         .await
