@@ -13,6 +13,7 @@
 //!                                   (Parquet + commit); start_querier() reads it
 //!   start_ingester(i) / stop_ingester(i) (SIGTERM) / kill_ingester(i) (kill -9), start_querier(),
 //!   start_compactor(flags)
+//!   (start_querier_with(flags): extra flags)
 //!   (start_ingester(i) past the last slot adds one: a cluster grows)
 //!   wait_rebalanced(t) ──► the running ingesters' leases and /metrics split the topic's
 //!                          partitions between exactly them, each owning at least one
@@ -332,6 +333,11 @@ impl Cluster {
 
     /// Starts a `quiver querier` on the cluster (Flight + HTTP on one port).
     pub fn start_querier(&self) -> QuiverProcess {
+        self.start_querier_with(&[])
+    }
+
+    /// [`Cluster::start_querier`] with extra flags (e.g. `--query-ingester-deadline 60s`).
+    pub fn start_querier_with(&self, extra: &[&str]) -> QuiverProcess {
         let args = [
             "querier",
             "--bind",
@@ -347,6 +353,7 @@ impl Cluster {
         let args: Vec<&str> = args
             .into_iter()
             .chain(store.iter().map(String::as_str))
+            .chain(extra.iter().copied())
             .collect();
         QuiverProcess::start_with_env(&args, &self.aws_env())
     }
