@@ -76,7 +76,10 @@ impl Bed {
             Arc::new(LocalFileSystem::new_with_prefix(dir.path()).unwrap());
         let catalog: Arc<dyn Catalog> = Arc::new(MemCatalog::new());
         let db = catalog
-            .create_database(&DatabaseName::new("bench").unwrap(), DatabaseOptions::default())
+            .create_database(
+                &DatabaseName::new("bench").unwrap(),
+                DatabaseOptions::default(),
+            )
             .await
             .unwrap();
         Self {
@@ -98,10 +101,18 @@ impl Bed {
         let mut upsert = SchemaUpsert::new();
         for field in table.batch.schema().fields() {
             upsert
-                .add(&table.name, field.name(), schema::influx_column_type(field).unwrap())
+                .add(
+                    &table.name,
+                    field.name(),
+                    schema::influx_column_type(field).unwrap(),
+                )
                 .unwrap();
         }
-        let schema = self.catalog.upsert_schema(self.db.id, &upsert).await.unwrap();
+        let schema = self
+            .catalog
+            .upsert_schema(self.db.id, &upsert)
+            .await
+            .unwrap();
         let batch = schema::dedup::sort_dedup(std::slice::from_ref(&table.batch)).unwrap();
         let meta = FileMeta {
             database_id: self.db.id,
@@ -176,7 +187,14 @@ fn status_kib(key: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .unwrap_or_default()
         .lines()
-        .find_map(|l| l.strip_prefix(key)?.trim().strip_suffix("kB")?.trim().parse().ok())
+        .find_map(|l| {
+            l.strip_prefix(key)?
+                .trim()
+                .strip_suffix("kB")?
+                .trim()
+                .parse()
+                .ok()
+        })
         .unwrap_or(0)
 }
 
@@ -316,10 +334,13 @@ async fn query_latency(p: Params) {
     let before_files = bed.files().await.len();
     let before = run_queries(&bed, runs).await;
     let metrics = Arc::new(CompactorMetrics::new());
-    bed.compact_fully(&bed.compactor(Duration::ZERO, &metrics)).await;
+    bed.compact_fully(&bed.compactor(Duration::ZERO, &metrics))
+        .await;
     let after_files = bed.files().await.len();
     let after = run_queries(&bed, runs).await;
-    println!("one-day queries, p50 of {runs}: {before_files} level-0 files | after compaction ({after_files} file(s))");
+    println!(
+        "one-day queries, p50 of {runs}: {before_files} level-0 files | after compaction ({after_files} file(s))"
+    );
     for (((name, _), (b, answer_b)), (a, answer_a)) in QUERIES.iter().zip(&before).zip(&after) {
         assert_eq!(answer_b, answer_a, "{name}: answers differ");
         println!(
