@@ -4,6 +4,8 @@
 //! ```text
 //! point id ──► line `acct,host=hNN,rack=rN id=<id>i,v=<id>.25 <BASE + id s>` (unique series+time)
 //! write_load(LoadSpec) ──► C workers ──► POST bodies of ids to the routers (round robin)
+//!                           until the ids run out or `stop` is set (then `written` is the
+//!                           prefix of ids sent); each acked request's latency is kept
 //!                           non-204 / error ──► retry the same body (bounded); its ids are
 //!                           "retried": an ambiguous failure may have landed, so they may appear
 //!                           more than once (the query path dedups them; Parquet may hold both)
@@ -14,7 +16,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use arrow::array::{Array, Float64Array, Int64Array, StringArray, TimestampNanosecondArray};
@@ -70,6 +72,9 @@ pub struct LoadSpec {
     pub retry_for: Duration,
     /// Points acknowledged so far (read it to disrupt the cluster mid-load).
     pub progress: Arc<AtomicU64>,
+    /// Set it to end the load early: each worker finishes the request it is sending and takes
+    /// no new ids (`LoadReport::written` says which were sent).
+    pub stop: Arc<AtomicBool>,
 }
 
 impl LoadSpec {
@@ -92,6 +97,10 @@ pub struct LoadReport {
     pub gave_up: Vec<(Range<u64>, String)>,
     /// Distinct non-204 answers seen (status and body start), with counts.
     pub errors: BTreeMap<String, u64>,
+    /// The ids sent: `LoadSpec::ids`, or its prefix taken before `LoadSpec::stop` was set.
+    pub written: Range<u64>,
+    /// Per acked request, the time from its first attempt to its 204 (retries included).
+    pub latencies: Vec<Duration>,
 }
 
 impl LoadReport {
@@ -103,10 +112,34 @@ impl LoadReport {
         for (k, v) in other.errors {
             *self.errors.entry(k).or_default() += v;
         }
+        self.latencies.extend(other.latencies);
+    }
+
+    /// The slowest acked request (zero when none was).
+    pub fn max_latency(&self) -> Duration {
+        self.latencies.iter().max().copied().unwrap_or_default()
+    }
+
+    /// The latency below which a fraction `q` (0..=1) of the acked requests stayed.
+    pub fn latency_quantile(&self, q: f64) -> Duration {
+        quantile(&self.latencies, q)
     }
 }
 
-/// Writes every id of `spec.ids` once (retrying failed requests); returns when done.
+/// The value below which a fraction `q` (0..=1) of `values` lies (nearest rank; zero when
+/// empty).
+pub fn quantile(values: &[Duration], q: f64) -> Duration {
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+/// Writes every id of `spec.ids` once (retrying failed requests); returns when done, or when
+/// `spec.stop` was set and the requests in flight finished.
 pub async fn write_load(spec: LoadSpec) -> LoadReport {
     let next = Arc::new(AtomicU64::new(spec.ids.start));
     let client = reqwest::Client::new();
@@ -118,6 +151,9 @@ pub async fn write_load(spec: LoadSpec) -> LoadReport {
                 let mut report = LoadReport::default();
                 let mut request = w;
                 loop {
+                    if spec.stop.load(Ordering::Relaxed) {
+                        return report;
+                    }
                     let start = next.fetch_add(spec.per_request, Ordering::Relaxed);
                     if start >= spec.ids.end {
                         return report;
@@ -135,6 +171,8 @@ pub async fn write_load(spec: LoadSpec) -> LoadReport {
     for w in workers {
         total.merge(w.await.expect("load worker"));
     }
+    // Every id below `next` was taken by a worker, and each worker sent what it took.
+    total.written = spec.ids.start..next.load(Ordering::Relaxed).min(spec.ids.end);
     total
 }
 
@@ -164,6 +202,7 @@ async fn write_one(
             Ok(resp) if resp.status().as_u16() == 204 => {
                 report.acked_requests += 1;
                 report.acked_points += ids.end - ids.start;
+                report.latencies.push(started.elapsed());
                 spec.progress
                     .fetch_add(ids.end - ids.start, Ordering::Relaxed);
                 if attempts > 1 {
@@ -348,5 +387,20 @@ mod tests {
         assert!(r.is_err(), "id 3 missing");
         let r = std::panic::catch_unwind(|| acc.assert_exact(0..2, &load));
         assert!(r.is_err(), "id 2 extra");
+    }
+
+    #[test]
+    fn latency_quantiles_are_nearest_rank() {
+        let ms = Duration::from_millis;
+        let report = LoadReport {
+            latencies: (1..=100).rev().map(ms).collect(),
+            ..LoadReport::default()
+        };
+        assert_eq!(report.max_latency(), ms(100));
+        assert_eq!(report.latency_quantile(0.5), ms(50));
+        assert_eq!(report.latency_quantile(0.99), ms(99));
+        assert_eq!(report.latency_quantile(0.0), ms(1));
+        assert_eq!(LoadReport::default().max_latency(), Duration::ZERO);
+        assert_eq!(quantile(&[], 0.5), Duration::ZERO);
     }
 }

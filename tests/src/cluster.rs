@@ -13,6 +13,10 @@
 //!                                   (Parquet + commit); start_querier() reads it
 //!   start_ingester(i) / stop_ingester(i) (SIGTERM) / kill_ingester(i) (kill -9), start_querier(),
 //!   start_compactor(flags)
+//!   (start_querier_with(flags): extra flags)
+//!   (start_ingester(i) past the last slot adds one: a cluster grows)
+//!   wait_rebalanced(t) ──► the running ingesters' leases and /metrics split the topic's
+//!                          partitions between exactly them, each owning at least one
 //!   wait_persisted(t) ──► Kafka high-water marks vs catalog persisted offsets
 //!   wait_applied(i, t) ──► ingester i's applied offsets (its /metrics) vs high-water marks
 //!   account(db) ──► every Parquet file of db.acct in the catalog, read from the store
@@ -71,6 +75,8 @@ pub struct Cluster {
     file_store: Option<tempfile::TempDir>,
     /// The next log offset `persist_lp` commits (log partition 0).
     next_offset: u64,
+    /// Partitions of the topic.
+    partitions: u32,
 }
 
 impl Cluster {
@@ -108,6 +114,7 @@ impl Cluster {
             persist_max_age: "1s".to_owned(),
             file_store: None,
             next_offset: 0,
+            partitions: CLUSTER_LOG_PARTITIONS,
         }
     }
 
@@ -129,6 +136,7 @@ impl Cluster {
             persist_max_age: "1s".to_owned(),
             file_store: Some(tempfile::tempdir().expect("object store dir")),
             next_offset: 0,
+            partitions: 1,
         }
     }
 
@@ -242,6 +250,7 @@ impl Cluster {
             persist_max_age: persist_max_age.to_owned(),
             file_store,
             next_offset: 0,
+            partitions,
         };
         for i in 0..ingesters {
             cluster.start_ingester(i);
@@ -290,8 +299,12 @@ impl Cluster {
         }
     }
 
-    /// Starts ingester `i` (id `ing-<i>`: the same id across restarts).
+    /// Starts ingester `i` (id `ing-<i>`: the same id across restarts); an `i` past the last
+    /// slot adds slots.
     pub fn start_ingester(&mut self, i: usize) {
+        if i >= self.ingesters.len() {
+            self.ingesters.resize_with(i + 1, || None);
+        }
         assert!(self.ingesters[i].is_none(), "ingester {i} is running");
         let id = format!("ing-{i}");
         let args = [
@@ -320,6 +333,11 @@ impl Cluster {
 
     /// Starts a `quiver querier` on the cluster (Flight + HTTP on one port).
     pub fn start_querier(&self) -> QuiverProcess {
+        self.start_querier_with(&[])
+    }
+
+    /// [`Cluster::start_querier`] with extra flags (e.g. `--query-ingester-deadline 60s`).
+    pub fn start_querier_with(&self, extra: &[&str]) -> QuiverProcess {
         let args = [
             "querier",
             "--bind",
@@ -335,6 +353,7 @@ impl Cluster {
         let args: Vec<&str> = args
             .into_iter()
             .chain(store.iter().map(String::as_str))
+            .chain(extra.iter().copied())
             .collect();
         QuiverProcess::start_with_env(&args, &self.aws_env())
     }
@@ -463,10 +482,80 @@ impl Cluster {
         panic!("ingester {i} did not catch up within {timeout:?}: {last}");
     }
 
+    /// Waits (up to `timeout`) until the group settled on the running ingesters: their leases
+    /// are the only ones, list disjoint partitions covering the topic, each running ingester
+    /// owns at least one (when there are enough partitions) and reports as many on `/metrics`
+    /// (`quiver_ingester_partitions_owned`).
+    pub async fn wait_rebalanced(&self, timeout: Duration) -> Settled {
+        let running: Vec<(usize, &QuiverProcess)> = self
+            .ingesters
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| Some((i, p.as_ref()?)))
+            .collect();
+        let client = reqwest::Client::new();
+        let started = Instant::now();
+        let mut shared: Option<(Duration, Duration)> = None;
+        let mut last = String::new();
+        while started.elapsed() < timeout {
+            let leases = self.catalog.ingesters().await.unwrap_or_default();
+            let mut listed: Vec<u32> = leases.iter().flat_map(|l| l.partitions.clone()).collect();
+            listed.sort_unstable();
+            if listed.windows(2).any(|w| w[0] == w[1]) {
+                let now = started.elapsed();
+                shared = Some((shared.map_or(now, |(first, _)| first), now));
+            }
+            let mut split = Vec::new();
+            let mut settled = leases.len() == running.len();
+            for &(i, process) in &running {
+                let Some(lease) = leases.iter().find(|l| l.id == format!("ing-{i}")) else {
+                    settled = false;
+                    continue;
+                };
+                let metrics = match client.get(format!("{}/metrics", process.url)).send().await {
+                    Ok(r) => r.text().await.unwrap_or_default(),
+                    Err(_) => String::new(),
+                };
+                let reported = metrics.lines().find_map(|l| {
+                    l.strip_prefix("quiver_ingester_partitions_owned ")?
+                        .trim()
+                        .parse::<usize>()
+                        .ok()
+                });
+                let enough =
+                    !lease.partitions.is_empty() || running.len() > self.partitions as usize;
+                settled &= enough && reported == Some(lease.partitions.len());
+                split.push((i, lease.partitions.clone()));
+            }
+            if settled && listed == (0..self.partitions).collect::<Vec<_>>() {
+                return Settled {
+                    took: started.elapsed(),
+                    split,
+                    shared: shared.map(|(first, last)| last - first),
+                };
+            }
+            last = format!("leases {leases:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the group did not settle within {timeout:?}: {last}");
+    }
+
     /// Counts the points of `db`.acct in Parquet.
     pub async fn account(&self, db: &str) -> Accounting {
         account(&self.catalog as &dyn Catalog, &self.store(), db).await
     }
+}
+
+/// What [`Cluster::wait_rebalanced`] saw.
+#[derive(Debug, Clone)]
+pub struct Settled {
+    /// How long the group took to settle.
+    pub took: Duration,
+    /// The partitions of each running ingester (by slot).
+    pub split: Vec<(usize, Vec<u32>)>,
+    /// `Some(d)`: while settling, a partition was listed by two leases at once (two ingesters
+    /// claimed it), for `d` from the first to the last time seen (polled every 100 ms).
+    pub shared: Option<Duration>,
 }
 
 async fn catalog_client(etcd: &EtcdProcess) -> EtcdCatalog {

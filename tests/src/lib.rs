@@ -25,7 +25,8 @@ mod process;
 mod python;
 
 pub use cluster::{
-    BUCKET, CLUSTER_LOG_PARTITIONS, CLUSTER_OPERATOR_TOKEN, Cluster, TOPIC, write_acked, write_lp,
+    BUCKET, CLUSTER_LOG_PARTITIONS, CLUSTER_OPERATOR_TOKEN, Cluster, Settled, TOPIC, write_acked,
+    write_lp,
 };
 pub use flight_clients::{check_adbc_session, check_flight_clients, dup_body};
 pub use in_process::InProcessRouter;

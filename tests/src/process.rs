@@ -1,6 +1,8 @@
-//! A `quiver` child process on a free loopback port, stopped by PID when dropped.
+//! A `quiver` child process on a free loopback port, stopped by PID when dropped. Its stderr
+//! (the log) is copied to the test's stderr line by line, each line prefixed with the process's
+//! name (`ingester ing-0 |`, `router |`, …), so the log of a cluster test tells who said what.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -113,9 +115,19 @@ impl QuiverProcess {
             )
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("spawn quiver");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let label = label(args);
+        std::thread::spawn(move || {
+            // Bytes, not lines of UTF-8: the pipe must be drained whatever the child writes.
+            for line in BufReader::new(stderr).split(b'\n').map_while(Result::ok) {
+                // Straight to the file descriptor, as an inherited stderr would be.
+                let line = String::from_utf8_lossy(&line);
+                let _ = writeln!(std::io::stderr().lock(), "{label} | {line}");
+            }
+        });
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -179,6 +191,16 @@ impl QuiverProcess {
         }
         let _ = self.child.kill();
         panic!("quiver did not exit within 30 s of SIGTERM");
+    }
+}
+
+/// The name a process's log lines are prefixed with: its subcommand, and its id when it has one
+/// (`--ingester-id`).
+fn label(args: &[&str]) -> String {
+    let subcommand = args.first().copied().unwrap_or("quiver");
+    match args.iter().position(|a| *a == "--ingester-id") {
+        Some(i) => format!("{subcommand} {}", args.get(i + 1).copied().unwrap_or("?")),
+        None => subcommand.to_owned(),
     }
 }
 

@@ -19,7 +19,8 @@
 //! done: Committed ──► expected = new offset, drop the snapshot, reader.persisted(p, offset),
 //!                     feed(p) (records queued behind the file cap)
 //!       Conflict  ──► drop p's buffer, read the catalog offset again, seek(p, offset + 1)
-//! shutdown: wait for running persists, persist every pending partition, return
+//! shutdown: stop reading (Live::stop_reading: queries for records not applied are refused),
+//!           wait for running persists, persist every pending partition, return
 //! ```
 //!
 //! One persist per partition runs at a time, in its own task, so consuming goes on while it
@@ -186,6 +187,9 @@ impl<R: LogReader> Consumer<R> {
             }
             self.check_triggers(Instant::now());
         }
+        // Queries waiting for records not read yet are sent on now (to the next owner), not
+        // kept waiting through the drain.
+        self.live.stop_reading();
         let report = self.drain().await;
         // Nothing is answered from this ingester any more (queries get NotOwned).
         self.live.clear();

@@ -10,13 +10,16 @@
 //!                    (Full: the buffer would span > MAX_FILES_PER_PERSIST keys: persist first)
 //!              ──► start_persist(p)        buffer ──► Arc snapshot ("persisting"), fresh buffer
 //!              ──► persisted(p)            the snapshot is in the catalog: dropped here
+//!              ──► stop_reading()          shutdown: nothing more will be applied ──► notify
 //!              ──► remove(p) / clear()     revoked / stopped ──► notify
-//! queries ──► views(partitions, db, table): per partition NotOwned | Assigning |
+//! queries ──► views(partitions, db, table): per partition NotOwned | Assigning | Behind |
+//!             Stopped (behind or assigning, and reading stopped: it will never get there) |
 //!             Ready { applied, Arc of the snapshot, clones of the table's buffered batches }
 //!             ──► waiters sleep on changed() and look again
 //! ```
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
@@ -77,6 +80,9 @@ pub(crate) enum PartitionView {
         /// Last applied offset.
         applied: Option<u64>,
     },
+    /// Not applied up to the wanted offset (or not sought), and the ingester stopped reading
+    /// the log (it is shutting down): it never will be.
+    Stopped,
     /// Owned and applied up to the wanted offset.
     Ready {
         /// Last applied offset; the rows below are exactly those of the records up to it.
@@ -92,6 +98,8 @@ pub(crate) enum PartitionView {
 #[derive(Debug, Default)]
 pub(crate) struct Live {
     partitions: Mutex<BTreeMap<LogPartition, LivePartition>>,
+    /// The consume loop stopped reading the log (shutdown): nothing more will be applied.
+    reading_stopped: AtomicBool,
     changed: Notify,
 }
 
@@ -135,6 +143,13 @@ impl Live {
     /// `p` is no longer owned: drops its rows.
     pub(crate) fn remove(&self, p: LogPartition) {
         self.lock().remove(&p);
+        self.notify();
+    }
+
+    /// The consume loop stopped reading (shutdown: it persists what it holds, then lets go):
+    /// no partition will be applied further.
+    pub(crate) fn stop_reading(&self) {
+        self.reading_stopped.store(true, Ordering::Release);
         self.notify();
     }
 
@@ -227,14 +242,20 @@ impl Live {
         table: &str,
     ) -> Vec<(LogPartition, PartitionView)> {
         let owned = self.lock();
+        let stopped = self.reading_stopped.load(Ordering::Acquire);
         partitions
             .into_iter()
             .map(|(p, wanted)| {
                 let view = match owned.get(&p) {
                     None => PartitionView::NotOwned,
+                    Some(l) if !l.ready && stopped && wanted.is_some() => PartitionView::Stopped,
                     Some(l) if !l.ready => PartitionView::Assigning,
                     Some(l) if wanted.is_some_and(|w| l.applied.is_none_or(|a| a < w)) => {
-                        PartitionView::Behind { applied: l.applied }
+                        if stopped {
+                            PartitionView::Stopped
+                        } else {
+                            PartitionView::Behind { applied: l.applied }
+                        }
                     }
                     Some(l) => PartitionView::Ready {
                         applied: l.applied,

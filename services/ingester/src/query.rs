@@ -6,6 +6,9 @@
 //! UnpersistedRequest ──► deadline = now + min(wait, MAX_WAIT)
 //!   loop: arm live.changed() ──► live.views([(partition, min_offset)], database, table)
 //!     a partition not owned (never assigned, or revoked meanwhile) ──► Err(NotOwned)
+//!     a partition behind while the ingester stopped reading (shutting down: it will never
+//!       catch up) ──► Err(NotOwned) at once: the querier asks again and waits for the next
+//!       owner (up to its deadline) instead of timing out here
 //!     every partition Ready (applied ≥ min_offset) ──► answer
 //!     else sleep until a change or the deadline; at the deadline one last look, then
 //!       Behind / Assigning ──► Err(Timeout { wanted, applied })
@@ -71,7 +74,7 @@ impl IngesterQuery {
         let mut ready = Vec::with_capacity(views.len());
         for ((partition, view), wait) in views.into_iter().zip(&request.partitions) {
             match view {
-                PartitionView::NotOwned => {
+                PartitionView::NotOwned | PartitionView::Stopped => {
                     return Look::Done(Err(UnpersistedError::NotOwned { partition }));
                 }
                 PartitionView::Assigning if wait.min_offset.is_none() => {

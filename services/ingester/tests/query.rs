@@ -343,6 +343,58 @@ async fn rows_being_persisted_come_first_and_leave_once_committed() {
     running.stop().await;
 }
 
+/// SIGTERM: the ingester stops reading, then persists what it buffered — which may take long.
+/// It will never apply a record it has not read by then, so a query waiting for one is sent on
+/// at once (NotOwned: the querier asks the directory again, and waits for the next owner up to
+/// its deadline) instead of waiting here until the query's wait runs out and failing with a
+/// timeout; what it applied is still answered until it lets go of its partitions.
+#[tokio::test]
+async fn a_stopping_ingester_sends_queries_for_what_it_never_read_on_at_once() {
+    let bench = Bench::new().await;
+    bench.write(&lp(0..3)).await;
+    let running = bench.start(lazy());
+    owned(&running.query).await;
+    wait_until("applied", || async {
+        metric(&running.metrics, APPLIED) == 1
+    })
+    .await;
+    // The shutdown's persist cannot write: the ingester stays in its drain.
+    bench.store.close();
+    let query = running.query.clone();
+    let stopping = tokio::spawn(running.stop());
+    wait_until("the shutdown persist holds", || async {
+        bench.store.held_writes() > 0
+    })
+    .await;
+    bench.write(&lp(3..6)).await;
+
+    let started = Instant::now();
+    let error = query
+        .unpersisted(request(&[(0, Some(1))], 5_000))
+        .await
+        .unwrap_err();
+    assert_eq!(error, UnpersistedError::NotOwned { partition: 0 });
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "refused after {:?}, not at once",
+        started.elapsed()
+    );
+    // What it applied is still answered from the persist's snapshot.
+    let answer = ask(&query, request(&[(0, Some(0))], 5_000)).await;
+    assert_eq!(answer.partitions[0].applied, Some(0));
+    assert_eq!(points(&answer), expected(0..3));
+
+    bench.store.open();
+    let (_, report) = stopping.await.unwrap();
+    assert!(report.unpersisted_partitions.is_empty());
+    assert_eq!(bench.persisted().await, Some(0));
+    let error = query
+        .unpersisted(request(&[(0, Some(0))], 5_000))
+        .await
+        .unwrap_err();
+    assert_eq!(error, UnpersistedError::NotOwned { partition: 0 });
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn applied_always_matches_the_rows_while_records_and_persists_race() {
     const RECORDS: i64 = 200;

@@ -75,9 +75,9 @@ pub struct Connected {
     pub log: Arc<dyn WriteLog>,
 }
 
-/// Opens the cluster catalog (cached, fed by etcd watches), the object store and the write
-/// log's high-water marks, retrying etcd and Kafka while they are not up yet; queries ask the
-/// ingesters the catalog's leases list.
+/// Opens the cluster catalog (cached, fed by etcd watches; schemas read through to etcd), the
+/// object store and the write log's high-water marks, retrying etcd and Kafka while they are not
+/// up yet; queries ask the ingesters the catalog's leases list.
 pub async fn connect(
     etcd: &EtcdArgs,
     kafka: &KafkaArgs,
@@ -107,7 +107,9 @@ pub async fn connect(
         |e| matches!(e, CatalogError::Unavailable(_)),
     )
     .await?;
-    let catalog: Arc<dyn Catalog> = Arc::new(cached);
+    // Read-after-write: a query right after a 204 sees the tables and columns that write added
+    // (the routers upsert them before appending), whether or not the feed brought them yet.
+    let catalog: Arc<dyn Catalog> = Arc::new(cached.reading_through());
     let config = KafkaConfig::new(brokers, kafka.kafka_topic.clone());
     let log: Arc<dyn WriteLog> = Arc::new(
         retry_start(

@@ -488,3 +488,79 @@ async fn warm_cache_serves_while_the_backend_is_down_and_recovers() {
         .expect("writes work again");
     println!("cache reconnected {recovered:?} after the backend came back");
 }
+
+/// A querier answers right after a write acknowledged by a router, before the change feed
+/// brought that write's new table, column or database: a cache `reading_through` reads schemas
+/// (and databases it does not know) from the backend, so the query sees them; a plain cache (a
+/// router's) answers from memory. With the backend unreachable, it answers from memory too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cache_reading_through_sees_what_its_feed_has_not_brought_yet() {
+    let inner = Arc::new(MemCatalog::new());
+    let db = inner
+        .create_database(&name("rw"), DatabaseOptions::default())
+        .await
+        .unwrap();
+    let mut up = SchemaUpsert::new();
+    up.add("cpu", "host", InfluxColumnType::Tag).unwrap();
+    inner.upsert_schema(db.id, &up).await.unwrap();
+    let switch = Arc::new(Switch::new(Arc::clone(&inner)));
+    let plain = CachedCatalog::new(switch.catalog.clone()).await.unwrap();
+    let querier = CachedCatalog::new(switch.catalog.clone())
+        .await
+        .unwrap()
+        .reading_through();
+    catalog::conformance::run(Arc::new(
+        CachedCatalog::new(Arc::new(MemCatalog::new()))
+            .await
+            .unwrap()
+            .reading_through(),
+    ))
+    .await;
+
+    // The feed lags (cut here); another router writes a new column, table and database.
+    switch.catalog.fail_with(|method| {
+        method
+            .is_feed()
+            .then(|| CatalogError::Unavailable("feed held by the test".into()))
+    });
+    wait_until("the feed is cut", Duration::from_secs(2), || async {
+        !plain.is_connected() && !querier.is_connected()
+    })
+    .await;
+    let mut new = SchemaUpsert::new();
+    new.add("cpu", "usage", F64).unwrap();
+    new.add("probe", "n", I64).unwrap();
+    inner.upsert_schema(db.id, &new).await.unwrap();
+    let fresh = inner
+        .create_database(&name("fresh"), DatabaseOptions::default())
+        .await
+        .unwrap();
+
+    let seen = querier.database_schema(db.id).await.unwrap();
+    assert_eq!(seen.column_type("cpu", "usage"), Some(F64));
+    assert_eq!(seen.column_type("probe", "n"), Some(I64));
+    assert_eq!(
+        querier.database_by_name(&fresh.name).await.unwrap(),
+        Some(fresh.clone())
+    );
+    assert_eq!(querier.database_by_id(fresh.id).await.unwrap(), Some(fresh));
+    assert_eq!(
+        querier.database_by_name(&name("absent")).await.unwrap(),
+        None
+    );
+    let stale = plain.database_schema(db.id).await.unwrap();
+    assert_eq!(stale.column_type("probe", "n"), None, "a router's cache");
+    assert_eq!(plain.database_by_name(&name("fresh")).await.unwrap(), None);
+
+    // The backend unreachable: what was read through is still answered (warm cache).
+    switch.set_down(true);
+    let warm = querier.database_schema(db.id).await.unwrap();
+    assert_eq!(warm.column_type("probe", "n"), Some(I64));
+    assert!(
+        querier
+            .database_by_name(&name("fresh"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+}

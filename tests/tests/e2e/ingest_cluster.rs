@@ -22,6 +22,7 @@ fn load(cluster: &Cluster, points: u64, pause_ms: u64) -> LoadSpec {
         pause: Duration::from_millis(pause_ms),
         retry_for: Duration::from_secs(60),
         progress: Default::default(),
+        stop: Default::default(),
     }
 }
 

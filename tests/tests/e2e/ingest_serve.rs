@@ -60,6 +60,7 @@ async fn serve_kill_9_mid_load_then_restart_keeps_every_acked_point_once() {
         pause: Duration::from_millis(100),
         retry_for: Duration::from_secs(60),
         progress: Default::default(),
+        stop: Default::default(),
     };
     let writer = tokio::spawn(write_load(spec.clone()));
     for _ in 0..300 {

@@ -21,6 +21,7 @@ mod manage_etcd;
 mod monitoring_rules;
 mod querier_influxql;
 mod query_cluster;
+mod scaling_ingesters;
 mod select_into;
 mod serve_clients;
 mod serve_hostile_queries;

@@ -12,6 +12,11 @@
 //!   snapshot, watch
 //! ```
 //!
+//! A cache `reading_through` (a querier's) reads database schemas, and databases it does not
+//! know, from the backend every time (and keeps what it read): a query started right after a
+//! write acknowledged elsewhere sees the tables, columns and database that write created, even
+//! before the feed brings them. On a backend error it answers from memory.
+//!
 //! While the feed is down (backend unreachable) lookups keep being answered from the last state
 //! (warm cache), writes of cached entities fail at once with [`CatalogError::Unavailable`], and
 //! the sync task reconnects with bounded backoff and reloads a snapshot. [`CachedCatalog::is_connected`]
@@ -89,6 +94,8 @@ pub struct CachedCatalog {
     backend: Arc<dyn Catalog>,
     shared: Arc<Shared>,
     task: JoinHandle<()>,
+    /// Schemas and unknown databases are read from the backend (see the module docs).
+    read_through: bool,
 }
 
 impl Drop for CachedCatalog {
@@ -112,7 +119,15 @@ impl CachedCatalog {
             backend,
             shared,
             task,
+            read_through: false,
         })
+    }
+
+    /// Reads database schemas, and databases not in the cache, from the backend (falling back
+    /// to the cache when it fails), for read-after-write across processes: a querier's cache.
+    pub fn reading_through(mut self) -> Self {
+        self.read_through = true;
+        self
     }
 
     /// True while the change feed is live.
@@ -191,7 +206,21 @@ impl Catalog for CachedCatalog {
         &self,
         name: &DatabaseName,
     ) -> Result<Option<Database>, CatalogError> {
-        self.shared.read(|v| v.database_by_name(name))
+        let cached = self.shared.read(|v| v.database_by_name(name))?;
+        if cached.is_some() || !self.read_through {
+            return Ok(cached);
+        }
+        match self.backend.database_by_name(name).await {
+            Ok(Some(db)) => {
+                self.shared.write(|v| v.learned_database(db.clone()))?;
+                Ok(Some(db))
+            }
+            Ok(None) => Ok(None),
+            Err(error) => {
+                tracing::debug!(%error, "reading a database through failed; answering from the cache");
+                Ok(cached)
+            }
+        }
     }
 
     async fn list_databases(&self) -> Result<Vec<Database>, CatalogError> {
@@ -199,6 +228,18 @@ impl Catalog for CachedCatalog {
     }
 
     async fn database_schema(&self, id: DatabaseId) -> Result<DatabaseSchema, CatalogError> {
+        if self.read_through {
+            match self.backend.database_schema(id).await {
+                Ok(schema) => {
+                    self.shared.write(|v| v.local_schema(schema.clone()))?;
+                    return Ok(schema);
+                }
+                Err(error @ CatalogError::DatabaseIdNotFound { .. }) => return Err(error),
+                Err(error) => {
+                    tracing::debug!(%error, "reading a schema through failed; answering from the cache");
+                }
+            }
+        }
         self.shared
             .read(|v| v.database_schema(id))?
             .ok_or(CatalogError::DatabaseIdNotFound { id: id.0 })
