@@ -251,7 +251,16 @@ impl Executor {
                     database,
                     retention_policy: rp,
                 };
-                explain::explain(
+                // EXPLAIN ANALYZE runs the SELECT: logged in system.queries like one.
+                let entry = e.analyze.then(|| {
+                    self.db.query_log().begin(
+                        &db,
+                        query::QueryType::InfluxQl,
+                        format!("EXPLAIN ANALYZE {}", e.statement),
+                        None,
+                    )
+                });
+                let result = explain::explain(
                     &session,
                     &schema.tables,
                     &e.statement,
@@ -259,7 +268,15 @@ impl Executor {
                     e.analyze,
                     &target,
                 )
-                .await
+                .await;
+                match (entry, &result) {
+                    (Some(entry), Ok(series)) => {
+                        entry.finish_ok(Some(series.iter().map(|s| s.values.len() as u64).sum()))
+                    }
+                    (Some(entry), Err(e)) => entry.finish_err(e.to_string()),
+                    (None, _) => {}
+                }
+                result
             }
             admin if admin::handles(admin) => {
                 admin::run(

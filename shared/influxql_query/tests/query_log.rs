@@ -1,8 +1,10 @@
-//! InfluxQL SELECTs are logged in `system.queries` (as `influxql`, with their rows or error),
+//! InfluxQL SELECTs and EXPLAIN ANALYZE (which runs one) are logged in `system.queries` (as
+//! `influxql`, with their rows or error),
 //! whichever API carried them (/query, /api/v3/query_influxql and Flight all run the executor).
 //!
 //! ```text
-//! Executor::execute(SELECT ok; SELECT failing) ──► QueryDatabase::query_log()
+//! Executor::execute(SELECT ok; SELECT failing; EXPLAIN; EXPLAIN ANALYZE)
+//!   ──► QueryDatabase::query_log()
 //!   ──► entries: query_type influxql, text, success + rows | error
 //!   ──► SQL over a session: system.queries shows them
 //! ```
@@ -37,11 +39,13 @@ async fn influxql_selects_are_logged_in_system_queries() {
         now: 10_000_000_000,
         authorization: Authorization::operator(),
     };
-    let query =
-        influxql::parser::parse_query("SELECT v FROM cpu GROUP BY host; SELECT nope(v) FROM cpu")
-            .unwrap();
+    let query = influxql::parser::parse_query(
+        "SELECT v FROM cpu GROUP BY host; EXPLAIN SELECT v FROM cpu; \
+         EXPLAIN ANALYZE SELECT max(v) FROM cpu; SELECT nope(v) FROM cpu",
+    )
+    .unwrap();
     let results = executor.execute(&query, &request).await;
-    assert_eq!(results.len(), 2);
+    assert_eq!(results.len(), 4);
 
     let logged: Vec<_> = qdb
         .query_log()
@@ -49,7 +53,16 @@ async fn influxql_selects_are_logged_in_system_queries() {
         .into_iter()
         .filter(|r| r.query_type == QueryType::InfluxQl)
         .collect();
-    assert_eq!(logged.len(), 2, "{logged:?}");
+    // EXPLAIN only plans (not logged); EXPLAIN ANALYZE runs the query (logged, with the rows
+    // of its answer: the plan's lines).
+    assert_eq!(logged.len(), 3, "{logged:?}");
+    assert_eq!(
+        logged[1].query_text,
+        "EXPLAIN ANALYZE SELECT max(v) FROM cpu"
+    );
+    assert!(logged[1].success());
+    assert!(logged[1].rows.is_some_and(|n| n > 1), "{:?}", logged[1]);
+    let logged = [&logged[0], &logged[2]];
     assert_eq!(logged[0].query_text, "SELECT v FROM cpu GROUP BY host");
     assert!(logged[0].success());
     assert_eq!(logged[0].rows, Some(2));
@@ -85,6 +98,10 @@ async fn influxql_selects_are_logged_in_system_queries() {
         .collect();
     assert_eq!(
         texts,
-        ["SELECT v FROM cpu GROUP BY host", "SELECT nope(v) FROM cpu"]
+        [
+            "SELECT v FROM cpu GROUP BY host",
+            "EXPLAIN ANALYZE SELECT max(v) FROM cpu",
+            "SELECT nope(v) FROM cpu"
+        ]
     );
 }
