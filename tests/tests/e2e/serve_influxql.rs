@@ -802,3 +802,78 @@ async fn retention_policies_are_databases_v1_clients_write_and_read() {
         "{read}"
     );
 }
+
+/// EXPLAIN and EXPLAIN ANALYZE over HTTP `/query`: 1.x's one-column `QUERY PLAN` (`EXPLAIN
+/// ANALYZE` for the tree) series, with the counts of what `serve` holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explain_over_query_answers_the_plan() {
+    let (q, _dir) = serve();
+    let (status, _) = query_post(&q.url, "CREATE DATABASE plans").await;
+    assert_eq!(status, 200);
+    write_v1(
+        &q.url,
+        "plans",
+        "cpu,host=a usage_user=1 1700000000\ncpu,host=b usage_user=2 1700000010\n",
+    )
+    .await;
+    let ask = |statement: &'static str| {
+        let url = q.url.clone();
+        async move {
+            let resp = reqwest::Client::new()
+                .get(format!("{url}/query"))
+                .query(&[("db", "plans"), ("q", statement)])
+                .header("Authorization", format!("Token {TOKEN}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200);
+            resp.json::<Value>().await.unwrap()
+        }
+    };
+    let plan = ask(
+        "EXPLAIN SELECT usage_user FROM cpu WHERE time >= '2023-11-14T00:00:00Z' AND time < '2023-11-15T00:00:00Z'",
+    )
+    .await;
+    let series = &plan["results"][0]["series"][0];
+    assert_eq!(
+        series["columns"],
+        serde_json::json!(["QUERY PLAN"]),
+        "{plan}"
+    );
+    let lines: Vec<&str> = series["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v[0].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        &lines[..4],
+        [
+            "EXPRESSION: <nil>",
+            "AUXILIARY FIELDS: usage_user::float",
+            "NUMBER OF SHARDS: 1",
+            "NUMBER OF SERIES: 2"
+        ],
+        "{plan}"
+    );
+    let analyzed = ask("EXPLAIN ANALYZE SELECT max(usage_user) FROM cpu GROUP BY host").await;
+    let series = &analyzed["results"][0]["series"][0];
+    assert_eq!(
+        series["columns"],
+        serde_json::json!(["EXPLAIN ANALYZE"]),
+        "{analyzed}"
+    );
+    let tree: Vec<&str> = series["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v[0].as_str().unwrap())
+        .collect();
+    assert_eq!(tree[..2], [".", "└── select"], "{analyzed}");
+    assert!(
+        tree.iter().any(|l| l.contains(
+            "statement: SELECT max(usage_user::float) FROM plans.autogen.cpu GROUP BY host"
+        )),
+        "{analyzed}"
+    );
+}
