@@ -16,8 +16,8 @@ pub const DEFAULT_ETCD_PREFIX: &str = "/quiver/";
 #[derive(Debug, Clone, Args)]
 pub struct EtcdArgs {
     /// etcd client URLs, comma-separated (e.g. `http://etcd-0:2379,http://etcd-1:2379`).
-    /// Required by `quiver router`, `ingester` and `querier`: the cluster catalog (databases,
-    /// tokens, schemas, Parquet file records, ingester leases) lives there.
+    /// Required by `quiver router`, `ingester`, `querier` and `compactor`: the cluster catalog
+    /// (databases, tokens, schemas, Parquet file records, ingester leases) lives there.
     #[arg(
         long = "etcd-endpoints",
         env = "QUIVER_ETCD_ENDPOINTS",

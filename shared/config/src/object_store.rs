@@ -59,8 +59,8 @@ impl fmt::Display for ObjectStoreKind {
 #[derive(Debug, Clone, Default, Args)]
 pub struct ObjectStoreArgs {
     /// Where Parquet files are stored: `file` (under `<data-dir>/objects`), `s3`, `gcs`,
-    /// `azure` or `memory`. Required for ingesters and queriers; `serve` defaults to `file`
-    /// with `--data-dir`, else `memory`.
+    /// `azure` or `memory`. Required for ingesters, queriers and compactors; `serve` defaults to
+    /// `file` with `--data-dir`, else `memory`.
     #[arg(
         long = "object-store",
         env = "QUIVER_OBJECT_STORE",
