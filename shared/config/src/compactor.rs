@@ -189,3 +189,62 @@ pub struct CompactorConfig {
     #[command(flatten)]
     pub logging: LoggingArgs,
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        config: CompactorConfig,
+    }
+
+    #[test]
+    fn defaults() {
+        let c = Cli::try_parse_from(["quiver"]).unwrap().config;
+        assert_eq!(c.bind, "0.0.0.0:8084");
+        let a = c.compaction;
+        assert_eq!(a.interval, Duration::from_secs(10));
+        assert_eq!((a.min_files, a.max_input_files, a.concurrency), (10, 50, 1));
+        assert_eq!(a.target_file_size, DEFAULT_COMPACTION_TARGET_FILE_SIZE);
+        assert_eq!(a.max_input_size, DEFAULT_COMPACTION_MAX_INPUT_SIZE);
+        assert_eq!(a.cold_after, Duration::from_secs(300));
+        assert_eq!((a.shard_id, a.shard_count), (0, 1));
+        assert_eq!(a.gc_interval, Duration::from_secs(300));
+        assert_eq!(a.gc_grace, Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn limits_are_checked_with_clear_messages() {
+        let err = |args: &[&str]| {
+            let mut argv = vec!["quiver"];
+            argv.extend_from_slice(args);
+            Cli::try_parse_from(argv).unwrap_err().to_string()
+        };
+        let e = err(&["--compaction-max-input-files", "80"]);
+        assert!(
+            e.contains("must be between 2 and 55 (a swap retires every input in one etcd transaction), got 80"),
+            "{e}"
+        );
+        assert!(err(&["--compaction-max-input-files", "1"]).contains("between 2 and 55"));
+        assert!(err(&["--compaction-shard-count", "0"]).contains("--compaction-shard-count"));
+        assert!(err(&["--gc-grace", "0s"]).contains("must be greater than zero"));
+        let ok = Cli::try_parse_from([
+            "quiver",
+            "--compaction-shard-id",
+            "2",
+            "--compaction-shard-count",
+            "3",
+            "--gc-grace",
+            "15m",
+        ])
+        .unwrap()
+        .config
+        .compaction;
+        assert_eq!((ok.shard_id, ok.shard_count), (2, 3));
+        assert_eq!(ok.gc_grace, Duration::from_secs(900));
+    }
+}

@@ -438,3 +438,41 @@ async fn serve_compacts_in_process_with_identical_answers() {
     );
     assert_eq!(second.terminate().code(), Some(0));
 }
+
+/// `quiver compactor` refuses flags that cannot work, naming them, before touching etcd.
+#[test]
+fn compactor_refuses_flags_that_cannot_work() {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(end_to_end::quiver_binary())
+            .arg("compactor")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?} started");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let etcd = [
+        "--etcd-endpoints",
+        "http://127.0.0.1:1",
+        "--object-store",
+        "memory",
+    ];
+    let mut args = etcd.to_vec();
+    args.extend([
+        "--compaction-shard-id",
+        "3",
+        "--compaction-shard-count",
+        "3",
+    ]);
+    let stderr = run(&args);
+    assert!(
+        stderr.contains("--compaction-shard-id 3 must be below --compaction-shard-count 3"),
+        "{stderr}"
+    );
+    let mut args = etcd.to_vec();
+    args.extend(["--compaction-max-input-files", "100"]);
+    assert!(run(&args).contains("must be between 2 and 55"));
+    // Without an etcd endpoint: the dependency is named.
+    let stderr = run(&["--object-store", "memory"]);
+    assert!(stderr.contains("etcd"), "{stderr}");
+}

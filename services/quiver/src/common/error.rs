@@ -63,6 +63,9 @@ pub(crate) enum RunError {
     /// The querier could not connect or serve.
     #[error(transparent)]
     Querier(#[from] querier::QuerierError),
+    /// Flags that parse one by one but do not fit together.
+    #[error("{0}")]
+    InvalidFlags(String),
     /// The compactor could not be set up.
     #[error("cannot start the compactor: {0}")]
     Compactor(#[from] compactor::CompactError),

@@ -58,9 +58,15 @@ const SHUTDOWN_PERSIST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The persist knobs of the flags.
 /// The compactor's settings from its flags (`quiver compactor`, and `serve`'s embedded one).
-pub(crate) fn compactor_settings(args: &CompactionArgs) -> CompactorSettings {
+pub(crate) fn compactor_settings(args: &CompactionArgs) -> Result<CompactorSettings, RunError> {
+    if args.shard_id >= args.shard_count {
+        return Err(RunError::InvalidFlags(format!(
+            "--compaction-shard-id {} must be below --compaction-shard-count {} (ids are 0-based)",
+            args.shard_id, args.shard_count
+        )));
+    }
     let as_u64 = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
-    CompactorSettings {
+    Ok(CompactorSettings {
         plan: PlanSettings {
             min_files: args.min_files,
             target_file_bytes: as_u64(args.target_file_size),
@@ -76,7 +82,7 @@ pub(crate) fn compactor_settings(args: &CompactionArgs) -> CompactorSettings {
         // The garbage collector runs once per cluster: on shard 0.
         gc_interval: (args.shard_id == 0).then_some(args.gc_interval),
         gc_grace: args.gc_grace,
-    }
+    })
 }
 
 pub(crate) fn persist_settings(args: &IngesterArgs) -> PersistSettings {

@@ -25,12 +25,12 @@ const HEALTH_MESSAGE: &str = "compacts Parquet files, enforces retention, collec
 /// Runs the compactor until SIGINT or SIGTERM.
 pub(crate) async fn run(config: CompactorConfig) -> Result<(), RunError> {
     start_logging(&config.logging)?;
+    let settings = compactor_settings(&config.compaction)?;
     let backend = cluster::etcd("compactor", &config.etcd).await?;
     let catalog: Arc<dyn Catalog> = Arc::clone(&backend) as Arc<dyn Catalog>;
     let store = object_store_from(&config.object_store, config.storage.data_dir.as_deref())?;
     let (listener, addr) = listen(&config.bind).await?;
     let metrics = Arc::new(CompactorMetrics::new());
-    let settings = compactor_settings(&config.compaction);
     tracing::info!(
         shard_id = settings.shard_id,
         shard_count = settings.shard_count,

@@ -56,7 +56,7 @@ pub(crate) async fn run(config: ServeConfig) -> Result<(), RunError> {
         let compactor = Compactor::new(
             Arc::clone(&catalog),
             running.store(),
-            compactor_settings(&config.compaction),
+            compactor_settings(&config.compaction)?,
             Arc::clone(&compactor_metrics),
         )?;
         // On threads of its own at the persist threads' priority (--persist-nice): merging
