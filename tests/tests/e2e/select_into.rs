@@ -139,3 +139,52 @@ async fn select_into_on_the_cluster_querier_goes_through_the_log() {
         differ.join("\n")
     );
 }
+
+/// `SELECT … INTO` through InfluxDB 3's `/api/v3/query_influxql` on `serve`: the same writer
+/// as over `/query` (the `result` series with `written`), the points readable at once (a
+/// selector's point keeps the selected row's time, as in 1.x).
+#[tokio::test]
+async fn select_into_over_api_v3_writes_through_the_same_pipeline() {
+    let (quiver, _dir) = serve();
+    let url = &quiver.url;
+    for db in ["src", "dst"] {
+        let body = query(url, TOKEN, db, &format!("CREATE DATABASE {db}"), None).await;
+        assert!(created(&body), "{body}");
+    }
+    let resp = reqwest::Client::new()
+        .post(format!("{url}/write?db=src&precision=s"))
+        .header("Authorization", format!("Token {TOKEN}"))
+        .body("m,host=a v=1 1700000000\nm,host=b v=2 1700000000\nm,host=a v=3 1700000060\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 204);
+    let resp = reqwest::Client::new()
+        .post(format!("{url}/api/v3/query_influxql"))
+        .header("Authorization", format!("Token {TOKEN}"))
+        .json(&serde_json::json!({
+            "db": "src",
+            "q": "SELECT max(v) INTO dst.autogen.peaks FROM m GROUP BY host",
+            "format": "jsonl"
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let text = resp.text().await.unwrap();
+    assert!(
+        text.contains("\"iox::measurement\":\"result\"") && text.contains("\"written\":2"),
+        "{text}"
+    );
+    let got = query(url, TOKEN, "dst", "SELECT * FROM peaks GROUP BY host", None).await;
+    assert_eq!(
+        got,
+        serde_json::json!({"results": [{"statement_id": 0, "series": [
+            {"name": "peaks", "tags": {"host": "a"}, "columns": ["time", "max"],
+             "values": [["2023-11-14T22:14:20Z", 3]]},
+            {"name": "peaks", "tags": {"host": "b"}, "columns": ["time", "max"],
+             "values": [["2023-11-14T22:13:20Z", 2]]}
+        ]}]}),
+        "{got}"
+    );
+}
