@@ -29,12 +29,12 @@ use futures::future::BoxFuture;
 use influxql::ast::{DataType, Fill, SelectStatement, SortField};
 use v1_query::result::{Series, Value};
 
-use super::aggregate::window_start;
 use super::compile;
 use super::fields::{self, Schema};
 use super::functions::Pt;
 use super::order::sorted_merge_order;
 use super::pushdown::{Kind, Partial, combine, reduce_points};
+use super::window::window_start;
 use super::{Data, Plan, aggregate, group_series, has_call, transform, types, validate_condition};
 use crate::ExecError;
 use crate::condition::{self, TimeRange};
